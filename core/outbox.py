@@ -1,0 +1,164 @@
+"""The mail outbox: store every e-mail with the change that caused it, deliver it later.
+
+A request never talks to the mail server, so a dead SMTP server can neither block nor lose a
+booking (REQ NTF-2). Delivery runs as a job: each runner claims one message at a time with a
+row lock that other runners skip (SKIP LOCKED on PostgreSQL; SQLite serialises writers), and
+a claim is a lease written to the row, so two runners never send the same message twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
+    """Store a composed e-mail for delivery. Call it inside the transaction of the change."""
+    html_body = ""
+    for content, mimetype in getattr(message, "alternatives", []) or []:
+        if mimetype == "text/html":
+            html_body = content
+    body = message.body
+    if getattr(message, "content_subtype", "plain") == "html" and not html_body:
+        html_body, body = message.body, ""
+    attachments = []
+    for attachment in message.attachments:
+        filename, content, mimetype = attachment
+        if isinstance(content, str):
+            content = content.encode()
+        attachments.append(
+            {
+                "filename": filename,
+                "mimetype": mimetype or "application/octet-stream",
+                "content_b64": base64.b64encode(content).decode(),
+            }
+        )
+    return OutboxMessage.objects.create(
+        subject=message.subject,
+        body=body,
+        html_body=html_body,
+        from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(message.to),
+        cc=list(message.cc),
+        bcc=list(message.bcc),
+        reply_to=list(message.reply_to),
+        headers=dict(message.extra_headers),
+        attachments=attachments,
+    )
+
+
+def outbox_compose(outbox_message: OutboxMessage) -> EmailMultiAlternatives:
+    """Rebuild the e-mail from its stored row."""
+    message = EmailMultiAlternatives(
+        subject=outbox_message.subject,
+        body=outbox_message.body,
+        from_email=outbox_message.from_email,
+        to=outbox_message.to,
+        cc=outbox_message.cc,
+        bcc=outbox_message.bcc,
+        reply_to=outbox_message.reply_to,
+        headers=outbox_message.headers,
+    )
+    if outbox_message.html_body:
+        message.attach_alternative(outbox_message.html_body, "text/html")
+    for attachment in outbox_message.attachments:
+        message.attach(
+            attachment["filename"],
+            base64.b64decode(attachment["content_b64"]),
+            attachment["mimetype"],
+        )
+    return message
+
+
+def backoff_for(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after each failed attempt, capped at six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _claim_next(now: datetime) -> OutboxMessage | None:
+    lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        candidate = (
+            OutboxMessage.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "pk")
+            .first()
+        )
+        if candidate is None:
+            return None
+        # The conditional update is the claim itself: only a runner that still finds the row
+        # due moves its lease forward. Works the same where SELECT … FOR UPDATE is a no-op.
+        claimed = OutboxMessage.objects.filter(
+            pk=candidate.pk, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=lease_until, attempts=F("attempts") + 1)
+        if not claimed:
+            return None
+    candidate.refresh_from_db()
+    return candidate
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+    def __str__(self) -> str:
+        return f"sent={self.sent} retry={self.failed} given_up={self.given_up}"
+
+
+def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> DeliveryReport:
+    """Deliver due messages through the configured EMAIL_BACKEND, retrying failures later."""
+    report = DeliveryReport()
+    connection = get_connection(fail_silently=False)
+    for _ in range(limit):
+        moment = now or timezone.now()
+        message = _claim_next(moment)
+        if message is None:
+            break
+        try:
+            sent = connection.send_messages([outbox_compose(message)])
+            if sent == 0:
+                raise RuntimeError("the mail backend accepted no message")
+        except Exception as exc:  # any transport failure: keep the message and retry
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    status=OutboxStatus.FAILED, last_error=error
+                )
+                report.given_up += 1
+                logger.error(
+                    "outbox message %s given up after %s attempts", message.pk, message.attempts
+                )
+            else:
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    next_attempt_at=moment + backoff_for(message.attempts), last_error=error
+                )
+                report.failed += 1
+                logger.warning(
+                    "outbox message %s failed (attempt %s): %s",
+                    message.pk,
+                    message.attempts,
+                    type(exc).__name__,
+                )
+            connection = get_connection(fail_silently=False)
+            continue
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
+        )
+        report.sent += 1
+    return report

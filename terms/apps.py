@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TermsConfig(AppConfig):
+    name = "terms"
+    verbose_name = _("Terms of use")

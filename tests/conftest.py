@@ -1,0 +1,66 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import OfficeFactory, UserFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Playwright's sync API keeps an event loop running in the main thread; the ORM calls that
+# browser tests make around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    browser_missing = shutil.which(CHROMIUM) is None
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+            if browser_missing and not os.environ.get("CI"):
+                item.add_marker(
+                    pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (CI fails here)")
+                )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"Chromium is required for browser tests and is missing at {CHROMIUM}")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory()
+
+
+@pytest.fixture
+def user(db, office):
+    return UserFactory(office=office)

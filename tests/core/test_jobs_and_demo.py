@@ -1,0 +1,45 @@
+"""The periodic job runner and the demo data command."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMessage
+from django.core.management import call_command
+
+from accounts.models import Office, User
+from core import jobs
+from core.outbox import outbox_enqueue
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_jobs_delivers_waiting_mail():
+    # REQ NTF-2
+    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["a@example.jp"]))
+    out = io.StringIO()
+    call_command("run_jobs", stdout=out)
+    assert len(mail.outbox) == 1
+    assert "deliver_mail: sent=1" in out.getvalue()
+
+
+def test_one_failing_job_does_not_stop_the_others(monkeypatch):
+    calls = []
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(jobs, "_registry", {"broken": broken, "ok": lambda now: calls.append(now)})
+    call_command("run_jobs", stdout=io.StringIO())
+    assert len(calls) == 1
+
+
+def test_demo_data_is_idempotent_and_prints_the_logins():
+    first, second = io.StringIO(), io.StringIO()
+    call_command("demo", stdout=first)
+    counts = (Office.objects.count(), User.objects.count())
+    call_command("demo", stdout=second)
+    assert (Office.objects.count(), User.objects.count()) == counts
+    assert counts[0] == 2
+    assert "seeker" in first.getvalue() and "employer" in first.getvalue()
+    assert User.objects.filter(is_staff=True, user_type="staff").count() >= 3

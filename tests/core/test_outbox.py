@@ -1,0 +1,192 @@
+"""The mail outbox: stored with the change, delivered later, retried, never twice."""
+
+import socket
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from core.models import OutboxMessage, OutboxStatus
+from core.outbox import backoff_for, outbox_deliver_due, outbox_enqueue
+
+pytestmark = pytest.mark.django_db
+
+
+def _message(to="seeker@example.jp", **kwargs) -> EmailMessage:
+    return EmailMessage(subject="予約を受け付けました", body="本文", to=[to], **kwargs)
+
+
+def test_enqueued_mail_is_not_sent_until_the_job_delivers_it():
+    # REQ NTF-2
+    outbox_enqueue(message=_message())
+    assert mail.outbox == []
+    report = outbox_deliver_due()
+    assert report.sent == 1
+    assert [m.subject for m in mail.outbox] == ["予約を受け付けました"]
+    stored = OutboxMessage.objects.get()
+    assert stored.status == OutboxStatus.SENT
+    assert stored.sent_at is not None
+
+
+def test_mail_of_a_rolled_back_change_is_never_sent():
+    # REQ NTF-2: the message lives and dies with the change that caused it.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox_enqueue(message=_message())
+        raise RuntimeError("the booking failed")
+    assert OutboxMessage.objects.count() == 0
+    outbox_deliver_due()
+    assert mail.outbox == []
+
+
+def test_attachments_and_html_survive_the_round_trip():
+    message = EmailMultiAlternatives(subject="確認", body="text", to=["a@example.jp"])
+    message.attach_alternative("<p>html</p>", "text/html")
+    message.attach("booking.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
+    message.attach("map.bin", b"\x00\xff", "application/octet-stream")
+    outbox_enqueue(message=message)
+    outbox_deliver_due()
+    delivered = mail.outbox[0]
+    assert delivered.body == "text"
+    assert delivered.alternatives[0][0] == "<p>html</p>"
+    filename, content, mimetype = delivered.attachments[0]
+    assert (filename, mimetype) == ("booking.ics", "text/calendar")
+    assert "BEGIN:VCALENDAR" in content
+    assert delivered.attachments[1][1] == b"\x00\xff"
+
+
+def test_delivered_mail_is_not_sent_again_by_a_second_run():
+    outbox_enqueue(message=_message())
+    outbox_deliver_due()
+    outbox_deliver_due()
+    assert len(mail.outbox) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Collector:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_failed_smtp_delivery_is_retried_and_succeeds_when_the_server_is_back():
+    # REQ NTF-2: a dead SMTP server loses nothing; the message goes out once it is back.
+    port = _free_port()
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_TIMEOUT": 5,
+    }
+    outbox_enqueue(message=_message())
+    start = timezone.now()
+    with override_settings(**smtp):
+        with time_machine.travel(start, tick=False):
+            report = outbox_deliver_due()
+        assert (report.sent, report.failed) == (0, 1)
+        stored = OutboxMessage.objects.get()
+        assert stored.status == OutboxStatus.PENDING
+        assert stored.attempts == 1
+        assert "Error" in stored.last_error or "refused" in stored.last_error.lower()
+        assert stored.next_attempt_at == start + backoff_for(1)
+
+        collector = _Collector()
+        controller = Controller(collector, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            with time_machine.travel(start + timedelta(seconds=30), tick=False):
+                assert outbox_deliver_due().sent == 0  # not due yet: back-off holds
+            with time_machine.travel(start + backoff_for(1) + timedelta(seconds=1), tick=False):
+                assert outbox_deliver_due().sent == 1
+        finally:
+            controller.stop()
+    assert len(collector.messages) == 1
+    assert collector.messages[0].rcpt_tos == ["seeker@example.jp"]
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+
+
+class _BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("smtp down")
+
+
+@override_settings(EMAIL_BACKEND="tests.core.test_outbox._BrokenBackend", OUTBOX_MAX_ATTEMPTS=3)
+def test_a_message_is_given_up_after_the_maximum_attempts_and_kept_for_staff():
+    outbox_enqueue(message=_message())
+    moment = timezone.now()
+    for attempt in range(1, 4):
+        with time_machine.travel(moment, tick=False):
+            outbox_deliver_due()
+        moment += backoff_for(attempt) + timedelta(seconds=1)
+    stored = OutboxMessage.objects.get()
+    assert stored.status == OutboxStatus.FAILED
+    assert stored.attempts == 3
+    assert "smtp down" in stored.last_error
+
+
+def test_backoff_grows_and_is_capped():
+    assert backoff_for(1) == timedelta(minutes=1)
+    assert backoff_for(2) == timedelta(minutes=2)
+    assert backoff_for(5) == timedelta(minutes=16)
+    assert backoff_for(30) == timedelta(hours=6)
+
+
+_delivered_lock = threading.Lock()
+_delivered: list[str] = []
+
+
+class _CountingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        with _delivered_lock:
+            _delivered.extend(m.subject for m in messages)
+        return len(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(EMAIL_BACKEND="tests.core.test_outbox._CountingBackend")
+def test_concurrent_runners_never_deliver_the_same_mail_twice():
+    # REQ NTF-2 / OPS: several job runners on several machines share one database.
+    for n in range(60):
+        outbox_enqueue(message=EmailMessage(subject=f"m{n}", body="x", to=["a@example.jp"]))
+    _delivered.clear()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def runner():
+        try:
+            barrier.wait()
+            outbox_deliver_due()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(_delivered) == sorted(f"m{n}" for n in range(60))
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 60

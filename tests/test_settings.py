@@ -1,0 +1,82 @@
+"""Production settings are safe; configuration comes from the environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_settings_pass_the_deploy_check():
+    # REQ NFR-3
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+        "ALLOWED_HOSTS": "hellowork.example.jp",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/deploy-check.sqlite3"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {
+        **{
+            k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")
+        },
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "ALLOWED_HOSTS": "hellowork.example.jp",
+        "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_japanese_first_in_tokyo_time():
+    # REQ NFR-1, OFF-3
+    assert settings.LANGUAGE_CODE == "ja"
+    assert settings.TIME_ZONE == "Asia/Tokyo"
+    assert settings.USE_TZ is True
+    assert [code for code, _ in settings.LANGUAGES] == ["ja", "en"]
+
+
+def test_the_default_cache_is_shared_between_processes_outside_tests():
+    # Rate limits and locks need one cache for every worker (NFR-3).
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local';"
+            "django.setup();from django.conf import settings;"
+            "print(settings.CACHES['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "CACHE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
