@@ -89,6 +89,18 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The office this person belongs to (管轄)."),
     )
+    # Profile (REQ REG-2). Blank for staff; forms of each user type make their fields required.
+    name_kana = models.CharField(_("name in kana"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    jobseeker_number = models.CharField(
+        _("job-seeker number"), max_length=14, blank=True, help_text=_("NNNNN-NNNNNNNN")
+    )
+    establishment_name = models.CharField(_("establishment name"), max_length=200, blank=True)
+    establishment_number = models.CharField(
+        _("establishment number"), max_length=13, blank=True, help_text=_("NNNN-NNNNNN-N")
+    )
 
     objects = UserManager()
 

@@ -80,9 +80,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL in production (DATABASE_URL); an embedded SQLite file when unset, so a first run
 # needs nothing installed. Both hold the same constraints.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-}
+DATABASE_URL = env("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
