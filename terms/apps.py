@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TermsConfig(AppConfig):
     name = "terms"
     verbose_name = _("Terms of use")
+
+    def ready(self) -> None:
+        from . import demo, jobs  # noqa: F401  (register the demo step and the jobs)

@@ -1,0 +1,168 @@
+"""Writes of the terms app: publishing versions, recording consent, announcing changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.outbox import outbox_enqueue
+
+from .models import Consent, ConsentMethod, TermsDocument, TermsVersion, VersionStatus
+
+
+def consent_needed(*, user, service: str, now: datetime | None = None) -> TermsVersion | None:
+    """The version in effect that this user has not accepted yet, or None (REQ TRM-4)."""
+    if user.office_id is None:
+        return None
+    current = TermsVersion.objects.current_for(office=user.office, service=service, now=now)
+    if current is None:
+        return None
+    accepted = Consent.objects.filter(
+        user=user, version__document=current.document, version__number__gte=current.number
+    ).exists()
+    return None if accepted else current
+
+
+def last_accepted_version(*, user, document: TermsDocument) -> TermsVersion | None:
+    consent = (
+        Consent.objects.filter(user=user, version__document=document)
+        .select_related("version")
+        .order_by("-version__number")
+        .first()
+    )
+    return consent.version if consent else None
+
+
+def _client_details(request) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    return request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300]
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    user: User,
+    version: TermsVersion,
+    request=None,
+    method: str = ConsentMethod.ONLINE,
+    recorded_by: User | None = None,
+) -> Consent:
+    """Record that `user` accepted `version` (REQ TRM-2). Staff at the counter name themselves."""
+    if not version.is_published:
+        raise ValidationError(_("Only a published version can be accepted."))
+    if method == ConsentMethod.STAFF and recorded_by is None:
+        raise ValidationError(_("A consent recorded at the counter names the staff member."))
+    ip_address, user_agent = _client_details(request)
+    return Consent.objects.create(
+        user=user,
+        version=version,
+        method=method,
+        recorded_by=recorded_by,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+
+
+def consents_record_for_office(*, user: User, office, request=None) -> list[Consent]:
+    """At sign-up: accept every terms document of the office that has a version in effect."""
+    consents = []
+    for document in TermsDocument.objects.filter(office=office):
+        version = TermsVersion.objects.current_for(office=office, service=document.service)
+        if version is not None:
+            consents.append(consent_record(user=user, version=version, request=request))
+    return consents
+
+
+@transaction.atomic
+def terms_version_create(
+    *, document: TermsDocument, text: str, summary: str, effective_from: datetime
+) -> TermsVersion:
+    """A new draft with the next number."""
+    latest = document.versions.aggregate(latest=Max("number"))["latest"] or 0
+    return TermsVersion.objects.create(
+        document=document,
+        number=latest + 1,
+        text=text,
+        summary=summary,
+        effective_from=effective_from,
+    )
+
+
+@transaction.atomic
+def terms_version_publish(*, version: TermsVersion, now: datetime | None = None) -> TermsVersion:
+    """Draft → published. From then on its text and dates are frozen."""
+    now = now or timezone.now()
+    locked = TermsVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != VersionStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be published."))
+    if locked.effective_from < now.replace(second=0, microsecond=0):
+        raise ValidationError({"effective_from": _("The effective date cannot be in the past.")})
+    newer = TermsVersion.objects.published().filter(
+        document=locked.document, number__gt=locked.number
+    )
+    if newer.exists():
+        raise ValidationError(_("A newer version of these terms is already published."))
+    TermsVersion.objects.filter(pk=locked.pk).update(
+        status=VersionStatus.PUBLISHED, published_at=now
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+def _announcement_recipients(version: TermsVersion):
+    return (
+        User.objects.filter(
+            office=version.document.office, is_active=True, emailaddress__verified=True
+        )
+        .exclude(user_type="staff")
+        .distinct()
+    )
+
+
+def terms_announce_upcoming(*, now: datetime | None = None) -> int:
+    """Mail each registered user of the office once about a version taking effect later
+    (REQ TRM-3). The claim on `announced_at` makes a second run, or a parallel one, a no-op."""
+    now = now or timezone.now()
+    mailed = 0
+    for version_id in (
+        TermsVersion.objects.upcoming(now)
+        .filter(announced_at__isnull=True)
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            claimed = TermsVersion.objects.filter(pk=version_id, announced_at__isnull=True).update(
+                announced_at=now
+            )
+            if not claimed:
+                continue
+            version = TermsVersion.objects.select_related("document__office").get(pk=version_id)
+            for user in _announcement_recipients(version):
+                outbox_enqueue(message=_announcement_mail(version=version, user=user))
+                mailed += 1
+    return mailed
+
+
+def _announcement_mail(*, version: TermsVersion, user: User) -> EmailMessage:
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "version": version,
+            "current": TermsVersion.objects.current_for(
+                office=version.document.office, service=version.document.service
+            ),
+            "office": version.document.office,
+            "site_url": settings.SITE_URL,
+            "user": user,
+        }
+        subject = render_to_string("terms/email/announcement_subject.txt", context).strip()
+        body = render_to_string("terms/email/announcement_body.txt", context)
+    return EmailMessage(subject=subject, body=body, to=[user.email])

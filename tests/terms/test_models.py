@@ -1,0 +1,82 @@
+"""Versions are frozen once published; consents are append-only (REQ TRM-1, TRM-2)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from terms.models import Consent, TermsVersion, VersionStatus
+from tests.terms.factories import ConsentFactory, TermsVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_text_cannot_be_changed_through_the_model(v1):
+    # REQ TRM-1
+    v1.text = "書き換えた本文"
+    with pytest.raises(ValidationError):
+        v1.save()
+    v1.refresh_from_db()
+    assert "書き換えた本文" not in v1.text
+
+
+def test_published_text_cannot_be_changed_through_a_queryset_update(v1):
+    # REQ TRM-1
+    with pytest.raises(ValidationError):
+        TermsVersion.objects.filter(pk=v1.pk).update(text="書き換え")
+    assert TermsVersion.objects.get(pk=v1.pk).text == v1.text
+
+
+def test_a_published_version_cannot_be_deleted(v1):
+    with pytest.raises(ValidationError):
+        v1.delete()
+    assert TermsVersion.objects.filter(pk=v1.pk).exists()
+
+
+def test_a_draft_can_still_be_edited(booth_terms):
+    draft = TermsVersionFactory(document=booth_terms, status=VersionStatus.DRAFT, published_at=None)
+    draft.text = "下書きを直しました"
+    draft.save()
+    assert TermsVersion.objects.get(pk=draft.pk).text == "下書きを直しました"
+
+
+def test_version_numbers_are_unique_per_document(v1):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TermsVersionFactory(document=v1.document, number=1)
+
+
+def test_a_published_version_must_carry_its_publication_date(booth_terms):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TermsVersion.objects.create(
+            document=booth_terms,
+            number=9,
+            text="x",
+            status=VersionStatus.PUBLISHED,
+            published_at=None,
+            effective_from=timezone.now(),
+        )
+
+
+def test_consents_are_never_updated_or_deleted(v1, user):
+    # REQ TRM-2
+    consent = ConsentFactory(version=v1, user=user)
+    consent.user_agent = "changed"
+    with pytest.raises(ValidationError):
+        consent.save()
+    with pytest.raises(ValidationError):
+        consent.delete()
+    with pytest.raises(ValidationError):
+        Consent.objects.filter(pk=consent.pk).update(user_agent="changed")
+    with pytest.raises(ValidationError):
+        Consent.objects.filter(pk=consent.pk).delete()
+    assert Consent.objects.get(pk=consent.pk).user_agent == ""
+
+
+def test_current_version_is_the_newest_one_in_effect(v1, booth_terms):
+    TermsVersionFactory(
+        document=booth_terms, number=2, effective_from=timezone.now() + timedelta(days=5)
+    )
+    assert TermsVersion.objects.current_for(office=booth_terms.office, service="booth") == v1
+    assert TermsVersion.objects.upcoming().get().number == 2
