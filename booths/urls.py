@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "booths"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("now/", views.adhoc, name="adhoc"),
+    path("reservations/", views.my_reservations, name="my_reservations"),
+    path("reservations/<int:pk>/", views.reservation, name="reservation"),
+    path("reservations/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("check/<uuid:token>/", views.check, name="check"),
+    path("<int:booth_id>/<int:year>/<int:month>/", views.month, name="month"),
+    path("<int:booth_id>/<str:day>/", views.day, name="day"),
+    path("<int:booth_id>/<str:day>/<str:hhmm>/request/", views.request_slot, name="request"),
+]

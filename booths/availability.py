@@ -1,0 +1,188 @@
+"""What is free and bookable: reads that combine the calendar with the stored reservations.
+
+Each function runs a fixed number of queries (the office's closures, the reservations of the
+period), whatever the number of reservations stored (REQ NFR-4).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consultations import calendar
+from consultations.models import OfficeClosure
+
+from .models import Booth, Reservation
+
+# Enough days before a period to find the previous business day across the longest closure.
+LOOKBACK = datetime.timedelta(days=21)
+ALTERNATIVES_DAYS = 21
+
+
+class SlotState:
+    FREE = "free"
+    TAKEN = "taken"
+    TOO_LATE = "too_late"  # past, or after the booking deadline
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime.datetime
+    state: str
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        return self.starts_at + calendar.SLOT
+
+    @property
+    def is_free(self) -> bool:
+        return self.state == SlotState.FREE
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    date: datetime.date
+    closed_reason: str | None
+    free: int
+    total: int
+
+
+def closures_for(booth: Booth, start: datetime.date, end: datetime.date) -> frozenset:
+    return OfficeClosure.objects.for_office(booth.office_id).dates_between(start - LOOKBACK, end)
+
+
+def taken_starts(
+    booth: Booth, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> set[datetime.datetime]:
+    """Starts of the slots held by a reservation between `start` and `end` (one query)."""
+    return set(
+        Reservation.objects.filter(booth=booth, starts_at__gte=start, starts_at__lt=end)
+        .holding_slot(now)
+        .values_list("starts_at", flat=True)
+    )
+
+
+def request_refusal_reason(
+    booth: Booth,
+    starts_at: datetime.datetime,
+    *,
+    now: datetime.datetime,
+    closures: frozenset,
+) -> str | None:
+    """Why this slot can't be requested now, from the calendar alone (OFF-2, OFF-3, BTH-4)."""
+    office = booth.office
+    reason = calendar.slot_refusal_reason(
+        starts_at, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+    )
+    if reason:
+        return reason
+    if starts_at <= now:
+        return _("This slot has already started or passed.")
+    deadline = calendar.booking_deadline(
+        starts_at, cutoff_time=office.booking_cutoff_time, closures=closures
+    )
+    if now >= deadline:
+        return _(
+            "Requests for this slot closed at %(deadline)s (the cut-off on the previous "
+            "business day). Please choose a later day or phone the office."
+        ) % {"deadline": calendar.format_datetime(deadline)}
+    return None
+
+
+def _slot_state(booth: Booth, starts_at, *, now, closures, taken: set[datetime.datetime]) -> str:
+    if starts_at in taken:
+        return SlotState.TAKEN
+    if request_refusal_reason(booth, starts_at, now=now, closures=closures):
+        return SlotState.TOO_LATE
+    return SlotState.FREE
+
+
+def _day_bounds(first: datetime.date, last: datetime.date):
+    start = datetime.datetime.combine(first, datetime.time(0), tzinfo=calendar.TOKYO)
+    end = datetime.datetime.combine(
+        last + datetime.timedelta(days=1), datetime.time(0), tzinfo=calendar.TOKYO
+    )
+    return start, end
+
+
+def day_view(
+    booth: Booth, day: datetime.date, *, now: datetime.datetime | None = None
+) -> tuple[str | None, list[Slot]]:
+    """The closed reason (or None) and every slot of `day` with its state."""
+    now = now or timezone.now()
+    closures = closures_for(booth, day, day)
+    reason = calendar.closed_reason(day, closures=closures)
+    if reason:
+        return reason, []
+    start, end = _day_bounds(day, day)
+    taken = taken_starts(booth, start, end, now)
+    office = booth.office
+    slots = [
+        Slot(moment, _slot_state(booth, moment, now=now, closures=closures, taken=taken))
+        for moment in calendar.day_slots(
+            day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+        )
+    ]
+    return None, slots
+
+
+def month_view(
+    booth: Booth, year: int, month: int, *, now: datetime.datetime | None = None
+) -> list[DaySummary]:
+    """Every day of the month with its free-slot count (two queries)."""
+    now = now or timezone.now()
+    days = calendar.month_days(year, month)
+    closures = closures_for(booth, days[0], days[-1])
+    start, end = _day_bounds(days[0], days[-1])
+    taken = taken_starts(booth, start, end, now)
+    office = booth.office
+    summaries = []
+    for day in days:
+        reason = calendar.closed_reason(day, closures=closures)
+        slots = calendar.day_slots(
+            day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+        )
+        free = sum(
+            1
+            for moment in slots
+            if _slot_state(booth, moment, now=now, closures=closures, taken=taken) == SlotState.FREE
+        )
+        summaries.append(DaySummary(day, reason, free, len(slots)))
+    return summaries
+
+
+def free_slots_from(
+    booth: Booth, *, now: datetime.datetime | None = None, limit: int = 6
+) -> list[Slot]:
+    """The next free slots of the booth, offered when the chosen one was just taken (BTH-2)."""
+    now = now or timezone.now()
+    first = calendar.local(now).date()
+    last = first + datetime.timedelta(days=ALTERNATIVES_DAYS)
+    closures = closures_for(booth, first, last)
+    start, end = _day_bounds(first, last)
+    taken = taken_starts(booth, start, end, now)
+    office = booth.office
+    free = []
+    for moment in calendar.iter_slots(
+        calendar.business_days_between(first, last, closures=closures),
+        opens_at=office.opens_at,
+        closes_at=office.closes_at,
+        closures=closures,
+    ):
+        if _slot_state(booth, moment, now=now, closures=closures, taken=taken) == SlotState.FREE:
+            free.append(Slot(moment, SlotState.FREE))
+            if len(free) >= limit:
+                break
+    return free
+
+
+def current_slot(booth: Booth, now: datetime.datetime) -> datetime.datetime | None:
+    """The grid slot running now at the booth's office, or None when it is closed."""
+    office = booth.office
+    closures = closures_for(booth, calendar.local(now).date(), calendar.local(now).date())
+    if not calendar.is_business_day(calendar.local(now).date(), closures=closures):
+        return None
+    return calendar.slot_start_containing(now, opens_at=office.opens_at, closes_at=office.closes_at)

@@ -1,0 +1,126 @@
+"""Forms of the booking pages. They only validate; the services decide."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import UserType
+from core.forms import Form
+
+from .models import Companion, Purpose
+
+PHONE_RE = re.compile(r"^[0-9]{2,5}-?[0-9]{1,4}-?[0-9]{3,4}$")
+JOB_SEEKER_NUMBER_RE = re.compile(r"^\d{5}-\d{8}$")
+ESTABLISHMENT_NUMBER_RE = re.compile(r"^\d{4}-\d{6}-\d$")
+
+
+class ReservationRequestForm(Form):
+    """The request (BTH-3), prefilled from the profile."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"), widget=forms.RadioSelect)
+    requester_name = forms.CharField(label=_("Name"), max_length=200)
+    client_number = forms.CharField(label=_("Job-seeker number"), max_length=14, required=False)
+    phone = forms.CharField(
+        label=_("Phone number the office can call"),
+        max_length=20,
+        help_text=_("The office phones you on this number to confirm. Example: 0173-12-3456"),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    companions = forms.MultipleChoiceField(
+        label=_("Who will come with you?"),
+        choices=Companion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tell the office in advance about anyone who will be with you."),
+    )
+    note = forms.CharField(
+        label=_("Anything the office should know (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_type = user.user_type
+        employer = user.user_type == UserType.EMPLOYER
+        purposes = (
+            [Purpose.INTERVIEW, Purpose.SELECTION]
+            if employer
+            else [Purpose.JOB_CONSULTATION, Purpose.JOB_REFERRAL]
+        )
+        self.fields["purpose"].choices = [(p.value, p.label) for p in purposes]
+        if employer:
+            self.fields["requester_name"].label = _("Establishment name")
+            self.fields["client_number"].label = _("Establishment number")
+            self.fields["client_number"].help_text = _(
+                "NNNN-NNNNNN-N. Leave empty if you are about to register."
+            )
+            self.fields["client_number"].max_length = 13
+        else:
+            self.fields["client_number"].help_text = _(
+                "NNNNN-NNNNNNNN. Leave empty if you are registered through the online My Page "
+                "or are about to register."
+            )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if not PHONE_RE.match(phone):
+            raise ValidationError(
+                _("Enter a phone number with digits and hyphens, like 0173-12-3456.")
+            )
+        return phone
+
+    def clean_client_number(self):
+        number = self.cleaned_data["client_number"].strip()
+        if not number:
+            return number
+        if self.user_type == UserType.EMPLOYER:
+            if not ESTABLISHMENT_NUMBER_RE.match(number):
+                raise ValidationError(_("Enter the establishment number as NNNN-NNNNNN-N."))
+        elif not JOB_SEEKER_NUMBER_RE.match(number):
+            raise ValidationError(_("Enter the job-seeker number as NNNNN-NNNNNNNN."))
+        return number
+
+
+class ConfirmPhoneCallForm(Form):
+    """Staff confirm a request after phoning the user (BTH-5)."""
+
+    phoned_at = forms.DateTimeField(
+        label=_("Phoned the user at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+class SlotChoiceForm(Form):
+    """Staff choose a booth and a slot (move, book the next reservation)."""
+
+    booth = forms.ModelChoiceField(label=_("Booth"), queryset=None)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Start time"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
+    )
+
+    def __init__(self, *args, booths, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["booth"].queryset = booths
+
+    def starts_at(self) -> datetime.datetime:
+        from consultations.calendar import TOKYO
+
+        return datetime.datetime.combine(
+            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=TOKYO
+        )
+
+
+class CounterAdhocForm(Form):
+    """Staff start an ad-hoc use for someone at the counter (BTH-8)."""
+
+    username = forms.CharField(label=_("Login ID of the user"), max_length=150)

@@ -1,0 +1,324 @@
+"""Booking pages for job seekers and employers (REQ BTH-1 … BTH-8).
+
+Thin views: the booth is scoped to the user's own office and a reservation to its owner
+(anything else is a 404), forms validate, services decide.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from consultations import calendar
+from terms.gate import consent_required
+
+from . import availability, services
+from .forms import ReservationRequestForm
+from .models import Booth, Companion, Purpose, Reservation
+
+SESSION_PREFIX = "booths:request:"
+MONTHS_AHEAD = 3
+
+
+def _booths_for(user):
+    return Booth.objects.filter(
+        office_id=user.office_id, office__offers_booths=True, is_active=True
+    ).select_related("office")
+
+
+def _booth_for(user, booth_id: int) -> Booth:
+    return get_object_or_404(_booths_for(user), pk=booth_id)
+
+
+def _parse_day(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise Http404 from None
+
+
+def _parse_slot(day: str, hhmm: str) -> datetime.datetime:
+    try:
+        time = datetime.time(int(hhmm[:2]), int(hhmm[2:]))
+    except ValueError:
+        raise Http404 from None
+    if len(hhmm) != 4:
+        raise Http404
+    return datetime.datetime.combine(_parse_day(day), time, tzinfo=calendar.TOKYO)
+
+
+def _refused(request: HttpRequest, booth: Booth, reason: str) -> HttpResponse:
+    return render(
+        request,
+        "booths/refused.html",
+        {"booth": booth, "office": booth.office, "reason": reason},
+        status=403,
+    )
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    booths = list(_booths_for(request.user))
+    today = calendar.local(timezone.now()).date()
+    return render(
+        request,
+        "booths/index.html",
+        {"booths": booths, "office": request.user.office, "today": today},
+    )
+
+
+@login_required
+def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpResponse:
+    booth = _booth_for(request.user, booth_id)
+    now = timezone.now()
+    today = calendar.local(now).date()
+    first_allowed = today.replace(day=1)
+    index = year * 12 + month - 1
+    if not 1 <= month <= 12 or not (
+        first_allowed.year * 12 + first_allowed.month - 1
+        <= index
+        <= first_allowed.year * 12 + first_allowed.month - 1 + MONTHS_AHEAD
+    ):
+        raise Http404
+    days = availability.month_view(booth, year, month, now=now)
+    previous_index, next_index = index - 1, index + 1
+    lowest = first_allowed.year * 12 + first_allowed.month - 1
+    context = {
+        "booth": booth,
+        "office": booth.office,
+        "days": days,
+        "month_label": calendar.format_month(year, month),
+        "previous": divmod(previous_index, 12) if previous_index >= lowest else None,
+        "next": divmod(next_index, 12) if next_index <= lowest + MONTHS_AHEAD else None,
+        "refusal": services.booking_refusal_reason(request.user, booth, now=now),
+        "weeks": _weeks(days),
+    }
+    return render(request, "booths/month.html", context)
+
+
+def _weeks(days):
+    """Rows of Monday-to-Sunday cells for the month table (None pads the first and last week)."""
+    cells = [None] * days[0].date.weekday() + list(days)
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+@login_required
+def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
+    booth = _booth_for(request.user, booth_id)
+    date = _parse_day(day)
+    now = timezone.now()
+    closed_reason, slots = availability.day_view(booth, date, now=now)
+    return render(
+        request,
+        "booths/day.html",
+        {
+            "booth": booth,
+            "office": booth.office,
+            "date": date,
+            "closed_reason": closed_reason,
+            "slots": slots,
+            "refusal": services.booking_refusal_reason(request.user, booth, now=now),
+        },
+    )
+
+
+@login_required
+@consent_required("booth")
+@require_http_methods(["GET", "POST"])
+def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> HttpResponse:
+    booth = _booth_for(request.user, booth_id)
+    starts_at = _parse_slot(day, hhmm)
+    now = timezone.now()
+    reason = services.booking_refusal_reason(request.user, booth, now=now)
+    if reason:
+        return _refused(request, booth, reason)
+    closures = availability.closures_for(booth, starts_at.date(), starts_at.date())
+    reason = availability.request_refusal_reason(booth, starts_at, now=now, closures=closures)
+    if reason:
+        return _refused(request, booth, reason)
+    user = request.user
+    if request.method == "POST":
+        form = ReservationRequestForm(request.POST, user=user)
+        if form.is_valid():
+            token = str(uuid.uuid4())
+            request.session[SESSION_PREFIX + token] = {
+                "booth_id": booth.pk,
+                "starts_at": starts_at.isoformat(),
+                "data": form.cleaned_data,
+            }
+            return redirect("booths:check", token=token)
+    else:
+        form = ReservationRequestForm(
+            user=user,
+            initial={
+                "requester_name": services.profile_name(user),
+                "client_number": services.profile_number(user),
+                "phone": user.phone,
+            },
+        )
+    return render(
+        request,
+        "booths/request.html",
+        {"booth": booth, "office": booth.office, "starts_at": starts_at, "form": form},
+    )
+
+
+@login_required
+@consent_required("booth")
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+    """Check your answers; sending the form makes the reservation, once per token."""
+    done = Reservation.objects.filter(form_token=token, user=request.user).first()
+    if done is not None:
+        return redirect(done)
+    pending = request.session.get(SESSION_PREFIX + str(token))
+    if pending is None:
+        raise Http404
+    booth = _booth_for(request.user, pending["booth_id"])
+    starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
+    data = pending["data"]
+    context = {
+        "booth": booth,
+        "office": booth.office,
+        "starts_at": starts_at,
+        "data": data,
+        "purpose_label": Purpose(data["purpose"]).label,
+        "companion_labels": [Companion(c).label for c in data["companions"]],
+        "change_url": reverse(
+            "booths:request",
+            kwargs={
+                "booth_id": booth.pk,
+                "day": calendar.local(starts_at).date().isoformat(),
+                "hhmm": f"{calendar.local(starts_at):%H%M}",
+            },
+        ),
+    }
+    if request.method == "POST":
+        try:
+            reservation = services.reservation_request(
+                user=request.user,
+                booth=booth,
+                starts_at=starts_at,
+                form_token=token,
+                **data,
+            )
+        except services.SlotTakenError as taken:
+            request.session.pop(SESSION_PREFIX + str(token), None)
+            return render(
+                request,
+                "booths/taken.html",
+                {**context, "message": taken.messages[0], "free_slots": taken.free_slots},
+                status=409,
+            )
+        except ValidationError as error:
+            return _refused(request, booth, " ".join(error.messages))
+        request.session.pop(SESSION_PREFIX + str(token), None)
+        messages.success(request, _("Your request has been sent."))
+        return redirect(reservation)
+    return render(request, "booths/check.html", context)
+
+
+@login_required
+def my_reservations(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    reservations = (
+        Reservation.objects.for_user(request.user)
+        .with_state(now)
+        .select_related("booth__office")
+        .order_by("-starts_at")
+    )
+    upcoming = [r for r in reservations if r.ends_at > now]
+    upcoming.reverse()
+    past = [r for r in reservations if r.ends_at <= now][:50]
+    return render(
+        request,
+        "booths/my_reservations.html",
+        {"upcoming": upcoming, "past": past, "now": now},
+    )
+
+
+def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
+    return get_object_or_404(
+        Reservation.objects.for_user(request.user).with_state().select_related("booth__office"),
+        pk=pk,
+    )
+
+
+@login_required
+def reservation(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _own_reservation(request, pk)
+    return render(
+        request,
+        "booths/reservation.html",
+        {"reservation": item, "office": item.booth.office},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _own_reservation(request, pk)
+    if request.method == "POST":
+        try:
+            services.reservation_cancel_online(reservation=item, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(item)
+        messages.success(request, _("Your reservation has been cancelled."))
+        return redirect("booths:my_reservations")
+    return render(request, "booths/cancel.html", {"reservation": item, "office": item.booth.office})
+
+
+@login_required
+@consent_required("booth")
+@require_http_methods(["GET", "POST"])
+def adhoc(request: HttpRequest) -> HttpResponse:
+    """Use a booth now (BTH-8): the booths free in the current slot of the user's office."""
+    now = timezone.now()
+    booths = list(_booths_for(request.user))
+    free = []
+    slot = availability.current_slot(booths[0], now) if booths else None
+    if slot is not None:
+        taken = set(
+            Reservation.objects.filter(booth__in=booths, starts_at=slot)
+            .holding_slot(now)
+            .values_list("booth_id", flat=True)
+        )
+        free = [booth for booth in booths if booth.pk not in taken]
+    error = None
+    if request.method == "POST" and slot is not None:
+        booth = next((b for b in free if str(b.pk) == request.POST.get("booth")), None)
+        if booth is None:
+            error = _("Choose one of the free booths.")
+        else:
+            try:
+                item = services.reservation_start_adhoc(user=request.user, booth=booth, now=now)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("The booth is yours until the end of this slot."))
+                return redirect(item)
+    refusal = services.booking_refusal_reason(request.user, booths[0], now=now) if booths else None
+    return render(
+        request,
+        "booths/adhoc.html",
+        {
+            "booths": free,
+            "slot": slot,
+            "office": request.user.office,
+            "error": error,
+            "refusal": refusal,
+        },
+        status=400 if error else 200,
+    )
