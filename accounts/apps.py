@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and offices")
 
     def ready(self) -> None:
-        from . import demo  # noqa: F401  (registers the demo step)
+        from . import demo, jobs, receivers  # noqa: F401  (register demo step, jobs, receivers)

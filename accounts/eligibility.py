@@ -1,16 +1,50 @@
-"""One check the booking code calls before any new booking (REQ REG-3, REG-7)."""
+"""One check the booking code calls before any new booking (REQ REG-1, REG-3, REG-7)."""
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+
+def _office_contact(user) -> str:
+    office = getattr(user, "office", None)
+    if office is None:
+        return _("your Hello Work office")
+    return _("%(office)s (phone %(phone)s)") % {"office": office.name, "phone": office.phone}
 
 
 def booking_block_reason(user) -> str | None:
     """Why this user may not make a new booking now, or None when they may.
 
-    Interim: covers inactive accounts; the accounts issue adds suspension, unverified e-mail
-    and missing or expired residence status.
+    The reason is written for the user and says what to do: verify the e-mail address, update
+    the residence data on the profile page, or contact the office.
     """
-    if not user.is_authenticated or not user.is_active:
-        return _("Your account cannot make bookings. Please contact your office.")
+    if not user.is_authenticated:
+        return _("Sign in to make a booking.")
+    if not user.is_active or getattr(user, "deleted_at", None) is not None:
+        return _("Your account cannot make bookings. Please contact %(office)s.") % {
+            "office": _office_contact(user)
+        }
+    if user.suspended_at is not None:
+        return _(
+            "Your account is suspended and cannot make bookings. Please contact %(office)s."
+        ) % {"office": _office_contact(user)}
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        return _(
+            "Your e-mail address is not verified yet. Open the link in the e-mail we sent you, "
+            "or ask for a new one on the e-mail page of your account."
+        )
+    problem = user.residence_data_problem(timezone.localdate())
+    if problem == "missing":
+        return _(
+            "Your residence status and period of stay are missing. Enter them on your profile "
+            "page; then you can book."
+        )
+    if problem == "expired":
+        return _(
+            "Your period of stay ended on %(date)s. Enter your renewed residence status and "
+            "period of stay on your profile page; then you can book."
+        ) % {"date": date_format(user.period_of_stay_until)}
     return None

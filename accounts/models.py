@@ -65,7 +65,45 @@ class UserType(models.TextChoices):
     STAFF = "staff", _("Office staff")
 
 
-class UserManager(DjangoUserManager):
+class JobseekerNumberStatus(models.TextChoices):
+    NUMBER = "number", _("I have a job-seeker number")
+    MY_PAGE = "my_page", _("I registered through the online My Page")
+    ABOUT_TO_REGISTER = "about_to_register", _("I am about to register")
+
+
+class EstablishmentNumberStatus(models.TextChoices):
+    NUMBER = "number", _("The establishment has a number")
+    ABOUT_TO_REGISTER = "about_to_register", _("The establishment is about to register")
+
+
+class SuspensionReason(models.TextChoices):
+    PROHIBITED_ACTS = "prohibited_acts", _("Prohibited acts under the terms of use")
+    THREATS = "threats", _("Threats or harassment")
+    NON_JOB_USE = "non_job_use", _("Use for purposes other than finding work or staff")
+    RESIDENCE_DATA = "residence_data", _("Residence status missing or expired")
+    OTHER = "other", _("Other reason")
+
+
+class UserQuerySet(models.QuerySet):
+    def not_deleted(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def customers(self):
+        """Job seekers and employers: the people the dormancy rule applies to."""
+        return (
+            self.not_deleted()
+            .filter(is_staff=False, is_superuser=False)
+            .exclude(user_type=UserType.STAFF)
+        )
+
+    def last_active_before(self, moment):
+        return self.filter(
+            Q(last_activity_at__lt=moment)
+            | Q(last_activity_at__isnull=True, date_joined__lt=moment)
+        )
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("user_type", UserType.STAFF)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -102,6 +140,46 @@ class User(AbstractUser):
         _("establishment number"), max_length=13, blank=True, help_text=_("NNNN-NNNNNN-N")
     )
 
+    jobseeker_number_status = models.CharField(
+        _("job-seeker number"),
+        max_length=20,
+        choices=JobseekerNumberStatus.choices,
+        blank=True,
+    )
+    establishment_number_status = models.CharField(
+        _("establishment number"),
+        max_length=20,
+        choices=EstablishmentNumberStatus.choices,
+        blank=True,
+    )
+    # Foreign nationals other than special permanent residents (REQ REG-3).
+    is_foreign_national = models.BooleanField(
+        _("foreign national (not a special permanent resident)"), default=False
+    )
+    residence_status = models.CharField(_("residence status (在留資格)"), max_length=50, blank=True)
+    period_of_stay_until = models.DateField(
+        _("period of stay ends on (在留期間)"), null=True, blank=True
+    )
+    # Suspension by staff (REQ REG-7).
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    suspension_reason = models.CharField(
+        _("reason for suspension"), max_length=30, choices=SuspensionReason.choices, blank=True
+    )
+    suspension_note = models.TextField(_("note on the suspension"), blank=True)
+    suspended_by = models.ForeignKey(
+        "self",
+        verbose_name=_("suspended by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Lifecycle (REQ REG-4, REG-5, REG-6).
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    dormancy_warned_at = models.DateTimeField(_("warned of dormancy at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
     objects = UserManager()
 
     class Meta(AbstractUser.Meta):
@@ -112,10 +190,94 @@ class User(AbstractUser):
                 condition=Q(is_staff=False) | Q(user_type="staff"),
                 name="accounts_user_staff_flag_matches_type",
             ),
+            models.CheckConstraint(
+                condition=Q(suspended_at__isnull=True) | ~Q(suspension_reason=""),
+                name="accounts_user_suspension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(jobseeker_number="")
+                | Q(jobseeker_number_status=JobseekerNumberStatus.NUMBER),
+                name="accounts_user_jobseeker_number_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(establishment_number="")
+                | Q(establishment_number_status=EstablishmentNumberStatus.NUMBER),
+                name="accounts_user_establishment_number_matches_status",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.username
 
     def get_absolute_url(self) -> str:
-        return reverse("home")
+        return reverse("accounts:profile")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip() or self.username
+
+    def residence_data_problem(self, today: datetime.date) -> str | None:
+        """What is wrong with a foreign national's residence data, or None (REQ REG-3)."""
+        if not self.is_foreign_national:
+            return None
+        if not self.residence_status or self.period_of_stay_until is None:
+            return "missing"
+        if self.period_of_stay_until < today:
+            return "expired"
+        return None
+
+
+class SignInEvent(models.TextChoices):
+    SIGNED_IN = "signed_in", _("Signed in")
+    FAILED = "failed", _("Failed sign-in")
+    SIGNED_OUT = "signed_out", _("Signed out")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset by e-mail")
+
+
+class SignInRecordQuerySet(models.QuerySet):
+    def for_staff(self, staff):
+        if staff.is_superuser:
+            return self
+        return self.filter(user__office_id=staff.office_id)
+
+
+class SignInRecord(models.Model):
+    """Sign-ins and related events with terminal identification (REQ LOG-1).
+
+    Never shown to users or published; staff with the view permission read them in the admin.
+    """
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="signin_records",
+    )
+    event = models.CharField(_("event"), max_length=20, choices=SignInEvent.choices)
+    at = models.DateTimeField(_("time"), db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    # Lets deletion end the account's sessions; never shown, not even in the admin.
+    session_key = models.CharField(max_length=40, blank=True, editable=False)
+
+    objects = SignInRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sign-in record")
+        verbose_name_plural = _("sign-in records")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "-at"], name="accounts_signin_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} {self.at:%Y-%m-%d %H:%M}"

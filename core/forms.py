@@ -1,7 +1,9 @@
 """Form base classes every form of the project uses, so the character rule can't be forgotten.
 
 Every free-text field (any CharField whose widget is not a password input) is normalised for
-the Windows look-alikes and validated against JIS X 0201/0208 (REQ CHR-1 … CHR-3).
+the Windows look-alikes and validated against JIS X 0201/0208 (REQ CHR-1 … CHR-3). The rule is
+attached when the form is built and again just before it is cleaned, so a field a subclass adds
+after `super().__init__()` carries it too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from django import forms
 
 from .text import normalise_jis_text, validate_jis_text
 
-NOT_FREE_TEXT = (forms.EmailField, forms.URLField, forms.SlugField, forms.UUIDField)
+# Typed values with their own syntax: the character rule is for what people write freely.
+NOT_FREE_TEXT = (
+    forms.EmailField,
+    forms.URLField,
+    forms.SlugField,
+    forms.UUIDField,
+    forms.JSONField,
+    forms.GenericIPAddressField,
+)
 
 
 def is_free_text_field(field: forms.Field) -> bool:
@@ -32,8 +42,15 @@ def apply_jis_rule(field: forms.Field) -> None:
         return normalise_jis_text(value) if isinstance(value, str) else value
 
     field.to_python = to_python
-    field.validators.append(validate_jis_text)
+    # A copy: `validators` may be a list shared with the class-level field.
+    field.validators = [*field.validators, validate_jis_text]
     field.jis_rule = True
+
+
+def apply_jis_rule_to_form(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        if is_free_text_field(field):
+            apply_jis_rule(field)
 
 
 class JISTextFormMixin:
@@ -44,9 +61,11 @@ class JISTextFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if is_free_text_field(field):
-                apply_jis_rule(field)
+        apply_jis_rule_to_form(self)
+
+    def full_clean(self):
+        apply_jis_rule_to_form(self)
+        return super().full_clean()
 
 
 class Form(JISTextFormMixin, forms.Form):

@@ -3,7 +3,9 @@
 Accepted: JIS X 0201 (half-width alphanumerics, symbols and kana) and JIS X 0208 (full-width
 kana, alphanumerics and symbols, level 1 and 2 kanji), plus tab and line breaks in long texts.
 Python's `shift_jis` codec encodes exactly these two sets (no vendor extensions, unlike
-`cp932`), so it is the membership test.
+`cp932`), so it is the membership test: the 191 one-byte and 6,879 two-byte characters it
+decodes, plus ¥ and ‾, which it encodes as the JIS X 0201 Roman forms of \\ and ~. Control
+characters other than tab and line breaks are rejected although the codec knows them.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def describe(ch: str) -> str:
 
 def validate_jis_text(value: str) -> None:
     """Raise a ValidationError naming each rejected character with a suggestion (CHR-1, CHR-2)."""
-    if not value:
+    if not value or not isinstance(value, str):
         return
     rejected = find_non_jis(normalise_jis_text(value))
     if not rejected:
@@ -109,5 +111,5 @@ def validate_jis_text(value: str) -> None:
         "This character cannot be used: %(chars)s. Use characters of JIS level 1 and 2 only.",
         "These characters cannot be used: %(chars)s. Use characters of JIS level 1 and 2 only.",
         len(rejected),
-    ) % {"chars": "、".join(parts)}
+    ) % {"chars": _(", ").join(parts)}
     raise ValidationError(message, code="non_jis")

@@ -19,7 +19,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with a site that requires a second factor (REQ REG-8).
+    "accounts.admin_config.HelloWorkAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Suspension, staff idle timeout, activity, password reminder (REQ REG-4, 6, 7, 8).
+    "accounts.middleware.AccountStateMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +138,61 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Mixed into every sign-up form by allauth: consent to the office's terms (REQ TRM-2).
 ACCOUNT_SIGNUP_FORM_CLASS = "terms.forms.SignupConsentForm"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("EMAIL_CONFIRMATION_EXPIRE_DAYS", default=1)
+ACCOUNT_SESSION_REMEMBER = False  # shared terminals: sessions end with the browser
+ACCOUNT_USERNAME_MIN_LENGTH = 4
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like, via the outbox
+
+
+def _allauth_forms(prefix: str, keys: list[str]) -> dict[str, str]:
+    """allauth's forms with the character rule (see accounts/allauth_forms.py)."""
+    return {
+        key: f"accounts.allauth_forms.{prefix}"
+        + "".join(part.capitalize() for part in key.split("_"))
+        + "Form"
+        for key in keys
+    }
+
+
+ACCOUNT_FORMS = {
+    **_allauth_forms(
+        "Account",
+        [
+            "login",
+            "add_email",
+            "change_email",
+            "change_password",
+            "set_password",
+            "reset_password",
+            "reset_password_from_key",
+            "user_token",
+            "reauthenticate",
+            "request_login_code",
+            "confirm_login_code",
+            "confirm_email_verification_code",
+            "confirm_password_reset_code",
+            "change_phone",
+            "verify_phone",
+        ],
+    ),
+    # The job seeker's sign-up at /accounts/signup/; the employer's is accounts:signup_employer.
+    "signup": "accounts.forms.JobSeekerSignupForm",
+}
+MFA_FORMS = _allauth_forms(
+    "MFA",
+    [
+        "authenticate",
+        "reauthenticate",
+        "activate_totp",
+        "deactivate_totp",
+        "generate_recovery_codes",
+        "add_webauthn",
+        "edit_webauthn",
+        "signup_webauthn",
+        "authenticate_webauthn",
+        "login_webauthn",
+        "reauthenticate_webauthn",
+    ],
+)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
@@ -150,6 +208,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS_USER", default=2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=30 * 60)
 PASSWORD_REMINDER_DAYS = env.int("PASSWORD_REMINDER_DAYS", default=180)
+# Accounts unused this long are erased; the warning goes out this many days before (REQ REG-6).
+ACCOUNT_DORMANT_AFTER_DAYS = env.int("ACCOUNT_DORMANT_AFTER_DAYS", default=365)
+ACCOUNT_DORMANT_WARNING_DAYS = env.int("ACCOUNT_DORMANT_WARNING_DAYS", default=30)
+# Sign-in records are kept this long (REQ LOG-1).
+SIGNIN_RECORD_RETENTION_DAYS = env.int("SIGNIN_RECORD_RETENTION_DAYS", default=365)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

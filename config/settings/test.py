@@ -1,5 +1,7 @@
 """Tests: fast hashing, in-memory mail delivery, a per-run cache table."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 
@@ -13,5 +15,8 @@ ALLOWED_HOSTS = ["*"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+    # One file per test run: runs started side by side never share (and corrupt) a database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }
 WHITENOISE_AUTOREFRESH = True  # serve from the app folders; no collectstatic needed

@@ -1,0 +1,313 @@
+"""Sign-up and profile forms for job seekers and employers (REQ REG-2, REG-3).
+
+The sign-up forms subclass allauth's SignupForm, so allauth's flow (verification mail,
+enumeration prevention, rate limits) and the consent checkbox that ACCOUNT_SIGNUP_FORM_CLASS
+mixes in are part of them. Forms only validate; the adapter and the services write.
+"""
+
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm
+from django import forms
+from django.contrib.auth import password_validation
+from django.forms.models import fields_for_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import Form, JISTextFormMixin, ModelForm, apply_jis_rule_to_form
+
+from . import numbers
+from .models import (
+    EstablishmentNumberStatus,
+    JobseekerNumberStatus,
+    Office,
+    SuspensionReason,
+    User,
+    UserType,
+)
+
+JOB_SEEKER_FIELDS = [
+    "last_name",
+    "first_name",
+    "name_kana",
+    "postal_code",
+    "address",
+    "phone",
+    "jobseeker_number_status",
+    "jobseeker_number",
+    "is_foreign_national",
+    "residence_status",
+    "period_of_stay_until",
+]
+EMPLOYER_FIELDS = [
+    "establishment_name",
+    "establishment_number_status",
+    "establishment_number",
+    "last_name",
+    "first_name",
+    "name_kana",
+    "postal_code",
+    "address",
+    "phone",
+]
+PROFILE_FIELDS = {UserType.JOB_SEEKER: JOB_SEEKER_FIELDS, UserType.EMPLOYER: EMPLOYER_FIELDS}
+OPTIONAL_FIELDS = {"jobseeker_number", "establishment_number", "residence_status"}
+OPTIONAL_FIELDS |= {"period_of_stay_until", "is_foreign_national"}
+
+LABELS = {
+    "last_name": _("Family name (kanji)"),
+    "first_name": _("Given name (kanji)"),
+    "name_kana": _("Full name in katakana"),
+    "office": _("Your Hello Work office"),
+}
+EMPLOYER_LABELS = {
+    "last_name": _("Contact person: family name"),
+    "first_name": _("Contact person: given name"),
+    "name_kana": _("Contact person: full name in katakana"),
+    "postal_code": _("Postal code of the establishment"),
+    "address": _("Address of the establishment"),
+}
+HELP_TEXTS = {
+    "name_kana": _("For example ヤマダ　ハナコ."),
+    "postal_code": _("7 digits, for example 037-0000. Full-width digits are fine."),
+    "phone": _("A number we can call you on, for example 0173-00-0000."),
+    "jobseeker_number": _(
+        "13 digits as on your job-seeker card: NNNNN-NNNNNNNN. Full-width digits are fine."
+    ),
+    "establishment_number": _("11 digits: NNNN-NNNNNN-N. Full-width digits are fine."),
+    "is_foreign_national": _(
+        "Tick if you are not a Japanese national and not a special permanent resident."
+    ),
+    "residence_status": _("As on your residence card, for example 技術・人文知識・国際業務."),
+    "period_of_stay_until": _("The last day of the period of stay on your residence card."),
+}
+WIDGETS = {
+    "jobseeker_number_status": forms.RadioSelect,
+    "establishment_number_status": forms.RadioSelect,
+    "period_of_stay_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+    "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+    "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+}
+
+
+def _configure_profile_fields(form: forms.BaseForm, user_type: str) -> None:
+    """Labels, help and required flags shared by the sign-up and profile forms."""
+    for name in PROFILE_FIELDS[user_type]:
+        field = form.fields[name]
+        field.required = name not in OPTIONAL_FIELDS
+        if name in LABELS:
+            field.label = LABELS[name]
+        if user_type == UserType.EMPLOYER and name in EMPLOYER_LABELS:
+            field.label = EMPLOYER_LABELS[name]
+        if name in HELP_TEXTS:
+            field.help_text = HELP_TEXTS[name]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [c for c in field.choices if c[0] != ""]
+
+
+class ProfileRulesMixin:
+    """Format checks and cross-field rules for profile data (REQ REG-2, REG-3)."""
+
+    user_type: str
+
+    def _normalised(self, name: str, normalise, message) -> str:
+        value = self.cleaned_data.get(name, "")
+        if not value:
+            return value
+        normalised = normalise(value)
+        if normalised is None:
+            raise forms.ValidationError(message, code="format")
+        return normalised
+
+    def clean_postal_code(self) -> str:
+        return self._normalised(
+            "postal_code",
+            numbers.normalise_postal_code,
+            _("Enter the postal code as 7 digits, for example 037-0000."),
+        )
+
+    def clean_phone(self) -> str:
+        return self._normalised(
+            "phone",
+            numbers.normalise_phone,
+            _("Enter a phone number of 10 or 11 digits starting with 0, for example 0173-00-0000."),
+        )
+
+    def clean_name_kana(self) -> str:
+        return self._normalised(
+            "name_kana",
+            numbers.normalise_kana,
+            _("Enter your name in katakana or hiragana, for example ヤマダ　ハナコ."),
+        )
+
+    def clean_jobseeker_number(self) -> str:
+        return self._normalised(
+            "jobseeker_number",
+            numbers.normalise_jobseeker_number,
+            _("Enter the job-seeker number as 13 digits: NNNNN-NNNNNNNN."),
+        )
+
+    def clean_establishment_number(self) -> str:
+        return self._normalised(
+            "establishment_number",
+            numbers.normalise_establishment_number,
+            _("Enter the establishment number as 11 digits: NNNN-NNNNNN-N."),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user_type == UserType.JOB_SEEKER:
+            self._clean_number(
+                "jobseeker_number", JobseekerNumberStatus.NUMBER, _("Enter your job-seeker number.")
+            )
+            self._clean_residence()
+        elif self.user_type == UserType.EMPLOYER:
+            self._clean_number(
+                "establishment_number",
+                EstablishmentNumberStatus.NUMBER,
+                _("Enter the establishment number."),
+            )
+        return cleaned
+
+    def _clean_number(self, name: str, with_number: str, missing_message) -> None:
+        status = self.cleaned_data.get(f"{name}_status")
+        if status == with_number:
+            if not self.cleaned_data.get(name) and name not in self.errors:
+                self.add_error(name, forms.ValidationError(missing_message, code="required"))
+        elif status:
+            self.cleaned_data[name] = ""
+
+    def _clean_residence(self) -> None:
+        if not self.cleaned_data.get("is_foreign_national"):
+            self.cleaned_data["residence_status"] = ""
+            self.cleaned_data["period_of_stay_until"] = None
+            return
+        if not self.cleaned_data.get("residence_status") and "residence_status" not in self.errors:
+            self.add_error("residence_status", _("Enter your residence status."))
+        until = self.cleaned_data.get("period_of_stay_until")
+        if until is None and "period_of_stay_until" not in self.errors:
+            self.add_error("period_of_stay_until", _("Enter the end of your period of stay."))
+        elif until is not None and until < timezone.localdate():
+            self.add_error(
+                "period_of_stay_until",
+                _("This date has passed. Enter the end of your renewed period of stay."),
+            )
+
+    def profile_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PROFILE_FIELDS[self.user_type]}
+
+
+# allauth's SignupForm already carries the rule when ACCOUNT_SIGNUP_FORM_CLASS mixes it in.
+_SIGNUP_BASES = (ProfileRulesMixin, SignupForm)
+if not issubclass(SignupForm, JISTextFormMixin):
+    _SIGNUP_BASES = (JISTextFormMixin, *_SIGNUP_BASES)
+
+
+class BaseProfileSignupForm(*_SIGNUP_BASES):
+    """allauth's sign-up form plus the office and the profile of one user type (REQ REG-1, 2)."""
+
+    user_type = UserType.JOB_SEEKER
+    office = forms.ModelChoiceField(
+        queryset=Office.objects.all(),
+        label=LABELS["office"],
+        empty_label=_("Choose your office"),
+        help_text=_("The office whose area you live or work in (管轄)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = PROFILE_FIELDS[self.user_type]
+        self.fields.update(fields_for_model(User, fields=names, widgets=WIDGETS, labels=LABELS))
+        _configure_profile_fields(self, self.user_type)
+        self.fields["username"].label = _("Login ID")
+        self.fields["username"].help_text = _(
+            "Letters, digits and @ . + - _ only. You sign in with it or with your e-mail."
+        )
+        self.fields["username"].widget.attrs.pop("placeholder", None)
+        self.fields["email"].label = _("E-mail")
+        self.fields["email"].help_text = _(
+            "We send a link to this address; your account works once you open it."
+        )
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        for name in ("password1", "password2"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.pop("placeholder", None)
+        if "password1" in self.fields:
+            self.fields["password1"].help_text = " ".join(
+                str(text) for text in password_validation.password_validators_help_texts()
+            )
+        order = ["office", "username", "email", "password1", "password2", *names]
+        rest = [name for name in self.fields if name not in order]
+        self.order_fields(order + rest)
+        apply_jis_rule_to_form(self)
+
+    def apply_profile(self, user: User) -> None:
+        """Called by the adapter while it builds the new user, before the consent hook."""
+        user.user_type = self.user_type
+        user.office = self.cleaned_data["office"]
+        for name, value in self.profile_data().items():
+            setattr(user, name, value)
+
+
+class JobSeekerSignupForm(BaseProfileSignupForm):
+    user_type = UserType.JOB_SEEKER
+
+
+class EmployerSignupForm(BaseProfileSignupForm):
+    user_type = UserType.EMPLOYER
+
+
+class ProfileForm(ProfileRulesMixin, ModelForm):
+    """The profile page of a job seeker or employer. The user type decides the fields."""
+
+    class Meta:
+        model = User
+        fields = ["office", *JOB_SEEKER_FIELDS, *EMPLOYER_FIELDS[:3]]
+        widgets = WIDGETS
+        labels = LABELS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_type = self.instance.user_type
+        keep = ["office", *PROFILE_FIELDS[self.user_type]]
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        self.order_fields(keep)
+        self.fields["office"].empty_label = None
+        _configure_profile_fields(self, self.user_type)
+
+
+class AccountDeleteForm(Form):
+    """Self-service deletion needs the password and an explicit tick (REQ REG-5)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that my registration and personal data will be erased."),
+        error_messages={"required": _("Tick the box to confirm the deletion.")},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("The password is not correct."), code="password")
+        return password
+
+
+class SuspensionForm(Form):
+    """Staff suspend an account with a reason (REQ REG-7)."""
+
+    reason = forms.ChoiceField(label=_("Reason"), choices=SuspensionReason.choices)
+    note = forms.CharField(
+        label=_("Note for staff"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

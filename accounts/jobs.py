@@ -1,0 +1,88 @@
+"""Periodic jobs of accounts: dormant accounts (REQ REG-6) and record retention (REQ LOG-1).
+
+Both are idempotent and safe when several copies run at once: a warning is claimed with a
+conditional UPDATE, a purge locks the row (SKIP LOCKED) and re-checks it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from core.jobs import register
+from core.outbox import outbox_enqueue
+
+from .models import User
+from .services import account_delete, signin_records_purge
+
+BATCH = 500
+
+
+def _dormancy_limits(now: datetime) -> tuple[datetime, datetime]:
+    after = timedelta(days=settings.ACCOUNT_DORMANT_AFTER_DAYS)
+    warning = timedelta(days=settings.ACCOUNT_DORMANT_WARNING_DAYS)
+    return now - (after - warning), now - after
+
+
+def _warning_message(user: User, *, purge_on: datetime) -> EmailMessage:
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"user": user, "purge_on": purge_on, "SITE_URL": settings.SITE_URL}
+        subject = render_to_string("accounts/email/dormancy_warning_subject.txt", context)
+        body = render_to_string("accounts/email/dormancy_warning_message.txt", context)
+    return EmailMessage(subject=" ".join(subject.split()), body=body, to=[user.email])
+
+
+def dormancy_warn(now: datetime) -> int:
+    """E-mail accounts unused for 11 months that they will be purged in 30 days."""
+    warn_before, _ = _dormancy_limits(now)
+    purge_on = now + timedelta(days=settings.ACCOUNT_DORMANT_WARNING_DAYS)
+    candidates = (
+        User.objects.customers()
+        .last_active_before(warn_before)
+        .filter(dormancy_warned_at__isnull=True)
+        .exclude(email="")
+    )
+    warned = 0
+    for pk in list(candidates.values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            claimed = candidates.filter(pk=pk).update(dormancy_warned_at=now)
+            if claimed:
+                outbox_enqueue(message=_warning_message(User.objects.get(pk=pk), purge_on=purge_on))
+                warned += 1
+    return warned
+
+
+def dormancy_purge(now: datetime) -> int:
+    """Erase accounts unused for a year whose warning went out at least 30 days ago."""
+    _, purge_before = _dormancy_limits(now)
+    warned_before = now - timedelta(days=settings.ACCOUNT_DORMANT_WARNING_DAYS)
+    candidates = (
+        User.objects.customers()
+        .last_active_before(purge_before)
+        .filter(dormancy_warned_at__lte=warned_before)
+    )
+    purged = 0
+    for pk in list(candidates.values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            user = candidates.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if user is None:
+                continue
+            account_delete(user=user, reason="dormant", now=now)
+            purged += 1
+    return purged
+
+
+@register("accounts_dormancy")
+def dormancy(now: datetime) -> str:
+    return f"warned={dormancy_warn(now)} purged={dormancy_purge(now)}"
+
+
+@register("accounts_signin_records_purge")
+def purge_signin_records(now: datetime) -> str:
+    before = now - timedelta(days=settings.SIGNIN_RECORD_RETENTION_DAYS)
+    return f"deleted={signin_records_purge(before=before)}"

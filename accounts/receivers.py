@@ -1,0 +1,76 @@
+"""Signal receivers: sign-in records (REQ LOG-1), password age (REQ REG-4), second factor."""
+
+from __future__ import annotations
+
+from allauth.account import signals as account_signals
+from allauth.account.models import EmailAddress
+from allauth.mfa import signals as mfa_signals
+from django.contrib.auth import signals as auth_signals
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+from . import security
+from .models import SignInEvent, User
+from .services import password_changed, signin_record, user_touch_activity
+
+
+@receiver(auth_signals.user_logged_in, dispatch_uid="accounts_signed_in")
+def signed_in(sender, request, user, **kwargs):
+    if request is None:
+        return
+    signin_record(request=request, user=user, event=SignInEvent.SIGNED_IN)
+    user_touch_activity(user=user, now=timezone.now())
+
+
+@receiver(auth_signals.user_logged_out, dispatch_uid="accounts_signed_out")
+def signed_out(sender, request, user, **kwargs):
+    if request is None or user is None:
+        return
+    signin_record(request=request, user=user, event=SignInEvent.SIGNED_OUT)
+
+
+def _user_for_credentials(credentials: dict) -> User | None:
+    """The account a failed attempt was aimed at, if the identifier names exactly one."""
+    identifier = credentials.get("username") or credentials.get("email") or ""
+    if not identifier or not isinstance(identifier, str):
+        return None
+    user_ids = set(
+        User.objects.filter(
+            Q(username__iexact=identifier) | Q(email__iexact=identifier)
+        ).values_list("pk", flat=True)[:2]
+    )
+    user_ids |= set(
+        EmailAddress.objects.filter(email__iexact=identifier).values_list("user_id", flat=True)[:2]
+    )
+    return User.objects.get(pk=user_ids.pop()) if len(user_ids) == 1 else None
+
+
+@receiver(auth_signals.user_login_failed, dispatch_uid="accounts_sign_in_failed")
+def sign_in_failed(sender, credentials, request=None, **kwargs):
+    if request is None:
+        return
+    signin_record(
+        request=request, user=_user_for_credentials(credentials), event=SignInEvent.FAILED
+    )
+
+
+@receiver(account_signals.password_changed, dispatch_uid="accounts_password_changed")
+@receiver(account_signals.password_set, dispatch_uid="accounts_password_set")
+def password_was_changed(sender, request, user, **kwargs):
+    password_changed(user=user)
+    signin_record(request=request, user=user, event=SignInEvent.PASSWORD_CHANGED)
+
+
+@receiver(account_signals.password_reset, dispatch_uid="accounts_password_reset")
+def password_was_reset(sender, request, user, **kwargs):
+    password_changed(user=user)
+    signin_record(request=request, user=user, event=SignInEvent.PASSWORD_RESET)
+
+
+@receiver(mfa_signals.authenticator_added, dispatch_uid="accounts_second_factor_enrolled")
+def second_factor_enrolled(sender, request, user, authenticator, **kwargs):
+    """Enrolling proves the new factor with a code or a passkey, in a session that has just
+    re-entered the password: the session counts as signed in with two factors (REQ REG-8)."""
+    if request is not None and authenticator.type != authenticator.Type.RECOVERY_CODES:
+        security.record_second_factor(request, user, authenticator)
