@@ -1,0 +1,325 @@
+"""Reservation services: the rules of a booking (REQ BTH-1 … BTH-7, BTH-9, BTH-10, NTF-1)."""
+
+import datetime
+import uuid
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from booths import services
+from booths.models import Reservation, Status
+from consultations.models import OfficeClosure
+from core.outbox import outbox_deliver_due
+from tests.booths.conftest import NOW, SLOT_AT, tokyo
+from tests.booths.factories import BoothFactory, ReservationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(user, booth, starts_at=SLOT_AT, **overrides):
+    data = {
+        "purpose": "interview" if user.user_type == "employer" else "job_consultation",
+        "requester_name": "山田 太郎",
+        "phone": "0173-11-2222",
+    }
+    data.update(overrides)
+    return services.reservation_request(user=user, booth=booth, starts_at=starts_at, **data)
+
+
+def test_request_creates_a_requested_reservation_of_one_slot(frozen, seeker, booth):
+    # REQ BTH-1, BTH-3
+    reservation = _request(seeker, booth, companions=["interpreter", "family"])
+    assert reservation.status == Status.REQUESTED
+    assert reservation.ends_at - reservation.starts_at == datetime.timedelta(minutes=30)
+    assert reservation.companions == ["interpreter", "family"]
+    assert reservation.user_type == "job_seeker"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "words"),
+    [
+        (tokyo(2026, 11, 21, 10, 0), "土曜"),  # Saturday
+        (tokyo(2026, 11, 23, 10, 0), "勤労感謝の日"),  # national holiday
+        (tokyo(2026, 12, 30, 10, 0), "年末年始"),  # year-end closure
+        (tokyo(2026, 11, 18, 17, 0), "受付時間"),  # the end of business hours is no slot
+        (tokyo(2026, 11, 18, 10, 15), "30分"),  # off the grid
+        (tokyo(2026, 11, 16, 9, 30), "開始"),  # in the past
+    ],
+)
+def test_slots_outside_the_calendar_or_after_the_deadline_are_refused_with_a_reason(
+    frozen, seeker, booth, starts_at, words
+):
+    # REQ OFF-2, OFF-3, BTH-4
+    with pytest.raises(ValidationError) as refused:
+        _request(seeker, booth, starts_at=starts_at)
+    assert words in refused.value.messages[0]
+    assert not Reservation.objects.exists()
+
+
+def test_office_closure_refuses_the_day(frozen, seeker, booth):
+    # REQ OFF-2
+    OfficeClosure.objects.create(office=booth.office, date=datetime.date(2026, 11, 18))
+    with pytest.raises(ValidationError, match="休業"):
+        _request(seeker, booth)
+
+
+def test_deadline_is_the_cutoff_on_the_previous_business_day(seeker, booth, frozen):
+    # REQ BTH-4: a Wednesday slot closes on Tuesday at 17:00 sharp
+    frozen.move_to(tokyo(2026, 11, 17, 16, 59))
+    _request(seeker, booth)
+    frozen.move_to(tokyo(2026, 11, 17, 17, 0))
+    with pytest.raises(ValidationError, match="締め切り"):
+        _request(seeker, booth, starts_at=tokyo(2026, 11, 18, 11, 0))
+
+
+def test_office_cutoff_setting_is_used(seeker, booth, frozen):
+    # REQ BTH-4: configurable per office
+    booth.office.booking_cutoff_time = datetime.time(12, 0)
+    booth.office.save()
+    frozen.move_to(tokyo(2026, 11, 17, 12, 0))
+    with pytest.raises(ValidationError, match="12:00"):
+        _request(seeker, booth)
+
+
+def test_the_database_refuses_a_second_active_reservation_of_a_slot(frozen, booth):
+    # REQ BTH-2
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationFactory(booth=booth, starts_at=SLOT_AT)
+
+
+def test_a_cancelled_reservation_no_longer_holds_its_slot(frozen, booth):
+    # REQ BTH-2
+    ReservationFactory(booth=booth, starts_at=SLOT_AT, status=Status.CANCELLED, cancelled_at=NOW)
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    assert Reservation.objects.count() == 2
+
+
+def test_the_database_refuses_a_counselor_twice_in_one_slot(frozen, office, staff):
+    # REQ BTH-2 (counselor)
+    ReservationFactory(booth=BoothFactory(office=office), starts_at=SLOT_AT, counselor=staff)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationFactory(booth=BoothFactory(office=office), starts_at=SLOT_AT, counselor=staff)
+
+
+def test_a_lost_race_says_just_taken_and_offers_free_slots(frozen, seeker, employer, booth):
+    # REQ BTH-2
+    _request(employer, booth)
+    with pytest.raises(services.SlotTakenError) as taken:
+        _request(seeker, booth)
+    assert "たった今" in taken.value.messages[0]
+    assert taken.value.free_slots
+    assert SLOT_AT not in [slot.starts_at for slot in taken.value.free_slots]
+    assert Reservation.objects.count() == 1
+
+
+def test_double_submit_of_one_form_makes_one_reservation(frozen, seeker, booth):
+    # REQ BTH-2
+    token = uuid.uuid4()
+    first = _request(seeker, booth, form_token=token)
+    second = _request(seeker, booth, form_token=token)
+    assert first.pk == second.pk
+    assert Reservation.objects.count() == 1
+    outbox_deliver_due()
+    assert len(mail.outbox) == 1
+
+
+def test_purpose_must_fit_the_user_type(frozen, seeker, employer, booth):
+    # REQ BTH-3: job seekers consult or get referrals; employers interview or select
+    with pytest.raises(ValidationError):
+        _request(seeker, booth, purpose="interview")
+    reservation = _request(employer, booth, purpose="selection")
+    assert reservation.purpose == "selection"
+
+
+def test_booking_block_reason_from_accounts_is_enforced(frozen, seeker, booth):
+    # REQ REG-3, REG-7: the accounts check runs before every booking
+    seeker.is_active = False
+    seeker.save()
+    with pytest.raises(ValidationError):
+        _request(seeker, booth)
+
+
+def test_after_n_no_shows_in_m_months_new_requests_need_the_office(frozen, seeker, booth):
+    # REQ BTH-7: default 2 in 6 months; the reason names the office's phone
+    for day in (2, 9):
+        ReservationFactory(
+            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10, 0), status=Status.NO_SHOW
+        )
+    with pytest.raises(ValidationError) as refused:
+        _request(seeker, booth)
+    assert booth.office.phone in refused.value.messages[0]
+
+
+def test_no_shows_older_than_the_window_do_not_count(frozen, seeker, booth):
+    # REQ BTH-7
+    ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 5, 11, 10, 0), status=Status.NO_SHOW
+    )
+    ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10, 0), status=Status.NO_SHOW
+    )
+    assert _request(seeker, booth).status == Status.REQUESTED
+
+
+def test_overdue_reservations_count_as_no_shows_before_the_job_runs(frozen, seeker, booth):
+    # REQ BTH-6, BTH-7: the count uses the rule, not only what the job recorded
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10, 0))
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    with pytest.raises(ValidationError):
+        _request(seeker, booth)
+
+
+def test_office_noshow_limit_setting_is_used(frozen, seeker, booth):
+    # REQ BTH-7
+    booth.office.noshow_limit = 3
+    booth.office.save()
+    for day in (2, 9):
+        ReservationFactory(
+            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10), status=Status.NO_SHOW
+        )
+    assert _request(seeker, booth).status == Status.REQUESTED
+
+
+def test_user_cancels_online_and_frees_the_slot(frozen, seeker, employer, booth):
+    # REQ BTH-5
+    reservation = _request(seeker, booth)
+    services.reservation_cancel_online(reservation=reservation, user=seeker)
+    reservation.refresh_from_db()
+    assert reservation.status == Status.CANCELLED
+    assert reservation.cancelled_via == "online"
+    assert _request(employer, booth).status == Status.REQUESTED
+
+
+def test_someone_else_cannot_cancel(frozen, seeker, employer, booth):
+    reservation = _request(seeker, booth)
+    with pytest.raises(ValidationError):
+        services.reservation_cancel_online(reservation=reservation, user=employer)
+
+
+def test_confirm_records_the_phone_call(frozen, seeker, booth, staff):
+    # REQ BTH-5
+    reservation = _request(seeker, booth)
+    phoned = tokyo(2026, 11, 16, 9, 45)
+    services.reservation_confirm(reservation=reservation, staff=staff, phoned_at=phoned)
+    reservation.refresh_from_db()
+    assert reservation.status == Status.CONFIRMED
+    assert reservation.phoned_at == phoned
+    assert reservation.confirmed_by == staff
+
+
+def test_transitions_check_where_they_come_from(frozen, seeker, booth, staff):
+    # REQ BTH-5: named transitions only
+    reservation = _request(seeker, booth)
+    with pytest.raises(ValidationError):
+        services.reservation_complete(reservation=reservation, staff=staff)
+    services.reservation_cancel_by_phone(reservation=reservation, staff=staff)
+    with pytest.raises(ValidationError):
+        services.reservation_confirm(reservation=reservation, staff=staff, phoned_at=NOW)
+    with pytest.raises(ValidationError):
+        services.reservation_check_in(reservation=reservation, staff=staff)
+
+
+def test_check_in_and_complete_record_actual_times(frozen, seeker, booth, staff):
+    # REQ BTH-10
+    reservation = _request(seeker, booth)
+    frozen.move_to(tokyo(2026, 11, 18, 10, 3))
+    services.reservation_check_in(reservation=reservation, staff=staff)
+    frozen.move_to(tokyo(2026, 11, 18, 10, 27))
+    services.reservation_complete(reservation=reservation, staff=staff)
+    reservation.refresh_from_db()
+    assert reservation.status == Status.COMPLETED
+    assert reservation.actual_started_at == tokyo(2026, 11, 18, 10, 3)
+    assert reservation.actual_ended_at == tokyo(2026, 11, 18, 10, 27)
+
+
+def test_move_changes_the_slot_and_tells_the_user(frozen, seeker, booth, staff):
+    # REQ BTH-5, NTF-1
+    reservation = _request(seeker, booth)
+    target = tokyo(2026, 11, 19, 14, 0)
+    services.reservation_move(reservation=reservation, staff=staff, booth=booth, starts_at=target)
+    reservation.refresh_from_db()
+    assert reservation.starts_at == target
+    assert reservation.moved_at == NOW
+    outbox_deliver_due()
+    assert "変更" in mail.outbox[-1].subject
+    assert "2026年11月19日（木）14:00〜14:30" in mail.outbox[-1].body
+
+
+def test_move_onto_a_taken_slot_is_just_taken(frozen, seeker, employer, booth, staff):
+    # REQ BTH-2
+    reservation = _request(seeker, booth)
+    _request(employer, booth, starts_at=tokyo(2026, 11, 19, 14, 0))
+    with pytest.raises(services.SlotTakenError):
+        services.reservation_move(
+            reservation=reservation, staff=staff, booth=booth, starts_at=tokyo(2026, 11, 19, 14)
+        )
+    reservation.refresh_from_db()
+    assert reservation.starts_at == SLOT_AT
+
+
+def test_counselor_books_the_next_reservation_during_a_session(frozen, seeker, booth, staff):
+    # REQ BTH-9
+    frozen.move_to(tokyo(2026, 11, 16, 10, 2))
+    current = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10, 0))
+    services.reservation_check_in(reservation=current, staff=staff)
+    following = services.reservation_book_next(
+        reservation=current, staff=staff, booth=booth, starts_at=tokyo(2026, 11, 30, 10, 0)
+    )
+    assert following.status == Status.CONFIRMED
+    assert following.user == seeker
+    assert following.source == "staff"
+
+
+def test_ad_hoc_use_takes_the_current_slot_when_free(frozen, seeker, booth):
+    # REQ BTH-8, BTH-10
+    frozen.move_to(tokyo(2026, 11, 16, 10, 12))
+    reservation = services.reservation_start_adhoc(user=seeker, booth=booth)
+    assert reservation.starts_at == tokyo(2026, 11, 16, 10, 0)
+    assert reservation.status == Status.CHECKED_IN
+    assert reservation.actual_started_at == tokyo(2026, 11, 16, 10, 12)
+
+
+def test_ad_hoc_use_is_refused_when_the_booth_is_in_use(frozen, seeker, booth, staff):
+    # REQ BTH-8
+    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), late_contact_at=NOW)
+    frozen.move_to(tokyo(2026, 11, 16, 10, 12))
+    with pytest.raises(services.SlotTakenError):
+        services.reservation_start_adhoc(user=seeker, booth=booth)
+
+
+def test_ad_hoc_use_takes_over_a_no_show_slot(frozen, seeker, booth):
+    # REQ BTH-6, BTH-8: 10 minutes after the start without contact, the slot is free again
+    absent = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    frozen.move_to(tokyo(2026, 11, 16, 10, 10))
+    services.reservation_start_adhoc(user=seeker, booth=booth)
+    absent.refresh_from_db()
+    assert absent.status == Status.NO_SHOW
+
+
+def test_ad_hoc_use_is_refused_when_the_office_is_closed(frozen, seeker, booth):
+    frozen.move_to(tokyo(2026, 11, 16, 17, 5))
+    with pytest.raises(ValidationError):
+        services.reservation_start_adhoc(user=seeker, booth=booth)
+
+
+def test_staff_start_ad_hoc_use_for_someone_at_the_counter(frozen, seeker, booth, staff):
+    # REQ BTH-8
+    reservation = services.reservation_start_adhoc(user=seeker, booth=booth, staff=staff)
+    assert reservation.source == "counter"
+
+
+def test_account_deletion_cancels_future_and_erases_personal_data(frozen, seeker, booth):
+    # REQ REG-5
+    past = ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 2, 10), status=Status.COMPLETED
+    )
+    future = _request(seeker, booth)
+    assert services.reservations_release_for_deleted_user(user=seeker) == 1
+    future.refresh_from_db()
+    past.refresh_from_db()
+    assert future.status == Status.CANCELLED
+    assert past.requester_name == "" and past.phone == ""
+    assert past.user_type == "job_seeker"
