@@ -1,0 +1,327 @@
+"""Booking pages (REQ BTH-1 … BTH-8, TRM-4, NFR-4) with owner / other user / other office tests."""
+
+import re
+import uuid
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from booths.models import Reservation, Status
+from core.outbox import outbox_deliver_due
+from tests.booths.conftest import SLOT_AT, tokyo
+from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+REQUEST_URL_ARGS = {"day": "2026-11-18", "hhmm": "1000"}
+
+
+def _request_url(booth, **kwargs):
+    return reverse("booths:request", kwargs={"booth_id": booth.pk, **REQUEST_URL_ARGS, **kwargs})
+
+
+def _fill_and_check(client, booth, data, **kwargs):
+    response = client.post(_request_url(booth, **kwargs), data)
+    assert response.status_code == 302, response.content.decode()
+    return response["Location"]
+
+
+def test_index_lists_the_booths_of_the_users_office(frozen, client, seeker, booth):
+    BoothFactory(name="他所のブース")
+    client.force_login(seeker)
+    html = client.get(reverse("booths:index")).content.decode()
+    assert booth.name in html
+    assert "他所のブース" not in html
+
+
+def test_month_view_shows_free_slot_counts(frozen, client, seeker, booth):
+    # REQ OFF-2, OFF-3, BTH-4: the 16th and 17th are too late today; the 18th has 16 slots
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    client.force_login(seeker)
+    response = client.get(reverse("booths:month", args=[booth.pk, 2026, 11]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2026年11月" in html
+    day_18 = reverse("booths:day", args=[booth.pk, "2026-11-18"])
+    assert re.search(rf'href="{day_18}">空き15<', html)
+    assert "休業" in html
+
+
+def test_month_view_refuses_far_months(frozen, client, seeker, booth):
+    client.force_login(seeker)
+    assert client.get(reverse("booths:month", args=[booth.pk, 2026, 10])).status_code == 404
+    assert client.get(reverse("booths:month", args=[booth.pk, 2027, 6])).status_code == 404
+
+
+def test_day_view_lists_free_and_taken_slots(frozen, client, seeker, booth):
+    # REQ OFF-3, BTH-2
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    client.force_login(seeker)
+    html = client.get(reverse("booths:day", args=[booth.pk, "2026-11-18"])).content.decode()
+    assert "予約済み" in html
+    assert _request_url(booth, hhmm="1030") in html
+    assert _request_url(booth) not in html
+
+
+def test_day_view_of_a_holiday_says_why_it_is_closed(frozen, client, seeker, booth):
+    client.force_login(seeker)
+    html = client.get(reverse("booths:day", args=[booth.pk, "2026-11-23"])).content.decode()
+    assert "勤労感謝の日" in html
+
+
+def test_day_view_shows_a_no_show_slot_as_free_before_the_job(frozen, client, seeker, booth):
+    # REQ BTH-6: pages show the true state before the job runs
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    frozen.move_to(tokyo(2026, 11, 18, 10, 10))
+    client.force_login(seeker)
+    html = client.get(reverse("booths:day", args=[booth.pk, "2026-11-18"])).content.decode()
+    assert "予約済み" not in html
+
+
+def test_request_form_is_prefilled_from_the_profile(frozen, client, employer, booth):
+    # REQ BTH-3
+    client.force_login(employer)
+    html = client.get(_request_url(booth)).content.decode()
+    assert 'value="株式会社五所川原製作所"' in html
+    assert 'value="0173-33-4444"' in html
+    assert "面接" in html and "職業相談" not in html
+
+
+def test_request_form_rejects_bad_input_next_to_the_field(
+    frozen, client, seeker, booth, request_data
+):
+    client.force_login(seeker)
+    response = client.post(
+        _request_url(booth), {**request_data, "phone": "abc", "requester_name": "髙橋"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "error-summary" in html
+    assert "0173-12-3456" in html
+    assert "高" in html  # the character rule suggests what to type (CHR-2)
+
+
+def test_full_booking_flow_check_answers_confirm_and_mail(
+    frozen, client, seeker, booth, request_data
+):
+    # REQ BTH-3, NTF-1
+    client.force_login(seeker)
+    check_url = _fill_and_check(client, booth, request_data)
+    html = client.get(check_url).content.decode()
+    assert "2026年11月18日（水）10:00〜10:30" in html
+    assert "通訳者" in html
+    response = client.post(check_url)
+    reservation = Reservation.objects.get()
+    assert response["Location"] == reservation.get_absolute_url()
+    html = client.get(response["Location"]).content.decode()
+    assert "このあとの流れ" in html
+    outbox_deliver_due()
+    message = mail.outbox[0]
+    assert message.to == [seeker.email]
+    assert "山田" not in message.subject  # no personal data in subjects (LOG-2)
+    assert "2026年11月18日（水）10:00〜10:30" in message.body
+    assert booth.office.phone in message.body
+    filename, ics, mimetype = message.attachments[0]
+    assert mimetype.startswith("text/calendar")
+    ics_text = ics.decode() if isinstance(ics, bytes) else ics
+    assert "DTSTART" in ics_text and booth.office.name in ics_text
+
+
+def test_sending_the_check_page_twice_makes_one_reservation(
+    frozen, client, seeker, booth, request_data
+):
+    # REQ BTH-2: double submit
+    client.force_login(seeker)
+    check_url = _fill_and_check(client, booth, request_data)
+    first = client.post(check_url)
+    second = client.post(check_url)
+    assert first["Location"] == second["Location"]
+    assert Reservation.objects.count() == 1
+
+
+def test_losing_the_race_shows_just_taken_with_free_slots(
+    frozen, client, seeker, booth, request_data
+):
+    # REQ BTH-2
+    client.force_login(seeker)
+    check_url = _fill_and_check(client, booth, request_data)
+    ReservationFactory(booth=booth, starts_at=SLOT_AT)
+    response = client.post(check_url)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "たった今" in html
+    assert _request_url(booth, day="2026-11-17", hhmm="0900") in html
+
+
+def test_request_after_the_deadline_is_refused_with_the_reason_and_phone(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-4
+    frozen.move_to(tokyo(2026, 11, 17, 17, 0))
+    client.force_login(seeker)
+    response = client.get(_request_url(booth))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "締め切り" in html
+    assert booth.office.phone in html
+
+
+def test_request_after_repeated_no_shows_is_refused_with_whom_to_call(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-7
+    for day in (2, 9):
+        ReservationFactory(
+            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10), status=Status.NO_SHOW
+        )
+    client.force_login(seeker)
+    response = client.get(_request_url(booth))
+    assert response.status_code == 403
+    assert "承認" in response.content.decode()
+    month = client.get(reverse("booths:month", args=[booth.pk, 2026, 11])).content.decode()
+    assert "承認" in month and booth.office.phone in month
+
+
+def test_booking_views_require_consent_to_the_current_booth_terms(frozen, client, seeker, booth):
+    # REQ TRM-4
+    from tests.terms.factories import TermsDocumentFactory, TermsVersionFactory
+
+    TermsVersionFactory(document=TermsDocumentFactory(office=booth.office), number=1)
+    client.force_login(seeker)
+    for url in (_request_url(booth), reverse("booths:adhoc")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/terms/" in response["Location"]
+
+
+def test_every_booking_view_is_behind_the_booth_consent_gate():
+    # REQ TRM-4
+    from booths import urls
+
+    gated = {
+        p.name
+        for p in urls.urlpatterns
+        if getattr(p.callback, "terms_consent_service", None) == "booth"
+    }
+    assert gated == {"request", "check", "adhoc"}
+
+
+def test_anonymous_users_are_sent_to_sign_in(client, booth):
+    for url in (
+        reverse("booths:index"),
+        reverse("booths:month", args=[booth.pk, 2026, 11]),
+        reverse("booths:my_reservations"),
+        _request_url(booth),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["other_office_user", "other_staff"])
+def test_booth_of_another_office_is_not_found(
+    frozen, client, booth, other_office, other_staff, who
+):
+    visitor = other_staff if who == "other_staff" else UserFactory(office=other_office)
+    client.force_login(visitor)
+    for url in (
+        reverse("booths:month", args=[booth.pk, 2026, 11]),
+        reverse("booths:day", args=[booth.pk, "2026-11-18"]),
+        _request_url(booth),
+    ):
+        assert client.get(url).status_code == 404
+
+
+def test_staff_do_not_book_through_the_public_pages(frozen, client, staff, booth):
+    client.force_login(staff)
+    assert client.get(_request_url(booth)).status_code == 403
+
+
+def test_someone_elses_check_page_is_not_found(
+    frozen, client, seeker, employer, booth, request_data
+):
+    client.force_login(seeker)
+    check_url = _fill_and_check(client, booth, request_data)
+    client.force_login(employer)
+    assert client.post(check_url).status_code == 404
+    assert client.get(reverse("booths:check", args=[uuid.uuid4()])).status_code == 404
+    assert not Reservation.objects.exists()
+
+
+def test_my_reservations_lists_only_my_own_with_the_true_state(frozen, client, seeker, booth):
+    # REQ BTH-6
+    mine = ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
+    overdue = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 19, 10), requester_name="他人 花子")
+    client.force_login(seeker)
+    html = client.get(reverse("booths:my_reservations")).content.decode()
+    assert mine.get_absolute_url() in html
+    assert overdue.get_absolute_url() in html
+    assert "連絡なしの取消" in html
+    assert "他人" not in html
+
+
+def test_reservation_owner_other_user_and_other_office_staff(
+    frozen, client, seeker, booth, other_staff
+):
+    reservation = ReservationFactory(booth=booth, user=seeker)
+    client.force_login(seeker)
+    assert client.get(reservation.get_absolute_url()).status_code == 200
+    client.force_login(UserFactory(office=booth.office))
+    assert client.get(reservation.get_absolute_url()).status_code == 404
+    assert client.post(reverse("booths:cancel", args=[reservation.pk])).status_code == 404
+    client.force_login(other_staff)
+    assert client.get(reservation.get_absolute_url()).status_code == 404
+    reservation.refresh_from_db()
+    assert reservation.status == Status.REQUESTED
+
+
+def test_owner_cancels_online(frozen, client, seeker, booth):
+    # REQ BTH-5
+    reservation = ReservationFactory(booth=booth, user=seeker)
+    client.force_login(seeker)
+    assert client.get(reverse("booths:cancel", args=[reservation.pk])).status_code == 200
+    response = client.post(reverse("booths:cancel", args=[reservation.pk]))
+    assert response["Location"] == reverse("booths:my_reservations")
+    reservation.refresh_from_db()
+    assert reservation.status == Status.CANCELLED
+    outbox_deliver_due()
+    assert "取り消し" in mail.outbox[0].subject
+
+
+def test_adhoc_page_offers_free_booths_and_starts_a_use(frozen, client, seeker, booth):
+    # REQ BTH-8
+    busy = BoothFactory(office=booth.office, name="ブースB")
+    ReservationFactory(booth=busy, starts_at=tokyo(2026, 11, 16, 10, 0), status=Status.CHECKED_IN)
+    client.force_login(seeker)
+    html = client.get(reverse("booths:adhoc")).content.decode()
+    assert "ブースA" in html and "ブースB" not in html
+    response = client.post(reverse("booths:adhoc"), {"booth": booth.pk})
+    reservation = Reservation.objects.get(user=seeker)
+    assert response["Location"] == reservation.get_absolute_url()
+    assert reservation.source == "adhoc"
+    response = client.post(reverse("booths:adhoc"), {"booth": busy.pk})
+    assert response.status_code == 400
+
+
+def test_month_and_day_views_cost_the_same_queries_with_many_reservations(
+    frozen, client, seeker, booth, django_assert_max_num_queries
+):
+    # REQ NFR-4
+    client.force_login(seeker)
+    month_url = reverse("booths:month", args=[booth.pk, 2026, 12])
+    day_url = reverse("booths:day", args=[booth.pk, "2026-12-01"])
+    client.get(month_url)
+    with django_assert_max_num_queries(12) as few:
+        client.get(month_url)
+    with django_assert_max_num_queries(12) as few_day:
+        client.get(day_url)
+    for day in range(1, 29):
+        for hour in range(9, 17):
+            ReservationFactory(booth=booth, starts_at=tokyo(2026, 12, day, hour, 0))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(month_url)
+    with django_assert_max_num_queries(len(few_day.captured_queries)):
+        client.get(day_url)
