@@ -123,7 +123,7 @@ def test_full_booking_flow_check_answers_confirm_and_mail(
     assert "山田" not in message.subject  # no personal data in subjects (LOG-2)
     assert "2026年11月18日（水）10:00〜10:30" in message.body
     assert booth.office.phone in message.body
-    filename, ics, mimetype = message.attachments[0]
+    _filename, ics, mimetype = message.attachments[0]
     assert mimetype.startswith("text/calendar")
     ics_text = ics.decode() if isinstance(ics, bytes) else ics
     assert "DTSTART" in ics_text and booth.office.name in ics_text

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError
 
 from consultations.models import OfficeClosure
-from tests.factories import OfficeFactory, StaffFactory
+from tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,3 @@ def test_one_closure_per_office_and_day(office):
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))
     with pytest.raises(IntegrityError):
         OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))
-
-
-def test_staff_enter_a_closure_for_their_office_in_the_admin(client, office):
-    # REQ STF-3
-    staff = StaffFactory(office=office, is_superuser=True)
-    client.force_login(staff)
-    response = client.post(
-        "/admin/consultations/officeclosure/add/",
-        {"office": office.pk, "date": "2026-11-20", "reason": "庁舎点検"},
-    )
-    assert response.status_code in (302, 200)
