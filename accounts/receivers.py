@@ -25,7 +25,7 @@ def signed_in(sender, request, user, **kwargs):
 
 @receiver(auth_signals.user_logged_out, dispatch_uid="accounts_signed_out")
 def signed_out(sender, request, user, **kwargs):
-    if request is None or user is None:
+    if request is None or user is None or getattr(user, "deleted_at", None) is not None:
         return
     signin_record(request=request, user=user, event=SignInEvent.SIGNED_OUT)
 

@@ -74,7 +74,7 @@ def delete(request):
     user = request.user
     form = AccountDeleteForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        account_delete(user=user, reason="self")
+        request.user = account_delete(user=user, reason="self")
         logout(request)
         return redirect("accounts:deleted")
     return render(request, "accounts/delete.html", {"form": form})

@@ -3,7 +3,13 @@
 import factory
 from allauth.account.models import EmailAddress
 
-from accounts.models import Office, User, UserType
+from accounts.models import (
+    EstablishmentNumberStatus,
+    JobseekerNumberStatus,
+    Office,
+    User,
+    UserType,
+)
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
@@ -32,6 +38,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.jp")
     last_name = "山田"
     first_name = "太郎"
+    name_kana = "ヤマダ　タロウ"
+    postal_code = "015-0001"
+    address = "秋田県由利本荘市試験町1-1"
+    phone = "0184-00-1234"
+    jobseeker_number_status = JobseekerNumberStatus.MY_PAGE
     user_type = UserType.JOB_SEEKER
     office = factory.SubFactory(OfficeFactory)
 
@@ -47,7 +58,24 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
+class EmployerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"employer{n}")
+    user_type = UserType.EMPLOYER
+    last_name = "佐藤"
+    first_name = "一郎"
+    name_kana = "サトウ　イチロウ"
+    jobseeker_number_status = ""
+    establishment_name = "株式会社試験"
+    establishment_number_status = EstablishmentNumberStatus.NUMBER
+    establishment_number = "0101-123456-7"
+
+
 class StaffFactory(UserFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     user_type = UserType.STAFF
     is_staff = True
+    name_kana = ""
+    postal_code = ""
+    address = ""
+    phone = ""
+    jobseeker_number_status = ""

@@ -1,0 +1,139 @@
+"""The admin requires staff status and a second factor; sign-in goes through allauth (REG-8)."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tests.auth import TOTP_SECRET, login_client, staff_with_mfa
+from tests.factories import DEFAULT_PASSWORD, OfficeFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/"
+
+
+def test_anonymous_admin_visitors_sign_in_through_allauth(client):
+    # REQ REG-8: allauth's sign-in (and its rate limits), then back to the admin.
+    response = client.get(ADMIN, follow=True)
+    final = response.redirect_chain[-1][0]
+    assert urlsplit(final).path == reverse("account_login")
+    assert parse_qs(urlsplit(final).query)["next"] == [ADMIN]
+
+
+def test_the_admin_refuses_a_staff_user_without_a_second_factor(client, office):
+    # REQ REG-8
+    staff = StaffFactory(office=office)
+    client.post(reverse("account_login"), {"login": staff.username, "password": DEFAULT_PASSWORD})
+    assert int(client.session["_auth_user_id"]) == staff.pk
+    response = client.get(ADMIN, follow=True)
+    # Sent to enrol an authenticator (allauth asks for the password again first).
+    assert (
+        reverse("mfa_activate_totp")
+        in parse_qs(urlsplit(response.redirect_chain[-1][0]).query)["next"][0]
+    )
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 302
+
+
+def test_staff_sign_in_with_password_and_totp_reaches_the_admin(client, office):
+    # REQ REG-8: the full allauth flow, with the TOTP stage.
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    staff = staff_with_mfa(office=office, is_superuser=True)
+    response = client.post(
+        reverse("account_login"), {"login": staff.username, "password": DEFAULT_PASSWORD}
+    )
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session  # the password alone is not enough
+    counter = next(iter(yield_hotp_counters_from_time()))
+    code = format_hotp_value(hotp_value(TOTP_SECRET, counter))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert client.get(ADMIN).status_code == 200
+
+
+def test_a_staff_session_without_the_second_factor_step_must_reauthenticate(client, office):
+    # REQ REG-8: having an authenticator is not enough; this session must have used it.
+    staff = staff_with_mfa(office=office)
+    client.force_login(staff)
+    response = client.get(ADMIN, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("mfa_reauthenticate"))
+
+
+def test_the_admin_refuses_people_who_are_not_staff(client, office):
+    # REQ REG-8
+    client.force_login(UserFactory(office=office))
+    response = client.get(ADMIN, follow=True)
+    assert response.status_code == 403
+
+
+def test_a_suspended_staff_member_is_locked_out_of_the_admin(client, office):
+    # REQ REG-7, REG-8
+    from accounts.services import user_suspend
+
+    staff = staff_with_mfa(office=office)
+    login_client(client, staff)
+    assert client.get(ADMIN).status_code == 200
+    user_suspend(user=staff, by=StaffFactory(office=office), reason="other")
+    assert client.get(ADMIN).status_code == 302
+
+
+def test_staff_see_only_their_own_offices_people(client, office):
+    # REQ STF-2, NFR-3: another office's user does not exist for them.
+    from django.contrib.auth.models import Permission
+
+    staff = staff_with_mfa(office=office)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    mine = UserFactory(office=office)
+    theirs = UserFactory(office=OfficeFactory())
+    login_client(client, staff)
+    changelist = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert mine.username in changelist and theirs.username not in changelist
+    response = client.get(reverse("admin:accounts_user_change", args=[theirs.pk]))
+    assert response.status_code == 302  # "does not exist", back to the index
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[theirs.pk]), {"username": "taken-over"}
+    )
+    theirs.refresh_from_db()
+    assert theirs.username != "taken-over"
+
+
+def test_staff_cannot_hand_out_staff_rights(client, office):
+    # REQ REG-8: only superusers grant is_staff / is_superuser.
+    from django.contrib.auth.models import Permission
+
+    staff = staff_with_mfa(office=office)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    login_client(client, staff)
+    form = client.get(reverse("admin:accounts_user_change", args=[staff.pk])).context["adminform"]
+    assert "is_superuser" in form.readonly_fields
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enrolling_an_authenticator_app_opens_the_admin(client, office):
+    # Transactional: allauth announces the new authenticator on commit, inside the request.
+    # REQ REG-8: the staff member without a factor enrols one, then uses the admin.
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    staff = StaffFactory(office=office)
+    client.post(reverse("account_login"), {"login": staff.username, "password": DEFAULT_PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    code = format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
+    assert client.get(ADMIN).status_code == 302
+    response = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(ADMIN).status_code == 200
