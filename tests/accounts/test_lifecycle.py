@@ -157,9 +157,9 @@ def test_lifting_the_suspension_lets_the_user_back_in(client, office):
 
 def test_staff_suspend_from_the_admin_with_a_reason(client, office):
     # REQ REG-7, STF-3
-    from tests.auth import login_client, staff_with_mfa
-
     from django.contrib.auth.models import Permission
+
+    from tests.auth import login_client, staff_with_mfa
 
     staff = staff_with_mfa(office=office)
     staff.user_permissions.add(

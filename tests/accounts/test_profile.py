@@ -128,7 +128,8 @@ def test_foreign_national_needs_residence_data_to_book_and_is_told_what_to_updat
 
     User.objects.filter(pk=user.pk).update(is_foreign_national=True)
     user.refresh_from_db()
-    assert "profile" in booking_block_reason(user) or "プロフィール" in booking_block_reason(user)
+    reason = booking_block_reason(user)
+    assert "在留資格" in reason and "登録情報のページ" in reason
 
     data = _seeker_form(
         user, is_foreign_national="on", residence_status="技能", period_of_stay_until="2027-03-31"

@@ -110,7 +110,7 @@ def _instances(user):
         for kwargs in ({}, {"user": user}, {"user": user, "temp_key": "x"}, {"request": request}):
             try:
                 form = form_class(data={}, **kwargs)
-            except Exception:  # noqa: S112 - this form needs other arguments; the class check covers it
+            except Exception:
                 continue
             yield form_class, form
             break

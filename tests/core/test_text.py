@@ -1,5 +1,6 @@
 """The character rule, exhaustively: every JIS X 0201/0208 character in, everything else out."""
 
+import contextlib
 import unicodedata
 
 import pytest
@@ -22,10 +23,8 @@ def _decoded_shift_jis() -> set[str]:
     """Every character a valid Shift_JIS byte sequence decodes to: JIS X 0201 + JIS X 0208."""
     chars = set()
     for byte in range(0x100):
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             chars.add(bytes([byte]).decode("shift_jis"))
-        except UnicodeDecodeError:
-            pass
     lead_bytes = [*range(0x81, 0xA0), *range(0xE0, 0xF0)]
     for lead in lead_bytes:
         for trail in range(0x40, 0x100):
