@@ -146,8 +146,13 @@ class ReservationQuerySet(models.QuerySet):
 
 
 class Reservation(models.Model):
+    # Indexed together with starts_at below; that index also serves lookups by booth alone.
     booth = models.ForeignKey(
-        Booth, verbose_name=_("booth"), on_delete=models.PROTECT, related_name="reservations"
+        Booth,
+        verbose_name=_("booth"),
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        db_index=False,
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
@@ -261,6 +266,8 @@ class Reservation(models.Model):
         ]
         indexes = [
             models.Index(fields=["starts_at", "status"], name="booths_res_start_status"),
+            # The month and day views read one booth's slots in a date range (REQ NFR-4).
+            models.Index(fields=["booth", "starts_at"], name="booths_res_booth_start"),
             models.Index(fields=["user", "starts_at"], name="booths_res_user_start"),
         ]
 
