@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -71,6 +71,15 @@ def consent_record(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+
+
+def consents_anonymise_for_user(*, user: User) -> int:
+    """Erase the IP address and browser of a deleted account's consents (REQ REG-5).
+
+    The only change the application ever makes to a consent row: the plain QuerySet bypasses
+    the append-only guard on purpose, and keeps user, version, time and method.
+    """
+    return models.QuerySet(Consent).filter(user=user).update(ip_address=None, user_agent="")
 
 
 def consents_record_for_office(*, user: User, office, request=None) -> list[Consent]:

@@ -36,7 +36,10 @@ def test_published_version_cannot_be_changed_through_the_admin(client, counselor
 def test_staff_publish_a_draft_with_the_admin_action(client, counselor, booth_terms):
     login_client(client, counselor)
     draft = TermsVersionFactory(
-        document=booth_terms, number=1, status=VersionStatus.DRAFT, published_at=None,
+        document=booth_terms,
+        number=1,
+        status=VersionStatus.DRAFT,
+        published_at=None,
         effective_from=timezone.now() + datetime.timedelta(days=7),
     )
     client.post(
@@ -77,6 +80,8 @@ def test_consents_are_read_only_in_the_admin(client, counselor, v1):
     login_client(client, counselor)
     change = client.get(reverse("admin:terms_consent_change", args=[consent.pk])).content.decode()
     assert 'name="user"' not in change
-    response = client.post(reverse("admin:terms_consent_delete", args=[consent.pk]), {"post": "yes"})
+    response = client.post(
+        reverse("admin:terms_consent_delete", args=[consent.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert Consent.objects.filter(pk=consent.pk).exists()

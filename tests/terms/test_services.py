@@ -148,3 +148,16 @@ def test_comparison_marks_added_and_removed_lines():
         ("same", "三"),
         ("added", "四"),
     ]
+
+
+def test_deleting_an_account_erases_where_its_consents_came_from_and_keeps_the_fact(v1, rf):
+    # REQ REG-5, TRM-2
+    from accounts.services import account_delete
+
+    user = UserFactory(office=v1.document.office)
+    request = rf.post("/", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Browser/9")
+    consent_record(user=user, version=v1, request=request)
+    account_delete(user=user)
+    consent = Consent.objects.get(version=v1)
+    assert (consent.ip_address, consent.user_agent) == (None, "")
+    assert consent.user_id == user.pk and consent.method == ConsentMethod.ONLINE
