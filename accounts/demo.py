@@ -4,9 +4,14 @@ import datetime
 
 from core.demo import register
 
-from .models import Office, User, UserType
+from .models import EstablishmentNumberStatus, JobseekerNumberStatus, Office, User, UserType
+from .roles import ensure_counselor_group
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The admin requires a second factor (REQ REG-8). Demo staff come with an authenticator app
+# enrolled on this published secret, so anyone can sign in to the demo admin: add it to an
+# authenticator app (or compute codes with `oathtool --totp -b SECRET`). Demo only.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPDEMOHELLOWORK234"
 
 OFFICES = [
     {
@@ -43,6 +48,14 @@ def _user(username: str, **fields) -> User:
     return user
 
 
+def _enrol_totp(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
 def _verified_email(user: User) -> None:
     from allauth.account.models import EmailAddress
 
@@ -60,7 +73,8 @@ def load() -> list[str]:
             code=code,
             defaults={**data, "opens_at": datetime.time(9), "closes_at": datetime.time(17)},
         )
-    _user(
+    counselors = ensure_counselor_group()
+    admin = _user(
         "admin",
         email="admin@example.jp",
         user_type=UserType.STAFF,
@@ -69,30 +83,34 @@ def load() -> list[str]:
         first_name="管理者",
         office=offices["honjo"],
     )
-    _user(
-        "counselor-honjo",
-        email="counselor-honjo@example.jp",
-        user_type=UserType.STAFF,
-        is_staff=True,
-        last_name="本荘",
-        first_name="相談員",
-        office=offices["honjo"],
-    )
-    _user(
-        "counselor-goshogawara",
-        email="counselor-goshogawara@example.jp",
-        user_type=UserType.STAFF,
-        is_staff=True,
-        last_name="五所川原",
-        first_name="相談員",
-        office=offices["goshogawara"],
-    )
+    _enrol_totp(admin)
+    for username, last_name, office in (
+        ("counselor-honjo", "本荘", offices["honjo"]),
+        ("counselor-goshogawara", "五所川原", offices["goshogawara"]),
+    ):
+        counselor = _user(
+            username,
+            email=f"{username}@example.jp",
+            user_type=UserType.STAFF,
+            is_staff=True,
+            last_name=last_name,
+            first_name="相談員",
+            office=office,
+        )
+        counselor.groups.add(counselors)
+        _enrol_totp(counselor)
     _user(
         "seeker",
         email="seeker@example.jp",
         user_type=UserType.JOB_SEEKER,
         last_name="山田",
         first_name="花子",
+        name_kana="ヤマダ ハナコ",
+        postal_code="037-0001",
+        address="青森県五所川原市デモ町3-4",
+        phone="0173-00-1234",
+        jobseeker_number="02030-12345678",
+        jobseeker_number_status=JobseekerNumberStatus.NUMBER,
         office=offices["goshogawara"],
     )
     _user(
@@ -101,6 +119,11 @@ def load() -> list[str]:
         user_type=UserType.EMPLOYER,
         last_name="佐藤",
         first_name="一郎",
+        name_kana="サトウ イチロウ",
+        phone="0173-00-5678",
+        establishment_name="株式会社デモ製作所",
+        establishment_number="0203-123456-7",
+        establishment_number_status=EstablishmentNumberStatus.NUMBER,
         office=offices["goshogawara"],
     )
     return [
@@ -109,4 +132,6 @@ def load() -> list[str]:
         "  employer:    employer",
         "  counselors:  counselor-honjo, counselor-goshogawara  (admin: /admin/)",
         "  admin:       admin",
+        f"The admin asks for an authenticator code: add the secret {DEMO_TOTP_SECRET}",
+        "  to an authenticator app (demo only), or enrol your own after signing in.",
     ]
