@@ -48,6 +48,7 @@ class DaySummary:
     closed_reason: str | None
     free: int
     total: int
+    is_past: bool = False
 
 
 def closures_for(booth: Booth, start: datetime.date, end: datetime.date) -> frozenset:
@@ -139,6 +140,7 @@ def month_view(
     start, end = _day_bounds(days[0], days[-1])
     taken = taken_starts(booth, start, end, now)
     office = booth.office
+    today = calendar.local(now).date()
     summaries = []
     for day in days:
         reason = calendar.closed_reason(day, closures=closures)
@@ -150,7 +152,7 @@ def month_view(
             for moment in slots
             if _slot_state(booth, moment, now=now, closures=closures, taken=taken) == SlotState.FREE
         )
-        summaries.append(DaySummary(day, reason, free, len(slots)))
+        summaries.append(DaySummary(day, reason, free, len(slots), is_past=day < today))
     return summaries
 
 

@@ -49,6 +49,14 @@ def test_month_view_shows_free_slot_counts(frozen, client, seeker, booth):
     assert "休業" in html
 
 
+def test_month_view_marks_past_days_as_over_without_a_link(frozen, client, seeker, booth):
+    # REQ OFF-3: the 13th (a Friday before today) is over, not "full"
+    client.force_login(seeker)
+    html = client.get(reverse("booths:month", args=[booth.pk, 2026, 11])).content.decode()
+    assert reverse("booths:day", args=[booth.pk, "2026-11-13"]) not in html
+    assert re.search(r'day-number">13</span>\s*<span class="day-closed">終了</span>', html)
+
+
 def test_month_view_refuses_far_months(frozen, client, seeker, booth):
     client.force_login(seeker)
     assert client.get(reverse("booths:month", args=[booth.pk, 2026, 10])).status_code == 404
