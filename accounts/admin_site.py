@@ -1,13 +1,12 @@
 """The Django admin behind allauth's sign-in and a second factor (REQ REG-8).
 
-`HelloWorkAdminConfig` replaces `django.contrib.admin` in INSTALLED_APPS, so `admin.site` is
+`accounts.admin_config.HelloWorkAdminConfig` replaces `django.contrib.admin` in INSTALLED_APPS, so `admin.site` is
 `HelloWorkAdminSite` everywhere, with the same URLs.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -80,7 +79,3 @@ class HelloWorkAdminSite(admin.AdminSite):
             admin_class.__name__, (admin_class,), {**attrs, "__module__": admin_class.__module__}
         )
         return super().register(model_or_iterable, admin_class, **options)
-
-
-class HelloWorkAdminConfig(AdminConfig):
-    default_site = "accounts.admin_site.HelloWorkAdminSite"

@@ -18,8 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
-from consultations.admin_scoping import OfficeScopedAdminMixin
 from consultations.calendar import format_slot
 
 from . import services

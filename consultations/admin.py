@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .admin_scoping import OfficeScopedAdminMixin
+from accounts.admin_scoping import OfficeScopedAdminMixin
+
 from .models import OfficeClosure
 
 

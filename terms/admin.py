@@ -5,38 +5,25 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
 
 from .models import Consent, ConsentMethod, TermsDocument, TermsVersion, VersionStatus
 from .services import consent_record, terms_version_publish
 
 
-def _office_filter(request, lookup: str) -> dict:
-    """Staff see only their own office; superusers see every office (REQ STF-2)."""
-    if request.user.is_superuser:
-        return {}
-    return {lookup: request.user.office_id}
-
-
 @admin.register(TermsDocument)
-class TermsDocumentAdmin(admin.ModelAdmin):
+class TermsDocumentAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "office", "service"]
     list_filter = ["service"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(**_office_filter(request, "office_id"))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "office" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(pk=request.user.office_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):
+class TermsVersionAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    office_lookup = "document__office"
     list_display = ["document", "number", "status", "published_at", "effective_from"]
     list_filter = ["status", "document__service"]
     actions = ["publish"]
@@ -44,12 +31,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "published_at"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("document__office")
-            .filter(**_office_filter(request, "document__office_id"))
-        )
+        return super().get_queryset(request).select_related("document__office")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == VersionStatus.PUBLISHED:
@@ -84,33 +66,30 @@ class CounterConsentForm(forms.ModelForm):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     """Read-only list; "add" records a consent given at the counter (method: staff)."""
 
+    office_lookup = "version__document__office"
     form = CounterConsentForm
     list_display = ["user", "version", "accepted_at", "method", "recorded_by"]
     list_filter = ["method", "version__document__service"]
     search_fields = ["user__username"]
-    autocomplete_fields = []
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
             .select_related("user", "version__document__office", "recorded_by")
-            .filter(**_office_filter(request, "version__document__office_id"))
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not request.user.is_superuser:
-            if db_field.name == "user":
-                kwargs["queryset"] = User.objects.filter(office_id=request.user.office_id)
-            if db_field.name == "version":
-                kwargs["queryset"] = TermsVersion.objects.published().filter(
-                    document__office_id=request.user.office_id
-                )
-        elif db_field.name == "version":
-            kwargs["queryset"] = TermsVersion.objects.published()
+        office_filter = {} if request.user.is_superuser else {"office_id": request.user.office_id}
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(**office_filter).exclude(user_type="staff")
+        if db_field.name == "version":
+            kwargs["queryset"] = TermsVersion.objects.published().filter(
+                **{f"document__{key}": value for key, value in office_filter.items()}
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .models import Office
+
 
 class OfficeScopedAdminMixin:
     """Limit the admin to the staff member's office; superusers see every office.
@@ -20,8 +22,6 @@ class OfficeScopedAdminMixin:
         return queryset.filter(**{self.office_lookup: request.user.office_id})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from accounts.models import Office
-
         if not request.user.is_superuser and db_field.related_model is Office:
             kwargs["queryset"] = Office.objects.filter(pk=request.user.office_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
