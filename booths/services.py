@@ -267,16 +267,13 @@ def reservation_cancel_by_phone(
 
 
 @transaction.atomic
-def reservation_move(
-    *,
-    reservation: Reservation,
-    staff,
-    booth: Booth,
-    starts_at: datetime.datetime,
-    now: datetime.datetime | None = None,
-) -> Reservation:
-    """The office moves a reservation to another slot of its own booths; the user is told."""
-    now = now or timezone.now()
+def _check_staff_chosen_slot(
+    *, reservation: Reservation, booth: Booth, starts_at: datetime.datetime, now: datetime.datetime
+) -> None:
+    """A slot staff pick (move, book next): same office, on the grid of a business day, ahead.
+
+    Staff are not bound by the users' cut-off on the previous day.
+    """
     if booth.office_id != reservation.booth.office_id:
         raise ValidationError(_("Choose a booth of the same office."))
     day = calendar.local(starts_at).date()
@@ -291,6 +288,19 @@ def reservation_move(
         raise ValidationError(reason)
     if starts_at <= now:
         raise ValidationError(_("Choose a slot in the future."))
+
+
+def reservation_move(
+    *,
+    reservation: Reservation,
+    staff,
+    booth: Booth,
+    starts_at: datetime.datetime,
+    now: datetime.datetime | None = None,
+) -> Reservation:
+    """The office moves a reservation to another slot of its own booths; the user is told."""
+    now = now or timezone.now()
+    _check_staff_chosen_slot(reservation=reservation, booth=booth, starts_at=starts_at, now=now)
     reservation = _transition(
         reservation,
         allowed_from=AWAITING_STATUSES,
@@ -495,20 +505,7 @@ def reservation_book_next(
     now = now or timezone.now()
     if reservation.status not in (Status.CHECKED_IN, Status.COMPLETED):
         raise ValidationError(_("The next reservation is booked during or after a session."))
-    if booth.office_id != reservation.booth.office_id:
-        raise ValidationError(_("Choose a booth of the same office."))
-    day = calendar.local(starts_at).date()
-    office = booth.office
-    reason = calendar.slot_refusal_reason(
-        starts_at,
-        opens_at=office.opens_at,
-        closes_at=office.closes_at,
-        closures=closures_for(booth, day, day),
-    )
-    if reason:
-        raise ValidationError(reason)
-    if starts_at <= now:
-        raise ValidationError(_("Choose a slot in the future."))
+    _check_staff_chosen_slot(reservation=reservation, booth=booth, starts_at=starts_at, now=now)
     following, _created = _insert(
         Reservation(
             booth=booth,
