@@ -47,6 +47,19 @@ class SuspendedFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Set by services (suspension, lifecycle), never typed in the admin.
+LIFECYCLE_FIELDS = [
+    "suspended_at",
+    "suspension_reason",
+    "suspension_note",
+    "suspended_by",
+    "password_changed_at",
+    "last_activity_at",
+    "dormancy_warned_at",
+    "deleted_at",
+]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff see the people of their own office; superusers see everyone (REQ STF-2, REG-7)."""
@@ -54,16 +67,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "user_type", "office", "is_active", "suspended_at"]
     list_filter = ["user_type", "office", SuspendedFilter, "is_active", "is_staff"]
     search_fields = ["username", "email", "last_name", "first_name", "name_kana"]
-    readonly_fields = [
-        "suspended_at",
-        "suspension_reason",
-        "suspension_note",
-        "suspended_by",
-        "password_changed_at",
-        "last_activity_at",
-        "dormancy_warned_at",
-        "deleted_at",
-    ]
+    readonly_fields = LIFECYCLE_FIELDS
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("Hello Work"), {"fields": ["user_type", "office"]}),
@@ -89,18 +93,7 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (
             _("Suspension and lifecycle"),
-            {
-                "fields": [
-                    "suspended_at",
-                    "suspension_reason",
-                    "suspension_note",
-                    "suspended_by",
-                    "password_changed_at",
-                    "last_activity_at",
-                    "dormancy_warned_at",
-                    "deleted_at",
-                ]
-            },
+            {"fields": LIFECYCLE_FIELDS},
         ),
     ]
     actions = ["suspend", "lift_suspension"]
