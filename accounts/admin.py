@@ -5,13 +5,15 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_scoping import OfficeScopedAdminMixin
 from .forms import SuspensionForm
 from .models import Office, SignInRecord, User
 from .services import user_suspend, user_unsuspend
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    office_lookup = "pk"  # counselors see and manage their own office only (REQ OFF-1)
     list_display = ["code", "name", "phone", "opens_at", "closes_at"]
     search_fields = ["name", "code"]
     fieldsets = [
