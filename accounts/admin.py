@@ -110,7 +110,15 @@ class UserAdmin(DjangoUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             # Only superusers hand out staff rights.
-            fields += ["is_staff", "is_superuser", "groups", "user_permissions", "user_type"]
+            # Nor move anyone, themselves included, to another office (REQ STF-2).
+            fields += [
+                "is_staff",
+                "is_superuser",
+                "groups",
+                "user_permissions",
+                "user_type",
+                "office",
+            ]
         return fields
 
     @admin.action(description=_("Suspend the selected accounts"), permissions=["change"])

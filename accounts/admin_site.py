@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +36,12 @@ class HelloWorkAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         """Signing in happens in allauth (rate limits, MFA stage); this only routes people."""
-        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        admin_index = reverse("admin:index", current_app=self.name)
+        next_url = request.GET.get("next") or admin_index
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = admin_index  # never send a signed-in counselor to another site
         user = request.user
         if not user.is_authenticated:
             return HttpResponseRedirect(

@@ -12,11 +12,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.models import OutboxMessage
+from core.outbox import outbox_erase_for_addresses
 
 from .models import SignInEvent, SignInRecord, User
 from .signals import account_deleting
@@ -151,13 +150,7 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         EmailAddress.objects.filter(user=locked).delete()
         Authenticator.objects.filter(user=locked).delete()
         SignInRecord.objects.filter(user=locked).delete()
-        if emails:
-            addressed = Q()
-            for email in emails:
-                addressed |= (
-                    Q(to__icontains=email) | Q(cc__icontains=email) | Q(bcc__icontains=email)
-                )
-            OutboxMessage.objects.filter(addressed).delete()
+        outbox_erase_for_addresses(addresses=emails)
         anonymous_name = f"deleted-{locked.pk}"
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(locked.pk)

@@ -12,11 +12,12 @@ import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxMessage, OutboxStatus
@@ -59,6 +60,32 @@ def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
         headers=dict(message.extra_headers),
         attachments=attachments,
     )
+
+
+def outbox_erase_for_addresses(*, addresses: set[str]) -> int:
+    """Delete every stored message sent, or to be sent, to one of `addresses` (REQ REG-5).
+
+    Addresses match whole and case-insensitively: erasing ta@example.jp leaves
+    beta@example.jp's mail alone.
+    """
+    wanted = {address.strip().lower() for address in addresses if address.strip()}
+    if not wanted:
+        return 0
+    candidates = Q()
+    for address in wanted:  # a cheap superset in SQL, decided exactly below
+        candidates |= Q(to__icontains=address) | Q(cc__icontains=address)
+        candidates |= Q(bcc__icontains=address)
+    doomed = [
+        message.pk
+        for message in OutboxMessage.objects.filter(candidates).only("to", "cc", "bcc")
+        if wanted
+        & {
+            parseaddr(recipient)[1].lower()
+            for recipient in [*message.to, *message.cc, *message.bcc]
+        }
+    ]
+    OutboxMessage.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
 
 
 def outbox_compose(outbox_message: OutboxMessage) -> EmailMultiAlternatives:

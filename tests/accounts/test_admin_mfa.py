@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.auth import TOTP_SECRET, login_client, staff_with_mfa
 from tests.factories import DEFAULT_PASSWORD, OfficeFactory, StaffFactory, UserFactory
@@ -137,3 +138,60 @@ def test_enrolling_an_authenticator_app_opens_the_admin(client, office):
     response = client.post(reverse("mfa_activate_totp"), {"code": code})
     assert response.status_code == 302
     assert client.get(ADMIN).status_code == 200
+
+
+def _change_form_data(response) -> dict:
+    """The values an admin change form shows, ready to post back."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        elif hasattr(value, "astimezone"):  # the admin splits date and time
+            local = timezone.localtime(value)
+            data[f"{name}_0"], data[f"{name}_1"] = (
+                local.date().isoformat(),
+                local.strftime("%H:%M:%S"),
+            )
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = getattr(value, "pk", value)
+    return data
+
+
+def test_staff_cannot_move_anyone_to_another_office(client, office):
+    # REQ STF-2, OFF-1: moving a person (or oneself) would open another office's data.
+    from django.contrib.auth.models import Permission
+
+    staff = staff_with_mfa(office=office)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    seeker = UserFactory(office=office)
+    elsewhere = OfficeFactory(code="elsewhere")
+    login_client(client, staff)
+    for person in (seeker, staff):
+        url = reverse("admin:accounts_user_change", args=[person.pk])
+        page = client.get(url)
+        assert 'name="office"' not in page.content.decode()
+        data = _change_form_data(page)
+        client.post(url, {**data, "office": elsewhere.pk, "last_name": "更新"})
+        person.refresh_from_db()
+        assert person.office_id == office.pk
+    assert seeker.last_name == "更新"  # the rest of the form still saves
+
+
+def test_admin_sign_in_never_redirects_to_another_site(client, office):
+    # REQ NFR-3: no open redirect through ?next=
+    staff = staff_with_mfa(office=office)
+    login_client(client, staff)
+    response = client.get(reverse("admin:login") + "?next=https://evil.example/x")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    inside = client.get(reverse("admin:login") + "?next=/admin/booths/")
+    assert inside["Location"] == "/admin/booths/"

@@ -8,7 +8,9 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.db import models
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +19,9 @@ from accounts.eligibility import booking_block_reason
 from accounts.models import SignInEvent, SignInRecord, SuspensionReason, User, UserType
 from accounts.services import account_delete, user_suspend, user_unsuspend
 from accounts.signals import account_deleting
-from core.outbox import outbox_deliver_due
+from core.models import OutboxMessage
+from core.outbox import outbox_deliver_due, outbox_enqueue
+from terms.models import Consent
 from tests.factories import DEFAULT_PASSWORD, OfficeFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +220,29 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
     assert _sign_in(client, user).status_code == 302
     SignInRecord.objects.create(user=user, event=SignInEvent.FAILED, at=timezone.now())
     client.post(reverse("account_reset_password"), {"email": user.email})  # a mail in the outbox
+    # Rows of the apps above accounts that hold personal data: a booth reservation (a future one,
+    # cancelled first) and a consent with IP and browser.
+    from terms.services import consent_record
+    from tests.booths.factories import ReservationFactory
+    from tests.terms.factories import TermsVersionFactory
+
+    ReservationFactory(
+        user=user,
+        booth__office=office,
+        starts_at=timezone.now() + timedelta(days=7),
+        requester_name=f"{PERSONAL['last_name']}{PERSONAL['first_name']}",
+        phone=PERSONAL["phone"],
+        client_number=PERSONAL["jobseeker_number"],
+        note=PERSONAL["address"],
+    )
+    consent_record(
+        user=user,
+        version=TermsVersionFactory(document__office=office),
+        request=RequestFactory().post("/", REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="Secret/1"),
+    )
+    # Someone else's mail whose address contains this user's as a substring must survive.
+    bystander = f"x{PERSONAL['email']}"
+    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=[bystander]))
     before = User.objects.filter(office=office, user_type=UserType.JOB_SEEKER).count()
     assert _text_rows_containing(PERSONAL["email"])  # the scan does find the data beforehand
 
@@ -226,8 +253,13 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
     assert response.url == reverse("accounts:deleted")
 
     for field, value in PERSONAL.items():
-        if isinstance(value, str) and field != "jobseeker_number_status":
+        if isinstance(value, str) and field not in ("jobseeker_number_status", "email"):
             assert _text_rows_containing(value) == [], field
+    assert _text_rows_containing(f"{PERSONAL['last_name']}{PERSONAL['first_name']}") == []
+    consent = Consent.objects.get(user=user)
+    assert (consent.ip_address, consent.user_agent) == (None, "")
+    assert [m.to for m in OutboxMessage.objects.all()] == [[bystander]]
+    assert _text_rows_containing(PERSONAL["email"]) == ["core.OutboxMessage.to"]  # only x…
     assert not EmailAddress.objects.filter(user=user).exists()
     assert not SignInRecord.objects.filter(user=user).exists()
     assert not any(

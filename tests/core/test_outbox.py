@@ -190,3 +190,16 @@ def test_concurrent_runners_never_deliver_the_same_mail_twice():
     assert errors == []
     assert sorted(_delivered) == sorted(f"m{n}" for n in range(60))
     assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 60
+
+
+def test_erasing_an_address_removes_only_that_persons_mail():
+    # REQ REG-5: whole addresses match; ta@example.jp is not a part of beta@example.jp.
+    from core.outbox import outbox_erase_for_addresses
+
+    outbox_enqueue(message=_message(to="ta@example.jp"))
+    outbox_enqueue(message=_message(to="beta@example.jp"))
+    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["X <TA@example.jp>"]))
+    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["o@example.jp"],
+                                        bcc=["ta@example.jp"]))
+    assert outbox_erase_for_addresses(addresses={"ta@example.jp"}) == 3
+    assert [m.to for m in OutboxMessage.objects.all()] == [["beta@example.jp"]]
