@@ -106,6 +106,11 @@ class UserAdmin(DjangoUserAdmin):
             return queryset
         return queryset.filter(office_id=request.user.office_id, is_superuser=False)
 
+    def has_delete_permission(self, request, obj=None):
+        # Accounts are erased by anonymising (REQ REG-5: account_delete keeps the counts and
+        # the consents' subject); a hard delete would do neither.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

@@ -17,6 +17,11 @@ class TermsDocumentAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "office", "service"]
     list_filter = ["service"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.versions.exists():
+            return ["office", "service"]  # its versions and consents belong to them
+        return []
+
     def has_delete_permission(self, request, obj=None):
         return False
 

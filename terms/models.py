@@ -28,6 +28,16 @@ class ConsentMethod(models.TextChoices):
     STAFF = "staff", _("Recorded by staff at the counter")
 
 
+class TermsDocumentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        moving = set(kwargs) & {"office", "office_id", "service"}
+        if moving and self.filter(versions__isnull=False).exists():
+            raise ValidationError(
+                _("Terms that have versions cannot move to another office or service.")
+            )
+        return super().update(**kwargs)
+
+
 class TermsDocument(models.Model):
     """The terms of one service at one office; its text lives in versions."""
 
@@ -36,6 +46,8 @@ class TermsDocument(models.Model):
     )
     service = models.CharField(_("service"), max_length=10, choices=TermsService.choices)
     title = models.CharField(_("title"), max_length=200)
+
+    objects = TermsDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("terms of use")
@@ -49,6 +61,17 @@ class TermsDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office} / {self.get_service_display()}"
+
+    def save(self, *args, **kwargs):
+        # Moving terms to another office or service would relabel every version and every
+        # consent given to them (a consent to booth terms would open the online gate).
+        if self.pk is not None and self.versions.exists():
+            stored = TermsDocument.objects.filter(pk=self.pk).values("office_id", "service").get()
+            if (stored["office_id"], stored["service"]) != (self.office_id, self.service):
+                raise ValidationError(
+                    _("Terms that have versions cannot move to another office or service.")
+                )
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("terms:current", args=[self.office.code, self.service])
@@ -82,6 +105,11 @@ class TermsVersionQuerySet(models.QuerySet):
                 _("A published version cannot be changed. Publish a new version instead.")
             )
         return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(status=VersionStatus.PUBLISHED).exists():
+            raise ValidationError(_("A published version cannot be deleted."))
+        return super().delete()
 
     def current_for(self, *, office, service, now=None) -> TermsVersion | None:
         return (
@@ -200,13 +228,12 @@ class AppendOnlyQuerySet(models.QuerySet):
 class Consent(models.Model):
     """A user's acceptance of one terms version (REQ TRM-2). Append-only."""
 
-    # SET_NULL: erasing an account (REQ REG-5) keeps the anonymous fact that a version was
-    # accepted, for statistics, and drops who accepted it.
+    # PROTECT: an account is erased by anonymising its row (accounts.services.account_delete),
+    # never by deleting it, so a consent always keeps pointing at the same (anonymous) person.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
-        on_delete=models.SET_NULL,
-        null=True,
+        on_delete=models.PROTECT,
         related_name="terms_consents",
     )
     version = models.ForeignKey(

@@ -195,3 +195,15 @@ def test_admin_sign_in_never_redirects_to_another_site(client, office):
     assert response["Location"] == reverse("admin:index")
     inside = client.get(reverse("admin:login") + "?next=/admin/booths/")
     assert inside["Location"] == "/admin/booths/"
+
+
+def test_nobody_hard_deletes_accounts_in_the_admin(client, office):
+    # REQ REG-5: accounts are erased by anonymising them, which keeps counts and consents.
+    admin_user = staff_with_mfa(office=office, is_superuser=True)
+    seeker = UserFactory(office=office)
+    login_client(client, admin_user)
+    response = client.post(
+        reverse("admin:accounts_user_delete", args=[seeker.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert type(seeker).objects.filter(pk=seeker.pk).exists()

@@ -85,3 +85,14 @@ def test_consents_are_read_only_in_the_admin(client, counselor, v1):
     )
     assert response.status_code == 403
     assert Consent.objects.filter(pk=consent.pk).exists()
+
+
+def test_terms_with_versions_cannot_be_moved_in_the_admin(client, counselor, v1):
+    # REQ TRM-2
+    login_client(client, counselor)
+    url = reverse("admin:terms_termsdocument_change", args=[v1.document.pk])
+    page = client.get(url).content.decode()
+    assert 'name="service"' not in page and 'name="office"' not in page
+    client.post(url, {"title": "題名", "service": "online", "office": v1.document.office_id})
+    v1.document.refresh_from_db()
+    assert v1.document.service == "booth"

@@ -80,3 +80,36 @@ def test_current_version_is_the_newest_one_in_effect(v1, booth_terms):
     )
     assert TermsVersion.objects.current_for(office=booth_terms.office, service="booth") == v1
     assert TermsVersion.objects.upcoming().get().number == 2
+
+
+def test_terms_with_versions_cannot_move_to_another_service_or_office(v1):
+    # REQ TRM-2: a consent to booth terms must never become a consent to other terms.
+    from terms.models import TermsDocument
+    from tests.factories import OfficeFactory
+
+    document = v1.document
+    document.service = "online"
+    with pytest.raises(ValidationError):
+        document.save()
+    with pytest.raises(ValidationError):
+        TermsDocument.objects.filter(pk=document.pk).update(office=OfficeFactory(code="x2"))
+    document.refresh_from_db()
+    assert (document.service, document.office_id) == ("booth", v1.document.office_id)
+    document.title = "新しい題名"
+    document.save()  # the title may still change
+
+
+def test_a_published_version_cannot_be_deleted_through_a_queryset(v1):
+    with pytest.raises(ValidationError):
+        TermsVersion.objects.filter(pk=v1.pk).delete()
+    assert TermsVersion.objects.filter(pk=v1.pk).exists()
+
+
+def test_a_user_with_consents_cannot_be_hard_deleted(v1, user):
+    # REQ TRM-2: erasing an account anonymises it; the consent rows stay untouched.
+    from django.db.models import ProtectedError
+
+    consent = ConsentFactory(version=v1, user=user)
+    with pytest.raises(ProtectedError):
+        user.delete()
+    assert Consent.objects.get(pk=consent.pk).user_id == user.pk
