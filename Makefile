@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup install lint bench test-sqlite clean
+.PHONY: run test setup prepare install lint bench test-sqlite clean
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,11 +17,14 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-setup: install
+# What tests need besides the packages: the var/ folder and the compiled catalogues.
+prepare: install
 	@mkdir -p var
+	$(MANAGE) compile_translations
+
+setup: prepare
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
-	$(MANAGE) compile_translations
 	$(MANAGE) demo
 
 run: setup
@@ -37,7 +40,7 @@ test: setup lint
 	$(BIN)/pytest
 
 # The non-browser suite on the embedded SQLite default (CI runs it beside PostgreSQL).
-test-sqlite: install
+test-sqlite: prepare
 	DATABASE_URL= $(BIN)/pytest -m "not browser"
 
 bench: setup

@@ -3,7 +3,9 @@
 A request never talks to the mail server, so a dead SMTP server can neither block nor lose a
 booking (REQ NTF-2). Delivery runs as a job: each runner claims one message at a time with a
 row lock that other runners skip (SKIP LOCKED on PostgreSQL; SQLite serialises writers), and
-a claim is a lease written to the row, so two runners never send the same message twice.
+a claim is a lease written to the row, so two runners never send the same message at once.
+Delivery is at-least-once: a runner that dies after the server accepted a message but before
+it marked it sent leaves it to be sent again when the lease runs out.
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
         reply_to=list(message.reply_to),
         headers=dict(message.extra_headers),
         attachments=attachments,
+    )
+
+
+def outbox_requeue_failed(*, messages=None, now: datetime | None = None) -> int:
+    """Give messages that were given up a fresh set of attempts (after a long outage).
+
+    `messages` narrows it to a queryset (the admin's selection); by default all of them.
+    """
+    messages = OutboxMessage.objects.all() if messages is None else messages
+    return messages.filter(status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now or timezone.now()
     )
 
 

@@ -106,6 +106,16 @@ class TermsVersionQuerySet(models.QuerySet):
             )
         return super().update(**kwargs)
 
+    def with_previous_number(self):
+        """Annotate `previous_number`: the published version before each one, if any."""
+        previous = (
+            TermsVersion.objects.published()
+            .filter(document=models.OuterRef("document"), number__lt=models.OuterRef("number"))
+            .order_by("-number")
+            .values("number")[:1]
+        )
+        return self.annotate(previous_number=models.Subquery(previous))
+
     def delete(self):
         if self.filter(status=VersionStatus.PUBLISHED).exists():
             raise ValidationError(_("A published version cannot be deleted."))

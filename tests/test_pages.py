@@ -80,3 +80,14 @@ def test_pages_send_a_content_security_policy(client, office):
     response = client.get("/")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_expired_form_gets_a_japanese_page(office):
+    # A shared terminal's session timed out: the CSRF failure is explained, in Japanese.
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "en"})
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert '<html lang="ja">' in html
+    assert "フォームの有効期限が切れました" in html

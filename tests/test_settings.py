@@ -21,6 +21,7 @@ def test_production_settings_pass_the_deploy_check():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
         "ALLOWED_HOSTS": "hellowork.example.jp",
+        "SITE_URL": "https://hellowork.example.jp",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/deploy-check.sqlite3"),
     }
     result = subprocess.run(

@@ -202,8 +202,6 @@ def test_nobody_hard_deletes_accounts_in_the_admin(client, office):
     admin_user = staff_with_mfa(office=office, is_superuser=True)
     seeker = UserFactory(office=office)
     login_client(client, admin_user)
-    response = client.post(
-        reverse("admin:accounts_user_delete", args=[seeker.pk]), {"post": "yes"}
-    )
+    response = client.post(reverse("admin:accounts_user_delete", args=[seeker.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert type(seeker).objects.filter(pk=seeker.pk).exists()

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core import mail
 from django.core.mail import EmailMessage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import Office, User
 from core import jobs
@@ -30,7 +30,8 @@ def test_one_failing_job_does_not_stop_the_others(monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(jobs, "_registry", {"broken": broken, "ok": lambda now: calls.append(now)})
-    call_command("run_jobs", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="broken"):  # non-zero exit for the timer
+        call_command("run_jobs", stdout=io.StringIO())
     assert len(calls) == 1
 
 

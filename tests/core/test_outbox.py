@@ -199,7 +199,22 @@ def test_erasing_an_address_removes_only_that_persons_mail():
     outbox_enqueue(message=_message(to="ta@example.jp"))
     outbox_enqueue(message=_message(to="beta@example.jp"))
     outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["X <TA@example.jp>"]))
-    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["o@example.jp"],
-                                        bcc=["ta@example.jp"]))
+    outbox_enqueue(
+        message=EmailMessage(subject="s", body="b", to=["o@example.jp"], bcc=["ta@example.jp"])
+    )
     assert outbox_erase_for_addresses(addresses={"ta@example.jp"}) == 3
     assert [m.to for m in OutboxMessage.objects.all()] == [["beta@example.jp"]]
+
+
+@override_settings(EMAIL_BACKEND="tests.core.test_outbox._BrokenBackend", OUTBOX_MAX_ATTEMPTS=1)
+def test_given_up_mail_can_be_queued_again_and_is_then_delivered():
+    # REQ NTF-2: a long outage loses nothing; staff (or the command) queue it again.
+    from core.outbox import outbox_requeue_failed
+
+    outbox_enqueue(message=_message())
+    outbox_deliver_due()
+    assert OutboxMessage.objects.get().status == OutboxStatus.FAILED
+    assert outbox_requeue_failed() == 1
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        assert outbox_deliver_due().sent == 1
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT

@@ -198,3 +198,18 @@ def test_signup_requires_ticking_the_terms_box():
     form = SignupConsentForm({})
     assert not form.is_valid()
     assert "accept_terms" in form.errors
+
+
+def test_top_page_links_the_comparison_only_to_a_version_that_exists(client, booth_terms):
+    # REQ TRM-3: a first version has nothing to compare with; gaps in numbers are skipped.
+    upcoming = TermsVersionFactory(
+        document=booth_terms, number=1, effective_from=timezone.now() + timedelta(days=3)
+    )
+    html = client.get("/").content.decode()
+    assert reverse("terms:compare", args=[booth_terms.office.code, "booth"]) not in html
+    assert upcoming.get_absolute_url() in html
+    TermsVersionFactory(
+        document=booth_terms, number=3, effective_from=timezone.now() + timedelta(days=9)
+    )
+    html = client.get("/").content.decode()
+    assert "?old=1&amp;new=3" in html

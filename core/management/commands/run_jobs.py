@@ -25,15 +25,20 @@ class Command(BaseCommand):
             raise CommandError(f"unknown job(s): {', '.join(sorted(unknown))}")
         selected = {name: jobs[name] for name in (only or jobs)}
         while True:
+            failed = []
             for name, func in selected.items():
                 try:
                     result = func(timezone.now())
                 except Exception:
                     # One failing job must not stop the others; the next run retries it.
                     logger.exception("job %s failed", name)
+                    failed.append(name)
                     continue
                 self.stdout.write(f"{name}: {result}")
             if not loop:
+                if failed:
+                    # A timer (systemd, cron) sees the failure in the exit status.
+                    raise CommandError(f"job(s) failed: {', '.join(failed)}")
                 break
             time.sleep(interval)
             # A long-running loop must not keep a connection the database has dropped.
