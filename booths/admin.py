@@ -21,9 +21,10 @@ from django.utils.translation import gettext_lazy
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
 from consultations.calendar import format_slot
+from core.forms import ModelForm
 
 from . import services
-from .forms import ConfirmPhoneCallForm, CounterAdhocForm, SlotChoiceForm
+from .forms import BookForCallerForm, ConfirmPhoneCallForm, CounterAdhocForm, SlotChoiceForm
 from .models import Booth, Reservation, Status
 
 
@@ -32,53 +33,107 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "office", "is_active", "counter_link"]
     list_filter = ["office", "is_active"]
 
-    @admin.display(description=gettext_lazy("Counter"))
+    @admin.display(description=gettext_lazy("Counter and phone"))
     def counter_link(self, obj: Booth) -> str:
-        url = reverse("admin:booths_booth_adhoc", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Start a use now for a visitor"))
+        return format_html(
+            '<a href="{}">{}</a> | <a href="{}">{}</a>',
+            reverse("admin:booths_booth_adhoc", args=[obj.pk]),
+            _("Start a use now for a visitor"),
+            reverse("admin:booths_booth_book", args=[obj.pk]),
+            _("Book for a caller"),
+        )
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
-            path(
-                "<int:pk>/adhoc/",
-                self.admin_site.admin_view(self.adhoc_view),
-                name="booths_booth_adhoc",
-            ),
+            path("<int:pk>/adhoc/", view(self.adhoc_view), name="booths_booth_adhoc"),
+            path("<int:pk>/book/", view(self.book_view), name="booths_booth_book"),
             *super().get_urls(),
         ]
 
-    def adhoc_view(self, request, pk: int):
-        """Staff at the counter start an ad-hoc use for a registered user (BTH-8)."""
+    def _scoped_booth(self, request, pk: int) -> Booth:
         booth = self.get_object(request, str(pk))
         if booth is None or not self.has_change_permission(request, booth):
             raise Http404
+        return booth
+
+    def _office_user(self, form, booth: Booth):
+        user = User.objects.filter(
+            username=form.cleaned_data["username"], office_id=booth.office_id
+        ).first()
+        if user is None:
+            form.add_error("username", _("No user of this office has this login ID."))
+        return user
+
+    def _page(self, request, booth: Booth, form, title: str, **extra):
+        return TemplateResponse(
+            request,
+            "admin/booths/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "opts": self.model._meta,
+                "object": booth,
+                **extra,
+            },
+        )
+
+    def adhoc_view(self, request, pk: int):
+        """Staff at the counter start an ad-hoc use for a registered user (BTH-8)."""
+        booth = self._scoped_booth(request, pk)
         form = CounterAdhocForm(request.POST or None)
+        consent_url = None
         if request.method == "POST" and form.is_valid():
-            user = User.objects.filter(
-                username=form.cleaned_data["username"], office_id=booth.office_id
-            ).first()
-            if user is None:
-                form.add_error("username", _("No user of this office has this login ID."))
-            else:
+            user = self._office_user(form, booth)
+            if user is not None:
                 try:
                     reservation = services.reservation_start_adhoc(
                         user=user, booth=booth, staff=request.user
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
+                    if error.code == "consent_needed":
+                        consent_url = f"{reverse('admin:terms_consent_add')}?user={user.pk}"
                 else:
                     messages.success(request, _("The use has started."))
                     return redirect("admin:booths_reservation_change", reservation.pk)
-        return TemplateResponse(
+        return self._page(
             request,
-            "admin/booths/form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Start a use now: %(booth)s") % {"booth": booth},
-                "form": form,
-                "opts": self.model._meta,
-                "object": booth,
-            },
+            booth,
+            form,
+            _("Start a use now: %(booth)s") % {"booth": booth},
+            consent_url=consent_url,
+        )
+
+    def book_view(self, request, pk: int):
+        """Staff book a slot for someone on the phone, confirmed by that call (STF-1, BTH-7)."""
+        booth = self._scoped_booth(request, pk)
+        form = BookForCallerForm(
+            request.POST or None,
+            booths=Booth.objects.filter(office_id=booth.office_id, is_active=True),
+            initial={"booth": booth},
+        )
+        if request.method == "POST" and form.is_valid():
+            user = self._office_user(form, booth)
+            if user is not None:
+                try:
+                    reservation = services.reservation_book_for_caller(
+                        user=user,
+                        booth=form.cleaned_data["booth"],
+                        staff=request.user,
+                        starts_at=form.starts_at(),
+                        purpose=form.cleaned_data["purpose"],
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(
+                        request, _("The reservation is booked, confirmed and mailed to the user.")
+                    )
+                    return redirect("admin:booths_reservation_change", reservation.pk)
+        return self._page(
+            request, booth, form, _("Book for a caller: %(booth)s") % {"booth": booth}
         )
 
 
@@ -95,9 +150,46 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NeedsApprovalFilter(admin.SimpleListFilter):
+    """BTH-7: requests after repeated no-contact cancellations; confirming one approves it."""
+
+    title = gettext_lazy("approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", _("Awaiting the office's approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.awaiting_approval()
+        return queryset
+
+
+class ReservationAdminForm(ModelForm):
+    """Only the counselor is edited here; a counselor is in one booth per slot."""
+
+    class Meta:
+        model = Reservation
+        fields = ["counselor"]
+
+    def clean_counselor(self):
+        counselor = self.cleaned_data["counselor"]
+        if (
+            counselor is not None
+            and Reservation.objects.counselor_busy(
+                counselor, self.instance.starts_at, exclude_pk=self.instance.pk
+            ).exists()
+        ):
+            raise ValidationError(
+                _("This counselor already has a reservation in this slot. Choose someone else.")
+            )
+        return counselor
+
+
 @admin.register(Reservation)
 class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     office_lookup = "booth__office"
+    form = ReservationAdminForm
     list_display = [
         "slot",
         "booth",
@@ -105,9 +197,10 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "phone",
         "purpose",
         "state_now",
+        "needs_approval",
         "phoned_at",
     ]
-    list_filter = [StateFilter, "purpose", "booth"]
+    list_filter = [StateFilter, NeedsApprovalFilter, "purpose", "booth"]
     date_hierarchy = "starts_at"
     search_fields = ["requester_name", "phone", "client_number"]
     list_select_related = ["booth__office"]
@@ -125,6 +218,7 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "starts_at",
         "ends_at",
         "state_now",
+        "needs_approval",
         "user",
         "purpose",
         "requester_name",
@@ -185,7 +279,7 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Actions"))
     def transition_links(self, obj: Reservation) -> str:
         links = [
-            ("confirm", _("Confirm after a phone call")),
+            ("confirm", _("Confirm (and approve) after a phone call")),
             ("move", _("Move to another slot")),
             ("book-next", _("Book the next reservation")),
         ]
@@ -217,7 +311,25 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         if ok:
             self.message_user(request, done % {"count": ok}, messages.SUCCESS)
 
-    @admin.action(description=gettext_lazy("Confirm: phoned the user just now"))
+    def save_model(self, request, obj, form, change):
+        """The counselor goes through the service; a lost race is an error, not a 500."""
+        try:
+            services.reservation_assign_counselor(
+                reservation=obj, staff=request.user, counselor=form.cleaned_data["counselor"]
+            )
+        except ValidationError as error:
+            request._booths_counselor_error = " ".join(error.messages)
+
+    def response_change(self, request, obj):
+        error = getattr(request, "_booths_counselor_error", None)
+        if error:
+            self.message_user(request, error, messages.ERROR)
+            return redirect("admin:booths_reservation_change", obj.pk)
+        return super().response_change(request, obj)
+
+    @admin.action(
+        description=gettext_lazy("Confirm (approves a request that needs approval): phoned now")
+    )
     def confirm_phoned_now(self, request, queryset):
         self._apply(
             request,

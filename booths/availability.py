@@ -20,6 +20,8 @@ from .models import Booth, Reservation
 # Enough days before a period to find the previous business day across the longest closure.
 LOOKBACK = datetime.timedelta(days=21)
 ALTERNATIVES_DAYS = 21
+# Users see and request slots from the current month up to this many months ahead.
+MONTHS_AHEAD = 3
 
 
 class SlotState:
@@ -52,7 +54,34 @@ class DaySummary:
 
 
 def closures_for(booth: Booth, start: datetime.date, end: datetime.date) -> frozenset:
-    return OfficeClosure.objects.for_office(booth.office_id).dates_between(start - LOOKBACK, end)
+    since = start - LOOKBACK if start > datetime.date.min + LOOKBACK else datetime.date.min
+    return OfficeClosure.objects.for_office(booth.office_id).dates_between(since, end)
+
+
+def _month_index(day: datetime.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def shown_months(now: datetime.datetime) -> tuple[int, int]:
+    """The first and last month users may look at, as year * 12 + month - 1."""
+    first = _month_index(calendar.local(now).date())
+    return first, first + MONTHS_AHEAD
+
+
+def is_shown_month(year: int, month: int, now: datetime.datetime) -> bool:
+    first, last = shown_months(now)
+    return 1 <= month <= 12 and first <= year * 12 + month - 1 <= last
+
+
+def is_shown_day(day: datetime.date, now: datetime.datetime) -> bool:
+    """Whether `day` lies in the months users may look at (the current one and MONTHS_AHEAD)."""
+    return is_shown_month(day.year, day.month, now)
+
+
+def last_requestable_day(now: datetime.datetime) -> datetime.date:
+    """The last day of the booking horizon: the end of the month MONTHS_AHEAD from now."""
+    year, month = divmod(shown_months(now)[1], 12)
+    return calendar.month_days(year, month + 1)[-1]
 
 
 def taken_starts(
@@ -73,7 +102,10 @@ def request_refusal_reason(
     now: datetime.datetime,
     closures: frozenset,
 ) -> str | None:
-    """Why this slot can't be requested now, from the calendar alone (OFF-2, OFF-3, BTH-4)."""
+    """Why this slot can't be requested now, from the calendar alone (OFF-2, OFF-3, BTH-4).
+
+    Slots beyond the booking horizon (MONTHS_AHEAD) are refused too.
+    """
     office = booth.office
     reason = calendar.slot_refusal_reason(
         starts_at, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
@@ -82,6 +114,12 @@ def request_refusal_reason(
         return reason
     if starts_at <= now:
         return _("This slot has already started or passed.")
+    horizon = last_requestable_day(now)
+    if calendar.local(starts_at).date() > horizon:
+        return _(
+            "Requests are taken up to %(day)s (%(months)s months ahead). Please choose an "
+            "earlier day."
+        ) % {"day": calendar.format_date(horizon), "months": MONTHS_AHEAD}
     deadline = calendar.booking_deadline(
         starts_at, cutoff_time=office.booking_cutoff_time, closures=closures
     )
@@ -188,3 +226,21 @@ def current_slot(booth: Booth, now: datetime.datetime) -> datetime.datetime | No
     if not calendar.is_business_day(calendar.local(now).date(), closures=closures):
         return None
     return calendar.slot_start_containing(now, opens_at=office.opens_at, closes_at=office.closes_at)
+
+
+def free_booths_now(
+    booths: list[Booth], now: datetime.datetime
+) -> tuple[datetime.datetime | None, list[Booth]]:
+    """The slot running now at the booths' office and the booths free in it (BTH-8).
+
+    The booths belong to one office; one query whatever their number.
+    """
+    slot = current_slot(booths[0], now) if booths else None
+    if slot is None:
+        return None, []
+    taken = set(
+        Reservation.objects.filter(booth__in=booths, starts_at=slot)
+        .holding_slot(now)
+        .values_list("booth_id", flat=True)
+    )
+    return slot, [booth for booth in booths if booth.pk not in taken]

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import UserType
+from accounts.numbers import (
+    normalise_establishment_number,
+    normalise_jobseeker_number,
+    normalise_phone,
+)
+from consultations.calendar import TOKYO, local
 from core.forms import Form
 
 from .models import Companion, Purpose
 
-PHONE_RE = re.compile(r"^[0-9]{2,5}-?[0-9]{1,4}-?[0-9]{3,4}$")
-JOB_SEEKER_NUMBER_RE = re.compile(r"^\d{5}-\d{8}$")
-ESTABLISHMENT_NUMBER_RE = re.compile(r"^\d{4}-\d{6}-\d$")
+# Staff choose slots from today up to this many days ahead.
+STAFF_DAYS_AHEAD = 366
 
 
 class ReservationRequestForm(Form):
@@ -69,22 +74,26 @@ class ReservationRequestForm(Form):
             )
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if not PHONE_RE.match(phone):
+        # Full-width digits and any dash are accepted, as in the profile (REQ REG-2).
+        phone = normalise_phone(self.cleaned_data["phone"])
+        if phone is None:
             raise ValidationError(
                 _("Enter a phone number with digits and hyphens, like 0173-12-3456.")
             )
         return phone
 
     def clean_client_number(self):
-        number = self.cleaned_data["client_number"].strip()
-        if not number:
-            return number
+        value = self.cleaned_data["client_number"].strip()
+        if not value:
+            return value
         if self.user_type == UserType.EMPLOYER:
-            if not ESTABLISHMENT_NUMBER_RE.match(number):
+            number = normalise_establishment_number(value)
+            if number is None:
                 raise ValidationError(_("Enter the establishment number as NNNN-NNNNNN-N."))
-        elif not JOB_SEEKER_NUMBER_RE.match(number):
-            raise ValidationError(_("Enter the job-seeker number as NNNNN-NNNNNNNN."))
+        else:
+            number = normalise_jobseeker_number(value)
+            if number is None:
+                raise ValidationError(_("Enter the job-seeker number as NNNNN-NNNNNNNN."))
         return number
 
 
@@ -112,12 +121,27 @@ class SlotChoiceForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["booth"].queryset = booths
 
-    def starts_at(self) -> datetime.datetime:
-        from consultations.calendar import TOKYO
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        today = local(timezone.now()).date()
+        if day < today:
+            raise ValidationError(_("Choose today or a later day."))
+        if day > today + datetime.timedelta(days=STAFF_DAYS_AHEAD):
+            raise ValidationError(_("Choose a day within a year from today."))
+        return day
 
+    def starts_at(self) -> datetime.datetime:
         return datetime.datetime.combine(
             self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=TOKYO
         )
+
+
+class BookForCallerForm(SlotChoiceForm):
+    """Staff book a slot for someone on the phone (STF-1)."""
+
+    username = forms.CharField(label=_("Login ID of the user"), max_length=150)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
+    field_order = ["username", "booth", "date", "time", "purpose"]
 
 
 class CounterAdhocForm(Form):

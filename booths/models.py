@@ -132,9 +132,11 @@ class ReservationQuerySet(models.QuerySet):
     def upcoming(self, now: datetime.datetime | None = None) -> ReservationQuerySet:
         return self.filter(ends_at__gt=now or timezone.now())
 
-    def no_contact_cancellations_since(self, since: datetime.datetime) -> ReservationQuerySet:
-        """No-shows counted for the refusal rule (BTH-7): recorded, or overdue not yet recorded."""
-        now = timezone.now()
+    def no_contact_cancellations_since(
+        self, since: datetime.datetime, now: datetime.datetime | None = None
+    ) -> ReservationQuerySet:
+        """No-shows counted for the approval rule (BTH-7): recorded, or overdue not yet recorded."""
+        now = now or timezone.now()
         return self.filter(starts_at__gte=since).filter(
             Q(status=Status.NO_SHOW)
             | Q(
@@ -143,6 +145,19 @@ class ReservationQuerySet(models.QuerySet):
                 late_contact_at__isnull=True,
             )
         )
+
+    def counselor_busy(
+        self, counselor, starts_at: datetime.datetime, *, exclude_pk: int | None = None
+    ) -> ReservationQuerySet:
+        """Active reservations of `counselor` at `starts_at` (the rule of the constraint
+        booths_reservation_counselor_once_per_slot), other than reservation `exclude_pk`."""
+        return self.filter(
+            counselor=counselor, starts_at=starts_at, status__in=ACTIVE_STATUSES
+        ).exclude(pk=exclude_pk)
+
+    def awaiting_approval(self) -> ReservationQuerySet:
+        """Requests the office must approve before they count (BTH-7)."""
+        return self.filter(status=Status.REQUESTED, needs_approval=True)
 
 
 class Reservation(models.Model):
@@ -192,6 +207,8 @@ class Reservation(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
     )
+    # BTH-7: made after repeated no-contact cancellations; confirming the request approves it.
+    needs_approval = models.BooleanField(_("needs the office's approval"), default=False)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     phoned_at = models.DateTimeField(_("phoned the user at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, UserType
 from consultations import calendar
+from terms.services import consent_needed
 
 from . import mails
 from .availability import (
@@ -56,16 +57,18 @@ def purposes_for(user) -> list:
     return EMPLOYER_PURPOSES if user.user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
 
 
-def noshow_refusal_reason(user, office: Office, *, now: datetime.datetime | None = None):
-    """BTH-7: after N no-contact cancellations within M months, online requests stop."""
+def noshow_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
+    """BTH-7: after N no-contact cancellations within M months, new requests need the office's
+    approval. Returns the explanation for the user (why, and whom to phone), or None."""
     now = now or timezone.now()
     since = calendar.months_before(now, office.noshow_window_months)
-    count = Reservation.objects.for_user(user).no_contact_cancellations_since(since).count()
+    count = Reservation.objects.for_user(user).no_contact_cancellations_since(since, now).count()
     if count >= office.noshow_limit:
         return _(
             "Because %(count)s reservations in the last %(months)s months were cancelled "
-            "without contact, new reservations need the office's approval. Please phone "
-            "%(office)s (%(phone)s)."
+            "without contact, the office must approve each new request. You can still send "
+            "a request: it holds the slot, and the office will phone you to approve it. "
+            "Questions: %(office)s (%(phone)s)."
         ) % {
             "count": count,
             "months": office.noshow_window_months,
@@ -76,7 +79,10 @@ def noshow_refusal_reason(user, office: Office, *, now: datetime.datetime | None
 
 
 def booking_refusal_reason(user, booth: Booth, *, now: datetime.datetime | None = None):
-    """Why this user can't book this booth at all now (REG-3, REG-7, BTH-7), or None."""
+    """Why this user can't book this booth at all now (REG-3, REG-7), or None.
+
+    Repeated no-contact cancellations don't refuse: see noshow_approval_reason (BTH-7).
+    """
     reason = booking_block_reason(user)
     if reason:
         return reason
@@ -84,7 +90,24 @@ def booking_refusal_reason(user, booth: Booth, *, now: datetime.datetime | None 
         return _("Staff book booths for users in the staff admin.")
     if not booth.is_active or not booth.office.offers_booths:
         return _("This booth is not taking reservations.")
-    return noshow_refusal_reason(user, booth.office, now=now)
+    return None
+
+
+def _new(booth: Booth, starts_at: datetime.datetime, user, **fields) -> Reservation:
+    """An unsaved reservation of one grid slot of `booth` for `user`."""
+    fields.setdefault("user_type", user.user_type)
+    return Reservation(
+        booth=booth, starts_at=starts_at, ends_at=starts_at + calendar.SLOT, user=user, **fields
+    )
+
+
+def _from_profile(user) -> dict:
+    """Who and how to phone, when staff book for a user: from the user's profile."""
+    return {
+        "requester_name": profile_name(user),
+        "client_number": profile_number(user),
+        "phone": user.phone or "-",
+    }
 
 
 def _insert(reservation: Reservation, *, now: datetime.datetime) -> tuple[Reservation, bool]:
@@ -124,7 +147,11 @@ def reservation_request(
     form_token: uuid.UUID | None = None,
     now: datetime.datetime | None = None,
 ) -> Reservation:
-    """Request one slot of one booth (BTH-1 … BTH-4, BTH-7). Idempotent per `form_token`."""
+    """Request one slot of one booth (BTH-1 … BTH-4, BTH-7). Idempotent per `form_token`.
+
+    After repeated no-contact cancellations the request is taken and holds its slot, but is
+    marked `needs_approval`: staff confirming it after their phone call is the approval.
+    """
     now = now or timezone.now()
     if form_token:
         existing = Reservation.objects.filter(form_token=form_token, user=user).first()
@@ -141,12 +168,10 @@ def reservation_request(
     if reason:
         raise ValidationError(reason, code="not_bookable")
     reservation, created = _insert(
-        Reservation(
-            booth=booth,
-            starts_at=starts_at,
-            ends_at=starts_at + calendar.SLOT,
-            user=user,
-            user_type=user.user_type,
+        _new(
+            booth,
+            starts_at,
+            user,
             purpose=purpose,
             requester_name=requester_name,
             client_number=client_number,
@@ -154,6 +179,7 @@ def reservation_request(
             companions=list(companions),
             note=note,
             form_token=form_token,
+            needs_approval=noshow_approval_reason(user, booth.office, now=now) is not None,
             created_at=now,
         ),
         now=now,
@@ -276,6 +302,11 @@ def _check_staff_chosen_slot(
     """
     if booth.office_id != reservation.booth.office_id:
         raise ValidationError(_("Choose a booth of the same office."))
+    _check_staff_slot(booth=booth, starts_at=starts_at, now=now)
+
+
+def _check_staff_slot(*, booth: Booth, starts_at: datetime.datetime, now: datetime.datetime):
+    """On the grid of a business day of the booth's office, and ahead of now."""
     day = calendar.local(starts_at).date()
     office = booth.office
     reason = calendar.slot_refusal_reason(
@@ -290,6 +321,7 @@ def _check_staff_chosen_slot(
         raise ValidationError(_("Choose a slot in the future."))
 
 
+@transaction.atomic
 def reservation_move(
     *,
     reservation: Reservation,
@@ -310,6 +342,8 @@ def reservation_move(
         starts_at=starts_at,
         ends_at=starts_at + calendar.SLOT,
         moved_at=now,
+        # What was recorded for the old slot does not carry over to the new one (BTH-6).
+        late_contact_at=None,
         reminder_sent_at=None,
         sequence=reservation.sequence + 1,
     )
@@ -458,12 +492,27 @@ def reservation_start_adhoc(
     """Start using a free booth now, for the slot running now (BTH-8).
 
     The use is bound to the current grid slot, so it can never overlap the next reservation.
-    `staff` is set when a counselor starts it for someone at the counter.
+    `staff` is set when a counselor starts it for someone at the counter: their presence is
+    the approval repeated no-contact cancellations call for (BTH-7), but the user must have
+    accepted the booth terms in effect either way.
     """
     now = now or timezone.now()
     reason = booking_refusal_reason(user, booth, now=now)
     if reason:
         raise ValidationError(reason, code="refused")
+    if consent_needed(user=user, service="booth", now=now) is not None:
+        if staff is None:
+            message = _("Please accept the current booth terms first.")
+        else:
+            message = _(
+                "This user has not accepted the booth terms in effect. Record their consent "
+                "at the counter first (Terms: consents, add), then start the use."
+            )
+        raise ValidationError(message, code="consent_needed")
+    if staff is None:
+        reason = noshow_approval_reason(user, booth.office, now=now)
+        if reason:
+            raise ValidationError(reason, code="needs_approval")
     starts_at = current_slot(booth, now)
     if starts_at is None:
         raise ValidationError(_("The office is closed now."), code="closed")
@@ -471,16 +520,12 @@ def reservation_start_adhoc(
     for overdue in Reservation.objects.overdue(now).filter(booth=booth, starts_at=starts_at):
         _record_no_show(overdue, now=now)
     reservation, _created = _insert(
-        Reservation(
-            booth=booth,
-            starts_at=starts_at,
-            ends_at=starts_at + calendar.SLOT,
-            user=user,
-            user_type=user.user_type,
+        _new(
+            booth,
+            starts_at,
+            user,
             purpose=purpose or purposes_for(user)[0],
-            requester_name=profile_name(user),
-            client_number=profile_number(user),
-            phone=user.phone or "-",
+            **_from_profile(user),
             source=Source.COUNTER if staff else Source.ADHOC,
             status=Status.CHECKED_IN,
             checked_in_at=now,
@@ -506,12 +551,12 @@ def reservation_book_next(
     if reservation.status not in (Status.CHECKED_IN, Status.COMPLETED):
         raise ValidationError(_("The next reservation is booked during or after a session."))
     _check_staff_chosen_slot(reservation=reservation, booth=booth, starts_at=starts_at, now=now)
-    following, _created = _insert(
-        Reservation(
-            booth=booth,
-            starts_at=starts_at,
-            ends_at=starts_at + calendar.SLOT,
-            user=reservation.user,
+    # Agreed face to face in the session: that counts as the confirming call.
+    return _insert_confirmed(
+        _new(
+            booth,
+            starts_at,
+            reservation.user,
             user_type=reservation.user_type,
             purpose=reservation.purpose,
             requester_name=reservation.requester_name,
@@ -519,18 +564,86 @@ def reservation_book_next(
             phone=reservation.phone,
             companions=reservation.companions,
             counselor=reservation.counselor,
-            source=Source.STAFF,
-            status=Status.CONFIRMED,
-            # Agreed face to face in the session: that counts as the confirming call.
-            phoned_at=now,
-            confirmed_at=now,
-            confirmed_by=staff,
-            created_at=now,
         ),
+        staff=staff,
+        phoned_at=now,
         now=now,
     )
-    mails.mail_reservation(following, mails.CONFIRMED)
-    return following
+
+
+def _insert_confirmed(
+    reservation: Reservation, *, staff, phoned_at: datetime.datetime, now: datetime.datetime
+) -> Reservation:
+    """Insert a reservation staff booked, confirmed by the call or talk it came from; mail it."""
+    reservation.source = Source.STAFF
+    reservation.status = Status.CONFIRMED
+    reservation.phoned_at = phoned_at
+    reservation.confirmed_at = now
+    reservation.confirmed_by = staff
+    reservation.created_at = now
+    reservation, _created = _insert(reservation, now=now)
+    mails.mail_reservation(reservation, mails.CONFIRMED)
+    return reservation
+
+
+@transaction.atomic
+def reservation_assign_counselor(
+    *, reservation: Reservation, staff, counselor, now: datetime.datetime | None = None
+) -> Reservation:
+    """Staff name the counselor of a reservation; a counselor is in one booth per slot.
+
+    The error names the field, so a form shows it next to the counselor.
+    """
+    busy = _("This counselor already has a reservation in this slot. Choose someone else.")
+    if (
+        counselor is not None
+        and Reservation.objects.counselor_busy(
+            counselor, reservation.starts_at, exclude_pk=reservation.pk
+        ).exists()
+    ):
+        raise ValidationError({"counselor": busy}, code="counselor_busy")
+    try:
+        with transaction.atomic():
+            Reservation.objects.filter(pk=reservation.pk).update(counselor=counselor)
+    except IntegrityError:
+        # Someone assigned them elsewhere between the check and the update.
+        raise ValidationError({"counselor": busy}, code="counselor_busy") from None
+    reservation.refresh_from_db()
+    return reservation
+
+
+@transaction.atomic
+def reservation_book_for_caller(
+    *,
+    user,
+    booth: Booth,
+    staff,
+    starts_at: datetime.datetime,
+    purpose: str,
+    phoned_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Reservation:
+    """Staff book a slot for someone on the phone (STF-1, BTH-7), confirmed by that call.
+
+    The users' online cut-off does not bind staff; the office calendar, the grid and the
+    one-reservation-per-slot rule do. Repeated no-contact cancellations don't refuse: staff
+    booking it is the approval.
+    """
+    now = now or timezone.now()
+    reason = booking_refusal_reason(user, booth, now=now)
+    if reason:
+        raise ValidationError(reason, code="refused")
+    if booth.office_id != user.office_id:
+        raise ValidationError(_("Choose a booth of the user's office."))
+    if purpose not in purposes_for(user):
+        raise ValidationError({"purpose": _("Choose one of the purposes offered.")})
+    _check_staff_slot(booth=booth, starts_at=starts_at, now=now)
+    return _insert_confirmed(
+        _new(booth, starts_at, user, purpose=purpose, **_from_profile(user)),
+        staff=staff,
+        phoned_at=phoned_at or now,
+        now=now,
+    )
 
 
 @transaction.atomic

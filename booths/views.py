@@ -27,7 +27,7 @@ from .forms import ReservationRequestForm
 from .models import Booth, Companion, Purpose, Reservation
 
 SESSION_PREFIX = "booths:request:"
-MONTHS_AHEAD = 3
+PAST_SHOWN = 50
 
 
 def _booths_for(user):
@@ -40,21 +40,25 @@ def _booth_for(user, booth_id: int) -> Booth:
     return get_object_or_404(_booths_for(user), pk=booth_id)
 
 
-def _parse_day(value: str) -> datetime.date:
+def _parse_day(value: str, now: datetime.datetime) -> datetime.date:
+    """A day of the months users may look at; anything else (year 1, 2099, junk) is a 404."""
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise Http404 from None
+    if not availability.is_shown_day(day, now):
+        raise Http404
+    return day
 
 
-def _parse_slot(day: str, hhmm: str) -> datetime.datetime:
+def _parse_slot(day: str, hhmm: str, now: datetime.datetime) -> datetime.datetime:
+    if len(hhmm) != 4 or not hhmm.isascii() or not hhmm.isdigit():
+        raise Http404
     try:
         time = datetime.time(int(hhmm[:2]), int(hhmm[2:]))
     except ValueError:
         raise Http404 from None
-    if len(hhmm) != 4:
-        raise Http404
-    return datetime.datetime.combine(_parse_day(day), time, tzinfo=calendar.TOKYO)
+    return datetime.datetime.combine(_parse_day(day, now), time, tzinfo=calendar.TOKYO)
 
 
 def _refused(request: HttpRequest, booth: Booth, reason: str) -> HttpResponse:
@@ -81,26 +85,20 @@ def index(request: HttpRequest) -> HttpResponse:
 def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
     now = timezone.now()
-    today = calendar.local(now).date()
-    first_allowed = today.replace(day=1)
-    index = year * 12 + month - 1
-    if not 1 <= month <= 12 or not (
-        first_allowed.year * 12 + first_allowed.month - 1
-        <= index
-        <= first_allowed.year * 12 + first_allowed.month - 1 + MONTHS_AHEAD
-    ):
+    if not availability.is_shown_month(year, month, now):
         raise Http404
     days = availability.month_view(booth, year, month, now=now)
-    previous_index, next_index = index - 1, index + 1
-    lowest = first_allowed.year * 12 + first_allowed.month - 1
+    index = year * 12 + month - 1
+    lowest, highest = availability.shown_months(now)
     context = {
         "booth": booth,
         "office": booth.office,
         "days": days,
         "month_label": calendar.format_month(year, month),
-        "previous": divmod(previous_index, 12) if previous_index >= lowest else None,
-        "next": divmod(next_index, 12) if next_index <= lowest + MONTHS_AHEAD else None,
+        "previous": divmod(index - 1, 12) if index - 1 >= lowest else None,
+        "next": divmod(index + 1, 12) if index + 1 <= highest else None,
         "refusal": services.booking_refusal_reason(request.user, booth, now=now),
+        "approval": services.noshow_approval_reason(request.user, booth.office, now=now),
         "weeks": _weeks(days),
     }
     return render(request, "booths/month.html", context)
@@ -116,8 +114,8 @@ def _weeks(days):
 @login_required
 def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
-    date = _parse_day(day)
     now = timezone.now()
+    date = _parse_day(day, now)
     closed_reason, slots = availability.day_view(booth, date, now=now)
     return render(
         request,
@@ -129,6 +127,7 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
             "closed_reason": closed_reason,
             "slots": slots,
             "refusal": services.booking_refusal_reason(request.user, booth, now=now),
+            "approval": services.noshow_approval_reason(request.user, booth.office, now=now),
         },
     )
 
@@ -138,8 +137,8 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
-    starts_at = _parse_slot(day, hhmm)
     now = timezone.now()
+    starts_at = _parse_slot(day, hhmm, now)
     reason = services.booking_refusal_reason(request.user, booth, now=now)
     if reason:
         return _refused(request, booth, reason)
@@ -170,7 +169,13 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
     return render(
         request,
         "booths/request.html",
-        {"booth": booth, "office": booth.office, "starts_at": starts_at, "form": form},
+        {
+            "booth": booth,
+            "office": booth.office,
+            "starts_at": starts_at,
+            "form": form,
+            "approval": services.noshow_approval_reason(user, booth.office, now=now),
+        },
     )
 
 
@@ -232,15 +237,11 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
 @login_required
 def my_reservations(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    reservations = (
-        Reservation.objects.for_user(request.user)
-        .with_state(now)
-        .select_related("booth__office")
-        .order_by("-starts_at")
+    mine = (
+        Reservation.objects.for_user(request.user).with_state(now).select_related("booth__office")
     )
-    upcoming = [r for r in reservations if r.ends_at > now]
-    upcoming.reverse()
-    past = [r for r in reservations if r.ends_at <= now][:50]
+    upcoming = list(mine.filter(ends_at__gt=now).order_by("starts_at"))
+    past = list(mine.filter(ends_at__lte=now).order_by("-starts_at")[:PAST_SHOWN])
     return render(
         request,
         "booths/my_reservations.html",
@@ -287,15 +288,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
     """Use a booth now (BTH-8): the booths free in the current slot of the user's office."""
     now = timezone.now()
     booths = list(_booths_for(request.user))
-    free = []
-    slot = availability.current_slot(booths[0], now) if booths else None
-    if slot is not None:
-        taken = set(
-            Reservation.objects.filter(booth__in=booths, starts_at=slot)
-            .holding_slot(now)
-            .values_list("booth_id", flat=True)
-        )
-        free = [booth for booth in booths if booth.pk not in taken]
+    slot, free = availability.free_booths_now(booths, now)
     error = None
     if request.method == "POST" and slot is not None:
         booth = next((b for b in free if str(b.pk) == request.POST.get("booth")), None)
@@ -309,7 +302,11 @@ def adhoc(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The booth is yours until the end of this slot."))
                 return redirect(item)
-    refusal = services.booking_refusal_reason(request.user, booths[0], now=now) if booths else None
+    refusal = None
+    if booths:
+        refusal = services.booking_refusal_reason(
+            request.user, booths[0], now=now
+        ) or services.noshow_approval_reason(request.user, booths[0].office, now=now)
     return render(
         request,
         "booths/adhoc.html",

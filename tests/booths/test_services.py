@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -142,15 +143,42 @@ def test_booking_block_reason_from_accounts_is_enforced(frozen, seeker, booth):
         _request(seeker, booth)
 
 
-def test_after_n_no_shows_in_m_months_new_requests_need_the_office(frozen, seeker, booth):
-    # REQ BTH-7: default 2 in 6 months; the reason names the office's phone
-    for day in (2, 9):
+def _no_shows(seeker, booth, days=(2, 9)):
+    for day in days:
         ReservationFactory(
-            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10, 0), status=Status.NO_SHOW
+            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10), status=Status.NO_SHOW
         )
-    with pytest.raises(ValidationError) as refused:
-        _request(seeker, booth)
-    assert booth.office.phone in refused.value.messages[0]
+
+
+def test_after_n_no_shows_in_m_months_a_request_is_taken_but_needs_approval(frozen, seeker, booth):
+    # REQ BTH-7: default 2 in 6 months; the request holds its slot until staff approve it
+    _no_shows(seeker, booth)
+    reason = services.noshow_approval_reason(seeker, booth.office)
+    assert booth.office.phone in reason
+    reservation = _request(seeker, booth)
+    assert reservation.status == Status.REQUESTED
+    assert reservation.needs_approval
+    assert list(Reservation.objects.awaiting_approval()) == [reservation]
+    outbox_deliver_due()
+    assert "承認" in mail.outbox[-1].body
+
+
+def test_a_request_that_needs_approval_holds_its_slot(frozen, seeker, employer, booth):
+    # REQ BTH-7, BTH-2
+    _no_shows(seeker, booth)
+    _request(seeker, booth)
+    with pytest.raises(services.SlotTakenError):
+        _request(employer, booth)
+
+
+def test_confirming_a_request_that_needs_approval_approves_it(frozen, seeker, booth, staff):
+    # REQ BTH-7, BTH-5
+    _no_shows(seeker, booth)
+    reservation = _request(seeker, booth)
+    services.reservation_confirm(reservation=reservation, staff=staff, phoned_at=NOW)
+    assert reservation.status == Status.CONFIRMED
+    assert reservation.confirmed_by == staff
+    assert not Reservation.objects.awaiting_approval().exists()
 
 
 def test_no_shows_older_than_the_window_do_not_count(frozen, seeker, booth):
@@ -161,26 +189,52 @@ def test_no_shows_older_than_the_window_do_not_count(frozen, seeker, booth):
     ReservationFactory(
         booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10, 0), status=Status.NO_SHOW
     )
-    assert _request(seeker, booth).status == Status.REQUESTED
+    assert not _request(seeker, booth).needs_approval
 
 
 def test_overdue_reservations_count_as_no_shows_before_the_job_runs(frozen, seeker, booth):
     # REQ BTH-6, BTH-7: the count uses the rule, not only what the job recorded
     ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10, 0))
     ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
-    with pytest.raises(ValidationError):
-        _request(seeker, booth)
+    assert _request(seeker, booth).needs_approval
+
+
+def test_no_contact_count_uses_the_callers_now(seeker, booth):
+    # REQ BTH-6, BTH-7: a reservation 9:30 is overdue at 9:40 of the caller's `now`, not the clock
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    since = tokyo(2026, 5, 16, 0, 0)
+    with time_machine.travel(tokyo(2026, 11, 16, 9, 35), tick=False):
+        mine = Reservation.objects.for_user(seeker)
+        assert mine.no_contact_cancellations_since(since, tokyo(2026, 11, 16, 9, 40)).count() == 1
+        assert mine.no_contact_cancellations_since(since).count() == 0
 
 
 def test_office_noshow_limit_setting_is_used(frozen, seeker, booth):
     # REQ BTH-7
     booth.office.noshow_limit = 3
     booth.office.save()
-    for day in (2, 9):
-        ReservationFactory(
-            booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10), status=Status.NO_SHOW
-        )
-    assert _request(seeker, booth).status == Status.REQUESTED
+    _no_shows(seeker, booth)
+    assert not _request(seeker, booth).needs_approval
+
+
+def test_online_ad_hoc_use_needs_approval_after_repeated_no_shows(frozen, seeker, booth, staff):
+    # REQ BTH-7, BTH-8: online it is refused with whom to call; at the counter staff approve it
+    _no_shows(seeker, booth)
+    with pytest.raises(ValidationError) as refused:
+        services.reservation_start_adhoc(user=seeker, booth=booth)
+    assert booth.office.phone in refused.value.messages[0]
+    assert services.reservation_start_adhoc(user=seeker, booth=booth, staff=staff).source == (
+        "counter"
+    )
+
+
+def test_far_future_slots_are_refused_by_the_horizon(frozen, seeker, booth):
+    # REQ BTH-3: requests are taken for this month and the next three, not for 2099
+    for starts_at in (tokyo(2099, 11, 18, 10, 0), tokyo(2027, 3, 1, 10, 0)):
+        with pytest.raises(ValidationError) as refused:
+            _request(seeker, booth, starts_at=starts_at)
+        assert "2027年2月28日" in refused.value.messages[0]
+    assert _request(seeker, booth, starts_at=tokyo(2027, 2, 26, 10, 0)).status == "requested"
 
 
 def test_user_cancels_online_and_frees_the_slot(frozen, seeker, employer, booth):
@@ -260,6 +314,79 @@ def test_move_onto_a_taken_slot_is_just_taken(frozen, seeker, employer, booth, s
     assert reservation.starts_at == SLOT_AT
 
 
+def test_move_resets_what_was_recorded_for_the_old_slot(frozen, seeker, booth, staff):
+    # REQ BTH-6: a late call for the old slot must not exempt the new one from the 10-minute rule
+    reservation = ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10, 0), late_contact_at=NOW
+    )
+    Reservation.objects.filter(pk=reservation.pk).update(reminder_sent_at=NOW)
+    frozen.move_to(tokyo(2026, 11, 16, 10, 20))
+    target = tokyo(2026, 11, 17, 10, 0)
+    services.reservation_move(reservation=reservation, staff=staff, booth=booth, starts_at=target)
+    reservation.refresh_from_db()
+    assert reservation.late_contact_at is None
+    assert reservation.reminder_sent_at is None
+    frozen.move_to(tokyo(2026, 11, 17, 10, 10))
+    assert list(Reservation.objects.overdue()) == [reservation]
+    assert services.record_overdue_no_shows() == 1
+
+
+def test_counselor_assignment_twice_in_one_slot_is_a_field_error(frozen, office, booth, staff):
+    # REQ BTH-2: one counselor, one booth per slot; an error next to the field, not a 500
+    ReservationFactory(booth=booth, counselor=staff)
+    other = ReservationFactory(booth=BoothFactory(office=office))
+    with pytest.raises(ValidationError) as busy:
+        services.reservation_assign_counselor(reservation=other, staff=staff, counselor=staff)
+    assert "counselor" in busy.value.message_dict
+    other.refresh_from_db()
+    assert other.counselor is None
+
+
+def test_counselor_assignment_race_becomes_a_validation_error(
+    frozen, office, booth, staff, monkeypatch
+):
+    # REQ BTH-2: the check passed, then the database refused (someone was quicker)
+    ReservationFactory(booth=booth, counselor=staff)
+    other = ReservationFactory(booth=BoothFactory(office=office))
+    monkeypatch.setattr(
+        services.Reservation.objects.__class__,
+        "counselor_busy",
+        lambda self, *a, **k: Reservation.objects.none(),
+    )
+    with pytest.raises(ValidationError) as busy:
+        services.reservation_assign_counselor(reservation=other, staff=staff, counselor=staff)
+    assert "counselor" in busy.value.message_dict
+
+
+def test_staff_book_for_a_caller_past_the_online_cutoff(frozen, seeker, booth, staff):
+    # REQ STF-1, BTH-4, BTH-7: staff are not bound by the cut-off and their booking approves
+    _no_shows(seeker, booth)
+    tomorrow = tokyo(2026, 11, 17, 10, 0)
+    frozen.move_to(tokyo(2026, 11, 16, 18, 0))
+    with pytest.raises(ValidationError):
+        _request(seeker, booth, starts_at=tomorrow)
+    reservation = services.reservation_book_for_caller(
+        user=seeker, booth=booth, staff=staff, starts_at=tomorrow, purpose="job_consultation"
+    )
+    assert reservation.status == Status.CONFIRMED
+    assert reservation.source == "staff" and reservation.confirmed_by == staff
+    outbox_deliver_due()
+    assert "確定" in mail.outbox[-1].subject
+
+
+def test_staff_book_for_a_caller_keeps_the_calendar_and_the_slot_rule(
+    frozen, seeker, employer, booth, staff
+):
+    # REQ STF-1, OFF-2, OFF-3, BTH-2
+    book = services.reservation_book_for_caller
+    for starts_at in (tokyo(2026, 11, 23, 10), tokyo(2026, 11, 18, 10, 10), NOW):
+        with pytest.raises(ValidationError):
+            book(user=seeker, booth=booth, staff=staff, starts_at=starts_at, purpose="interview")
+    _request(employer, booth)
+    with pytest.raises(services.SlotTakenError):
+        book(user=seeker, booth=booth, staff=staff, starts_at=SLOT_AT, purpose="job_consultation")
+
+
 def test_counselor_books_the_next_reservation_during_a_session(frozen, seeker, booth, staff):
     # REQ BTH-9
     frozen.move_to(tokyo(2026, 11, 16, 10, 2))
@@ -309,6 +436,19 @@ def test_staff_start_ad_hoc_use_for_someone_at_the_counter(frozen, seeker, booth
     # REQ BTH-8
     reservation = services.reservation_start_adhoc(user=seeker, booth=booth, staff=staff)
     assert reservation.source == "counter"
+
+
+def test_counter_ad_hoc_use_needs_consent_to_the_booth_terms(frozen, seeker, booth, staff):
+    # REQ BTH-8, TRM-4: staff are told to record the consent at the counter first
+    from terms.services import consent_needed
+    from tests.terms.factories import TermsDocumentFactory, TermsVersionFactory
+
+    TermsVersionFactory(document=TermsDocumentFactory(office=booth.office), number=1)
+    assert consent_needed(user=seeker, service="booth") is not None
+    with pytest.raises(ValidationError) as refused:
+        services.reservation_start_adhoc(user=seeker, booth=booth, staff=staff)
+    assert refused.value.code == "consent_needed"
+    assert not Reservation.objects.exists()
 
 
 def test_account_deletion_cancels_future_and_erases_personal_data(frozen, seeker, booth):

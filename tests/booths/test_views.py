@@ -1,10 +1,14 @@
 """Booking pages (REQ BTH-1 … BTH-8, TRM-4, NFR-4) with owner / other user / other office tests."""
 
+import datetime
 import re
 import uuid
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booths.models import Reservation, Status
@@ -176,20 +180,24 @@ def test_request_after_the_deadline_is_refused_with_the_reason_and_phone(
     assert booth.office.phone in html
 
 
-def test_request_after_repeated_no_shows_is_refused_with_whom_to_call(
-    frozen, client, seeker, booth
+def test_request_after_repeated_no_shows_needs_approval_and_says_whom_to_call(
+    frozen, client, seeker, booth, request_data
 ):
-    # REQ BTH-7
+    # REQ BTH-7: the request is taken; the user sees why it needs approval and whom to call
     for day in (2, 9):
         ReservationFactory(
             booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10), status=Status.NO_SHOW
         )
     client.force_login(seeker)
-    response = client.get(_request_url(booth))
-    assert response.status_code == 403
-    assert "承認" in response.content.decode()
     month = client.get(reverse("booths:month", args=[booth.pk, 2026, 11])).content.decode()
     assert "承認" in month and booth.office.phone in month
+    form_page = client.get(_request_url(booth)).content.decode()
+    assert "承認" in form_page and booth.office.phone in form_page
+    response = client.post(_fill_and_check(client, booth, request_data))
+    reservation = Reservation.objects.get(user=seeker, starts_at=SLOT_AT)
+    assert response["Location"] == reservation.get_absolute_url()
+    assert reservation.needs_approval
+    assert "承認" in client.get(reservation.get_absolute_url()).content.decode()
 
 
 def test_booking_views_require_consent_to_the_current_booth_terms(frozen, client, seeker, booth):
@@ -250,12 +258,71 @@ def test_staff_do_not_book_through_the_public_pages(frozen, client, staff, booth
 def test_someone_elses_check_page_is_not_found(
     frozen, client, seeker, employer, booth, request_data
 ):
+    # A second browser: the other user's session is their own, so only ownership protects.
     client.force_login(seeker)
     check_url = _fill_and_check(client, booth, request_data)
-    client.force_login(employer)
-    assert client.post(check_url).status_code == 404
-    assert client.get(reverse("booths:check", args=[uuid.uuid4()])).status_code == 404
+    other = Client()
+    other.force_login(UserFactory(office=booth.office, username="seeker2"))
+    assert other.post(check_url).status_code == 404
     assert not Reservation.objects.exists()
+    assert client.post(check_url).status_code == 302
+    mine = Reservation.objects.get()
+    # Sent: the token now names a reservation; the other user is not sent to it.
+    assert other.get(check_url).status_code == 404
+    assert other.post(check_url).status_code == 404
+    assert client.get(check_url)["Location"] == mine.get_absolute_url()
+    assert other.get(reverse("booths:check", args=[uuid.uuid4()])).status_code == 404
+    assert Reservation.objects.count() == 1
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2099-11-18", "2026-10-30"])
+def test_days_outside_the_shown_months_are_not_found(frozen, client, seeker, booth, day):
+    # REQ BTH-3: the month view's horizon applies to day and request URLs too; no 500
+    client.force_login(seeker)
+    assert client.get(reverse("booths:day", args=[booth.pk, day])).status_code == 404
+    assert client.get(_request_url(booth, day=day)).status_code == 404
+
+
+@pytest.mark.parametrize("hhmm", ["０９３０", "10000", "99", "+9:0", "1060"])
+def test_odd_slot_times_are_not_found(frozen, client, seeker, booth, hhmm):
+    client.force_login(seeker)
+    assert client.get(_request_url(booth, hhmm=hhmm)).status_code == 404
+
+
+def test_request_form_accepts_full_width_digits_and_dashes(
+    frozen, client, seeker, employer, booth, request_data
+):
+    # REQ REG-2, BTH-3: as in the profile, stored half-width
+    client.force_login(seeker)
+    data = {
+        **request_data,
+        "phone": "０１７３－１１－２２２２",
+        "client_number": "０２０１０ー１２３４５６７８",
+    }
+    client.post(_fill_and_check(client, booth, data))
+    reservation = Reservation.objects.get(user=seeker)
+    assert (reservation.phone, reservation.client_number) == ("0173-11-2222", "02010-12345678")
+    client.force_login(employer)
+    data = {**request_data, "purpose": "interview", "client_number": "０２０１－１２３４５６－７"}
+    client.post(_fill_and_check(client, booth, data, hhmm="1030"))
+    assert Reservation.objects.get(user=employer).client_number == "0201-123456-7"
+
+
+def test_my_reservations_reads_a_bounded_past(frozen, client, seeker, booth):
+    # REQ NFR-4: upcoming, and only the last 50 past reservations are read
+    for week in range(55):
+        ReservationFactory(
+            booth=booth,
+            user=seeker,
+            starts_at=tokyo(2025, 11, 17, 10) - datetime.timedelta(days=7 * week),
+            status=Status.COMPLETED,
+        )
+    client.force_login(seeker)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("booths:my_reservations"))
+    assert len(response.context["past"]) == 50
+    reads = [q["sql"] for q in queries if 'FROM "booths_reservation"' in q["sql"]]
+    assert reads and all("LIMIT" in sql or 'ends_at" >' in sql for sql in reads), reads
 
 
 def test_my_reservations_lists_only_my_own_with_the_true_state(frozen, client, seeker, booth):
