@@ -78,6 +78,16 @@ def noshow_approval_reason(user, office: Office, *, now: datetime.datetime | Non
     return None
 
 
+def adhoc_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
+    """BTH-7 for ad-hoc use: it starts at once, so only staff at the counter can approve it."""
+    if noshow_approval_reason(user, office, now=now) is None:
+        return None
+    return _(
+        "Because of earlier reservations cancelled without contact, using a booth now needs "
+        "the office's approval. Please ask at the counter of %(office)s (%(phone)s)."
+    ) % {"office": office.name, "phone": office.phone}
+
+
 def booking_refusal_reason(user, booth: Booth, *, now: datetime.datetime | None = None):
     """Why this user can't book this booth at all now (REG-3, REG-7), or None.
 
@@ -510,7 +520,7 @@ def reservation_start_adhoc(
             )
         raise ValidationError(message, code="consent_needed")
     if staff is None:
-        reason = noshow_approval_reason(user, booth.office, now=now)
+        reason = adhoc_approval_reason(user, booth.office, now=now)
         if reason:
             raise ValidationError(reason, code="needs_approval")
     starts_at = current_slot(booth, now)

@@ -306,7 +306,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
     if booths:
         refusal = services.booking_refusal_reason(
             request.user, booths[0], now=now
-        ) or services.noshow_approval_reason(request.user, booths[0].office, now=now)
+        ) or services.adhoc_approval_reason(request.user, booths[0].office, now=now)
     return render(
         request,
         "booths/adhoc.html",

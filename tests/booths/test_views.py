@@ -198,6 +198,9 @@ def test_request_after_repeated_no_shows_needs_approval_and_says_whom_to_call(
     assert response["Location"] == reservation.get_absolute_url()
     assert reservation.needs_approval
     assert "承認" in client.get(reservation.get_absolute_url()).content.decode()
+    adhoc = client.get(reverse("booths:adhoc")).content.decode()
+    # Use now starts at once: only staff at the counter can approve it, so no button here.
+    assert "窓口" in adhoc and "ブースの利用を始める" not in adhoc
 
 
 def test_booking_views_require_consent_to_the_current_booth_terms(frozen, client, seeker, booth):
