@@ -96,20 +96,27 @@ def client_ip(request) -> str | None:
         return None
 
 
+def client_details(request) -> tuple[str | None, str]:
+    """The terminal identification recorded with sign-ins, consents and the like (LOG-1):
+    the client's IP address (through allauth, which knows the trusted proxies) and browser."""
+    if request is None:
+        return None, ""
+    return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
+
+
 def signin_record(*, request, user: User | None, event: str) -> SignInRecord:
     """Record a sign-in event with time, IP address and browser (REQ LOG-1)."""
     session = getattr(request, "session", None)
     session_key = (session.session_key or "") if session is not None else ""
     if event in (SignInEvent.SIGNED_OUT, SignInEvent.FAILED):
         session_key = ""
+    ip_address, user_agent = client_details(request)
     return SignInRecord.objects.create(
         user=user if user is not None and user.pk else None,
         event=event,
         at=timezone.now(),
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[
-            :USER_AGENT_MAX
-        ],
+        ip_address=ip_address,
+        user_agent=user_agent,
         session_key=session_key,
     )
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import client_details
 from core.outbox import outbox_enqueue
 
 from .models import Consent, ConsentMethod, TermsDocument, TermsVersion, VersionStatus
@@ -42,12 +43,6 @@ def last_accepted_version(*, user, document: TermsDocument) -> TermsVersion | No
     return consent.version if consent else None
 
 
-def _client_details(request) -> tuple[str | None, str]:
-    if request is None:
-        return None, ""
-    return request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300]
-
-
 @transaction.atomic
 def consent_record(
     *,
@@ -62,7 +57,7 @@ def consent_record(
         raise ValidationError(_("Only a published version can be accepted."))
     if method == ConsentMethod.STAFF and recorded_by is None:
         raise ValidationError(_("A consent recorded at the counter names the staff member."))
-    ip_address, user_agent = _client_details(request)
+    ip_address, user_agent = client_details(request)
     return Consent.objects.create(
         user=user,
         version=version,
