@@ -6,8 +6,10 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mails point to the server `make run` actually starts (REQ NTF-1).
+SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup prepare install lint bench test-sqlite clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-views bench-smoke bench-cluster faults wrk test-sqlite clean
 
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,7 @@ setup: prepare
 	$(MANAGE) createcachetable
 	$(MANAGE) demo
 
+run: export SITE_URL := $(SITE_URL)
 run: setup
 	@echo "Serving on http://$(HOST):$(PORT)/  (jobs run every 30 s beside it; Ctrl-C stops both)"
 	@trap 'kill 0' INT TERM EXIT; \
@@ -43,8 +46,59 @@ test: setup lint
 test-sqlite: prepare
 	DATABASE_URL= $(BIN)/pytest -m "not browser"
 
-bench: setup
+# --- National-scale benchmark and faults (bench/README.md). PostgreSQL only. ---------------
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_1M ?= $(BENCH_PG)/hw_bench_1m
+BENCH_10K ?= $(BENCH_PG)/hw_bench_10k
+BENCH_ENV := DJANGO_SETTINGS_MODULE=config.settings.bench
+BENCH_ARGS ?=
+FAULTS_ARGS ?=
+
+# A PostgreSQL cluster of the harness's own on port 5433 (Debian's tools), so that other work's
+# databases (their checkpoints) stay out of the figures and `faults` restarts only this one.
+# Then: make bench-data bench faults BENCH_PG=postgres://postgres@127.0.0.1:5433
+bench-cluster:
+	@pg_lsclusters -h | awk '$$2 == "bench"' | grep -q . || pg_createcluster 15 bench -p 5433
+	sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/' /etc/postgresql/15/bench/pg_hba.conf
+	pg_ctlcluster --skip-systemctl-redirect 15 bench start || pg_ctlcluster --skip-systemctl-redirect 15 bench reload
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+
+# Two fresh databases: 1,000,000 and 10,000 reservations of the same shape (about 10 minutes).
+bench-data: prepare
+	@for pair in "$(BENCH_1M) 1000000" "$(BENCH_10K) 10000"; do set -- $$pair; \
+	  name=$${1##*/}; \
+	  psql "$(BENCH_PG)/postgres" -qc "DROP DATABASE IF EXISTS $$name WITH (FORCE)" -c "CREATE DATABASE $$name" && \
+	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) migrate --noinput -v0 && \
+	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) createcachetable && \
+	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) bench_data --reservations $$2 --offices 550 --users 300000 || exit 1; \
+	done
+
+# Load through gunicorn with wrk; writes bench/RESULTS.md; exits 1 when a target is missed.
+bench: prepare wrk
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) migrate --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_10K) $(MANAGE) migrate --noinput -v0
+	@echo "--- statistics (STA-1): queries and time of one office's month and the national view at 1M"
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --office bench-0001 --month $$(date +%Y-%m)
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --national --month $$(date +%Y-%m)
+	$(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
+
+# Races and faults with a fresh small database (about 15 minutes; restarts PostgreSQL once).
+faults: prepare
+	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --jobs-seconds 300 $(FAULTS_ARGS)
+
+# The quick version: the CI smoke test, then the race, two servers and 20 s of two job loops.
+bench-smoke: prepare
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_PG)/hw_bench} $(BIN)/pytest tests/bench -q
+	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --only race --only two-servers --only jobs --jobs-seconds 20 --load-seconds 8
+
+# The in-process view timings of booths/management/commands/bench.py.
+bench-views: setup
 	$(MANAGE) bench
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+print-site-url:
+	@echo $(SITE_URL)

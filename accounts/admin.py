@@ -1,14 +1,23 @@
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .admin_scoping import OfficeScopedAdminMixin
+from .admin_scoping import OfficeScopedAdminMixin, scoped_list_filter
 from .forms import SuspensionForm
 from .models import Office, SignInRecord, User
-from .services import user_suspend, user_unsuspend
+from .services import (
+    password_changed,
+    password_set_by_staff,
+    user_email_set_by_staff,
+    user_suspend,
+    user_unsuspend,
+)
 
 
 @admin.register(Office)
@@ -62,6 +71,36 @@ LIFECYCLE_FIELDS = [
 ]
 
 
+class StaffUserChangeForm(UserChangeForm):
+    def clean_email(self) -> str:
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email:
+            taken = (
+                User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+                or EmailAddress.objects.filter(email__iexact=email)
+                .exclude(user_id=self.instance.pk)
+                .exists()
+            )
+            if taken:
+                raise ValidationError(_("Another account uses this e-mail address."))
+        return email
+
+
+def _may_manage(request, obj) -> bool:
+    """Only superusers manage staff accounts; a counselor sees and changes the office's users
+    and their own account, never a colleague's (REQ STF-2)."""
+    if obj is None or request.user.is_superuser:
+        return True
+    return not obj.is_staff or obj.pk == request.user.pk
+
+
+def _refuse_other_staff(request, queryset) -> None:
+    if not request.user.is_superuser and (
+        queryset.filter(is_staff=True).exclude(pk=request.user.pk).exists()
+    ):
+        raise PermissionDenied
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff see the people of their own office; superusers see everyone (REQ STF-2, REG-7)."""
@@ -99,12 +138,38 @@ class UserAdmin(DjangoUserAdmin):
         ),
     ]
     actions = ["suspend", "lift_suspension"]
+    form = StaffUserChangeForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            password_changed(user=obj)  # the add form sets the first password (REQ REG-4)
+        if "email" in form.changed_data or (not change and obj.email):
+            user_email_set_by_staff(user=obj, email=obj.email, request=request)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                password_set_by_staff(user=user, request=request)
+        return response
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("office")
         if request.user.is_superuser:
             return queryset
         return queryset.filter(office_id=request.user.office_id, is_superuser=False)
+
+    def get_list_filter(self, request):
+        # The office filter offers only the staff member's office (REQ STF-2).
+        return scoped_list_filter(self.model, super().get_list_filter(request))
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and _may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _may_manage(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Accounts are erased by anonymising (REQ REG-5: account_delete keeps the counts and
@@ -128,6 +193,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Suspend the selected accounts"), permissions=["change"])
     def suspend(self, request, queryset):
+        _refuse_other_staff(request, queryset)
         form = SuspensionForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             done = 0
@@ -166,6 +232,7 @@ class UserAdmin(DjangoUserAdmin):
         description=_("Lift the suspension of the selected accounts"), permissions=["change"]
     )
     def lift_suspension(self, request, queryset):
+        _refuse_other_staff(request, queryset)
         count = 0
         for user in queryset.filter(suspended_at__isnull=False):
             user_unsuspend(user=user, by=request.user)

@@ -11,8 +11,11 @@ from allauth.mfa.base import forms as mfa_base_forms
 from allauth.mfa.recovery_codes import forms as mfa_recovery_forms
 from allauth.mfa.totp import forms as mfa_totp_forms
 from allauth.mfa.webauthn import forms as mfa_webauthn_forms
+from django.core.validators import MaxLengthValidator
 
 from core.forms import JISTextFormMixin
+
+from .services import LOGIN_MAX_LENGTH
 
 # ACCOUNT_FORMS / MFA_FORMS key -> allauth's form class.
 ACCOUNT_FORM_BASES = {
@@ -55,8 +58,22 @@ def _with_rule(name: str, base: type) -> type:
     return type(name, (JISTextFormMixin, base), {"__module__": __name__})
 
 
-ACCOUNT_FORMS = {}
+class AccountLoginForm(JISTextFormMixin, account_forms.LoginForm):
+    """The login (ID or e-mail) is bounded to the longest e-mail address before allauth looks
+    anything up (REQ NFR-3)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.max_length = LOGIN_MAX_LENGTH
+        login.validators = [*login.validators, MaxLengthValidator(LOGIN_MAX_LENGTH)]
+        login.widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
+
+
+ACCOUNT_FORMS = {"login": f"{__name__}.AccountLoginForm"}
 for _key, _base in ACCOUNT_FORM_BASES.items():
+    if _key in ACCOUNT_FORMS:
+        continue
     _name = _class_name("Account", _key)
     globals()[_name] = _with_rule(_name, _base)
     ACCOUNT_FORMS[_key] = f"{__name__}.{_name}"

@@ -50,10 +50,11 @@ def _user(username: str, **fields) -> User:
 
 def _enrol_totp(user: User) -> None:
     from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
+
+    from .security import totp_enrol
 
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, DEMO_TOTP_SECRET)
+        totp_enrol(user, DEMO_TOTP_SECRET)
 
 
 def _verified_email(user: User) -> None:

@@ -59,6 +59,9 @@ LABELS = {
     "first_name": _("Given name (kanji)"),
     "name_kana": _("Full name in katakana"),
     "office": _("Your Hello Work office"),
+    # The choice and the number must not both read 求職番号 / 事業所番号 (issue 12).
+    "jobseeker_number_status": _("Do you have a job-seeker number?"),
+    "establishment_number_status": _("Does the establishment have an establishment number?"),
 }
 EMPLOYER_LABELS = {
     "last_name": _("Contact person: family name"),
@@ -72,14 +75,23 @@ HELP_TEXTS = {
     "postal_code": _("7 digits, for example 037-0000. Full-width digits are fine."),
     "phone": _("A number we can call you on, for example 0173-00-0000."),
     "jobseeker_number": _(
-        "13 digits as on your job-seeker card: NNNNN-NNNNNNNN. Full-width digits are fine."
+        "Needed if you have one: 13 digits as on your job-seeker card, NNNNN-NNNNNNNN. "
+        "Full-width digits are fine."
     ),
-    "establishment_number": _("11 digits: NNNN-NNNNNN-N. Full-width digits are fine."),
+    "establishment_number": _(
+        "Needed if the establishment has one: 11 digits, NNNN-NNNNNN-N. Full-width digits are "
+        "fine."
+    ),
     "is_foreign_national": _(
         "Tick if you are not a Japanese national and not a special permanent resident."
     ),
-    "residence_status": _("As on your residence card, for example 技術・人文知識・国際業務."),
-    "period_of_stay_until": _("The last day of the period of stay on your residence card."),
+    "residence_status": _(
+        "Needed for foreign nationals: as on your residence card, for example "
+        "技術・人文知識・国際業務."
+    ),
+    "period_of_stay_until": _(
+        "Needed for foreign nationals: the last day of the period of stay on your residence card."
+    ),
 }
 WIDGETS = {
     "jobseeker_number_status": forms.RadioSelect,
@@ -279,6 +291,15 @@ class ProfileForm(ProfileRulesMixin, ModelForm):
         self.order_fields(keep)
         self.fields["office"].empty_label = None
         _configure_profile_fields(self, self.user_type)
+        declared = self.fields.get("is_foreign_national")
+        if declared is not None and self.instance.is_foreign_national:
+            # Once declared, the declaration stays; staff withdraw it if it was a mistake
+            # (REQ REG-3). A disabled field keeps its saved value whatever is posted.
+            declared.disabled = True
+            declared.help_text = _(
+                "You declared this. Only your Hello Work office can change it: please "
+                "contact them if it is wrong."
+            )
 
 
 class AccountDeleteForm(Form):

@@ -39,6 +39,14 @@ class Office(models.Model):
         _("offers online consultations from home"), default=False
     )
     offers_booths = models.BooleanField(_("offers consultation booths"), default=False)
+    # A person may hold only this many active future bookings of each service; staff booking
+    # for a caller may go beyond it (REQ NFR-3: one account cannot take every slot).
+    max_active_booth_reservations = models.PositiveSmallIntegerField(
+        _("active booth reservations per person"), default=2
+    )
+    max_active_online_consultations = models.PositiveSmallIntegerField(
+        _("active online consultations per person"), default=2
+    )
 
     class Meta:
         verbose_name = _("office")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from allauth.account import signals as account_signals
-from allauth.account.models import EmailAddress
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
-from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
 from . import security
 from .models import SignInEvent, User
-from .services import password_changed, signin_record, user_touch_activity
+from .services import account_for_login, password_changed, signin_record, user_touch_activity
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="accounts_signed_in")
@@ -32,18 +30,7 @@ def signed_out(sender, request, user, **kwargs):
 
 def _user_for_credentials(credentials: dict) -> User | None:
     """The account a failed attempt was aimed at, if the identifier names exactly one."""
-    identifier = credentials.get("username") or credentials.get("email") or ""
-    if not identifier or not isinstance(identifier, str):
-        return None
-    user_ids = set(
-        User.objects.filter(
-            Q(username__iexact=identifier) | Q(email__iexact=identifier)
-        ).values_list("pk", flat=True)[:2]
-    )
-    user_ids |= set(
-        EmailAddress.objects.filter(email__iexact=identifier).values_list("user_id", flat=True)[:2]
-    )
-    return User.objects.get(pk=user_ids.pop()) if len(user_ids) == 1 else None
+    return account_for_login(credentials.get("username") or credentials.get("email") or "")
 
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="accounts_sign_in_failed")
@@ -72,5 +59,12 @@ def password_was_reset(sender, request, user, **kwargs):
 def second_factor_enrolled(sender, request, user, authenticator, **kwargs):
     """Enrolling proves the new factor with a code or a passkey, in a session that has just
     re-entered the password: the session counts as signed in with two factors (REQ REG-8)."""
-    if request is not None and authenticator.type != authenticator.Type.RECOVERY_CODES:
+    if request is not None:
+        security.record_second_factor(request, user, authenticator)
+
+
+@receiver(mfa_signals.authenticator_used, dispatch_uid="accounts_second_factor_used")
+def second_factor_used(sender, request, user, authenticator, **kwargs):
+    """A code or passkey at sign-in or re-authentication (REQ REG-8)."""
+    if request is not None:
         security.record_second_factor(request, user, authenticator)

@@ -15,7 +15,17 @@ COUNSELOR_PERMISSIONS = {
     "terms": ["*"],
     "consultations": ["*"],
     "booths": ["*"],
-    "core": ["view_notice", "view_outboxmessage"],
+    # Notices: the admin scopes them to the counselor's office (national ones: superusers).
+    # The audit list, scoped to their office (STF-2); access records only for staff given
+    # core.view_accessrecord by a superuser (LOG-1).
+    "core": [
+        "view_notice",
+        "add_notice",
+        "change_notice",
+        "delete_notice",
+        "view_outboxmessage",
+        "view_auditrecord",
+    ],
 }
 
 

@@ -1,11 +1,22 @@
-"""Staff security: the second factor the admin requires (REQ REG-8)."""
+"""Staff security: the second factor the admin requires (REQ REG-8).
+
+Only allauth's public API is used: its `Authenticator` model, `allauth.mfa.utils.encrypt`, the
+`authenticator_used` / `authenticator_added` signals and
+`allauth.account.authentication.get_authentication_records`. This session's use of a second
+factor is remembered under a key of this project, written by the receivers of those signals.
+"""
 
 from __future__ import annotations
 
-from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+import time
+
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
 
 SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+# {"user": "<pk>", "at": <unix time>, "type": "totp" | "webauthn"}; cleared with the session.
+SECOND_FACTOR_SESSION_KEY = "accounts_second_factor"
 
 
 def has_second_factor(user) -> bool:
@@ -15,13 +26,31 @@ def has_second_factor(user) -> bool:
 
 def session_used_second_factor(request) -> bool:
     """This session was signed in (or re-authenticated) with a second factor."""
-    records = get_authentication_records(request, request.user)
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    marker = request.session.get(SECOND_FACTOR_SESSION_KEY)
+    if isinstance(marker, dict) and marker.get("user") == str(user.pk):
+        return True
+    records = get_authentication_records(request, user)
     return any(record.get("method") == "mfa" for record in records)
 
 
 def record_second_factor(request, user, authenticator) -> None:
-    record_authentication(
-        request, user, "mfa", id=authenticator.pk, type=authenticator.type, enrolled=True
+    """Remember that this session proved `authenticator` (used at sign-in or enrolled)."""
+    if authenticator.type not in SECOND_FACTOR_TYPES:
+        return
+    request.session[SECOND_FACTOR_SESSION_KEY] = {
+        "user": str(user.pk),
+        "at": time.time(),
+        "type": authenticator.type,
+    }
+
+
+def totp_enrol(user, secret: str) -> Authenticator:
+    """Enrol an authenticator app on a known base32 secret (demo staff, tests)."""
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)}
     )
 
 

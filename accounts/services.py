@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.contrib.admin.models import LogEntry
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.outbox import outbox_erase_for_addresses
+from core.access import access_records_erase_person
+from core.audit import audit_erase_person, audit_record, changes_between, field_values
+from core.outbox import outbox_enqueue, outbox_erase_for_addresses, outbox_last_pk
 
 from .models import SignInEvent, SignInRecord, User
 from .signals import account_deleting
@@ -26,19 +34,73 @@ ACTIVITY_RESOLUTION = timedelta(hours=12)
 USER_AGENT_MAX = 300
 
 
+RESIDENCE_FIELDS = ("is_foreign_national", "residence_status", "period_of_stay_until")
+
+
 def user_profile_update(*, user: User, data: dict) -> User:
-    """Save the profile fields of a job seeker or employer (REQ REG-2, REG-3)."""
+    """Save the profile fields of a job seeker or employer (REQ REG-2, REG-3).
+
+    A foreign national's declaration stays once made: only staff withdraw it (in the admin).
+    Every change of the residence data is recorded in the account's admin history and the
+    office is told by mail.
+    """
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.deleted_at is not None:
             raise ValidationError(_("This account has been deleted."))
+        if locked.is_foreign_national and data.get("is_foreign_national", True) is False:
+            raise ValidationError(
+                _(
+                    "You declared that you are a foreign national. Only your Hello Work office "
+                    "can change this: please contact them."
+                ),
+                code="declaration_kept",
+            )
+        residence_before = {name: getattr(locked, name) for name in RESIDENCE_FIELDS}
+        before = field_values(locked, data)
         for name, value in data.items():
             setattr(locked, name, value)
         try:
             locked.save(update_fields=list(data))
         except IntegrityError as exc:
             raise ValidationError(_("The profile could not be saved. Check the numbers.")) from exc
+        changes = changes_between(before, field_values(locked, before))
+        if changes:
+            audit_record(obj=locked, action="update_profile", changes=changes)  # REQ STF-2
+        changed = [
+            name for name in RESIDENCE_FIELDS if getattr(locked, name) != residence_before[name]
+        ]
+        if changed:
+            _residence_change_record(user=locked, changed=changed)
     return locked
+
+
+def _residence_change_record(*, user: User, changed: list[str]) -> None:
+    """Record a change of residence data made by the user and tell their office (REQ REG-3)."""
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=[user],
+        action_flag=CHANGE,
+        change_message=[
+            {"changed": {"fields": [str(User._meta.get_field(n).verbose_name) for n in changed]}}
+        ],
+        single_object=True,
+    )
+    office = user.office
+    if office is None or not office.email:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "office": office,
+            "fields": [User._meta.get_field(name).verbose_name for name in changed],
+            "admin_url": settings.SITE_URL + reverse("admin:accounts_user_change", args=[user.pk]),
+        }
+        subject = render_to_string("accounts/email/residence_changed_subject.txt", context)
+        body = render_to_string("accounts/email/residence_changed_message.txt", context)
+    outbox_enqueue(
+        message=EmailMessage(subject=" ".join(subject.split()), body=body, to=[office.email])
+    )
 
 
 def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
@@ -46,6 +108,7 @@ def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
     if user.pk == by.pk:
         raise ValidationError(_("You cannot suspend your own account."))
     with transaction.atomic():
+        before = field_values(user, SUSPENSION_FIELDS)
         updated = User.objects.filter(pk=user.pk, deleted_at__isnull=True).update(
             suspended_at=timezone.now(),
             suspension_reason=reason,
@@ -54,17 +117,28 @@ def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
         )
         if not updated:
             raise ValidationError(_("This account has been deleted."))
-    user.refresh_from_db()
+        user.refresh_from_db()
+        _audit_suspension(user=user, before=before, action="suspend", by=by)
     return user
+
+
+SUSPENSION_FIELDS = ("suspended_at", "suspension_reason", "suspension_note", "suspended_by")
+
+
+def _audit_suspension(*, user: User, before: dict, action: str, by: User) -> None:
+    changes = changes_between(before, field_values(user, before))
+    audit_record(obj=user, action=action, changes=changes, actor=by)  # REQ STF-2
 
 
 def user_unsuspend(*, user: User, by: User) -> User:
     """Lift a suspension (REQ REG-7)."""
     with transaction.atomic():
+        before = field_values(user, SUSPENSION_FIELDS)
         User.objects.filter(pk=user.pk).update(
             suspended_at=None, suspension_reason="", suspension_note="", suspended_by=None
         )
-    user.refresh_from_db()
+        user.refresh_from_db()
+        _audit_suspension(user=user, before=before, action="lift_suspension", by=by)
     return user
 
 
@@ -84,24 +158,131 @@ def password_changed(*, user: User, now: datetime | None = None) -> None:
     user.password_changed_at = now
 
 
+def user_email_set_by_staff(*, user: User, email: str, request=None) -> None:
+    """An address staff typed in the admin becomes the account's only, primary address in
+    allauth's records too, unverified: allauth sends the verification link, so sign-in by
+    e-mail and password reset go to the new address only once it is proven (REQ REG-1)."""
+    email = (email or "").strip()
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=email).delete()
+        if not email:
+            return
+        address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+        if address is None:
+            address = EmailAddress.objects.create(
+                user=user, email=email, primary=True, verified=False
+            )
+        elif not address.primary:
+            address.primary = True
+            address.save(update_fields=["primary"])
+        if not address.verified:
+            address.send_confirmation(request)
+
+
+def password_set_by_staff(*, user: User, request) -> None:
+    """A password set in the admin starts the password's age again and is recorded like any
+    other password change (REQ REG-4, LOG-1)."""
+    password_changed(user=user)
+    signin_record(request=request, user=user, event=SignInEvent.PASSWORD_CHANGED)
+    # That it changed, never the hash (REQ STF-2).
+    audit_record(obj=user, action="set_password", changes={})
+
+
 def password_is_old(user: User, *, now: datetime, max_age_days: int) -> bool:
     changed = user.password_changed_at or user.date_joined
     return now - changed > timedelta(days=max_age_days)
 
 
-def client_ip(request) -> str | None:
-    try:
-        return get_adapter().get_client_ip(request)
-    except PermissionDenied:
+def _clean_ip(value: object) -> str | None:
+    """A valid IP address from a header value ("203.0.113.9", "[2001:db8::1]:443"), or None."""
+    if not isinstance(value, str):
         return None
+    value = value.strip()
+    if value.startswith("[") and "]" in value:
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]  # IPv4 with a port
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """The client's IP address: the one lookup behind every IP the application records or
+    rate-limits by (REQ NFR-3, LOG-1). allauth asks for it through the adapter.
+
+    Behind reverse proxies, settings.ALLAUTH_TRUSTED_PROXY_COUNT (env TRUSTED_PROXY_COUNT)
+    says how many of them append to X-Forwarded-For: the address that many entries from the
+    end is the one the outermost trusted proxy saw; anything before it may be forged by the
+    client. ALLAUTH_TRUSTED_CLIENT_IP_HEADER (env TRUSTED_CLIENT_IP_HEADER) names a header a
+    trusted proxy sets instead. Without either, the socket's address (REMOTE_ADDR). A request
+    that did not pass through the proxies (too few entries, a malformed one) is taken by its
+    socket address; it never fails.
+    """
+    if request is None:
+        return None
+    remote = _clean_ip(request.META.get("REMOTE_ADDR"))
+    header = getattr(settings, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER", None)
+    count = getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0) or 0
+    if header:
+        return _clean_ip(request.headers.get(header)) or remote
+    if count > 0:
+        forwarded = [part for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(forwarded) >= count and forwarded[0].strip():
+            return _clean_ip(forwarded[-count]) or remote
+    return remote
+
+
+def _printable(value: str) -> str:
+    # NUL and other control characters cannot be stored in PostgreSQL text, nor are they
+    # part of any real browser's name.
+    return "".join(char for char in value if char.isprintable())
 
 
 def client_details(request) -> tuple[str | None, str]:
     """The terminal identification recorded with sign-ins, consents and the like (LOG-1):
-    the client's IP address (through allauth, which knows the trusted proxies) and browser."""
+    the client's IP address (`client_ip`) and browser."""
     if request is None:
         return None, ""
-    return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if not isinstance(user_agent, str):
+        user_agent = ""
+    return client_ip(request), _printable(user_agent[: USER_AGENT_MAX * 2])[:USER_AGENT_MAX]
+
+
+LOGIN_MAX_LENGTH = 254  # the longest e-mail address; login IDs are shorter
+
+
+def account_for_login(login: object) -> User | None:
+    """The one account a login spelling names (login ID or any of its e-mail addresses),
+    case-insensitively, or None. Bounded before any query (REQ NFR-3)."""
+    if not isinstance(login, str):
+        return None
+    login = login.strip()
+    if not login or len(login) > LOGIN_MAX_LENGTH:
+        return None
+    user_ids = set(
+        User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).values_list(
+            "pk", flat=True
+        )[:2]
+    )
+    if "@" in login:
+        user_ids |= set(
+            EmailAddress.objects.filter(email__iexact=login).values_list("user_id", flat=True)[:2]
+        )
+    if len(user_ids) != 1:
+        return None
+    return User.objects.filter(pk=user_ids.pop()).first()
+
+
+def login_failure_key(login: object) -> str:
+    """What failed sign-ins are counted against: the account, whichever spelling was typed
+    (login ID or e-mail), so a lock under one holds under the other (REQ NFR-3)."""
+    user = account_for_login(login)
+    if user is not None:
+        return f"#account-{user.pk}"
+    return login.strip().lower()[:LOGIN_MAX_LENGTH] if isinstance(login, str) else ""
 
 
 def signin_record(*, request, user: User | None, event: str) -> SignInRecord:
@@ -135,15 +316,19 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
     """Erase an account's personal data, keeping an anonymous row for statistics (REQ REG-5).
 
     Other apps cancel the user's future bookings and erase their own personal data in receivers
-    of `accounts.signals.account_deleting`, inside this transaction. The User row stays, with
-    nothing but its type, office and dates, so anonymised counts and the bookings that point to
-    it keep adding up. Idempotent: deleting a deleted account does nothing.
+    of `accounts.signals.account_deleting`, inside this transaction; `reason` ("self",
+    "dormant") tells them why, so they record the real cause. The mails they queue there (what
+    was cancelled) are kept and delivered; every earlier mail to the person's addresses is
+    erased. The User row stays, with nothing but its type, office and dates, so anonymised
+    counts and the bookings that point to it keep adding up. Idempotent: deleting a deleted
+    account does nothing.
     """
     now = now or timezone.now()
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.deleted_at is not None:
             return locked
+        queued_before = outbox_last_pk()
         account_deleting.send(sender=User, user=locked, now=now, reason=reason)
         emails = {
             locked.email.lower(),
@@ -157,8 +342,11 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         EmailAddress.objects.filter(user=locked).delete()
         Authenticator.objects.filter(user=locked).delete()
         SignInRecord.objects.filter(user=locked).delete()
-        outbox_erase_for_addresses(addresses=emails)
+        outbox_erase_for_addresses(addresses=emails, up_to_pk=queued_before)
         anonymous_name = f"deleted-{locked.pk}"
+        names = {locked.username, str(locked), locked.get_full_name()}
+        audit_erase_person(user_id=locked.pk, names=names, anonymous_name=anonymous_name)
+        access_records_erase_person(user_id=locked.pk, names=names, anonymous_name=anonymous_name)
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(locked.pk)
         ).update(object_repr=anonymous_name)
@@ -176,6 +364,7 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         locked.save()
         locked.groups.clear()
         locked.user_permissions.clear()
+        audit_record(obj=locked, action="delete_account", changes={})  # REQ STF-2
     return locked
 
 
@@ -193,3 +382,16 @@ ANONYMISED_FIELDS = [
     "residence_status",
     "suspension_note",
 ]
+
+
+def site_sync_from_settings(*, using: str = "default") -> None:
+    """Write SITE_NAME and SITE_URL's host to the Sites row, so anything that asks the Sites
+    framework (allauth outside a request, the admin) agrees with the mails (REQ NTF-1).
+    Runs after every migrate."""
+    from django.contrib.sites.models import Site
+
+    domain = urlsplit(settings.SITE_URL).netloc or "localhost"
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID, defaults={"domain": domain[:100], "name": settings.SITE_NAME[:50]}
+    )
+    Site.objects.clear_cache()

@@ -13,19 +13,25 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
-from consultations.calendar import format_slot
+from consultations import bookings
+from consultations.admin_bookings import (
+    BookingAdminMixin,
+    NeedsApprovalFilter,
+    StateFilter,
+    add_service_error,
+)
+from consultations.models import CounselorHold
 from core.forms import ModelForm
 
-from . import services
-from .forms import BookForCallerForm, ConfirmPhoneCallForm, CounterAdhocForm, SlotChoiceForm
-from .models import Booth, Reservation, Status
+from . import services, stats_admin
+from .forms import BookForCallerForm, CounterAdhocForm, SlotChoiceForm
+from .models import Booth, Reservation
 
 
 @admin.register(Booth)
@@ -68,7 +74,7 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     def _page(self, request, booth: Booth, form, title: str, **extra):
         return TemplateResponse(
             request,
-            "admin/booths/form.html",
+            "admin/bookings/form.html",
             {
                 **self.admin_site.each_context(request),
                 "title": title,
@@ -92,8 +98,8 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                         user=user, booth=booth, staff=request.user
                     )
                 except ValidationError as error:
-                    form.add_error(None, error)
-                    if error.code == "consent_needed":
+                    add_service_error(form, error)
+                    if getattr(error, "code", None) == "consent_needed":
                         consent_url = f"{reverse('admin:terms_consent_add')}?user={user.pk}"
                 else:
                     messages.success(request, _("The use has started."))
@@ -126,7 +132,7 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                         purpose=form.cleaned_data["purpose"],
                     )
                 except ValidationError as error:
-                    form.add_error(None, error)
+                    add_service_error(form, error)
                 else:
                     messages.success(
                         request, _("The reservation is booked, confirmed and mailed to the user.")
@@ -137,36 +143,8 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         )
 
 
-class StateFilter(admin.SimpleListFilter):
-    title = gettext_lazy("status now")
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return Status.choices
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(state=self.value())
-        return queryset
-
-
-class NeedsApprovalFilter(admin.SimpleListFilter):
-    """BTH-7: requests after repeated no-contact cancellations; confirming one approves it."""
-
-    title = gettext_lazy("approval")
-    parameter_name = "approval"
-
-    def lookups(self, request, model_admin):
-        return [("awaiting", _("Awaiting the office's approval"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "awaiting":
-            return queryset.awaiting_approval()
-        return queryset
-
-
 class ReservationAdminForm(ModelForm):
-    """Only the counselor is edited here; a counselor is in one booth per slot."""
+    """Only the counselor is edited here; the service keeps them to one booking per slot."""
 
     class Meta:
         model = Reservation
@@ -174,20 +152,14 @@ class ReservationAdminForm(ModelForm):
 
     def clean_counselor(self):
         counselor = self.cleaned_data["counselor"]
-        if (
-            counselor is not None
-            and Reservation.objects.counselor_busy(
-                counselor, self.instance.starts_at, exclude_pk=self.instance.pk
-            ).exists()
-        ):
-            raise ValidationError(
-                _("This counselor already has a reservation in this slot. Choose someone else.")
-            )
+        held = CounselorHold.objects.filter(counselor=counselor, starts_at=self.instance.starts_at)
+        if counselor is not None and held.exclude(pk=self.instance.counselor_hold_id).exists():
+            raise ValidationError(bookings.CounselorBusyError().error_dict["counselor"])
         return counselor
 
 
 @admin.register(Reservation)
-class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     office_lookup = "booth__office"
     form = ReservationAdminForm
     list_display = [
@@ -204,13 +176,11 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     search_fields = ["requester_name", "phone", "client_number"]
     list_select_related = ["booth__office"]
-    actions = [
-        "confirm_phoned_now",
-        "cancel_by_phone",
-        "record_late_contact",
-        "check_in",
-        "complete",
-        "mark_no_show",
+    actions = BookingAdminMixin.booking_actions
+    form_links = [
+        ("confirm", gettext_lazy("Confirm (and approve) after a phone call")),
+        ("move", gettext_lazy("Move to another slot")),
+        ("book-next", gettext_lazy("Book the next reservation")),
     ]
     fields = [
         "transition_links",
@@ -219,43 +189,14 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "ends_at",
         "state_now",
         "needs_approval",
-        "user",
-        "purpose",
-        "requester_name",
-        "client_number",
-        "phone",
-        "companion_list",
-        "note",
         "counselor",
-        "source",
-        "created_at",
-        "phoned_at",
-        "confirmed_at",
-        "confirmed_by",
-        "moved_at",
-        "late_contact_at",
-        "checked_in_at",
-        "actual_started_at",
-        "actual_ended_at",
-        "completed_at",
-        "cancelled_at",
-        "cancelled_via",
-        "cancelled_by",
-        "no_show_at",
+        *BookingAdminMixin.person_fields,
+        *BookingAdminMixin.lifecycle_fields,
     ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_state()
 
     def get_readonly_fields(self, request, obj=None):
         # Only the counselor is edited in the form; everything else moves through a service.
         return [name for name in self.fields if name != "counselor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "counselor":
@@ -264,58 +205,13 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                 kwargs["queryset"] = kwargs["queryset"].filter(office_id=request.user.office_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description=gettext_lazy("Slot"), ordering="starts_at")
-    def slot(self, obj: Reservation) -> str:
-        return format_slot(obj.starts_at, obj.ends_at)
-
-    @admin.display(description=gettext_lazy("Status now"))
-    def state_now(self, obj: Reservation) -> str:
-        return obj.get_state_display()
-
-    @admin.display(description=gettext_lazy("Companions"))
-    def companion_list(self, obj: Reservation) -> str:
-        return "、".join(obj.companion_labels()) or "-"
-
-    @admin.display(description=gettext_lazy("Actions"))
-    def transition_links(self, obj: Reservation) -> str:
-        links = [
-            ("confirm", _("Confirm (and approve) after a phone call")),
-            ("move", _("Move to another slot")),
-            ("book-next", _("Book the next reservation")),
-        ]
-        return format_html_join(
-            " | ",
-            '<a href="{}">{}</a>',
-            (
-                (
-                    reverse(f"admin:booths_reservation_{name.replace('-', '_')}", args=[obj.pk]),
-                    label,
-                )
-                for name, label in links
-            ),
-        )
-
-    # --- one-click actions -------------------------------------------------------------------
-
-    def _apply(self, request, queryset, service, done: str, **kwargs) -> None:
-        ok = 0
-        for reservation in queryset:
-            try:
-                service(reservation=reservation, staff=request.user, **kwargs)
-            except ValidationError as error:
-                self.message_user(
-                    request, f"{reservation}: {' '.join(error.messages)}", messages.ERROR
-                )
-            else:
-                ok += 1
-        if ok:
-            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
-
     def save_model(self, request, obj, form, change):
-        """The counselor goes through the service; a lost race is an error, not a 500."""
+        """The counselor goes through the service; a busy counselor is an error, not a 500."""
         try:
-            services.reservation_assign_counselor(
-                reservation=obj, staff=request.user, counselor=form.cleaned_data["counselor"]
+            bookings.booking_set_counselor(
+                booking=Reservation.objects.get(pk=obj.pk),
+                staff=request.user,
+                counselor=form.cleaned_data["counselor"],
             )
         except ValidationError as error:
             request._booths_counselor_error = " ".join(error.messages)
@@ -327,53 +223,10 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             return redirect("admin:booths_reservation_change", obj.pk)
         return super().response_change(request, obj)
 
-    @admin.action(
-        description=gettext_lazy("Confirm (approves a request that needs approval): phoned now")
-    )
-    def confirm_phoned_now(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            services.reservation_confirm,
-            _("%(count)s confirmed."),
-            phoned_at=timezone.now(),
-        )
-
-    @admin.action(description=gettext_lazy("Cancel: the user phoned to cancel"))
-    def cancel_by_phone(self, request, queryset):
-        self._apply(
-            request, queryset, services.reservation_cancel_by_phone, _("%(count)s cancelled.")
-        )
-
-    @admin.action(description=gettext_lazy("The user phoned: will be late"))
-    def record_late_contact(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            services.reservation_record_late_contact,
-            _("Late contact recorded for %(count)s."),
-        )
-
-    @admin.action(description=gettext_lazy("Check in (records the actual start)"))
-    def check_in(self, request, queryset):
-        self._apply(request, queryset, services.reservation_check_in, _("%(count)s checked in."))
-
-    @admin.action(description=gettext_lazy("Complete (records the actual end)"))
-    def complete(self, request, queryset):
-        self._apply(request, queryset, services.reservation_complete, _("%(count)s completed."))
-
-    @admin.action(description=gettext_lazy("No-show"))
-    def mark_no_show(self, request, queryset):
-        self._apply(
-            request, queryset, services.reservation_mark_no_show, _("%(count)s marked no-show.")
-        )
-
-    # --- forms -------------------------------------------------------------------------------
-
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/confirm/", view(self.confirm_view), name="booths_reservation_confirm"),
+            *self.booking_urls(),
             path("<int:pk>/move/", view(self.move_view), name="booths_reservation_move"),
             path(
                 "<int:pk>/book-next/",
@@ -383,66 +236,13 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _scoped(self, request, pk: int) -> Reservation:
-        reservation = self.get_object(request, str(pk))
-        if reservation is None or not self.has_change_permission(request, reservation):
-            raise Http404
-        return reservation
-
-    def _form_page(self, request, reservation, form, title):
-        return TemplateResponse(
-            request,
-            "admin/booths/form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "subtitle": format_slot(reservation.starts_at, reservation.ends_at),
-                "form": form,
-                "opts": self.model._meta,
-                "object": reservation,
-            },
-        )
-
-    def _run(self, request, reservation, form, call, done: str):
-        try:
-            result = call()
-        except ValidationError as error:
-            form.add_error(None, error)
-            return None
-        messages.success(request, done)
-        return redirect("admin:booths_reservation_change", result.pk)
-
-    def confirm_view(self, request, pk: int):
-        """Confirm with the time of the phone call (BTH-5)."""
-        reservation = self._scoped(request, pk)
-        form = ConfirmPhoneCallForm(
-            request.POST or None,
-            initial={"phoned_at": timezone.localtime().replace(second=0, microsecond=0)},
-        )
-        if request.method == "POST" and form.is_valid():
-            response = self._run(
-                request,
-                reservation,
-                form,
-                lambda: services.reservation_confirm(
-                    reservation=reservation,
-                    staff=request.user,
-                    phoned_at=form.cleaned_data["phoned_at"],
-                ),
-                _("The reservation is confirmed and the user is told by e-mail."),
-            )
-            if response:
-                return response
-        return self._form_page(request, reservation, form, _("Confirm after a phone call"))
-
     def _slot_view(self, request, pk: int, service, title: str, done: str):
-        reservation = self._scoped(request, pk)
+        reservation = self.scoped_booking(request, pk)
         booths = Booth.objects.filter(office_id=reservation.booth.office_id, is_active=True)
         form = SlotChoiceForm(request.POST or None, booths=booths)
         if request.method == "POST" and form.is_valid():
-            response = self._run(
+            response = self.run_service(
                 request,
-                reservation,
                 form,
                 lambda: service(
                     reservation=reservation,
@@ -454,7 +254,7 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             )
             if response:
                 return response
-        return self._form_page(request, reservation, form, title)
+        return self.form_page(request, reservation, form, title)
 
     def move_view(self, request, pk: int):
         return self._slot_view(
@@ -474,3 +274,7 @@ class ReservationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             _("Book the next reservation"),
             _("The next reservation is booked and confirmed."),
         )
+
+
+# The statistics page per office and month (REQ STA-1).
+stats_admin.install(admin.site)

@@ -7,4 +7,23 @@ class BoothsConfig(AppConfig):
     verbose_name = _("Consultation booths")
 
     def ready(self) -> None:
-        from . import demo, jobs, receivers  # noqa: F401  (jobs, demo step, signal receivers)
+        from django.contrib import admin
+
+        from consultations.registry import BookingKind, register
+
+        from . import (
+            demo,  # noqa: F401  (demo step)
+            workplace,
+        )
+        from .models import Reservation
+
+        register(
+            BookingKind(
+                model=Reservation,
+                office_lookup="booth__office",
+                cap_field="max_active_booth_reservations",
+                select_related=("booth__office",),
+            )
+        )
+        # The day sheet, week view, call list and the index on the staff member's office.
+        workplace.install(admin.site)

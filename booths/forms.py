@@ -1,145 +1,43 @@
-"""Forms of the booking pages. They only validate; the services decide."""
+"""Forms of the booth pages and the booth admin. They only validate; the services decide."""
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import UserType
-from accounts.numbers import (
-    normalise_establishment_number,
-    normalise_jobseeker_number,
-    normalise_phone,
-)
-from consultations.calendar import TOKYO, local
+from consultations.forms import BookingDetailsForm, StaffSlotForm, UsernameField
 from core.forms import Form
 
-from .models import Companion, Purpose
-
-# Staff choose slots from today up to this many days ahead.
-STAFF_DAYS_AHEAD = 366
+from .models import EMPLOYER_PURPOSES, JOB_SEEKER_PURPOSES, Purpose
 
 
-class ReservationRequestForm(Form):
-    """The request (BTH-3), prefilled from the profile."""
-
-    purpose = forms.ChoiceField(label=_("Purpose"), widget=forms.RadioSelect)
-    requester_name = forms.CharField(label=_("Name"), max_length=200)
-    client_number = forms.CharField(label=_("Job-seeker number"), max_length=14, required=False)
-    phone = forms.CharField(
-        label=_("Phone number the office can call"),
-        max_length=20,
-        help_text=_("The office phones you on this number to confirm. Example: 0173-12-3456"),
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )
-    companions = forms.MultipleChoiceField(
-        label=_("Who will come with you?"),
-        choices=Companion.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Tell the office in advance about anyone who will be with you."),
-    )
-    note = forms.CharField(
-        label=_("Anything the office should know (optional)"),
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+class ReservationRequestForm(BookingDetailsForm):
+    """The booth request (BTH-3), prefilled from the profile."""
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_type = user.user_type
-        employer = user.user_type == UserType.EMPLOYER
-        purposes = (
-            [Purpose.INTERVIEW, Purpose.SELECTION]
-            if employer
-            else [Purpose.JOB_CONSULTATION, Purpose.JOB_REFERRAL]
+        purposes = EMPLOYER_PURPOSES if user.user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
+        super().__init__(*args, user=user, purposes=purposes, **kwargs)
+        self.fields["phone"].help_text = _(
+            "The office phones you on this number to confirm. Example: 0173-12-3456"
         )
-        self.fields["purpose"].choices = [(p.value, p.label) for p in purposes]
-        if employer:
-            self.fields["requester_name"].label = _("Establishment name")
-            self.fields["client_number"].label = _("Establishment number")
-            self.fields["client_number"].help_text = _(
-                "NNNN-NNNNNN-N. Leave empty if you are about to register."
-            )
-            self.fields["client_number"].max_length = 13
-        else:
-            self.fields["client_number"].help_text = _(
-                "NNNNN-NNNNNNNN. Leave empty if you are registered through the online My Page "
-                "or are about to register."
-            )
-
-    def clean_phone(self):
-        # Full-width digits and any dash are accepted, as in the profile (REQ REG-2).
-        phone = normalise_phone(self.cleaned_data["phone"])
-        if phone is None:
-            raise ValidationError(
-                _("Enter a phone number with digits and hyphens, like 0173-12-3456.")
-            )
-        return phone
-
-    def clean_client_number(self):
-        value = self.cleaned_data["client_number"].strip()
-        if not value:
-            return value
-        if self.user_type == UserType.EMPLOYER:
-            number = normalise_establishment_number(value)
-            if number is None:
-                raise ValidationError(_("Enter the establishment number as NNNN-NNNNNN-N."))
-        else:
-            number = normalise_jobseeker_number(value)
-            if number is None:
-                raise ValidationError(_("Enter the job-seeker number as NNNNN-NNNNNNNN."))
-        return number
 
 
-class ConfirmPhoneCallForm(Form):
-    """Staff confirm a request after phoning the user (BTH-5)."""
-
-    phoned_at = forms.DateTimeField(
-        label=_("Phoned the user at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-    )
-
-
-class SlotChoiceForm(Form):
+class SlotChoiceForm(StaffSlotForm):
     """Staff choose a booth and a slot (move, book the next reservation)."""
 
     booth = forms.ModelChoiceField(label=_("Booth"), queryset=None)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(
-        label=_("Start time"),
-        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
-    )
+    field_order = ["booth", "date", "time"]
 
     def __init__(self, *args, booths, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["booth"].queryset = booths
 
-    def clean_date(self):
-        day = self.cleaned_data["date"]
-        today = local(timezone.now()).date()
-        if day < today:
-            raise ValidationError(_("Choose today or a later day."))
-        if day > today + datetime.timedelta(days=STAFF_DAYS_AHEAD):
-            raise ValidationError(_("Choose a day within a year from today."))
-        return day
-
-    def starts_at(self) -> datetime.datetime:
-        return datetime.datetime.combine(
-            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=TOKYO
-        )
-
 
 class BookForCallerForm(SlotChoiceForm):
     """Staff book a slot for someone on the phone (STF-1)."""
 
-    username = forms.CharField(label=_("Login ID of the user"), max_length=150)
+    username = UsernameField()
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     field_order = ["username", "booth", "date", "time", "purpose"]
 
@@ -147,4 +45,4 @@ class BookForCallerForm(SlotChoiceForm):
 class CounterAdhocForm(Form):
     """Staff start an ad-hoc use for someone at the counter (BTH-8)."""
 
-    username = forms.CharField(label=_("Login ID of the user"), max_length=150)
+    username = UsernameField()

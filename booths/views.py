@@ -19,14 +19,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from consultations import calendar
+from consultations import bookings, calendar, rules
+from consultations.models import Consultation
+from consultations.pages import (
+    booking_rate_limited,
+    cancel_page,
+    month_navigation,
+    parse_day,
+    parse_slot,
+    pending_request,
+    rate_limited_message,
+    remember_request,
+    send_pending_request,
+    weeks,
+)
+from core.maintenance import paused_during_maintenance
 from terms.gate import consent_required
 
 from . import availability, services
 from .forms import ReservationRequestForm
 from .models import Booth, Companion, Purpose, Reservation
 
-SESSION_PREFIX = "booths:request:"
 PAST_SHOWN = 50
 
 
@@ -40,33 +53,12 @@ def _booth_for(user, booth_id: int) -> Booth:
     return get_object_or_404(_booths_for(user), pk=booth_id)
 
 
-def _parse_day(value: str, now: datetime.datetime) -> datetime.date:
-    """A day of the months users may look at; anything else (year 1, 2099, junk) is a 404."""
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
-    if not availability.is_shown_day(day, now):
-        raise Http404
-    return day
-
-
-def _parse_slot(day: str, hhmm: str, now: datetime.datetime) -> datetime.datetime:
-    if len(hhmm) != 4 or not hhmm.isascii() or not hhmm.isdigit():
-        raise Http404
-    try:
-        time = datetime.time(int(hhmm[:2]), int(hhmm[2:]))
-    except ValueError:
-        raise Http404 from None
-    return datetime.datetime.combine(_parse_day(day, now), time, tzinfo=calendar.TOKYO)
-
-
-def _refused(request: HttpRequest, booth: Booth, reason: str) -> HttpResponse:
+def _refused(request: HttpRequest, booth: Booth, reason: str, status: int = 403) -> HttpResponse:
     return render(
         request,
         "booths/refused.html",
         {"booth": booth, "office": booth.office, "reason": reason},
-        status=403,
+        status=status,
     )
 
 
@@ -88,34 +80,23 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
     if not availability.is_shown_month(year, month, now):
         raise Http404
     days = availability.month_view(booth, year, month, now=now)
-    index = year * 12 + month - 1
-    lowest, highest = availability.shown_months(now)
     context = {
         "booth": booth,
         "office": booth.office,
         "days": days,
-        "month_label": calendar.format_month(year, month),
-        "previous": divmod(index - 1, 12) if index - 1 >= lowest else None,
-        "next": divmod(index + 1, 12) if index + 1 <= highest else None,
+        **month_navigation(year, month, now),
         "refusal": services.booking_refusal_reason(request.user, booth, now=now),
-        "approval": services.noshow_approval_reason(request.user, booth.office, now=now),
-        "weeks": _weeks(days),
+        "approval": rules.noshow_approval_reason(request.user, booth.office, now=now),
+        "weeks": weeks(days),
     }
     return render(request, "booths/month.html", context)
-
-
-def _weeks(days):
-    """Rows of Monday-to-Sunday cells for the month table (None pads the first and last week)."""
-    cells = [None] * days[0].date.weekday() + list(days)
-    cells += [None] * (-len(cells) % 7)
-    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
 @login_required
 def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
     now = timezone.now()
-    date = _parse_day(day, now)
+    date = parse_day(day, now)
     closed_reason, slots = availability.day_view(booth, date, now=now)
     return render(
         request,
@@ -127,42 +108,48 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
             "closed_reason": closed_reason,
             "slots": slots,
             "refusal": services.booking_refusal_reason(request.user, booth, now=now),
-            "approval": services.noshow_approval_reason(request.user, booth.office, now=now),
+            "approval": rules.noshow_approval_reason(request.user, booth.office, now=now),
         },
     )
 
 
 @login_required
+@paused_during_maintenance
 @consent_required("booth")
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
     now = timezone.now()
-    starts_at = _parse_slot(day, hhmm, now)
+    starts_at = parse_slot(day, hhmm, now)
     reason = services.booking_refusal_reason(request.user, booth, now=now)
     if reason:
         return _refused(request, booth, reason)
     closures = availability.closures_for(booth, starts_at.date(), starts_at.date())
-    reason = availability.request_refusal_reason(booth, starts_at, now=now, closures=closures)
+    reason = availability.request_refusal_reason(
+        booth.office, starts_at, now=now, closures=closures
+    )
     if reason:
         return _refused(request, booth, reason)
     user = request.user
     if request.method == "POST":
         form = ReservationRequestForm(request.POST, user=user)
         if form.is_valid():
-            token = str(uuid.uuid4())
-            request.session[SESSION_PREFIX + token] = {
-                "booth_id": booth.pk,
-                "starts_at": starts_at.isoformat(),
-                "data": form.cleaned_data,
-            }
+            token = remember_request(
+                request,
+                {
+                    "service": "booth",
+                    "booth_id": booth.pk,
+                    "starts_at": starts_at.isoformat(),
+                    "data": form.cleaned_data,
+                },
+            )
             return redirect("booths:check", token=token)
     else:
         form = ReservationRequestForm(
             user=user,
             initial={
-                "requester_name": services.profile_name(user),
-                "client_number": services.profile_number(user),
+                "requester_name": rules.profile_name(user),
+                "client_number": rules.profile_number(user),
                 "phone": user.phone,
             },
         )
@@ -174,12 +161,13 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
             "office": booth.office,
             "starts_at": starts_at,
             "form": form,
-            "approval": services.noshow_approval_reason(user, booth.office, now=now),
+            "approval": rules.noshow_approval_reason(user, booth.office, now=now),
         },
     )
 
 
 @login_required
+@paused_during_maintenance
 @consent_required("booth")
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
@@ -187,9 +175,7 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     done = Reservation.objects.filter(form_token=token, user=request.user).first()
     if done is not None:
         return redirect(done)
-    pending = request.session.get(SESSION_PREFIX + str(token))
-    if pending is None:
-        raise Http404
+    pending = pending_request(request, token, "booth")
     booth = _booth_for(request.user, pending["booth_id"])
     starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
     data = pending["data"]
@@ -210,42 +196,48 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         ),
     }
     if request.method == "POST":
-        try:
-            reservation = services.reservation_request(
-                user=request.user,
-                booth=booth,
-                starts_at=starts_at,
-                form_token=token,
-                **data,
-            )
-        except services.SlotTakenError as taken:
-            request.session.pop(SESSION_PREFIX + str(token), None)
-            return render(
-                request,
-                "booths/taken.html",
-                {**context, "message": taken.messages[0], "free_slots": taken.free_slots},
-                status=409,
-            )
-        except ValidationError as error:
-            return _refused(request, booth, " ".join(error.messages))
-        request.session.pop(SESSION_PREFIX + str(token), None)
-        messages.success(request, _("Your request has been sent."))
-        return redirect(reservation)
+        return send_pending_request(
+            request,
+            token,
+            book=lambda: services.reservation_request(
+                user=request.user, booth=booth, starts_at=starts_at, form_token=token, **data
+            ),
+            refused=lambda reason, status: _refused(request, booth, reason, status=status),
+            slot_url=lambda slot: reverse(
+                "booths:request",
+                args=[booth.pk, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
+            ),
+            back=(
+                reverse("booths:month", args=[booth.pk, starts_at.year, starts_at.month]),
+                _("Back to the month"),
+            ),
+            done_message=_("Your request has been sent."),
+        )
     return render(request, "booths/check.html", context)
 
 
 @login_required
 def my_reservations(request: HttpRequest) -> HttpResponse:
+    """Booth reservations and online consultations together, with their true state (BTH-6):
+    upcoming ones first; past, cancelled and no-show ones grouped apart."""
     now = timezone.now()
-    mine = (
-        Reservation.objects.for_user(request.user).with_state(now).select_related("booth__office")
-    )
-    upcoming = list(mine.filter(ends_at__gt=now).order_by("starts_at"))
-    past = list(mine.filter(ends_at__lte=now).order_by("-starts_at")[:PAST_SHOWN])
+    user = request.user
+    kinds = [
+        Reservation.objects.select_related("booth__office"),
+        Consultation.objects.select_related("office", "video_tool", "counselor"),
+    ]
+    current, ended = [], []
+    for queryset in kinds:
+        mine = queryset.for_user(user).with_state(now)
+        current += mine.filter(ends_at__gt=now)
+        ended += mine.filter(ends_at__lte=now).order_by("-starts_at")[:PAST_SHOWN]
+    upcoming = sorted((b for b in current if b.is_upcoming_active(now)), key=lambda b: b.starts_at)
+    ended += [b for b in current if not b.is_upcoming_active(now)]
+    ended = sorted(ended, key=lambda b: b.starts_at, reverse=True)[:PAST_SHOWN]
     return render(
         request,
         "booths/my_reservations.html",
-        {"upcoming": upcoming, "past": past, "now": now},
+        {"upcoming": upcoming, "past": ended, "now": now},
     )
 
 
@@ -262,26 +254,30 @@ def reservation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "booths/reservation.html",
-        {"reservation": item, "office": item.booth.office},
+        {
+            "reservation": item,
+            "office": item.booth.office,
+            "may_cancel": bookings.user_may_change(item, timezone.now()),
+        },
     )
 
 
 @login_required
+@paused_during_maintenance
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own_reservation(request, pk)
-    if request.method == "POST":
-        try:
-            services.reservation_cancel_online(reservation=item, user=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(item)
-        messages.success(request, _("Your reservation has been cancelled."))
-        return redirect("booths:my_reservations")
-    return render(request, "booths/cancel.html", {"reservation": item, "office": item.booth.office})
+    return cancel_page(
+        request,
+        item,
+        template="booths/cancel.html",
+        context={"reservation": item, "office": item.booth.office},
+        done_message=_("Your reservation has been cancelled."),
+    )
 
 
 @login_required
+@paused_during_maintenance
 @consent_required("booth")
 @require_http_methods(["GET", "POST"])
 def adhoc(request: HttpRequest) -> HttpResponse:
@@ -290,7 +286,9 @@ def adhoc(request: HttpRequest) -> HttpResponse:
     booths = list(_booths_for(request.user))
     slot, free = availability.free_booths_now(booths, now)
     error = None
-    if request.method == "POST" and slot is not None:
+    if request.method == "POST" and slot is not None and booking_rate_limited(request):
+        error = rate_limited_message()
+    elif request.method == "POST" and slot is not None:
         booth = next((b for b in free if str(b.pk) == request.POST.get("booth")), None)
         if booth is None:
             error = _("Choose one of the free booths.")
@@ -306,7 +304,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
     if booths:
         refusal = services.booking_refusal_reason(
             request.user, booths[0], now=now
-        ) or services.adhoc_approval_reason(request.user, booths[0].office, now=now)
+        ) or rules.adhoc_approval_reason(request.user, booths[0].office, now=now)
     return render(
         request,
         "booths/adhoc.html",

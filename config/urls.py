@@ -19,3 +19,6 @@ if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+# A database outage answers a clear 503 with Retry-After instead of the 500 page (NFR-3).
+handler500 = "core.middleware_db.server_error"

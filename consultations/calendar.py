@@ -32,6 +32,7 @@ def _japan_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("JP", years=year, language="ja")
 
 
+@lru_cache(maxsize=4096)
 def national_holiday_name(day: datetime.date) -> str | None:
     """The name of the national holiday on `day` (振替休日 and 国民の休日 included), or None."""
     return _japan_holidays(day.year).get(day)
@@ -94,7 +95,8 @@ def month_days(year: int, month: int) -> list[datetime.date]:
     return [first + datetime.timedelta(days=n) for n in range((following - first).days)]
 
 
-def slot_times(opens_at: datetime.time, closes_at: datetime.time) -> list[datetime.time]:
+@lru_cache(maxsize=64)
+def slot_times(opens_at: datetime.time, closes_at: datetime.time) -> tuple[datetime.time, ...]:
     """Start times of the 30-minute slots that fit inside business hours (9:00 … 16:30)."""
     times = []
     moment = datetime.datetime.combine(datetime.date(2000, 1, 1), opens_at)
@@ -102,7 +104,7 @@ def slot_times(opens_at: datetime.time, closes_at: datetime.time) -> list[dateti
     while moment + SLOT <= end:
         times.append(moment.time())
         moment += SLOT
-    return times
+    return tuple(times)
 
 
 def day_slots(
@@ -184,8 +186,18 @@ def booking_deadline(
     closures: Collection[datetime.date] = NO_CLOSURES,
 ) -> datetime.datetime:
     """The last moment to request a slot: the cut-off time on the previous business day (BTH-4)."""
-    day = previous_business_day(local(starts_at).date(), closures=closures)
-    return datetime.datetime.combine(day, cutoff_time, tzinfo=TOKYO)
+    return day_deadline(local(starts_at).date(), cutoff_time=cutoff_time, closures=closures)
+
+
+def day_deadline(
+    day: datetime.date,
+    *,
+    cutoff_time: datetime.time,
+    closures: Collection[datetime.date] = NO_CLOSURES,
+) -> datetime.datetime:
+    """The deadline shared by every slot of `day`."""
+    previous = previous_business_day(day, closures=closures)
+    return datetime.datetime.combine(previous, cutoff_time, tzinfo=TOKYO)
 
 
 # --- Formatting (REQ OFF-3) -------------------------------------------------------------------
@@ -221,6 +233,11 @@ def format_slot(starts_at: datetime.datetime, ends_at: datetime.datetime | None 
     end = local(ends_at) if ends_at else start + SLOT
     separator = "" if _is_japanese() else ", "
     return f"{format_date(start)}{separator}{format_time_range(start.time(), end.time())}"
+
+
+def format_list(items) -> str:
+    """家族、通訳 in Japanese; Family member, Interpreter in English."""
+    return ("、" if _is_japanese() else ", ").join(str(item) for item in items)
 
 
 def format_month(year: int, month: int) -> str:

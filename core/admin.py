@@ -2,25 +2,26 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_notices import NoticeAdmin
 from .models import Notice, OutboxMessage
 from .outbox import outbox_requeue_failed
 
-
-@admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
-    list_display = ["title", "published_at", "maintenance_starts_at", "maintenance_ends_at"]
-    search_fields = ["title"]
+admin.site.register(Notice, NoticeAdmin)
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
+    """Superusers only: the outbox holds every office's mail, verification and reset links
+    included (REQ NFR-3, LOG-2). Queueing again changes rows, so it needs the change
+    permission."""
+
     list_display = ["pk", "created_at", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status"]
     fields = ["created_at", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     readonly_fields = fields
     actions = ["requeue"]
 
-    @admin.action(description=_("Try the selected given-up messages again"), permissions=["view"])
+    @admin.action(description=_("Try the selected given-up messages again"), permissions=["change"])
     def requeue(self, request, queryset):
         count = outbox_requeue_failed(messages=queryset)
         self.message_user(
@@ -30,8 +31,22 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        # Only the action changes anything; every field of the form is read-only.
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The audit list and access records (REQ STF-2, LOG-1).
+from . import admin_records  # noqa: E402, F401

@@ -9,6 +9,7 @@ after `super().__init__()` carries it too.
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from .text import normalise_jis_text, validate_jis_text
 
@@ -47,14 +48,32 @@ def apply_jis_rule(field: forms.Field) -> None:
     field.jis_rule = True
 
 
+# Every text field is bounded before anything reaches the database (REQ NFR-3): a field
+# without its own max_length gets one of these. A 17,000-character login is refused by the
+# form, not by SQLite ("LIKE or GLOB pattern too complex") nor by a full scan on PostgreSQL.
+LINE_MAX_LENGTH = 1000
+TEXTAREA_MAX_LENGTH = 100_000
+
+
+def apply_length_bound(field: forms.Field) -> None:
+    """Give a text field without a maximum length the project's default (idempotent)."""
+    if not isinstance(field, forms.CharField) or field.max_length is not None:
+        return
+    limit = TEXTAREA_MAX_LENGTH if isinstance(field.widget, forms.Textarea) else LINE_MAX_LENGTH
+    field.max_length = limit
+    field.validators = [*field.validators, MaxLengthValidator(limit)]
+
+
 def apply_jis_rule_to_form(form: forms.BaseForm) -> None:
     for field in form.fields.values():
+        apply_length_bound(field)
         if is_free_text_field(field):
             apply_jis_rule(field)
 
 
 class JISTextFormMixin:
-    """Apply the character rule to every free-text field of the form."""
+    """Apply the character rule to every free-text field of the form, and a maximum length to
+    every text field."""
 
     error_css_class = "field-error"
     required_css_class = "field-required"

@@ -30,3 +30,28 @@ def deliver_mail(now: datetime) -> object:
     from .outbox import outbox_deliver_due
 
     return outbox_deliver_due()
+
+
+@register("outbox_purge_sent")
+def purge_sent_mail(now: datetime) -> object:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from .outbox import outbox_purge_sent
+
+    retention = timedelta(days=settings.OUTBOX_SENT_RETENTION_DAYS)
+    return f"deleted={outbox_purge_sent(before=now - retention)}"
+
+
+@register("access_records_purge")
+def purge_access_records(now: datetime) -> object:
+    """Access records older than ACCESS_RECORD_RETENTION_DAYS are deleted (REQ LOG-1)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from .access import access_records_purge
+
+    retention = timedelta(days=settings.ACCESS_RECORD_RETENTION_DAYS)
+    return f"deleted={access_records_purge(before=now - retention)}"

@@ -47,6 +47,9 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Set on the last mails to a deleted account (what its deletion cancelled): the row is
+    # deleted as soon as it is sent or given up, so no personal data stays behind (REQ REG-5).
+    erase_when_done = models.BooleanField(_("erase once sent"), default=False)
 
     objects = OutboxMessageQuerySet.as_manager()
 
@@ -83,6 +86,11 @@ class NoticeQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(maintenance_starts_at__lte=now, maintenance_ends_at__gt=now)
 
+    def for_office(self, office_id: int | None):
+        """National notices and, for someone of an office, that office's own (REQ OPS-1)."""
+        national = Q(office_id__isnull=True)
+        return self.filter(national if office_id is None else national | Q(office_id=office_id))
+
 
 class Notice(models.Model):
     """News (お知らせ) for the top page; a planned maintenance carries its start and end."""
@@ -93,6 +101,11 @@ class Notice(models.Model):
     hidden_after = models.DateTimeField(_("hidden after"), null=True, blank=True)
     maintenance_starts_at = models.DateTimeField(_("maintenance starts"), null=True, blank=True)
     maintenance_ends_at = models.DateTimeField(_("maintenance ends"), null=True, blank=True)
+    # The office the notice is for, or empty for a national one (REQ OPS-1, OPS-2). A plain
+    # indexed integer, not a foreign key: core sits below accounts and never refers to its
+    # models. The admin offers accounts' offices through the user model's `office` field and
+    # scopes it to the staff member's office; accounts never deletes offices with data.
+    office_id = models.PositiveIntegerField(_("office"), null=True, blank=True, db_index=True)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -116,3 +129,8 @@ class Notice(models.Model):
     @property
     def is_maintenance(self) -> bool:
         return self.maintenance_starts_at is not None
+
+
+# The audit trail and access records live in their own modules (REQ STF-2, LOG-1).
+from .access import AccessRecord  # noqa: E402, F401
+from .audit import AuditRecord  # noqa: E402, F401

@@ -75,11 +75,17 @@ def outbox_requeue_failed(*, messages=None, now: datetime | None = None) -> int:
     )
 
 
-def outbox_erase_for_addresses(*, addresses: set[str]) -> int:
+def outbox_last_pk() -> int:
+    """The newest message's id: messages queued after this point have greater ids."""
+    return OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def outbox_erase_for_addresses(*, addresses: set[str], up_to_pk: int | None = None) -> int:
     """Delete every stored message sent, or to be sent, to one of `addresses` (REQ REG-5).
 
     Addresses match whole and case-insensitively: erasing ta@example.jp leaves
-    beta@example.jp's mail alone.
+    beta@example.jp's mail alone. With `up_to_pk`, messages queued after that id are kept
+    until delivered, then deleted: an account deletion tells the person what it cancelled.
     """
     wanted = {address.strip().lower() for address in addresses if address.strip()}
     if not wanted:
@@ -88,7 +94,7 @@ def outbox_erase_for_addresses(*, addresses: set[str]) -> int:
     for address in wanted:  # a cheap superset in SQL, decided exactly below
         candidates |= Q(to__icontains=address) | Q(cc__icontains=address)
         candidates |= Q(bcc__icontains=address)
-    doomed = [
+    matching = [
         message.pk
         for message in OutboxMessage.objects.filter(candidates).only("to", "cc", "bcc")
         if wanted
@@ -97,8 +103,27 @@ def outbox_erase_for_addresses(*, addresses: set[str]) -> int:
             for recipient in [*message.to, *message.cc, *message.bcc]
         }
     ]
-    OutboxMessage.objects.filter(pk__in=doomed).delete()
-    return len(doomed)
+    doomed = OutboxMessage.objects.filter(pk__in=matching)
+    if up_to_pk is not None:
+        doomed.filter(pk__gt=up_to_pk).update(erase_when_done=True)
+        doomed = doomed.filter(pk__lte=up_to_pk)
+    return doomed.delete()[0]
+
+
+def outbox_purge_sent(*, before: datetime, batch: int = 1000) -> int:
+    """Delete delivered messages sent before `before` (OUTBOX_SENT_RETENTION_DAYS): their
+    bodies hold names, slots and links nobody needs once delivered (REQ LOG-2), and erasing
+    by address on account deletion then scans a small table. Safe to run concurrently."""
+    total = 0
+    while True:
+        ids = list(
+            OutboxMessage.objects.filter(status=OutboxStatus.SENT, sent_at__lt=before)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return total
+        total += OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.SENT).delete()[0]
 
 
 def outbox_compose(outbox_message: OutboxMessage) -> EmailMultiAlternatives:
@@ -177,9 +202,11 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> Deli
         except Exception as exc:  # any transport failure: keep the message and retry
             error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                OutboxMessage.objects.filter(pk=message.pk).update(
-                    status=OutboxStatus.FAILED, last_error=error
-                )
+                given_up = OutboxMessage.objects.filter(pk=message.pk)
+                if message.erase_when_done:
+                    given_up.delete()
+                else:
+                    given_up.update(status=OutboxStatus.FAILED, last_error=error)
                 report.given_up += 1
                 logger.error(
                     "outbox message %s given up after %s attempts", message.pk, message.attempts
@@ -197,8 +224,10 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> Deli
                 )
             connection = get_connection(fail_silently=False)
             continue
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
-        )
+        done = OutboxMessage.objects.filter(pk=message.pk)
+        if message.erase_when_done:
+            done.delete()
+        else:
+            done.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
         report.sent += 1
     return report

@@ -13,8 +13,8 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 # Characters Windows (cp932) or other systems type for a JIS character: mapped silently (CHR-3).
 LOOKALIKES = {
@@ -87,7 +87,9 @@ def describe(ch: str) -> str:
     """A readable name for a character in an error message: the character and its code point."""
     if unicodedata.category(ch) in {"Cc", "Cf", "Zs"}:
         return f"U+{ord(ch):04X}"
-    return f"「{ch}」(U+{ord(ch):04X})"
+    if (get_language() or "ja").split("-")[0] == "ja":
+        return f"「{ch}」(U+{ord(ch):04X})"
+    return f"“{ch}” (U+{ord(ch):04X})"
 
 
 def validate_jis_text(value: str) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import client_details
+from core.audit import audit_record, changes_between, field_values
 from core.outbox import outbox_enqueue
 
 from .models import Consent, ConsentMethod, TermsDocument, TermsVersion, VersionStatus
@@ -58,7 +59,7 @@ def consent_record(
     if method == ConsentMethod.STAFF and recorded_by is None:
         raise ValidationError(_("A consent recorded at the counter names the staff member."))
     ip_address, user_agent = client_details(request)
-    return Consent.objects.create(
+    consent = Consent.objects.create(
         user=user,
         version=version,
         method=method,
@@ -66,6 +67,14 @@ def consent_record(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+    audit_record(  # REQ STF-2
+        obj=consent,
+        action="consent",
+        changes={"version": [None, version], "method": [None, method]},
+        office_id=version.document.office_id,
+        actor=recorded_by,
+    )
+    return consent
 
 
 def consents_anonymise_for_user(*, user: User) -> int:
@@ -91,7 +100,9 @@ def consents_record_for_office(*, user: User, office, request=None) -> list[Cons
 def terms_version_create(
     *, document: TermsDocument, text: str, summary: str, effective_from: datetime
 ) -> TermsVersion:
-    """A new draft with the next number."""
+    """A new draft with the next number. The document's row lock makes two staff members
+    creating drafts at once take numbers one after the other."""
+    list(TermsDocument.objects.select_for_update().filter(pk=document.pk))
     latest = document.versions.aggregate(latest=Max("number"))["latest"] or 0
     return TermsVersion.objects.create(
         document=document,
@@ -104,8 +115,14 @@ def terms_version_create(
 
 @transaction.atomic
 def terms_version_publish(*, version: TermsVersion, now: datetime | None = None) -> TermsVersion:
-    """Draft → published. From then on its text and dates are frozen."""
+    """Draft → published. From then on its text and dates are frozen.
+
+    The document's row is locked first, so two publications of the same document happen one
+    after the other and the second sees the first: "a newer version is already published" is
+    decided by the database, not by two transactions that cannot see each other.
+    """
     now = now or timezone.now()
+    list(TermsDocument.objects.select_for_update().filter(pk=version.document_id))
     locked = TermsVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != VersionStatus.DRAFT:
         raise ValidationError(_("Only a draft can be published."))
@@ -119,7 +136,14 @@ def terms_version_publish(*, version: TermsVersion, now: datetime | None = None)
     TermsVersion.objects.filter(pk=locked.pk).update(
         status=VersionStatus.PUBLISHED, published_at=now
     )
+    before = field_values(locked, ["status", "published_at"])
     locked.refresh_from_db()
+    audit_record(  # REQ STF-2
+        obj=locked,
+        action="publish",
+        changes=changes_between(before, field_values(locked, before)),
+        office_id=locked.document.office_id,
+    )
     return locked
 
 

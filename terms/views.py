@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
+
+from core.http import safe_local_path
 
 from .forms import CompareForm, ReconsentForm
 from .models import TermsDocument, TermsService, TermsVersion
@@ -78,12 +79,8 @@ def compare(request, office_code: str, service: str):
 
 
 def _safe_next(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return "/"
+    """Where to go after accepting: a local path only, decided before anything is saved."""
+    return safe_local_path(request.POST.get("next") or request.GET.get("next"))
 
 
 @login_required
@@ -95,7 +92,7 @@ def reconsent(request, service: str):
     next_url = _safe_next(request)
     needed = consent_needed(user=request.user, service=service)
     if needed is None:
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     previous = last_accepted_version(user=request.user, document=needed.document)
     form = ReconsentForm(request.POST if request.POST.get("decision") == "accept" else None)
     if request.method == "POST":
@@ -107,7 +104,7 @@ def reconsent(request, service: str):
             )
         if form.is_valid():
             consent_record(user=request.user, version=needed, request=request)
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)
     return render(
         request,
         "terms/reconsent.html",

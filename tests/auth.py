@@ -3,45 +3,59 @@
 - `login_client(client, user)`: a Django test client signed in as `user`.
 - `login_browser(page, live_server_url, user)`: a Playwright page signed in as `user`.
 - `staff_with_mfa(**fields)`: a staff user with an enrolled authenticator app (TOTP).
+- `totp_code(secret)`: the code an authenticator app shows now (RFC 6238).
 
-For staff, the session also records a second factor, exactly as allauth records it after a
-TOTP or passkey step, so the admin (which requires one, REQ REG-8) lets them in.
+For staff, the session also records a second factor, exactly as the application records it
+when allauth reports a TOTP or passkey step, so the admin (which requires one, REQ REG-8) lets
+them in. Only public APIs: allauth's `internal` modules change between releases.
 """
 
 from __future__ import annotations
 
-from allauth.account.internal.flows.login import (
-    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-    AUTHENTICATION_METHODS_SESSION_KEY,
-)
+import base64
+import hashlib
+import hmac
+import struct
+import time
+
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.test import Client
 
+from accounts import security
 from tests.factories import StaffFactory
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+def totp_code(secret: str, *, at: float | None = None, period: int = 30, digits: int = 6) -> str:
+    """RFC 6238 TOTP (HMAC-SHA1), as every authenticator app computes it."""
+    counter = int((time.time() if at is None else at) // period)
+    key = base64.b32decode(secret.encode("ascii"), casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}}"
+
+
 def staff_with_mfa(**fields):
     """A staff user (StaffFactory defaults) with an authenticator app enrolled."""
     user = StaffFactory(**fields)
-    TOTP.activate(user, TOTP_SECRET)
+    security.totp_enrol(user, TOTP_SECRET)
     return user
 
 
 def _record_second_factor(session, user) -> None:
     authenticator = Authenticator.objects.filter(
-        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        user=user, type__in=security.SECOND_FACTOR_TYPES
     ).first()
     if authenticator is None:
         return
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": 0.0, "username": user.username},
-        {"method": "mfa", "at": 0.0, "id": authenticator.pk, "type": authenticator.type},
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[security.SECOND_FACTOR_SESSION_KEY] = {
+        "user": str(user.pk),
+        "at": time.time(),
+        "type": authenticator.type,
+    }
 
 
 def login_client(client: Client, user) -> Client:
@@ -69,3 +83,16 @@ def login_browser(page, live_server_url: str, user) -> None:
             }
         ]
     )
+
+
+def sign_in_browser_with_second_factor(page, live_server_url: str, user, password: str) -> None:
+    """Sign a staff member in the way they do it: the admin sends them to the sign-in page,
+    then asks for the authenticator app's code (REQ REG-8)."""
+    page.goto(live_server_url + "/admin/")
+    page.fill("input[name=login]", user.username)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", totp_code(TOTP_SECRET))
+    page.press("input[name=code]", "Enter")
+    page.wait_for_url("**/admin/**")

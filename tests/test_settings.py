@@ -80,4 +80,52 @@ def test_the_default_cache_is_shared_between_processes_outside_tests():
         text=True,
         timeout=60,
     )
-    assert result.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
+    # The database cache that never evicts a live entry (see tests/accounts/test_security.py).
+    assert result.stdout.strip() == "core.cache.DatabaseCache"
+
+
+def test_demo_data_is_refused_with_the_production_settings(tmp_path):
+    # REQ NFR-3: the demo creates a superuser with a published password and TOTP secret.
+    database = tmp_path / "demo-refused.sqlite3"
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+        "ALLOWED_HOSTS": "hellowork.example.jp",
+        "SITE_URL": "https://hellowork.example.jp",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "refused" in result.stderr
+    assert not database.exists() or database.stat().st_size == 0  # nothing was written
+
+
+def test_client_ip_settings_come_from_the_environment():
+    # REQ NFR-3: the trusted proxy count (and header) reach allauth's own setting names.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local';"
+            "django.setup();from django.conf import settings;"
+            "print(settings.ALLAUTH_TRUSTED_PROXY_COUNT, settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TRUSTED_PROXY_COUNT": "2", "TRUSTED_CLIENT_IP_HEADER": "X-Real-IP"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["2", "X-Real-IP"], result.stderr

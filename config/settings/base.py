@@ -16,9 +16,21 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The name mails greet people with; with SITE_URL's host it is also written to the Sites row
+# at every migrate, so nothing says "example.com" (REQ NTF-1).
+SITE_NAME = env("SITE_NAME", default="ハローワーク オンライン相談")
 SITE_ID = 1
+# `manage.py demo` creates staff with a published password and TOTP secret: never in production.
+DEMO_DATA_ALLOWED = True
+# Client IPs (REQ NFR-3, LOG-1): how many reverse proxies in front of the app append to
+# X-Forwarded-For (1 behind one nginx), or the header a trusted proxy sets instead. Read by
+# accounts.services.client_ip, the one lookup for sign-in records, consents and rate limits.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
 
 INSTALLED_APPS = [
+    # First, so its admin templates (the search box that posts, REQ LOG-2) override the admin's.
+    "core",
     # django.contrib.admin with a site that requires a second factor (REQ REG-8).
     "accounts.admin_config.HelloWorkAdminConfig",
     "django.contrib.auth",
@@ -30,8 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths.
-    # They come before allauth so their templates override allauth's.
-    "core",
+    # They come before allauth so their templates override allauth's (core is first, above).
     "accounts",
     "terms",
     "consultations",
@@ -56,6 +67,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Suspension, staff idle timeout, activity, password reminder (REQ REG-4, 6, 7, 8).
     "accounts.middleware.AccountStateMiddleware",
+    # Changes are attributed to the request's user; admin searches stay out of URLs
+    # (REQ STF-2, LOG-1, LOG-2). After CsrfViewMiddleware: the search post is checked first.
+    "core.middleware.AuditContextMiddleware",
+    "core.middleware.AdminSearchMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,9 +117,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 # Shared by every worker process: rate limits and locks are meaningless in a per-process cache.
+# Nothing may evict a live entry, or an attacker could flood the cache to lift sign-in locks
+# (REQ NFR-3): the database cache runs on core.cache.DatabaseCache, which only removes expired
+# entries; a Redis cache must run with `maxmemory-policy noeviction` (README, Security).
 CACHES = {
     "default": env.cache("CACHE_URL", default="dbcache://django_cache"),
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "core.cache.DatabaseCache"
+    # Beyond this many rows a write first sweeps the expired ones; live ones always stay.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -198,26 +220,38 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
+    # Booking POSTs (request, cancel, ad-hoc use, join) per user and per address (REQ NFR-3).
+    "booking": "30/h/user,120/h/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Hello Work Online")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
+# Idle timeouts, enforced on the server by accounts.middleware.AccountStateMiddleware from a
+# last-seen time kept in the session. It is refreshed at most every SESSION_ACTIVITY_WRITE_SECONDS,
+# so a signed-in page view does not write the session row each time (REQ NFR-4).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS_USER", default=2 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=30 * 60)
+SESSION_ACTIVITY_WRITE_SECONDS = env.int("SESSION_ACTIVITY_WRITE_SECONDS", default=5 * 60)
 PASSWORD_REMINDER_DAYS = env.int("PASSWORD_REMINDER_DAYS", default=180)
 # Accounts unused this long are erased; the warning goes out this many days before (REQ REG-6).
 ACCOUNT_DORMANT_AFTER_DAYS = env.int("ACCOUNT_DORMANT_AFTER_DAYS", default=365)
 ACCOUNT_DORMANT_WARNING_DAYS = env.int("ACCOUNT_DORMANT_WARNING_DAYS", default=30)
 # Sign-in records are kept this long (REQ LOG-1).
 SIGNIN_RECORD_RETENTION_DAYS = env.int("SIGNIN_RECORD_RETENTION_DAYS", default=365)
+# Access records (bookings, joins, staff views of personal data) are kept this long (REQ LOG-1);
+# they take the terminal identification from the project's one client-IP lookup.
+ACCESS_RECORD_RETENTION_DAYS = env.int("ACCESS_RECORD_RETENTION_DAYS", default=365)
+CLIENT_DETAILS_FUNCTION = "accounts.services.client_details"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language on every page: "2026年11月24日（火）", "Tue 24 Nov 2026".
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -241,6 +275,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # 20 attempts with back-off capped at 6 h keep retrying for about three days.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+# Delivered mail is deleted from the outbox this many days after it was sent (REQ LOG-2).
+OUTBOX_SENT_RETENTION_DAYS = env.int("OUTBOX_SENT_RETENTION_DAYS", default=30)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

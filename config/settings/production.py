@@ -4,6 +4,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+DEMO_DATA_ALLOWED = False  # `manage.py demo` refuses (REQ NFR-3)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SITE_URL = env("SITE_URL").rstrip("/")  # every link in every e-mail starts with it

@@ -23,3 +23,9 @@ def jp_date(value):
 @register.filter
 def jp_datetime(value):
     return calendar.format_datetime(value) if value else ""
+
+
+@register.filter
+def jp_list(items):
+    """A list joined the way the page's language writes one (、 or , )."""
+    return calendar.format_list(items or [])

@@ -252,6 +252,8 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
     assert response.status_code == 302
     assert response.url == reverse("accounts:deleted")
 
+    # What the deletion cancelled is mailed to the person, and erased once delivered.
+    outbox_deliver_due()
     for field, value in PERSONAL.items():
         if isinstance(value, str) and field not in ("jobseeker_number_status", "email"):
             assert _text_rows_containing(value) == [], field
@@ -259,6 +261,7 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
     consent = Consent.objects.get(user=user)
     assert (consent.ip_address, consent.user_agent) == (None, "")
     assert [m.to for m in OutboxMessage.objects.all()] == [[bystander]]
+    assert [user.email] not in [m.to for m in mail.outbox if "reset" in m.subject.lower()]
     assert _text_rows_containing(PERSONAL["email"]) == ["core.OutboxMessage.to"]  # only x…
     assert not EmailAddress.objects.filter(user=user).exists()
     assert not SignInRecord.objects.filter(user=user).exists()
@@ -301,6 +304,56 @@ def test_deletion_tells_the_booking_apps_first_inside_the_transaction(user):
     assert seen == [(user.email, "self")]
     user.refresh_from_db()
     assert user.deleted_at is None and user.email  # nothing half-done
+
+
+def test_deletion_delivers_the_mails_its_receivers_queue_and_erases_the_older_ones(user):
+    # REQ REG-5 (issue 10.17): the "your bookings were cancelled" mails were queued and then
+    # erased with the address, so the person was never told. Older mail is still erased.
+    older = outbox_enqueue(message=EmailMessage("reminder", "tomorrow 10:00", to=[user.email]))
+    reasons = []
+
+    def tell_the_person(sender, user, now, reason, **kwargs):
+        reasons.append(reason)
+        outbox_enqueue(message=EmailMessage("cancelled", "your booking", to=[user.email]))
+
+    account_deleting.connect(tell_the_person)
+    try:
+        account_delete(user=user, reason="dormant")
+    finally:
+        account_deleting.disconnect(tell_the_person)
+    assert reasons == ["dormant"]  # the real cause reaches the receivers
+    remaining = list(OutboxMessage.objects.values_list("subject", flat=True))
+    assert remaining == ["cancelled"]
+    assert not OutboxMessage.objects.filter(pk=older.pk).exists()
+    outbox_deliver_due()
+    assert [(m.subject, m.to) for m in mail.outbox] == [("cancelled", [user.email])]
+    assert not OutboxMessage.objects.exists()  # erased once delivered
+
+
+def test_one_account_that_cannot_be_deleted_never_stops_the_dormancy_purge(office):
+    # REQ REG-6 (issue 10.12): one bad row stopped the batch on every run.
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = UserFactory(office=office, last_activity_at=start)
+        second = UserFactory(office=office, last_activity_at=start)
+    User.objects.filter(pk__in=[first.pk, second.pk]).update(
+        dormancy_warned_at=start + timedelta(days=336)
+    )
+
+    def fail_for_first(sender, user, now, reason, **kwargs):
+        if user.pk == first.pk:
+            raise RuntimeError("a receiver failed")
+
+    account_deleting.connect(fail_for_first)
+    try:
+        with time_machine.travel(start + timedelta(days=367), tick=False):
+            assert jobs.dormancy_purge(timezone.now()) == 1
+    finally:
+        account_deleting.disconnect(fail_for_first)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.deleted_at is None and first.email
+    assert second.deleted_at is not None
 
 
 # --- Dormancy (REQ REG-6) -------------------------------------------------------------------

@@ -151,3 +151,83 @@ def test_an_expired_period_cannot_be_entered_as_current(client, user):
     )
     response = client.post(EDIT, data)
     assert "period_of_stay_until" in response.context["form"].errors
+
+
+def test_a_foreign_national_cannot_withdraw_the_declaration_on_their_profile(client, user):
+    # REQ REG-3: unticking cleared the residence data and lifted the block with no trace.
+    User.objects.filter(pk=user.pk).update(
+        is_foreign_national=True, residence_status="技能", period_of_stay_until="2000-01-01"
+    )
+    user.refresh_from_db()
+    blocked = booking_block_reason(user)
+    assert blocked is not None
+    client.force_login(user)
+    form = client.get(EDIT).context["form"]
+    assert form.fields["is_foreign_national"].disabled
+    # Posting without the box (or with it forged off) keeps the declaration and the data.
+    response = client.post(EDIT, _seeker_form(user))
+    assert response.status_code == 200  # the expired period must still be renewed
+    user.refresh_from_db()
+    assert user.is_foreign_national
+    assert user.residence_status == "技能"
+    assert booking_block_reason(user) == blocked
+
+
+def test_the_service_refuses_to_withdraw_the_declaration(user):
+    # REQ REG-3: the rule holds below the form too.
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import user_profile_update
+
+    User.objects.filter(pk=user.pk).update(is_foreign_national=True, residence_status="技能")
+    with pytest.raises(ValidationError):
+        user_profile_update(
+            user=user,
+            data={
+                "is_foreign_national": False,
+                "residence_status": "",
+                "period_of_stay_until": None,
+            },
+        )
+    user.refresh_from_db()
+    assert user.is_foreign_national and user.residence_status == "技能"
+
+
+def test_residence_changes_are_recorded_and_the_office_is_told(client, user):
+    # REQ REG-3: changes recorded (admin history of the account) and staff told by mail.
+    from django.contrib.admin.models import LogEntry
+
+    from core.models import OutboxMessage
+
+    client.force_login(user)
+    data = _seeker_form(
+        user, is_foreign_national="on", residence_status="技能", period_of_stay_until="2030-03-31"
+    )
+    assert client.post(EDIT, data).status_code == 302
+    entry = LogEntry.objects.get(object_id=str(user.pk))
+    assert entry.user_id == user.pk
+    assert "在留" in entry.get_change_message() or "residence" in entry.get_change_message()
+    mail = OutboxMessage.objects.get(to=[user.office.email])
+    assert user.username in mail.body
+    assert f"/admin/accounts/user/{user.pk}/change/" in mail.body
+    assert "技能" not in mail.subject + mail.body  # the office looks it up in the admin
+    # Saving the same data again records nothing new.
+    client.post(EDIT, data)
+    assert LogEntry.objects.filter(object_id=str(user.pk)).count() == 1
+    assert OutboxMessage.objects.filter(to=[user.office.email]).count() == 1
+
+
+def test_staff_withdraw_the_declaration_in_the_admin(client, office):
+    # REQ REG-3: staff change it; the admin records who did.
+    from django.contrib.admin.models import LogEntry
+
+    from tests.auth import login_client, staff_with_mfa
+
+    seeker = UserFactory(office=office, is_foreign_national=True, residence_status="技能")
+    staff = staff_with_mfa(office=office, is_superuser=True)
+    login_client(client, staff)
+    url = reverse("admin:accounts_user_change", args=[seeker.pk])
+    form = client.get(url).context["adminform"].form
+    assert "is_foreign_national" in form.fields
+    assert not form.fields["is_foreign_national"].disabled
+    assert not LogEntry.objects.filter(object_id=str(seeker.pk)).exists()

@@ -209,3 +209,23 @@ def test_signin_by_login_id_or_email_does_not_reveal_which_exists(client, office
 def test_the_signup_pages_link_to_each_other(client, office):
     assert EMPLOYER_SIGNUP in client.get(SIGNUP).content.decode()
     assert SIGNUP in client.get(EMPLOYER_SIGNUP).content.decode()
+
+
+@pytest.mark.parametrize("url", [SIGNUP, EMPLOYER_SIGNUP])
+def test_no_two_signup_fields_share_a_label_and_conditions_are_explained(client, office, url):
+    # REQ REG-2, NFR-2 (issue 12): 求職番号 labelled both the choice and the number.
+    form = client.get(url).context["form"]
+    labels = [str(field.label) for field in form.fields.values()]
+    assert len(labels) == len(set(labels)), labels
+    for name in ("office", "username", "email", "password1", "password2", "last_name", "phone"):
+        assert form.fields[name].required, name
+    for name in ("jobseeker_number", "establishment_number", "residence_status"):
+        if name in form.fields:
+            field = form.fields[name]
+            assert not field.required  # needed only in one case, which the help text names
+            assert str(field.help_text).startswith(
+                ("お持ちの場合", "事業所番号がある場合", "外国籍の方")
+            ), (
+                name,
+                field.help_text,
+            )

@@ -4,6 +4,7 @@ import factory
 
 from booths.models import Booth, Purpose, Reservation
 from consultations.calendar import SLOT, TOKYO
+from consultations.models import ACTIVE_STATUSES, CounselorHold, Status
 from tests.factories import OfficeFactory, UserFactory
 
 
@@ -27,3 +28,18 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     purpose = Purpose.JOB_CONSULTATION
     requester_name = "山田 太郎"
     phone = "0173-12-3456"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return create_with_hold(super()._create, model_class, *args, **kwargs)
+
+
+def create_with_hold(create, model_class, *args, **kwargs):
+    """Stored as the services store it: an active booking with a counselor holds them
+    (REQ CON-7); the database refuses the row otherwise."""
+    status = kwargs.get("status", Status.REQUESTED)
+    if kwargs.get("counselor") is not None and status in ACTIVE_STATUSES:
+        kwargs["counselor_hold"] = CounselorHold.objects.create(
+            counselor=kwargs["counselor"], starts_at=kwargs["starts_at"]
+        )
+    return create(model_class, *args, **kwargs)

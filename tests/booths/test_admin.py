@@ -71,7 +71,7 @@ def test_one_click_check_in_and_complete_record_actual_times(frozen, staff_clien
     # REQ BTH-10
     reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
     changelist = reverse("admin:booths_reservation_changelist")
-    staff_client.post(changelist, {"action": "check_in", "_selected_action": [reservation.pk]})
+    staff_client.post(changelist, {"action": "start", "_selected_action": [reservation.pk]})
     frozen.move_to(tokyo(2026, 11, 16, 10, 25))
     staff_client.post(changelist, {"action": "complete", "_selected_action": [reservation.pk]})
     reservation.refresh_from_db()
@@ -89,7 +89,7 @@ def test_late_contact_then_check_in_after_ten_minutes(frozen, staff_client, boot
         changelist, {"action": "record_late_contact", "_selected_action": [reservation.pk]}
     )
     frozen.move_to(tokyo(2026, 11, 16, 10, 20))
-    staff_client.post(changelist, {"action": "check_in", "_selected_action": [reservation.pk]})
+    staff_client.post(changelist, {"action": "start", "_selected_action": [reservation.pk]})
     reservation.refresh_from_db()
     assert reservation.status == Status.CHECKED_IN
 

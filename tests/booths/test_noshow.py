@@ -3,9 +3,9 @@
 import pytest
 from django.core import mail
 
-from booths import services
-from booths.jobs import booths_record_no_shows, booths_send_reminders
 from booths.models import Reservation, Status
+from consultations import bookings
+from consultations.jobs import bookings_record_no_shows, bookings_send_reminders
 from core.outbox import outbox_deliver_due
 from tests.booths.conftest import tokyo
 from tests.booths.factories import ReservationFactory
@@ -31,17 +31,15 @@ def test_rule_flips_at_ten_minutes_not_at_nine_fifty_nine(booth):
 def test_recorded_contact_stops_the_rule(booth, staff):
     # REQ BTH-6: "the user phoned, will be late"
     reservation = ReservationFactory(booth=booth, starts_at=START)
-    services.reservation_record_late_contact(
-        reservation=reservation, staff=staff, now=tokyo(2026, 11, 18, 10, 5)
+    bookings.booking_record_late_contact(
+        booking=reservation, staff=staff, now=tokyo(2026, 11, 18, 10, 5)
     )
     assert _state(reservation, tokyo(2026, 11, 18, 10, 20)) == Status.REQUESTED
 
 
 def test_checked_in_reservations_are_never_no_shows(booth, staff):
     reservation = ReservationFactory(booth=booth, starts_at=START)
-    services.reservation_check_in(
-        reservation=reservation, staff=staff, now=tokyo(2026, 11, 18, 10, 5)
-    )
+    bookings.booking_start(booking=reservation, staff=staff, now=tokyo(2026, 11, 18, 10, 5))
     assert _state(reservation, tokyo(2026, 11, 18, 10, 20)) == Status.CHECKED_IN
 
 
@@ -56,9 +54,9 @@ def test_overdue_reservation_stops_holding_the_slot_before_the_job(booth):
 def test_job_records_frees_the_slot_and_mails_once_when_run_twice(booth):
     # REQ BTH-6, NTF-1
     reservation = ReservationFactory(booth=booth, starts_at=START)
-    assert booths_record_no_shows(tokyo(2026, 11, 18, 10, 9, 59)) == "recorded=0"
-    assert booths_record_no_shows(tokyo(2026, 11, 18, 10, 10)) == "recorded=1"
-    assert booths_record_no_shows(tokyo(2026, 11, 18, 10, 11)) == "recorded=0"
+    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 9, 59)) == "recorded=0"
+    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 10)) == "recorded=1"
+    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 11)) == "recorded=0"
     reservation.refresh_from_db()
     assert reservation.status == Status.NO_SHOW
     # The unique constraint no longer counts it: the slot can be held again.
@@ -70,7 +68,7 @@ def test_job_records_frees_the_slot_and_mails_once_when_run_twice(booth):
 
 def test_job_leaves_contact_recorded_reservations_alone(booth, staff):
     reservation = ReservationFactory(booth=booth, starts_at=START, late_contact_at=START)
-    booths_record_no_shows(tokyo(2026, 11, 18, 10, 30))
+    bookings_record_no_shows(tokyo(2026, 11, 18, 10, 30))
     reservation.refresh_from_db()
     assert reservation.status == Status.REQUESTED
 
@@ -79,8 +77,8 @@ def test_reminder_goes_the_day_before_once(booth):
     # REQ NTF-1
     tomorrow = ReservationFactory(booth=booth, starts_at=START)
     ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 19, 10, 0))
-    assert booths_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=1"
-    assert booths_send_reminders(tokyo(2026, 11, 17, 9, 0)) == "queued=0"
+    assert bookings_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=1"
+    assert bookings_send_reminders(tokyo(2026, 11, 17, 9, 0)) == "queued=0"
     outbox_deliver_due()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [tomorrow.user.email]
@@ -91,4 +89,4 @@ def test_cancelled_reservations_get_no_reminder(booth):
     ReservationFactory(
         booth=booth, starts_at=START, status=Status.CANCELLED, cancelled_at=tokyo(2026, 11, 1)
     )
-    assert booths_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=0"
+    assert bookings_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=0"

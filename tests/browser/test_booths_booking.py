@@ -92,7 +92,7 @@ def test_seeker_books_and_cancels_employer_books_counselor_confirms(
         page.goto(f"{live_server.url}/admin/booths/reservation/{interview.pk}/confirm/")
         assert_accessible(page)
         page.get_by_role("button", name="保存").click()
-        expect(page.get_by_text("予約を確定し、利用者にメールで知らせました。")).to_be_visible()
+        expect(page.locator(".messagelist")).to_contain_text("利用者にメールで知らせました")
 
     interview.refresh_from_db()
     assert interview.status == Status.CONFIRMED

@@ -227,3 +227,13 @@ def test_slot_start_containing_finds_the_running_slot():
 )
 def test_months_before(moment, months, expected):
     assert calendar.months_before(moment, months) == expected
+
+
+def test_lists_are_joined_the_way_each_language_writes_them():
+    # REQ NFR-1: 家族、通訳 in Japanese, "Family member, Interpreter" in English
+    from django.utils import translation
+
+    with translation.override("ja"):
+        assert calendar.format_list(["家族", "通訳"]) == "家族、通訳"
+    with translation.override("en"):
+        assert calendar.format_list(["Family member", "Interpreter"]) == "Family member, Interpreter"

@@ -218,3 +218,38 @@ def test_given_up_mail_can_be_queued_again_and_is_then_delivered():
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         assert outbox_deliver_due().sent == 1
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+
+
+def test_delivered_mail_is_purged_after_the_retention_period(settings):
+    # REQ LOG-2, NFR-3: delivered bodies (names, slots, reset links) do not pile up; pending
+    # and given-up messages stay until they are delivered or queued again.
+    from core.jobs import registered_jobs
+
+    settings.OUTBOX_SENT_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = OutboxMessage.objects.create(
+        subject="s",
+        body="b",
+        to=["a@example.jp"],
+        status=OutboxStatus.SENT,
+        sent_at=now - timedelta(days=31),
+    )
+    recent = OutboxMessage.objects.create(
+        subject="s",
+        body="b",
+        to=["a@example.jp"],
+        status=OutboxStatus.SENT,
+        sent_at=now - timedelta(days=29),
+    )
+    failed = OutboxMessage.objects.create(
+        subject="s",
+        body="b",
+        to=["a@example.jp"],
+        status=OutboxStatus.FAILED,
+        created_at=now - timedelta(days=90),
+    )
+    pending = outbox_enqueue(message=_message())
+    registered_jobs()["outbox_purge_sent"](now)
+    remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
+    assert remaining == {recent.pk, failed.pk, pending.pk}
+    assert old.pk not in remaining

@@ -17,6 +17,11 @@ NOT_BOOKING = {
     "booths:my_reservations",
     "booths:reservation",
     "booths:cancel",
+    "consultations:index",
+    "consultations:month",
+    "consultations:day",
+    "consultations:detail",
+    "consultations:cancel",
 }
 
 
@@ -44,3 +49,15 @@ def test_every_booking_view_of_the_project_is_gated():
     assert ungated == []
     gated = {n for n, c in booking_views.items() if getattr(c, "terms_consent_service", None)}
     assert {"booths:request", "booths:check", "booths:adhoc"} <= gated
+    # REQ CON-4: booking, moving and joining an online consultation need the online terms
+    assert {
+        "consultations:request",
+        "consultations:check",
+        "consultations:move",
+        "consultations:join",
+    } <= gated
+    assert all(
+        booking_views[name].terms_consent_service == "online"
+        for name in gated
+        if name.startswith("consultations:")
+    )

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
+from core.audit import acting_as
 from core.jobs import registered_jobs
 
 logger = logging.getLogger("core.jobs")
@@ -28,7 +29,9 @@ class Command(BaseCommand):
             failed = []
             for name, func in selected.items():
                 try:
-                    result = func(timezone.now())
+                    # Whatever the job changes is audited as done by "job:<name>" (REQ STF-2).
+                    with acting_as(label=f"job:{name}"):
+                        result = func(timezone.now())
                 except Exception:
                     # One failing job must not stop the others; the next run retries it.
                     logger.exception("job %s failed", name)

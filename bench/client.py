@@ -1,0 +1,379 @@
+"""A small HTTP client for the booking flow and the fault runs (standard library only).
+
+Talks to 127.0.0.1 only. Each `Browser` keeps one keep-alive connection and its cookies, reads
+the forms of a page (hidden inputs, the first choice of each radio group, text values) and
+sends them back as a person would: the request page, then check your answers, then send.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urlsplit
+
+HOST = "127.0.0.1"
+RESERVATION_PATH = re.compile(r"^/booths/reservations/(\d+)/$")
+CLIENT_IP_HEADER = "X-Real-IP"
+
+
+def ip_for(user_id: int) -> str:
+    """A private address of its own for each bench user (10.0.0.0/8)."""
+    return f"10.{user_id >> 16 & 255}.{user_id >> 8 & 255}.{user_id & 255}"
+
+
+def browser_for(port: int, line: dict, timeout: float = 30.0) -> Browser:
+    """The browser of the person on one plan line: their session, their address."""
+    return Browser(port, line["cookie"], timeout=timeout, client_ip=ip_for(line["user"]))
+
+
+class _Forms(HTMLParser):
+    """The fields of the forms that POST, in document order: [(action, [(name, value)])]."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self._radio_seen: set[str] = set()
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self.forms.append((a.get("action") or "", []))
+            self._radio_seen = set()
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1][1]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "file"):
+                return
+            if kind == "radio":
+                if name not in self._radio_seen:
+                    self._radio_seen.add(name)
+                    fields.append((name, a.get("value") or ""))
+                return
+            if kind == "checkbox":
+                if "checked" in a:
+                    fields.append((name, a.get("value") or "on"))
+                return
+            fields.append((name, a.get("value") or ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields.append((name, ""))
+        elif tag == "select" and name:
+            fields.append((name, ""))  # the first option is read below
+        elif tag == "option" and fields and fields[-1][1] == "" and a.get("value"):
+            fields[-1] = (fields[-1][0], a["value"])
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+
+def forms_of(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+    @property
+    def location(self) -> str:
+        return urlsplit(self.headers.get("location", "")).path
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Browser:
+    """One person: cookies and a keep-alive connection to one server."""
+
+    def __init__(
+        self,
+        port: int,
+        session_cookie: str | None = None,
+        timeout: float = 30.0,
+        client_ip: str | None = None,
+    ):
+        self.port = port
+        self.timeout = timeout
+        self.client_ip = client_ip
+        self.cookies: dict[str, str] = {}
+        if session_cookie:
+            self.cookies["sessionid"] = session_cookie
+        self._conn: http.client.HTTPConnection | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def request(
+        self, method: str, path: str, data: list[tuple[str, str]] | None = None
+    ) -> Response:
+        headers = {"Host": f"{HOST}:{self.port}"}
+        if self.client_ip:
+            # As a trusted proxy in front would say (config.settings.bench trusts this header):
+            # people come from many addresses, and per-address rate limits see them so.
+            headers[CLIENT_IP_HEADER] = self.client_ip
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if data is not None:
+            body = urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
+            try:
+                self._conn.request(method, path, body=body, headers=headers)
+                raw = self._conn.getresponse()
+                payload = raw.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A keep-alive connection the server closed: once more on a fresh one. A POST
+                # is only retried when nothing was answered, so it cannot be sent twice.
+                self.close()
+                if attempt == 2:
+                    raise
+        for name, value in raw.getheaders():
+            if name.lower() == "set-cookie":
+                cookie = value.split(";", 1)[0]
+                key, _, val = cookie.partition("=")
+                if val and "max-age=0" not in value.lower():
+                    self.cookies[key.strip()] = val.strip().strip('"')
+                else:
+                    self.cookies.pop(key.strip(), None)
+        if raw.getheader("connection", "").lower() == "close":
+            self.close()
+        return Response(
+            raw.status,
+            {k.lower(): v for k, v in raw.getheaders()},
+            payload,
+            time.perf_counter() - started,
+        )
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def submit(self, path: str, page: Response, overrides: dict[str, str] | None = None):
+        """POST the last POST form of `page` (the page's own form, not the header's sign-out)."""
+        forms = forms_of(page.text)
+        if not forms:
+            raise RuntimeError(f"no form on {path} (HTTP {page.status})")
+        action, fields = forms[-1]
+        fields = [(k, (overrides or {}).get(k, v)) for k, v in fields]
+        return self.request("POST", urlsplit(action).path or path, fields)
+
+
+@dataclass
+class Outcome:
+    """One booking attempt: how it ended and how long it took."""
+
+    result: str  # booked, taken, refused, error-<status>, failed-<exception>
+    seconds: float
+    reservation_id: int | None = None
+    final_status: int | None = None
+
+
+def prepare_check(browser: Browser, slot_path: str) -> str:
+    """The request page and its form: returns the check page's path (not yet sent)."""
+    page = browser.get(slot_path)
+    if page.status != 200:
+        raise RuntimeError(f"request page answered {page.status}")
+    sent = browser.submit(slot_path, page)
+    if sent.status != 302 or "/booths/check/" not in sent.location:
+        raise RuntimeError(f"request form answered {sent.status} {sent.location}")
+    return sent.location
+
+
+def send_check(browser: Browser, check_path: str) -> Outcome:
+    """The check page, then its send button: the moment the reservation is made or refused."""
+    started = time.perf_counter()
+    page = browser.get(check_path)
+    if page.status != 200:
+        return Outcome(f"error-{page.status}", time.perf_counter() - started, None, page.status)
+    return finish(browser, check_path, page, started)
+
+
+def finish(browser: Browser, check_path: str, page: Response, started: float) -> Outcome:
+    answer = browser.submit(check_path, page)
+    elapsed = time.perf_counter() - started
+    match = RESERVATION_PATH.match(answer.location) if answer.status == 302 else None
+    if match:
+        return Outcome("booked", elapsed, int(match.group(1)), 302)
+    if answer.status == 409:
+        return Outcome("taken", elapsed, None, 409)
+    if answer.status in (400, 403):
+        return Outcome("refused", elapsed, None, answer.status)
+    return Outcome(f"error-{answer.status}", elapsed, None, answer.status)
+
+
+def book(browser: Browser, slot_path: str) -> Outcome:
+    """The whole flow as one person: request → check → send."""
+    started = time.perf_counter()
+    try:
+        check_path = prepare_check(browser, slot_path)
+        page = browser.get(check_path)
+        if page.status != 200:
+            return Outcome(f"error-{page.status}", time.perf_counter() - started, None, page.status)
+        return finish(browser, check_path, page, started)
+    except RuntimeError as error:
+        status = re.search(r"answered (\d+)", str(error))
+        return Outcome(
+            f"error-{status.group(1)}" if status else "failed-flow",
+            time.perf_counter() - started,
+        )
+    except (OSError, http.client.HTTPException) as error:
+        browser.close()
+        return Outcome(f"failed-{type(error).__name__}", time.perf_counter() - started)
+
+
+@dataclass
+class LoadReport:
+    seconds: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    def summary(self) -> dict:
+        done = [o.seconds for o in self.outcomes if o.result == "booked"]
+        results: dict[str, int] = {}
+        for outcome in self.outcomes:
+            results[outcome.result] = results.get(outcome.result, 0) + 1
+        quantiles = statistics.quantiles(done, n=100) if len(done) >= 2 else [0.0] * 99
+        return {
+            "seconds": round(self.seconds, 2),
+            "attempts": len(self.outcomes),
+            "results": results,
+            "booked_per_s": round(len(done) / self.seconds, 1) if self.seconds else 0.0,
+            "flow_p50_ms": round(quantiles[49] * 1000, 1),
+            "flow_p95_ms": round(quantiles[94] * 1000, 1),
+            "flow_p99_ms": round(quantiles[98] * 1000, 1),
+        }
+
+
+def booking_load(plan: list[dict], ports: list[int], *, clients: int, seconds: float) -> LoadReport:
+    """`clients` threads book the plan's slots, one person each, until time or plan runs out.
+
+    Bounded twice: no thread starts a booking after `seconds`, and each plan line is used once.
+    """
+    lock = threading.Lock()
+    cursor = iter(enumerate(plan))
+    report = LoadReport()
+    deadline = time.monotonic() + seconds
+
+    def worker(number: int) -> None:
+        port = ports[number % len(ports)]
+        while time.monotonic() < deadline:
+            with lock:
+                item = next(cursor, None)
+            if item is None:
+                return
+            _index, line = item
+            browser = browser_for(port, line)
+            outcome = book(browser, line["slot_path"])
+            browser.close()
+            with lock:
+                report.outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def wait_until_up(port: int, path: str = "/", seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                pass
+            browser = Browser(port, timeout=10)
+            status = browser.get(path).status
+            browser.close()
+            if status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on {HOST}:{port}{path} after {seconds:.0f} s")
+
+
+def read_plan(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def page_load(lines: list[dict], page: str, port: int, *, clients: int, seconds: float) -> dict:
+    """GET one page as the next signed-in user, `clients` at a time, for `seconds`.
+
+    The fallback when wrk is not installed (CI's smoke run): the same figures as the wrk
+    script, with more client overhead.
+    """
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = 0
+    size = 0
+    deadline = time.monotonic() + seconds
+
+    def worker(number: int) -> None:
+        nonlocal errors, size
+        index = number
+        while time.monotonic() < deadline:
+            line = lines[index % len(lines)]
+            index += clients
+            browser = Browser(port, line["cookie"], timeout=10)
+            try:
+                response = browser.get(line[page])
+                ok = response.status == 200
+                length = len(response.body)
+            except (OSError, http.client.HTTPException):
+                ok, length = False, 0
+            browser.close()
+            with lock:
+                if ok:
+                    latencies.append(response.seconds)
+                    size += length
+                else:
+                    errors += 1
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    elapsed = time.monotonic() - started
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
+    return {
+        "rps": round(len(latencies) / elapsed, 1),
+        "requests": len(latencies) + errors,
+        "errors": errors,
+        "p50_ms": round(quantiles[49] * 1000, 1),
+        "p95_ms": round(quantiles[94] * 1000, 1),
+        "p99_ms": round(quantiles[98] * 1000, 1),
+        "bytes_per_request": round(size / max(len(latencies), 1)),
+    }

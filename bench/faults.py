@@ -1,0 +1,671 @@
+"""`python -m bench.faults`: races and faults through real servers, with figures (issue 11).
+
+Builds a small fresh database (hw_bench_faults unless --db), then:
+
+1. race       100 people send the same booth slot at once, through two gunicorn instances:
+              exactly 1 reservation, 99 "just taken" (409), 0 5xx.
+2. two-servers booking load through two gunicorn instances, three people per slot: no slot
+              held twice, every success in the database once.
+3. jobs       two `run_jobs --loop` side by side for --jobs-seconds with overdue requests and
+              queued mail: each no-show recorded once, no mail sent twice, none left behind.
+4. postgres   PostgreSQL stopped and started in the middle of the booking load: every booking
+              answered as a success is in the database exactly once, answers during the outage
+              are 503 pages (never a 500), the servers recover without a restart.
+5. smtp       the SMTP server down for a while under load, then back: 0 mails lost, 0 sent
+              twice, booking latency unaffected.
+
+Traffic goes to 127.0.0.1 only; every loop is bounded in count and time. The table lists each
+figure as measured; a run that misses a target says so and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from . import client
+from .servers import (
+    ROOT,
+    Gunicorn,
+    Process,
+    django_env,
+    free_port,
+    manage,
+    on_sigterm_exit,
+    wait_for,
+)
+
+VAR = ROOT / "var" / "bench" / "faults"
+
+
+@dataclass
+class Check:
+    scenario: str
+    figure: str
+    measured: str
+    ok: bool
+
+
+@dataclass
+class Run:
+    url: str
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, scenario: str, figure: str, measured, ok: bool) -> None:
+        self.checks.append(Check(scenario, figure, str(measured), bool(ok)))
+        print(f"  {'ok    ' if ok else 'MISSED'} {scenario}: {figure} = {measured}", flush=True)
+
+    def sql(self, query: str, params=()) -> list[tuple]:
+        with psycopg.connect(self.url, connect_timeout=5) as conn:
+            return conn.execute(query, params).fetchall()
+
+
+# --- Setup ---------------------------------------------------------------------------------
+
+
+def fresh_database(url: str) -> None:
+    name = url.rsplit("/", 1)[-1]
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing an unusual database name: {name}")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    manage(url, "migrate", "--noinput", "-v0")
+    manage(url, "createcachetable")
+    manage(url, "bench_data", "--offices", "12", "--users", "3000", "--reservations", "2000")
+    manage(url, "collectstatic", "--noinput", "-v0")
+
+
+def start_servers(run: Run, count: int, tag: str, **extra) -> list[Gunicorn]:
+    servers = [
+        Gunicorn(run.url, free_port(), VAR / f"gunicorn-{tag}-{n}.log", workers=2, **extra)
+        for n in range(count)
+    ]
+    for server in servers:
+        server.wait_up()
+    return servers
+
+
+def stop_all(processes) -> None:
+    for process in processes:
+        process.stop()
+
+
+def plan(run: Run, mode: str, count: int, name: str) -> list[dict]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / f"{name}.jsonl"
+    manage(run.url, "bench_sessions", "--mode", mode, "--count", str(count), "--out", str(path))
+    return client.read_plan(str(path))
+
+
+def active_doubles(run: Run) -> int:
+    """Slots (booth, start) held by more than one active reservation: must always be 0."""
+    return run.sql(
+        "SELECT count(*) FROM (SELECT booth_id, starts_at FROM booths_reservation "
+        "WHERE status IN ('requested', 'confirmed', 'checked_in') "
+        "GROUP BY booth_id, starts_at HAVING count(*) > 1) AS doubles"
+    )[0][0]
+
+
+def booked_exactly_once(run: Run, outcomes: list[client.Outcome], lines: list[dict]) -> tuple:
+    """Of the answers that said "booked": how many are in the database once, with their user."""
+    ids = [o.reservation_id for o in outcomes if o.result == "booked"]
+    if not ids:
+        return 0, 0
+    rows = run.sql(
+        "SELECT id, user_id, booth_id, starts_at FROM booths_reservation WHERE id = ANY(%s)",
+        (ids,),
+    )
+    found = {row[0]: row for row in rows}
+    # The same person and slot booked twice would be two rows: count them per (user, slot).
+    twice = run.sql(
+        "SELECT count(*) FROM (SELECT user_id, booth_id, starts_at FROM booths_reservation "
+        "WHERE user_id = ANY(%s) GROUP BY user_id, booth_id, starts_at HAVING count(*) > 1) d",
+        ([line["user"] for line in lines],),
+    )[0][0]
+    return sum(1 for i in ids if i in found), twice
+
+
+def fives(outcomes: list[client.Outcome]) -> collections.Counter:
+    return collections.Counter(
+        o.result
+        for o in outcomes
+        if o.result.startswith("error-5") or o.result.startswith("failed")
+    )
+
+
+# --- 1. The race for one slot --------------------------------------------------------------
+
+
+def race(run: Run, people: int) -> None:
+    print(f"[race] {people} people, one slot, two servers", flush=True)
+    lines = plan(run, "race", people, "race")
+    servers = start_servers(run, 2, "race")
+    try:
+        ready: list[tuple[client.Browser, str, client.Response]] = []
+        for n, line in enumerate(lines):
+            browser = client.browser_for(servers[n % 2].port, line)
+            check_path = client.prepare_check(browser, line["slot_path"])
+            page = browser.get(check_path)
+            if page.status != 200:
+                raise RuntimeError(f"check page answered {page.status}")
+            browser.close()  # a fresh connection each, all opened at the barrier
+            ready.append((browser, check_path, page))
+        barrier = threading.Barrier(len(ready), timeout=60)
+        outcomes: list[client.Outcome] = []
+        lock = threading.Lock()
+
+        def send(browser, check_path, page):
+            barrier.wait()
+            try:
+                outcome = client.finish(browser, check_path, page, time.perf_counter())
+            except (OSError, Exception) as error:  # counted, never raised out of a thread
+                outcome = client.Outcome(f"failed-{type(error).__name__}", 0.0)
+            with lock:
+                outcomes.append(outcome)
+
+        threads = [threading.Thread(target=send, args=item, daemon=True) for item in ready]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        stop_all(servers)
+    counts = collections.Counter(o.result for o in outcomes)
+    booth, starts_at = lines[0]["booth"], lines[0]["starts_at"]
+    stored = run.sql(
+        "SELECT count(*) FROM booths_reservation WHERE booth_id = %s AND starts_at = %s "
+        "AND status IN ('requested', 'confirmed', 'checked_in')",
+        (booth, starts_at),
+    )[0][0]
+    run.check("race", "reservations stored for the slot (target 1)", stored, stored == 1)
+    run.check("race", "answered booked (target 1)", counts["booked"], counts["booked"] == 1)
+    run.check(
+        "race",
+        f"answered 409 just taken (target {people - 1})",
+        counts["taken"],
+        counts["taken"] == people - 1,
+    )
+    bad = sum(v for k, v in counts.items() if k not in ("booked", "taken"))
+    run.check("race", "5xx or other answers (target 0)", dict(counts) if bad else 0, bad == 0)
+
+
+# --- 2. Two servers under booking load -----------------------------------------------------
+
+
+def contended(lines: list[dict], per_slot: int) -> list[dict]:
+    """Give every `per_slot` consecutive people the same slot (they are of the same office)."""
+    by_booth: dict[int, list[dict]] = collections.defaultdict(list)
+    for line in lines:
+        by_booth[line["booth"]].append(line)
+    out = []
+    for group in by_booth.values():
+        for n, line in enumerate(group):
+            out.append({**line, "slot_path": group[n - n % per_slot]["slot_path"]})
+    return out
+
+
+def two_servers(run: Run, seconds: int) -> None:
+    print(f"[two-servers] booking load through two gunicorn instances, {seconds} s", flush=True)
+    lines = contended(plan(run, "booking", 1500, "two-servers"), per_slot=3)
+    servers = start_servers(run, 2, "two")
+    try:
+        report = client.booking_load(lines, [s.port for s in servers], clients=16, seconds=seconds)
+    finally:
+        stop_all(servers)
+    summary = report.summary()
+    print(f"  {json.dumps(summary)}", flush=True)
+    doubles = active_doubles(run)
+    found, twice = booked_exactly_once(run, report.outcomes, lines)
+    booked = report.count("booked")
+    run.check("two-servers", "slots held twice (target 0)", doubles, doubles == 0)
+    run.check(
+        "two-servers",
+        "bookings answered as success found in the DB once",
+        f"{found}/{booked} (twice: {twice})",
+        found == booked and twice == 0 and booked > 0,
+    )
+    errors = fives(report.outcomes)
+    run.check("two-servers", "5xx or failed answers (target 0)", dict(errors) or 0, not errors)
+    run.check(
+        "two-servers",
+        "contended slots answered 409",
+        report.count("taken"),
+        report.count("taken") > 0,
+    )
+
+
+# --- Mail: an SMTP server that records, and outbox counts ----------------------------------
+
+
+class Smtp:
+    def __init__(self, port: int, out: Path):
+        self.port, self.out = port, out
+        self.process: Process | None = None
+
+    def start(self) -> None:
+        self.process = Process(
+            [sys.executable, "-m", "bench.smtp", "--port", str(self.port), "--out", str(self.out)],
+            django_env(""),
+            VAR / "smtp.log",
+        )
+        if not wait_for(lambda: _listening(self.port), 15):
+            raise RuntimeError("the SMTP server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def received(self) -> collections.Counter:
+        if not self.out.exists():
+            return collections.Counter()
+        counts: collections.Counter = collections.Counter()
+        for line in self.out.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            counts[(tuple(sorted(item["to"])), _plain(item["subject"]))] += 1
+        return counts
+
+
+def _plain(subject: str) -> str:
+    """A subject as both sides spell it (a decoded header may keep folding whitespace)."""
+    return " ".join(subject.split())
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def outbox(run: Run, since_id: int = 0) -> tuple[collections.Counter, collections.Counter]:
+    """Per (recipients, subject): messages marked sent, and messages not sent yet."""
+    sent: collections.Counter = collections.Counter()
+    waiting: collections.Counter = collections.Counter()
+    for to, subject, status in run.sql(
+        'SELECT "to", subject, status FROM core_outboxmessage WHERE id > %s', (since_id,)
+    ):
+        key = (tuple(sorted(to)), _plain(subject))
+        (sent if status == "sent" else waiting)[key] += 1
+    return sent, waiting
+
+
+def compare_mail(run: Run, scenario: str, smtp: Smtp, since_id: int) -> None:
+    sent, waiting = outbox(run, since_id)
+    received = smtp.received()
+    twice = sum(max(0, received[key] - count) for key, count in sent.items())
+    unknown = sum(count for key, count in received.items() if key not in sent)
+    lost = sum(max(0, count - received[key]) for key, count in sent.items()) + sum(waiting.values())
+    total = sum(sent.values())
+    run.check(scenario, "mails sent (outbox rows)", total, total > 0)
+    run.check(scenario, "mails lost or still waiting (target 0)", lost, lost == 0)
+    run.check(scenario, "mails received twice (target 0)", twice + unknown, twice + unknown == 0)
+
+
+def settle_outbox(run: Run) -> None:
+    """Mail left by earlier scenarios went to no server: mark it, so each count starts clean."""
+    run.sql(
+        "UPDATE core_outboxmessage SET status = 'sent', sent_at = now(), "
+        "last_error = 'bench: left by an earlier scenario, not delivered' "
+        "WHERE status <> 'sent' RETURNING id"
+    )
+
+
+def max_outbox_id(run: Run) -> int:
+    return run.sql("SELECT coalesce(max(id), 0) FROM core_outboxmessage")[0][0]
+
+
+def drain(run: Run, since_id: int, seconds: int) -> bool:
+    """Wait (bounded) until no message from `since_id` on is waiting."""
+    return wait_for(
+        lambda: (
+            run.sql(
+                "SELECT count(*) FROM core_outboxmessage WHERE id > %s AND status <> 'sent'",
+                (since_id,),
+            )[0][0]
+            == 0
+        ),
+        seconds,
+        step=2,
+    )
+
+
+# --- 3. Two job loops side by side ---------------------------------------------------------
+
+
+def jobs(run: Run, seconds: int) -> None:
+    print(f"[jobs] two run_jobs loops side by side for {seconds} s", flush=True)
+    since = max_outbox_id(run)
+    # Mail of earlier scenarios went nowhere: start from a clean outbox for this count.
+    settle_outbox(run)
+    overdue = json.loads(manage(run.url, "bench_overdue", "--count", "60").strip().splitlines()[-1])
+    smtp = Smtp(free_port(), VAR / "smtp-jobs.jsonl")
+    smtp.out.unlink(missing_ok=True)
+    smtp.start()
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", LOG_LEVEL="WARNING")
+    loops = [
+        Process(
+            [sys.executable, "manage.py", "run_jobs", "--loop", "--interval", "1"],
+            env,
+            VAR / f"run_jobs-{n}.log",
+        )
+        for n in range(2)
+    ]
+    # The overdue people must not book now: their one mail must be the no-show's.
+    overdue_users = set(overdue["users"])
+    lines = [
+        line
+        for line in plan(run, "booking", 400, "jobs-booking")
+        if line["user"] not in overdue_users
+    ]
+    servers = start_servers(run, 1, "jobs")
+    try:
+        report = client.booking_load(lines, [servers[0].port], clients=8, seconds=min(seconds, 30))
+        time.sleep(max(0, seconds - report.seconds))
+    finally:
+        stop_all(servers)
+        drain(run, since, 30)
+        stop_all(loops)
+        smtp.stop()
+    ids = overdue["reservations"]
+    recorded = run.sql(
+        "SELECT count(*) FROM booths_reservation WHERE id = ANY(%s) AND status = 'no_show'", (ids,)
+    )[0][0]
+    per_user = run.sql(
+        'SELECT "to"::text, count(*) FROM core_outboxmessage WHERE id > %s AND "to"::text = '
+        "ANY(%s) GROUP BY 1",
+        (since, [json.dumps([email]) for email in overdue["emails"]]),
+    )
+    twice = sum(1 for _to, count in per_user if count > 1)
+    run.check("jobs", f"no-shows recorded of {len(ids)} overdue", recorded, recorded == len(ids))
+    run.check(
+        "jobs",
+        "no-show mails queued per person (target exactly 1 each)",
+        f"{len(per_user)} people, {twice} with more than one",
+        len(per_user) == len(ids) and twice == 0,
+    )
+    compare_mail(run, "jobs", smtp, since)
+    crashed = [p.log.name for p in loops if "Traceback" in p.log.read_text(errors="replace")]
+    run.check("jobs", "job loops that crashed (target 0)", crashed or 0, not crashed)
+
+
+# --- 4. PostgreSQL restarted under load ----------------------------------------------------
+
+
+def database_port(url: str) -> int:
+    port = urlsplit(url).port
+    return port or 5432
+
+
+def postgres_cluster(port: int) -> tuple[str, str]:
+    """The Debian cluster (version, name) listening on `port`."""
+    listed = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    for line in listed.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[2] == str(port):
+            return parts[0], parts[1]
+    raise RuntimeError(f"no PostgreSQL cluster on port {port} (pg_lsclusters)")
+
+
+def postgres(run: Run, seconds: int, outage: float) -> None:
+    print(
+        f"[postgres] stopped for {outage:.0f} s in the middle of {seconds} s of booking", flush=True
+    )
+    port = database_port(run.url)
+    version, cluster = postgres_cluster(port)
+    lines = plan(run, "booking", 1500, "postgres-booking")
+    servers = start_servers(run, 2, "pg")
+    timeline: dict[str, float] = {}
+
+    def restart():
+        time.sleep(seconds / 3)
+        timeline["down"] = time.monotonic()
+        base = ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster]
+        subprocess.run([*base, "stop", "-m", "fast"], check=True, timeout=60)
+        time.sleep(outage)
+        subprocess.run([*base, "start"], check=True, timeout=60)
+        wait_for(lambda: _listening(port), 30)
+        timeline["up"] = time.monotonic()
+
+    restarter = threading.Thread(target=restart, daemon=True)
+    try:
+        started = time.monotonic()
+        restarter.start()
+        statuses: list[tuple[float, str]] = []
+        report = _timed_booking(lines, [s.port for s in servers], seconds, statuses)
+        restarter.join(timeout=120)
+    finally:
+        stop_all(servers)
+    if not wait_for(lambda: _listening(port), 60):
+        raise RuntimeError("PostgreSQL did not come back")
+    time.sleep(1)
+    found, twice = booked_exactly_once(run, report.outcomes, lines)
+    booked = report.count("booked")
+    run.check(
+        "postgres",
+        "bookings answered as success found in the DB exactly once",
+        f"{found}/{booked} (twice: {twice})",
+        found == booked and twice == 0,
+    )
+    counts = collections.Counter(result for _at, result in statuses)
+    run.check(
+        "postgres",
+        "answers during the outage: 503 pages",
+        counts["error-503"],
+        counts["error-503"] > 0,
+    )
+    run.check("postgres", "answers 500 (target 0)", counts["error-500"], counts["error-500"] == 0)
+    up = timeline.get("up", started)
+    after = [at for at, result in statuses if result == "booked" and at > up]
+    recovered = round(min(after) - up, 1) if after else None
+    run.check(
+        "postgres",
+        "first booking after PostgreSQL is back, without restarting the servers (s)",
+        recovered,
+        recovered is not None and recovered < 15,
+    )
+    run.check(
+        "postgres", "slots held twice (target 0)", active_doubles(run), active_doubles(run) == 0
+    )
+
+
+def _timed_booking(lines, ports, seconds, statuses) -> client.LoadReport:
+    """The booking load, also noting when each attempt ended (for the outage timeline)."""
+    lock = threading.Lock()
+    cursor = iter(lines)
+    report = client.LoadReport()
+    deadline = time.monotonic() + seconds
+
+    def worker(number):
+        while time.monotonic() < deadline:
+            with lock:
+                line = next(cursor, None)
+            if line is None:
+                return
+            browser = client.browser_for(ports[number % len(ports)], line, timeout=15)
+            outcome = client.book(browser, line["slot_path"])
+            browser.close()
+            with lock:
+                report.outcomes.append(outcome)
+                statuses.append((time.monotonic(), outcome.result))
+            if outcome.result != "booked":
+                time.sleep(0.05)  # an error answers fast: do not spin through the plan
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(16)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# --- 5. SMTP down, then back ---------------------------------------------------------------
+
+
+def smtp_outage(run: Run, seconds: int, outage: int, drain_seconds: int) -> None:
+    print(f"[smtp] SMTP down for {outage} s under {seconds} s of booking load", flush=True)
+    settle_outbox(run)
+    since = max_outbox_id(run)
+    smtp = Smtp(free_port(), VAR / "smtp-outage.jsonl")
+    smtp.out.unlink(missing_ok=True)
+    smtp.start()
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", EMAIL_TIMEOUT="5")
+    loop = Process(
+        [
+            sys.executable,
+            "manage.py",
+            "run_jobs",
+            "--loop",
+            "--interval",
+            "1",
+            "--only",
+            "deliver_mail",
+        ],
+        env,
+        VAR / "run_jobs-smtp.log",
+    )
+    lines = plan(run, "booking", 1500, "smtp-booking")
+    servers = start_servers(run, 1, "smtp")
+    timeline: dict[str, float] = {}
+
+    def outage_window():
+        time.sleep(seconds / 3)
+        smtp.stop()
+        timeline["down"] = time.monotonic()
+        time.sleep(outage)
+        smtp.start()
+        timeline["up"] = time.monotonic()
+
+    switch = threading.Thread(target=outage_window, daemon=True)
+    statuses: list[tuple[float, str]] = []
+    try:
+        switch.start()
+        report = _timed_booking(lines, [servers[0].port], seconds, statuses)
+        switch.join(timeout=outage + seconds + 30)
+        # Failed attempts wait 1, then 2 … minutes before the next try (core.outbox.backoff_for).
+        drained = drain(run, since, drain_seconds)
+    finally:
+        stop_all(servers)
+        loop.stop()
+        smtp.stop()
+    run.check(
+        "smtp", f"outbox drained within {drain_seconds} s after SMTP returned", drained, drained
+    )
+    compare_mail(run, "smtp", smtp, since)
+    during = [
+        o.seconds
+        for (at, _r), o in zip(statuses, report.outcomes, strict=False)
+        if timeline.get("down", 0) <= at <= timeline.get("up", 0)
+    ]
+    outside = [
+        o.seconds
+        for (at, _r), o in zip(statuses, report.outcomes, strict=False)
+        if not timeline.get("down", 0) <= at <= timeline.get("up", 0)
+    ]
+    if len(during) >= 5 and len(outside) >= 5:
+        p95_in = statistics.quantiles(during, n=20)[18] * 1000
+        p95_out = statistics.quantiles(outside, n=20)[18] * 1000
+        run.check(
+            "smtp",
+            "booking flow p95 with SMTP down vs up (ms)",
+            f"{p95_in:.0f} vs {p95_out:.0f}",
+            p95_in <= max(1.5 * p95_out, p95_out + 100),
+        )
+    errors = fives(report.outcomes)
+    run.check("smtp", "5xx or failed answers (target 0)", dict(errors) or 0, not errors)
+
+
+# --- Main ----------------------------------------------------------------------------------
+
+
+def table(run: Run) -> str:
+    width = max(len(c.figure) for c in run.checks)
+    out = [f"{'scenario':<12} {'figure':<{width}}  {'measured':<28} result"]
+    for c in run.checks:
+        out.append(
+            f"{c.scenario:<12} {c.figure:<{width}}  {c.measured:<28} {'ok' if c.ok else 'MISSED'}"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Races and faults through real servers.")
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/hw_bench_faults")
+    parser.add_argument("--keep-db", action="store_true", help="reuse the database as it is")
+    parser.add_argument(
+        "--only", action="append", default=[], help="race, two-servers, jobs, postgres, smtp"
+    )
+    parser.add_argument("--race-people", type=int, default=100)
+    parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument("--jobs-seconds", type=int, default=300)
+    parser.add_argument("--pg-outage", type=float, default=4.0)
+    parser.add_argument("--smtp-outage", type=int, default=15)
+    parser.add_argument("--drain-seconds", type=int, default=420)
+    parser.add_argument("--out", help="also write the table (Markdown) to this file")
+    args = parser.parse_args(argv)
+    if not (
+        2 <= args.race_people <= 500
+        and 1 <= args.load_seconds <= 600
+        and 1 <= args.jobs_seconds <= 3600
+    ):
+        parser.error("--race-people 2..500, --load-seconds 1..600, --jobs-seconds 1..3600")
+    if "127.0.0.1" not in args.db and "localhost" not in args.db:
+        parser.error("--db must be a local database")
+    VAR.mkdir(parents=True, exist_ok=True)
+    on_sigterm_exit()
+    run = Run(args.db)
+    if not args.keep_db:
+        print(f"[setup] fresh database {args.db.rsplit('/', 1)[-1]}", flush=True)
+        fresh_database(args.db)
+    scenarios = {
+        "race": lambda: race(run, args.race_people),
+        "two-servers": lambda: two_servers(run, args.load_seconds),
+        "jobs": lambda: jobs(run, args.jobs_seconds),
+        "postgres": lambda: postgres(run, max(args.load_seconds, 15), args.pg_outage),
+        "smtp": lambda: smtp_outage(
+            run, max(args.load_seconds, 15), args.smtp_outage, args.drain_seconds
+        ),
+    }
+    if "postgres" in (args.only or scenarios) and shutil.which("pg_ctlcluster") is None:
+        parser.error("pg_ctlcluster is missing: the postgres scenario needs Debian's PostgreSQL")
+    for name in args.only or scenarios:
+        if name not in scenarios:
+            parser.error(f"unknown scenario {name}")
+        started = time.monotonic()
+        try:
+            scenarios[name]()
+        except Exception as error:  # a scenario that cannot finish is a miss, not a crash
+            run.check(name, "scenario completed", f"{type(error).__name__}: {error}"[:200], False)
+        print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
+    text = table(run)
+    print("\n" + text)
+    if args.out:
+        Path(args.out).write_text("```\n" + text + "\n```\n")
+    missed = [c for c in run.checks if not c.ok]
+    if missed:
+        print(f"\nMISSED {len(missed)} target(s).")
+        return 1
+    print("\nAll targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""`manage.py bench_sessions`: signed-in sessions for many distinct bench users, and their plans.
+
+Sessions are made on the server (SessionStore's encoding, bulk-inserted), as a sign-in would
+leave them, so the load tool only passes cookies. One JSON object a line goes to --out:
+
+- mode `pages`: the cookie and the page paths of one user (their office's booth, this month,
+  a business day ahead, their reservations, the top page, the terms, the floor).
+- mode `booking`: users with no active future reservation, each with a distinct free slot of a
+  booth of their office (`slot_path`), so a booking load measures bookings, not collisions.
+- mode `race`: --count users of one office all aiming at the same free slot.
+- mode `staff`: counselors of distinct offices in the counselors group, with an authenticator
+  app enrolled and the second factor recorded in the session as a sign-in with it records it,
+  and the paths of the admin's day sheet and call list of their office.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from accounts.middleware import LAST_SEEN_SESSION_KEY
+from accounts.models import User, UserType
+from booths.availability import closures_for, last_requestable_day, request_refusal_reason
+from booths.models import ACTIVE_STATUSES, Booth, Reservation
+from consultations import calendar
+
+from .bench_data import OFFICE_PREFIX
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # bench counselors only
+
+
+def make_sessions(users: list[User], extra=None) -> list[str]:
+    """One stored, signed-in session per user; returns the cookie values."""
+    now = timezone.now()
+    expire = now + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    store = SessionStore()
+    keys, rows = [], []
+    for user in users:
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: BACKEND,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            LAST_SEEN_SESSION_KEY: int(now.timestamp()),
+            **(extra(user) if extra else {}),
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        keys.append(key)
+    Session.objects.bulk_create(rows, batch_size=2000)
+    return keys
+
+
+def business_days(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    days = [first + datetime.timedelta(days=d) for d in range((last - first).days + 1)]
+    return [day for day in days if calendar.is_business_day(day)]
+
+
+class Command(BaseCommand):
+    help = "Create signed-in sessions for bench users and write their cookies and paths."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--mode", choices=["pages", "booking", "race", "staff"], default="pages"
+        )
+        parser.add_argument("--count", type=int, default=2000)
+        parser.add_argument("--out", required=True)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--skip", type=int, default=0, help="booking: skip this many slots")
+
+    def handle(self, *args, mode, count, out, seed, skip, **options):
+        if not 1 <= count <= 200_000:
+            raise CommandError("--count 1..200000")
+        rng = random.Random(seed)
+        now = timezone.now()
+        customers = User.objects.filter(
+            office__code__startswith=OFFICE_PREFIX,
+            user_type__in=[UserType.JOB_SEEKER, UserType.EMPLOYER],
+            is_active=True,
+        )
+        if mode == "pages":
+            lines = self._pages(customers, count, rng, now)
+        elif mode == "staff":
+            lines = self._staff(count, now)
+        else:
+            free = customers.exclude(
+                Exists(
+                    Reservation.objects.filter(
+                        user=OuterRef("pk"), status__in=ACTIVE_STATUSES, ends_at__gt=now
+                    )
+                )
+            )
+            lines = (
+                self._booking(free, count, rng, now, skip)
+                if mode == "booking"
+                else self._race(free, count, rng, now)
+            )
+        with open(out, "w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(json.dumps(line) + "\n")
+        self.stdout.write(f"{len(lines)} sessions ({mode}) written to {out}")
+
+    def _pages(self, customers, count, rng, now) -> list[dict]:
+        ids = list(customers.values_list("pk", flat=True)[: count * 20])
+        users = list(
+            User.objects.filter(pk__in=rng.sample(ids, min(count, len(ids)))).select_related(
+                "office"
+            )
+        )
+        booths: dict[int, list[int]] = {}
+        for booth in Booth.objects.filter(office__in={u.office_id for u in users}, is_active=True):
+            booths.setdefault(booth.office_id, []).append(booth.pk)
+        today = calendar.local(now).date()
+        ahead = business_days(
+            today + datetime.timedelta(days=7), today + datetime.timedelta(days=21)
+        )
+        keys = make_sessions(users)
+        lines = []
+        for user, key in zip(users, keys, strict=True):
+            booth = rng.choice(booths[user.office_id])
+            day = rng.choice(ahead)
+            month = f"{today.year}/{today.month}"
+            lines.append(
+                {
+                    "cookie": key,
+                    "user": user.pk,
+                    "month": f"/booths/{booth}/{month}/",
+                    "day": f"/booths/{booth}/{day.isoformat()}/",
+                    "mine": "/booths/reservations/",
+                    "top": "/",
+                    "terms": f"/terms/{user.office.code}/booth/",
+                    "floor": f"/bench/floor/{booth}/{month}/",
+                }
+            )
+        return lines
+
+    def _staff(self, count, now) -> list[dict]:
+        from accounts import roles, security
+
+        group = roles.ensure_counselor_group()
+        staff, seen = [], set()
+        for user in User.objects.filter(
+            office__code__startswith=OFFICE_PREFIX, is_staff=True, is_active=True
+        ).order_by("office_id", "pk"):
+            if user.office_id not in seen:
+                seen.add(user.office_id)
+                staff.append(user)
+            if len(staff) >= count:
+                break
+        for user in staff:
+            user.groups.add(group)
+            if not security.has_second_factor(user):
+                security.totp_enrol(user, STAFF_TOTP_SECRET)
+        moment = now.timestamp()
+
+        def second_factor(user):
+            return {
+                security.SECOND_FACTOR_SESSION_KEY: {
+                    "user": str(user.pk),
+                    "at": moment,
+                    "type": "totp",
+                }
+            }
+
+        keys = make_sessions(staff, extra=second_factor)
+        return [
+            {
+                "cookie": key,
+                "user": user.pk,
+                "admin_day": "/admin/booths/workplace/day/",
+                "admin_calls": "/admin/booths/workplace/calls/",
+            }
+            for user, key in zip(staff, keys, strict=True)
+        ]
+
+    def _free_slots(self, booth: Booth, now) -> list[datetime.datetime]:
+        today = calendar.local(now).date()
+        first, last = today + datetime.timedelta(days=3), last_requestable_day(now)
+        closures = closures_for(booth, first, last)
+        office = booth.office
+        starts = calendar.iter_slots(
+            business_days(first, last),
+            opens_at=office.opens_at,
+            closes_at=office.closes_at,
+            closures=closures,
+        )
+        taken = set(
+            Reservation.objects.filter(booth=booth, starts_at__gte=now)
+            .holding_slot(now)
+            .values_list("starts_at", flat=True)
+        )
+        return [
+            start
+            for start in starts
+            if start not in taken
+            and request_refusal_reason(office, start, now=now, closures=closures) is None
+        ]
+
+    @staticmethod
+    def _slot_line(key: str, user: User, booth: Booth, start: datetime.datetime) -> dict:
+        local = calendar.local(start)
+        return {
+            "cookie": key,
+            "user": user.pk,
+            "booth": booth.pk,
+            "starts_at": start.isoformat(),
+            "slot_path": f"/booths/{booth.pk}/{local.date().isoformat()}/{local:%H%M}/request/",
+        }
+
+    def _booking(self, free, count, rng, now, skip) -> list[dict]:
+        """Users spread over offices, each with a slot nobody else in the plan aims at."""
+        ids = list(free.values_list("pk", flat=True)[: count * 10])
+        users = list(User.objects.filter(pk__in=rng.sample(ids, min(count, len(ids)))))
+        by_office: dict[int, list[User]] = {}
+        for user in users:
+            by_office.setdefault(user.office_id, []).append(user)
+        plan: list[tuple[User, Booth, datetime.datetime]] = []
+        for booth in Booth.objects.filter(office__in=by_office, is_active=True).select_related(
+            "office"
+        ):
+            waiting = by_office[booth.office_id]
+            if not waiting:
+                continue
+            slots = self._free_slots(booth, now)[skip:]
+            rng.shuffle(slots)
+            while waiting and slots:
+                plan.append((waiting.pop(), booth, slots.pop()))
+        rng.shuffle(plan)
+        keys = make_sessions([user for user, _booth, _start in plan])
+        return [
+            self._slot_line(key, user, booth, start)
+            for key, (user, booth, start) in zip(keys, plan, strict=True)
+        ]
+
+    def _race(self, free, count, rng, now) -> list[dict]:
+        """`count` users of the office with the most of them, all after one free slot."""
+        office_id = (
+            free.values("office_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .values_list("office_id", flat=True)
+            .first()
+        )
+        users = list(free.filter(office_id=office_id).order_by("?")[:count])
+        if len(users) < count:
+            raise CommandError(f"only {len(users)} free users in the largest office")
+        booth = Booth.objects.filter(office_id=office_id, is_active=True).select_related("office")[
+            0
+        ]
+        start = rng.choice(self._free_slots(booth, now))
+        keys = make_sessions(users)
+        return [
+            self._slot_line(key, user, booth, start) for key, user in zip(keys, users, strict=True)
+        ]

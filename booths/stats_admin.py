@@ -1,0 +1,197 @@
+"""The statistics page of the admin: figures per office and month, a chart, a CSV (REQ STA-1).
+
+Counselors see their own office (another office's code answers 404); superusers choose any
+office or the whole country. The page is behind the admin's sign-in and second factor
+(`admin_site.admin_view`). Only counts are shown or exported, never anyone's data, so the
+export is not an access record of anyone's personal data (REQ LOG-1).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Office
+from consultations import calendar
+from core.forms import Form
+
+from .statistics import SUPPRESSED, MonthStatistics, month_statistics
+
+NATIONAL = "national"
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+# Chart geometry (SVG user units; the SVG scales to the page width).
+CHART_WIDTH = 640
+CHART_LABEL_WIDTH = 230
+CHART_VALUE_WIDTH = 50
+CHART_BAR_HEIGHT = 22
+CHART_GAP = 10
+
+
+class StatisticsForm(Form):
+    office = forms.CharField(label=gettext_lazy("Office"), max_length=20, required=False)
+    month = forms.CharField(
+        label=gettext_lazy("Month"),
+        max_length=7,
+        required=False,
+        help_text=gettext_lazy("Year and month, e.g. 2026-11"),
+    )
+
+    def clean_month(self) -> tuple[int, int] | None:
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return None
+        match = MONTH_PATTERN.match(value)
+        if not match:
+            raise forms.ValidationError(_("Enter the month as year-month, e.g. 2026-11."))
+        year, month = int(match.group(1)), int(match.group(2))
+        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+            raise forms.ValidationError(_("Enter the month as year-month, e.g. 2026-11."))
+        return year, month
+
+
+def may_see_statistics(user) -> bool:
+    return user.is_superuser or (
+        user.office_id is not None and user.has_perm("booths.view_reservation")
+    )
+
+
+def _scope(request: HttpRequest, code: str) -> Office | None:
+    """The office the page is about (None: national). Another office's code is a 404 for a
+    counselor, exactly like a code that does not exist."""
+    user = request.user
+    if user.is_superuser:
+        if code in ("", NATIONAL):
+            return None if code == NATIONAL or user.office_id is None else user.office
+        office = Office.objects.filter(code=code).first()
+        if office is None:
+            raise Http404
+        return office
+    if code and code != user.office.code:
+        raise Http404
+    return user.office
+
+
+def chart_bars(stats: MonthStatistics) -> dict:
+    """Bars for the month's totals, in SVG units; a hidden count draws no bar."""
+    cells = stats.totals.cells
+    largest = max([cell.value for cell in cells if not cell.hidden] or [0]) or 1
+    span = CHART_WIDTH - CHART_LABEL_WIDTH - CHART_VALUE_WIDTH
+    bars = []
+    for index, ((_name, label), cell) in enumerate(zip(stats.figures, cells, strict=True)):
+        y = CHART_GAP + index * (CHART_BAR_HEIGHT + CHART_GAP)
+        width = 0 if cell.hidden else round(cell.value / largest * span, 1)
+        bars.append(
+            {
+                "label": label,
+                "display": cell.display,
+                "hidden": cell.hidden,
+                "y": y,
+                "text_y": y + CHART_BAR_HEIGHT * 0.7,
+                "width": width,
+                "value_x": CHART_LABEL_WIDTH + width + 6,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": CHART_GAP + len(bars) * (CHART_BAR_HEIGHT + CHART_GAP),
+        "label_width": CHART_LABEL_WIDTH,
+        "label_x": CHART_LABEL_WIDTH - 8,
+        "bar_height": CHART_BAR_HEIGHT,
+    }
+
+
+def statistics_csv(stats: MonthStatistics) -> HttpResponse:
+    """UTF-8 with a byte-order mark, so Excel opens the Japanese labels correctly."""
+    scope = stats.office.code if stats.office else NATIONAL
+    filename = f"statistics-{scope}-{stats.year:04d}-{stats.month:02d}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([_("Office"), stats.scope_label])
+    writer.writerow([_("Month"), f"{stats.year:04d}-{stats.month:02d}"])
+    writer.writerow([_("Counts under 5, and counts from which one could be worked out: <5")])
+    header = [_("Breakdown"), _("Group"), *[str(label) for _name, label in stats.figures]]
+    for breakdown in stats.breakdowns:
+        writer.writerow([])
+        writer.writerow(header)
+        for row in [*breakdown.rows, breakdown.total]:
+            writer.writerow(
+                [str(breakdown.title), str(row.label), *[cell.display for cell in row.cells]]
+            )
+    writer.writerow([])
+    writer.writerow([_("Booked booth slots"), stats.booked_slots.display])
+    writer.writerow([_("Offered booth slots"), stats.offered_slots])
+    writer.writerow([_("Booth utilisation (%)"), utilisation_display(stats)])
+    return response
+
+
+def utilisation_display(stats: MonthStatistics) -> str:
+    if stats.utilisation_percent is not None:
+        return stats.utilisation_percent
+    return SUPPRESSED if stats.booked_slots.hidden else "-"
+
+
+def statistics_view(request: HttpRequest, admin_site) -> HttpResponse:
+    if not may_see_statistics(request.user):
+        raise PermissionDenied
+    form = StatisticsForm(request.GET or None)
+    today = timezone.localdate(timezone=calendar.TOKYO)
+    year, month, code = today.year, today.month, ""
+    if form.is_bound:
+        if not form.is_valid():
+            return _page(request, admin_site, form, None)
+        code = form.cleaned_data["office"].strip()
+        year, month = form.cleaned_data["month"] or (year, month)
+    office = _scope(request, code)
+    stats = month_statistics(office=office, year=year, month=month)
+    if request.GET.get("format") == "csv":
+        return statistics_csv(stats)
+    return _page(request, admin_site, form, stats)
+
+
+def _page(request: HttpRequest, admin_site, form: StatisticsForm, stats: MonthStatistics | None):
+    offices = None
+    if request.user.is_superuser:
+        offices = Office.objects.order_by("code").only("code", "name")
+    context = {
+        **admin_site.each_context(request),
+        "title": _("Statistics"),
+        "form": form,
+        "stats": stats,
+        "offices": offices,
+        "national": NATIONAL,
+        "chart": chart_bars(stats) if stats else None,
+        "month_value": f"{stats.year:04d}-{stats.month:02d}" if stats else "",
+        "utilisation": utilisation_display(stats) if stats else "",
+    }
+    return TemplateResponse(request, "admin/statistics/month.html", context)
+
+
+def install(site) -> None:
+    """Put the statistics page (admin:booths_statistics) in front of the admin site's URLs."""
+    original = site.get_urls
+
+    def get_urls():
+        return [
+            path(
+                "booths/statistics/",
+                site.admin_view(lambda request: statistics_view(request, site)),
+                name="booths_statistics",
+            ),
+            *original(),
+        ]
+
+    site.get_urls = get_urls

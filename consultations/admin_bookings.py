@@ -1,0 +1,282 @@
+"""The staff side every booking shares in the admin (REQ BTH-5, BTH-6, BTH-10, CON-5, STF-1).
+
+`BookingAdminMixin` gives a booth reservation's and an online consultation's admin the same
+true state (the 10-minute rule), filters, one-click transitions and the confirm-after-a-call
+form. Each transition goes through `consultations.bookings`; the admin only asks and reports.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import bookings
+from .calendar import format_list, format_slot
+from .forms import ConfirmPhoneCallForm
+from .models import Status
+
+
+def add_service_error(form, error: ValidationError) -> None:
+    """Show a service's error next to the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The status as the 10-minute rule sees it now (BTH-6)."""
+
+    title = gettext_lazy("status now")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Status.values:
+            return queryset.filter(state=self.value())
+        return queryset
+
+
+class NeedsApprovalFilter(admin.SimpleListFilter):
+    """BTH-7: requests after repeated no-contact cancellations; confirming one approves it."""
+
+    title = gettext_lazy("approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", _("Awaiting the office's approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.awaiting_approval()
+        return queryset
+
+
+class BookingAdminMixin:
+    """Use before OfficeScopedAdminMixin and ModelAdmin."""
+
+    booking_actions = [
+        "confirm_phoned_now",
+        "cancel_by_phone",
+        "record_late_contact",
+        "start",
+        "complete",
+        "mark_no_show",
+        "reinstate",
+    ]
+    # Who booked and the booking's life, read-only on every booking's change page.
+    person_fields = ["user", "purpose", "requester_name", "client_number", "phone"]
+    lifecycle_fields = [
+        "companion_list",
+        "note",
+        "source",
+        "created_at",
+        "phoned_at",
+        "confirmed_at",
+        "confirmed_by",
+        "moved_at",
+        "late_contact_at",
+        "joined_at",
+        "reinstated_at",
+        "checked_in_at",
+        "actual_started_at",
+        "actual_ended_at",
+        "completed_at",
+        "cancelled_at",
+        "cancelled_via",
+        "cancelled_by",
+        "no_show_at",
+    ]
+    # Extra form pages of the model (name, label), linked from the change page.
+    form_links: list[tuple[str, str]] = [("confirm", gettext_lazy("Confirm after a phone call"))]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            for name in self.booking_actions:
+                actions.pop(name, None)
+        return actions
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_state()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("Slot"), ordering="starts_at")
+    def slot(self, obj) -> str:
+        return format_slot(obj.starts_at, obj.ends_at)
+
+    @admin.display(description=gettext_lazy("Status now"))
+    def state_now(self, obj) -> str:
+        return obj.get_state_display()
+
+    @admin.display(description=gettext_lazy("Companions"))
+    def companion_list(self, obj) -> str:
+        return format_list(obj.companion_labels()) or _("None declared")
+
+    @admin.display(description=gettext_lazy("Actions"))
+    def transition_links(self, obj) -> str:
+        opts = self.model._meta
+        return format_html_join(
+            " | ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_{name.replace('-', '_')}",
+                        args=[obj.pk],
+                    ),
+                    label,
+                )
+                for name, label in self.form_links
+            ),
+        )
+
+    # --- one-click actions -------------------------------------------------------------------
+
+    def _apply(self, request, queryset, service, done: str, **kwargs) -> None:
+        ok = 0
+        for booking in queryset:
+            try:
+                service(booking=booking, staff=request.user, **kwargs)
+            except ValidationError as error:
+                self.message_user(request, f"{booking}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
+
+    @admin.action(
+        description=gettext_lazy("Confirm (approves a request that needs approval): phoned now"),
+        permissions=["change"],
+    )
+    def confirm_phoned_now(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            bookings.booking_confirm,
+            _("%(count)s confirmed."),
+            phoned_at=timezone.now(),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Cancel: the user phoned to cancel"), permissions=["change"]
+    )
+    def cancel_by_phone(self, request, queryset):
+        self._apply(request, queryset, bookings.booking_cancel_by_phone, _("%(count)s cancelled."))
+
+    @admin.action(description=gettext_lazy("The user phoned: will be late"), permissions=["change"])
+    def record_late_contact(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            bookings.booking_record_late_contact,
+            _("Late contact recorded for %(count)s."),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Check in / start (records the actual start)"),
+        permissions=["change"],
+    )
+    def start(self, request, queryset):
+        self._apply(request, queryset, bookings.booking_start, _("%(count)s started."))
+
+    @admin.action(
+        description=gettext_lazy("Complete (records the actual end)"), permissions=["change"]
+    )
+    def complete(self, request, queryset):
+        self._apply(request, queryset, bookings.booking_complete, _("%(count)s completed."))
+
+    @admin.action(description=gettext_lazy("No-show"), permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        self._apply(
+            request, queryset, bookings.booking_mark_no_show, _("%(count)s marked no-show.")
+        )
+
+    @admin.action(
+        description=gettext_lazy("Reinstate a booking cancelled for no contact"),
+        permissions=["change"],
+    )
+    def reinstate(self, request, queryset):
+        self._apply(request, queryset, bookings.booking_reinstate, _("%(count)s reinstated."))
+
+    # --- form pages --------------------------------------------------------------------------
+
+    def booking_urls(self):
+        opts = self.model._meta
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/confirm/",
+                view(self.confirm_view),
+                name=f"{opts.app_label}_{opts.model_name}_confirm",
+            )
+        ]
+
+    def scoped_booking(self, request, pk: int):
+        """The booking, if it is of the staff member's office and they may change it; else 404."""
+        booking = self.get_object(request, str(pk))
+        if booking is None or not self.has_change_permission(request, booking):
+            raise Http404
+        return booking
+
+    def form_page(self, request, booking, form, title, **extra):
+        return TemplateResponse(
+            request,
+            "admin/bookings/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": format_slot(booking.starts_at, booking.ends_at),
+                "form": form,
+                "opts": self.model._meta,
+                "object": booking,
+                **extra,
+            },
+        )
+
+    def run_service(self, request, form, call, done: str):
+        """Call the service; its errors land on the form, success goes to the change page."""
+        try:
+            result = call()
+        except ValidationError as error:
+            add_service_error(form, error)
+            return None
+        messages.success(request, done)
+        opts = result._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", result.pk)
+
+    def confirm_view(self, request, pk: int):
+        """Confirm with the time of the phone call (BTH-5)."""
+        booking = self.scoped_booking(request, pk)
+        form = ConfirmPhoneCallForm(
+            request.POST or None,
+            initial={"phoned_at": timezone.localtime().replace(second=0, microsecond=0)},
+        )
+        if request.method == "POST" and form.is_valid():
+            response = self.run_service(
+                request,
+                form,
+                lambda: bookings.booking_confirm(
+                    booking=booking, staff=request.user, phoned_at=form.cleaned_data["phoned_at"]
+                ),
+                _("Confirmed; the user is told by e-mail."),
+            )
+            if response:
+                return response
+        return self.form_page(request, booking, form, _("Confirm after a phone call"))

@@ -1,0 +1,228 @@
+"""What is free and bookable online: counselors' published slots minus what holds them
+(REQ CON-1, CON-7, OFF-2, OFF-3, NFR-4), and the slot types both services show.
+
+Each function runs a fixed number of queries (closures, patterns, single slots, holds, the
+counselors), whatever the number of bookings stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from accounts.models import Office, User
+
+from . import calendar
+from .models import (
+    AvailabilityException,
+    AvailabilityPattern,
+    CounselorHold,
+    ExceptionKind,
+    OfficeClosure,
+)
+from .rules import day_refusal_reason
+
+# Enough days before a period to find the previous business day across the longest closure.
+LOOKBACK = datetime.timedelta(days=21)
+ALTERNATIVES_DAYS = 21
+
+
+class SlotState:
+    FREE = "free"
+    TAKEN = "taken"
+    TOO_LATE = "too_late"  # past, or after the booking deadline
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime.datetime
+    state: str
+    counselors: tuple = field(default=(), compare=False)
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        return self.starts_at + calendar.SLOT
+
+    @property
+    def is_free(self) -> bool:
+        return self.state == SlotState.FREE
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    date: datetime.date
+    closed_reason: str | None
+    free: int
+    total: int
+    is_past: bool = False
+    # Every slot left is past the cut-off: the day is closed for requests, not full.
+    too_late: bool = False
+
+
+def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> frozenset:
+    since = start - LOOKBACK if start > datetime.date.min + LOOKBACK else datetime.date.min
+    # No ordering: the model's default order would join the office for nothing.
+    return OfficeClosure.objects.for_office(office_id).order_by().dates_between(since, end)
+
+
+def day_bounds(first: datetime.date, last: datetime.date):
+    start = datetime.datetime.combine(first, datetime.time(0), tzinfo=calendar.TOKYO)
+    end = datetime.datetime.combine(
+        last + datetime.timedelta(days=1), datetime.time(0), tzinfo=calendar.TOKYO
+    )
+    return start, end
+
+
+def summarise_day(day, reason, states: list[str], today) -> DaySummary:
+    free = states.count(SlotState.FREE)
+    late = states.count(SlotState.TOO_LATE)
+    return DaySummary(
+        day, reason, free, len(states), is_past=day < today, too_late=free == 0 and late > 0
+    )
+
+
+def online_counselors(office: Office, counselor_id: int | None = None):
+    """Staff of the office who publish availability (CON-1), by name."""
+    counselors = User.objects.filter(
+        office=office, is_staff=True, is_active=True, availability_patterns__isnull=False
+    ).distinct()
+    if counselor_id is not None:
+        counselors = counselors.filter(pk=counselor_id)
+    return list(counselors.order_by("last_name", "first_name", "pk"))
+
+
+@dataclass
+class _Grid:
+    """Per slot start: the counselors who offer it and those of them still free."""
+
+    offered: dict = field(default_factory=lambda: defaultdict(list))
+    free: dict = field(default_factory=lambda: defaultdict(list))
+    closures: frozenset = frozenset()
+    day_refused: dict = field(default_factory=dict)
+
+
+def _grid(
+    office: Office, first: datetime.date, last: datetime.date, *, now, counselors: list
+) -> _Grid:
+    closures = closures_for(office.pk, first, last)
+    grid = _Grid(closures=closures)
+    if not counselors:
+        return grid
+    ids = [c.pk for c in counselors]
+    start, end = day_bounds(first, last)
+    patterns = defaultdict(list)
+    for pattern in AvailabilityPattern.objects.filter(
+        counselor_id__in=ids, office=office, valid_from__lte=last
+    ).exclude(valid_until__lt=first):
+        patterns[pattern.counselor_id].append(pattern)
+    extra, withdrawn = set(), set()
+    for counselor_id, starts_at, kind in AvailabilityException.objects.filter(
+        counselor_id__in=ids, starts_at__gte=start, starts_at__lt=end
+    ).values_list("counselor_id", "starts_at", "kind"):
+        (extra if kind == ExceptionKind.EXTRA else withdrawn).add((counselor_id, starts_at))
+    held = set(
+        CounselorHold.objects.filter(
+            counselor_id__in=ids, starts_at__gte=start, starts_at__lt=end
+        ).values_list("counselor_id", "starts_at")
+    )
+    day = first
+    while day <= last:
+        for moment in calendar.day_slots(
+            day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+        ):
+            for counselor in counselors:
+                key = (counselor.pk, moment)
+                offers = key in extra or any(p.covers(moment) for p in patterns[counselor.pk])
+                if not offers or key in withdrawn:
+                    continue
+                grid.offered[moment].append(counselor)
+                if key not in held:
+                    grid.free[moment].append(counselor)
+        day += datetime.timedelta(days=1)
+    return grid
+
+
+def _state(office, moment, grid: _Grid, now) -> str:
+    if not grid.free.get(moment):
+        return SlotState.TAKEN
+    day = calendar.local(moment).date()
+    if day not in grid.day_refused:
+        grid.day_refused[day] = bool(
+            day_refusal_reason(office, day, now=now, closures=grid.closures)
+        )
+    if grid.day_refused[day] or moment <= now:
+        return SlotState.TOO_LATE
+    return SlotState.FREE
+
+
+def month_view(
+    office: Office, year: int, month: int, *, now=None, counselor_id: int | None = None
+) -> list[DaySummary]:
+    """Every day of the month with its number of slots a counselor (or the one) is free in."""
+    now = now or timezone.now()
+    days = calendar.month_days(year, month)
+    counselors = online_counselors(office, counselor_id)
+    grid = _grid(office, days[0], days[-1], now=now, counselors=counselors)
+    today = calendar.local(now).date()
+    summaries = []
+    for day in days:
+        reason = calendar.closed_reason(day, closures=grid.closures)
+        states = [
+            _state(office, moment, grid, now)
+            for moment in sorted(m for m in grid.offered if calendar.local(m).date() == day)
+        ]
+        summaries.append(summarise_day(day, reason, states, today))
+    return summaries
+
+
+def day_view(
+    office: Office, day: datetime.date, *, now=None, counselor_id: int | None = None
+) -> tuple[str | None, list[Slot]]:
+    """The closed reason (or None) and every offered slot of `day` with its free counselors."""
+    now = now or timezone.now()
+    counselors = online_counselors(office, counselor_id)
+    grid = _grid(office, day, day, now=now, counselors=counselors)
+    reason = calendar.closed_reason(day, closures=grid.closures)
+    if reason:
+        return reason, []
+    return None, [
+        Slot(moment, _state(office, moment, grid, now), tuple(grid.free.get(moment, ())))
+        for moment in sorted(grid.offered)
+    ]
+
+
+def free_slots_from(
+    office: Office, *, counselor=None, now=None, limit: int = 6, days: int = ALTERNATIVES_DAYS
+) -> list[Slot]:
+    """The earliest free slots across the office's counselors (or one counselor): the "any
+    counselor" view, and what a user sees when their slot was just taken (BTH-2)."""
+    now = now or timezone.now()
+    first = calendar.local(now).date()
+    counselors = online_counselors(office, getattr(counselor, "pk", counselor))
+    grid = _grid(
+        office, first, first + datetime.timedelta(days=days), now=now, counselors=counselors
+    )
+    free = []
+    for moment in sorted(grid.offered):
+        if _state(office, moment, grid, now) == SlotState.FREE:
+            free.append(Slot(moment, SlotState.FREE, tuple(grid.free[moment])))
+            if len(free) >= limit:
+                break
+    return free
+
+
+def free_counselors_at(office: Office, starts_at: datetime.datetime, *, now=None) -> list:
+    """The counselors who offer `starts_at` and are still free in it."""
+    day = calendar.local(starts_at).date()
+    grid = _grid(office, day, day, now=now or timezone.now(), counselors=online_counselors(office))
+    return list(grid.free.get(starts_at, ()))
+
+
+def offered_by(counselor, starts_at: datetime.datetime) -> bool:
+    """Whether `counselor` publishes the slot (pattern or extra, not withdrawn)."""
+    day = calendar.local(starts_at).date()
+    grid = _grid(counselor.office, day, day, now=timezone.now(), counselors=[counselor])
+    return any(c.pk == counselor.pk for c in grid.offered.get(starts_at, ()))

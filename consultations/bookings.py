@@ -1,0 +1,613 @@
+"""Writes every booking shares, for booth reservations and online consultations alike
+(REQ BTH-2, BTH-5 … BTH-10, CON-5, CON-7, NTF-1).
+
+A status changes only through the transitions below; each is a conditional UPDATE that checks
+the status it comes from, so two staff members (or a staff member and the no-show job) racing
+on one booking can't both win. Each runs inside the caller's transaction and queues its mail in
+it. The counselor's hold (CON-7) is taken, moved and released here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access import AccessKind, access_record
+from core.audit import audit_record, changes_between, field_values, office_id_of
+
+from . import calendar, notify
+from .models import (
+    ACTIVE_STATUSES,
+    AWAITING_STATUSES,
+    Booking,
+    CancelledVia,
+    CounselorHold,
+    Source,
+    Status,
+    is_overdue,
+    overdue_q,
+)
+from .registry import booking_kinds, kind_of
+
+# Staff check someone in (or start an online consultation) from this long before the start
+# until its end; never days early (REQ BTH-10).
+START_OPENS_BEFORE = datetime.timedelta(minutes=30)
+
+
+class SlotTakenError(ValidationError):
+    """The slot was taken by someone else a moment ago; carries the next free slots (BTH-2)."""
+
+    def __init__(self, free_slots: list):
+        super().__init__(
+            _("This slot was just taken by someone else. Please choose another one."),
+            code="slot_taken",
+        )
+        self.free_slots = free_slots
+
+
+class CounselorBusyError(ValidationError):
+    """The counselor already has another booking in this slot (CON-7)."""
+
+    def __init__(self):
+        super().__init__(
+            {
+                "counselor": _(
+                    "This counselor already has a booking in this slot (a booth session or an "
+                    "online consultation). Choose another counselor or slot."
+                )
+            },
+            code="counselor_busy",
+        )
+
+
+def _hold(counselor, starts_at: datetime.datetime, booking: Booking, now) -> CounselorHold:
+    """Take the counselor for the slot; a clash is the slot taken for an online consultation
+    (the counselor is its slot) and a busy counselor for a booth session."""
+    try:
+        with transaction.atomic():
+            return CounselorHold.objects.create(counselor=counselor, starts_at=starts_at)
+    except IntegrityError:
+        if booking.service == "online":
+            raise SlotTakenError(booking.alternatives(now)) from None
+        raise CounselorBusyError() from None
+
+
+# Kept out of the audit trail: bookkeeping that the listed changes already explain.
+NOT_AUDITED = frozenset({"sequence", "counselor_hold"})
+
+
+def _office_id(booking: Booking) -> int | None:
+    """The booking's office id along its kind's lookup ("booth__office" or "office")."""
+    try:
+        *path, last = kind_of(booking).office_lookup.split("__")
+    except KeyError:
+        return office_id_of(booking)
+    target = booking
+    for part in path:
+        target = getattr(target, part)
+    return getattr(target, f"{last}_id")
+
+
+def _transition_action(changes: dict) -> str:
+    """The audit name of a transition, from what it changes."""
+    if "reinstated_at" in changes:
+        return "transition:reinstate"
+    if "status" in changes:
+        status = changes["status"]
+        return f"transition:{getattr(status, 'value', status)}"
+    if "starts_at" in changes:
+        return "transition:move"
+    if "late_contact_at" in changes:
+        return "transition:late_contact"
+    if "counselor" in changes:
+        return "transition:set_counselor"
+    return "transition:update"
+
+
+def _audit_change(booking: Booking, before: dict, action: str) -> None:
+    """One audit record of a change of `booking` (REQ STF-2); a cancellation in a request is
+    also an access record (LOG-1)."""
+    after = field_values(booking, before)
+    office_id = _office_id(booking)
+    audit_record(
+        obj=booking, action=action, changes=changes_between(before, after), office_id=office_id
+    )
+    if action == f"transition:{Status.CANCELLED.value}":
+        access_record(
+            kind=AccessKind.CANCELLATION, subject=booking.user_id, obj=booking, office_id=office_id
+        )
+
+
+@transaction.atomic
+def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking, bool]:
+    """Insert a new booking (and its counselor's hold) in a savepoint.
+
+    Returns the booking and whether it is new: a double submit that lost the race to its own
+    twin (same form token) gets the twin's booking back. A lost race for the slot becomes
+    SlotTakenError with the next free slots.
+    """
+    model = type(booking)
+    if booking.form_token:
+        twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
+        if twin is not None:
+            return twin, False
+    try:
+        with transaction.atomic():
+            if booking.counselor_id and booking.status in ACTIVE_STATUSES:
+                booking.counselor_hold = _hold(booking.counselor, booking.starts_at, booking, now)
+            booking.save(force_insert=True)
+    except IntegrityError:
+        booking.pk = None
+        booking.counselor_hold = None
+        if booking.form_token:
+            twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
+            if twin is not None:
+                return twin, False
+        raise SlotTakenError(booking.alternatives(now)) from None
+    office_id = _office_id(booking)
+    created = {
+        name: [None, value]
+        for name, value in field_values(booking).items()
+        if name not in NOT_AUDITED and name != "id" and value not in (None, "", [])
+    }
+    audit_record(obj=booking, action="create", changes=created, office_id=office_id)
+    access_record(
+        kind=AccessKind.BOOKING, subject=booking.user_id, obj=booking, office_id=office_id
+    )
+    return booking, True
+
+
+@transaction.atomic
+def transition(
+    booking: Booking,
+    *,
+    allowed_from: Iterable[str],
+    error: str,
+    now: datetime.datetime,
+    respect_noshow: bool = True,
+    tell_user: bool = False,
+    **changes,
+) -> Booking:
+    """Move `booking` to new field values if it is still in one of `allowed_from`.
+
+    `respect_noshow`: once the 10-minute rule applies, the booking is over, whatever the job
+    has recorded. `tell_user`: the change goes to the user's calendar (SEQUENCE + 1, in SQL).
+    Leaving the active statuses releases the counselor; a new start or counselor moves the hold.
+    """
+    model = type(booking)
+    before = field_values(booking, set(changes) - NOT_AUDITED)
+    action = _transition_action(changes)
+    rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
+    if respect_noshow:
+        rows = rows.exclude(overdue_q(now))
+    if tell_user:
+        changes["sequence"] = F("sequence") + 1
+    new_status = changes.get("status", booking.status)
+    counselor = changes.get("counselor", booking.counselor)
+    starts_at = changes.get("starts_at", booking.starts_at)
+    old_hold_id = booking.counselor_hold_id
+    keeps_hold = new_status in ACTIVE_STATUSES and counselor is not None
+    moves_hold = keeps_hold and (
+        old_hold_id is None
+        or starts_at != booking.starts_at
+        or getattr(counselor, "pk", counselor) != booking.counselor_id
+    )
+    if moves_hold:
+        changes["counselor_hold"] = _hold(counselor, starts_at, booking, now)
+    elif not keeps_hold and old_hold_id is not None:
+        changes["counselor_hold"] = None
+    try:
+        with transaction.atomic():
+            updated = rows.update(**changes)
+    except IntegrityError:
+        raise SlotTakenError(booking.alternatives(now)) from None
+    if not updated:
+        raise ValidationError(error, code="wrong_status")
+    if old_hold_id is not None and (moves_hold or not keeps_hold):
+        CounselorHold.objects.filter(pk=old_hold_id).delete()
+    booking.refresh_from_db()
+    if hasattr(booking, "state"):
+        del booking.state
+    _audit_change(booking, before, action)
+    return booking
+
+
+def user_may_change(booking: Booking, now: datetime.datetime) -> bool:
+    """Users cancel or move their own booking online until the deadline (BTH-4, CON-5); after
+    it they phone the office."""
+    from .availability import closures_for
+    from .rules import user_deadline
+
+    day = calendar.local(booking.starts_at).date()
+    closures = closures_for(booking.office.pk, day, day)
+    return booking.current_state(now) in AWAITING_STATUSES and now < user_deadline(
+        booking.office, booking.starts_at, closures
+    )
+
+
+def ensure_started_window(booking: Booking, now: datetime.datetime) -> None:
+    if not (booking.starts_at - START_OPENS_BEFORE <= now < booking.ends_at):
+        raise ValidationError(
+            _("This can be started only from %(minutes)s minutes before its start until its end.")
+            % {"minutes": int(START_OPENS_BEFORE.total_seconds() // 60)},
+            code="outside_window",
+        )
+
+
+# --- The transitions (REQ BTH-5, BTH-6, BTH-10, CON-5) ----------------------------------------
+
+
+@transaction.atomic
+def booking_confirm(
+    *, booking: Booking, staff, phoned_at: datetime.datetime, now: datetime.datetime | None = None
+) -> Booking:
+    """Staff phoned the user and confirm (and so approve, BTH-7) the request."""
+    now = now or timezone.now()
+    if phoned_at > now:
+        raise ValidationError({"phoned_at": _("The phone call can't be in the future.")})
+    booking = transition(
+        booking,
+        allowed_from=[Status.REQUESTED],
+        error=_("Only a requested booking can be confirmed."),
+        now=now,
+        status=Status.CONFIRMED,
+        phoned_at=phoned_at,
+        confirmed_at=now,
+        confirmed_by=staff,
+    )
+    notify.mail_booking(booking, notify.CONFIRMED)
+    return booking
+
+
+@transaction.atomic
+def booking_cancel_online(
+    *, booking: Booking, user, now: datetime.datetime | None = None
+) -> Booking:
+    """The user cancels their own booking online, up to the deadline (BTH-4, BTH-5, CON-5)."""
+    now = now or timezone.now()
+    refused = _("This booking can no longer be cancelled online. Please phone the office.")
+    if booking.user_id != user.pk or not user_may_change(booking, now):
+        raise ValidationError(refused, code="too_late")
+    booking = transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=refused,
+        now=now,
+        tell_user=True,
+        status=Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_via=CancelledVia.ONLINE,
+    )
+    notify.mail_booking(booking, notify.CANCELLED)
+    return booking
+
+
+@transaction.atomic
+def booking_cancel_by_phone(
+    *, booking: Booking, staff, now: datetime.datetime | None = None
+) -> Booking:
+    """The user phoned to cancel; staff record it (BTH-5). Once the 10-minute rule has ended
+    the booking it is a no-contact cancellation, before and after the job records it."""
+    now = now or timezone.now()
+    booking = transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=_("This booking can no longer be cancelled: it has started or ended."),
+        now=now,
+        tell_user=True,
+        status=Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_via=CancelledVia.PHONE,
+        cancelled_by=staff,
+    )
+    notify.mail_booking(booking, notify.CANCELLED)
+    return booking
+
+
+@transaction.atomic
+def booking_move(
+    *,
+    booking: Booking,
+    by,
+    starts_at: datetime.datetime,
+    now: datetime.datetime | None = None,
+    **place,
+) -> Booking:
+    """Move a booking to another slot (and booth or counselor, `place`); the user is told.
+
+    What was recorded for the old slot (late contact, reminder, join) does not carry over.
+    """
+    now = now or timezone.now()
+    booking = transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=_("Only a requested or confirmed booking can be moved."),
+        now=now,
+        tell_user=True,
+        starts_at=starts_at,
+        ends_at=starts_at + calendar.SLOT,
+        moved_at=now,
+        late_contact_at=None,
+        reminder_sent_at=None,
+        joined_at=None,
+        **place,
+    )
+    notify.mail_booking(booking, notify.MOVED)
+    return booking
+
+
+@transaction.atomic
+def booking_record_late_contact(
+    *, booking: Booking, staff, now: datetime.datetime | None = None
+) -> Booking:
+    """The user phoned to say they will be late (BTH-6). Only within the 10 minutes: after them
+    the booking already is a no-contact cancellation (staff may reinstate it explicitly)."""
+    now = now or timezone.now()
+    return transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=_(
+            "Late contact can be recorded only before the 10 minutes after the start are up, "
+            "for a booking not yet started. Reinstate it instead if the office agrees."
+        ),
+        now=now,
+        late_contact_at=now,
+    )
+
+
+@transaction.atomic
+def booking_reinstate(*, booking: Booking, staff, now: datetime.datetime | None = None) -> Booking:
+    """Staff explicitly revive a booking the 10-minute rule ended (recorded or not)."""
+    now = now or timezone.now()
+    if booking.ends_at <= now:
+        raise ValidationError(_("A booking that has ended can't be reinstated."))
+    if booking.status != Status.NO_SHOW and not is_overdue(booking, now):
+        raise ValidationError(_("Only a booking cancelled for no contact can be reinstated."))
+    back_to = Status.CONFIRMED if booking.phoned_at or booking.confirmed_at else Status.REQUESTED
+    booking = transition(
+        booking,
+        allowed_from=[Status.NO_SHOW, *AWAITING_STATUSES],
+        error=_("Only a booking cancelled for no contact can be reinstated."),
+        now=now,
+        respect_noshow=False,
+        tell_user=booking.status == Status.NO_SHOW,
+        status=back_to,
+        reinstated_at=now,
+        no_show_at=None,
+    )
+    notify.mail_booking(booking, notify.CONFIRMED)
+    return booking
+
+
+@transaction.atomic
+def booking_start(*, booking: Booking, staff, now: datetime.datetime | None = None) -> Booking:
+    """The user has arrived or the consultation has begun: the actual start (BTH-10)."""
+    now = now or timezone.now()
+    ensure_started_window(booking, now)
+    return transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=_("Only a requested or confirmed booking that is not a no-show can be started."),
+        now=now,
+        status=Status.CHECKED_IN,
+        checked_in_at=now,
+        actual_started_at=now,
+    )
+
+
+@transaction.atomic
+def booking_complete(*, booking: Booking, staff, now: datetime.datetime | None = None) -> Booking:
+    """The use has ended: the actual end (BTH-10)."""
+    now = now or timezone.now()
+    return transition(
+        booking,
+        allowed_from=[Status.CHECKED_IN],
+        error=_("Only a booking in progress can be completed."),
+        now=now,
+        respect_noshow=False,
+        status=Status.COMPLETED,
+        completed_at=now,
+        actual_ended_at=now,
+    )
+
+
+@transaction.atomic
+def booking_mark_no_show(
+    *, booking: Booking, staff, now: datetime.datetime | None = None
+) -> Booking:
+    """Staff record a no-show themselves (also after a late call that came to nothing)."""
+    now = now or timezone.now()
+    if booking.starts_at > now:
+        raise ValidationError(_("A booking can be a no-show only after it has started."))
+    booking = transition(
+        booking,
+        allowed_from=AWAITING_STATUSES,
+        error=_("Only a requested or confirmed booking can be a no-show."),
+        now=now,
+        respect_noshow=False,
+        tell_user=True,
+        status=Status.NO_SHOW,
+        no_show_at=now,
+        no_show_mailed_at=now,
+    )
+    notify.mail_booking(booking, notify.NO_SHOW)
+    return booking
+
+
+def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
+    """Record the 10-minute rule's no-show once and queue its mail; False when someone else
+    already did (the job, or a staff member at the same moment)."""
+    model = type(booking)
+    before = field_values(booking, ["status", "no_show_at", "no_show_mailed_at", "counselor"])
+    updated = (
+        model.objects.overdue(now)
+        .filter(pk=booking.pk)
+        .update(
+            status=Status.NO_SHOW,
+            no_show_at=now,
+            no_show_mailed_at=now,
+            sequence=F("sequence") + 1,
+            counselor_hold=None,
+        )
+    )
+    if updated:
+        if booking.counselor_hold_id:
+            CounselorHold.objects.filter(pk=booking.counselor_hold_id).delete()
+        booking.refresh_from_db()
+        _audit_change(booking, before, f"transition:{Status.NO_SHOW.value}")
+        notify.mail_booking(booking, notify.NO_SHOW)
+    return bool(updated)
+
+
+@transaction.atomic
+def booking_set_counselor(
+    *, booking: Booking, staff, counselor, now: datetime.datetime | None = None
+) -> Booking:
+    """Staff name (or change) the counselor; the hold follows (CON-7)."""
+    now = now or timezone.now()
+    if booking.status not in ACTIVE_STATUSES:
+        raise ValidationError(_("The counselor of an ended booking can't be changed."))
+    return transition(
+        booking,
+        allowed_from=ACTIVE_STATUSES,
+        error=_("The counselor of an ended booking can't be changed."),
+        now=now,
+        respect_noshow=False,
+        counselor=counselor,
+    )
+
+
+@transaction.atomic
+def booking_cancel_for_account_end(
+    *, booking: Booking, now: datetime.datetime | None = None, reason: str
+):
+    """An account is deleted (by its owner, or purged when dormant): its future bookings are
+    cancelled with the real cause and the person is told first (REQ REG-5, REG-6)."""
+    via = CancelledVia.DORMANT if reason == "dormant" else CancelledVia.ACCOUNT_DELETED
+    booking = transition(
+        booking,
+        allowed_from=ACTIVE_STATUSES,
+        error=_("This booking has already ended."),
+        now=now,
+        respect_noshow=False,
+        tell_user=True,
+        status=Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_via=via,
+    )
+    notify.mail_booking(booking, notify.CANCELLED)
+    return booking
+
+
+# --- Staff booking for someone (BTH-9, STF-1) --------------------------------------------------
+
+
+@transaction.atomic
+def booking_insert_confirmed(
+    booking: Booking, *, staff, phoned_at: datetime.datetime, now: datetime.datetime
+) -> Booking:
+    """Insert a booking staff made, confirmed by the call or talk it came from; mail it."""
+    now = now or timezone.now()
+    booking.source = Source.STAFF
+    booking.status = Status.CONFIRMED
+    booking.phoned_at = phoned_at
+    booking.confirmed_at = now
+    booking.confirmed_by = staff
+    booking.created_at = now
+    booking, _created = booking_insert(booking, now=now)
+    notify.mail_booking(booking, notify.CONFIRMED)
+    return booking
+
+
+def next_booking_fields(booking: Booking) -> dict:
+    """What a counselor's "book the next one" copies from the session it is booked in."""
+    if booking.status not in (Status.CHECKED_IN, Status.COMPLETED):
+        raise ValidationError(_("The next booking is made during or after a session."))
+    if booking.user is None:
+        raise ValidationError(_("This person's account no longer exists."))
+    return {
+        "user": booking.user,
+        "user_type": booking.user_type,
+        "purpose": booking.purpose,
+        "requester_name": booking.requester_name,
+        "client_number": booking.client_number,
+        "phone": booking.phone,
+        "companions": booking.companions,
+    }
+
+
+# --- The jobs' work (BTH-6, NTF-1), over every registered booking model -----------------------
+
+
+def record_overdue_no_shows(*, now: datetime.datetime | None = None) -> int:
+    """Record every overdue booking once, free its slot and counselor, mail (BTH-6, CON-5)."""
+    now = now or timezone.now()
+    recorded = 0
+    for kind in booking_kinds():
+        overdue = kind.model.objects.overdue(now).select_related(*kind.select_related, "user")
+        for booking in overdue.iterator(chunk_size=200):
+            with transaction.atomic():
+                recorded += booking_record_no_show(booking, now=now)
+    return recorded
+
+
+def send_reminders(*, now: datetime.datetime | None = None) -> int:
+    """Queue the day-before reminder of tomorrow's bookings, once each (NTF-1)."""
+    now = now or timezone.now()
+    tomorrow = calendar.local(now).date() + datetime.timedelta(days=1)
+    start = datetime.datetime.combine(tomorrow, datetime.time(0), tzinfo=calendar.TOKYO)
+    end = start + datetime.timedelta(days=1)
+    sent = 0
+    for kind in booking_kinds():
+        candidates = kind.model.objects.filter(
+            status__in=AWAITING_STATUSES,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            reminder_sent_at__isnull=True,
+        ).select_related(*kind.select_related, "user")
+        for booking in candidates.iterator(chunk_size=200):
+            with transaction.atomic():
+                claimed = kind.model.objects.filter(
+                    pk=booking.pk, reminder_sent_at__isnull=True, status__in=AWAITING_STATUSES
+                ).update(reminder_sent_at=now)
+                if claimed:
+                    notify.mail_booking(booking, notify.REMINDER)
+                    sent += 1
+    return sent
+
+
+@transaction.atomic
+def bookings_release_for_deleted_user(*, user, now: datetime.datetime, reason: str) -> int:
+    """Before an account is erased (REG-5, REG-6): cancel its future bookings of every kind with
+    the real cause and mail the person, then erase personal data from the rows kept for the
+    anonymised statistics. Robust to every state: ended and in-progress rows are kept."""
+    cancelled = 0
+    for kind in booking_kinds():
+        future = kind.model.objects.for_user(user).filter(
+            status__in=ACTIVE_STATUSES, starts_at__gt=now
+        )
+        for booking in future.select_related(*kind.select_related, "user"):
+            booking_cancel_for_account_end(booking=booking, now=now, reason=reason)
+            cancelled += 1
+        kind.model.objects.for_user(user).update(
+            requester_name="", client_number="", phone="", note="", companions=[], form_token=None
+        )
+    return cancelled
+
+
+def active_bookings_on(office_id: int, day: datetime.date, *, now: datetime.datetime) -> int:
+    """Active bookings of both services at an office on `day` (closures refuse them, OFF-2)."""
+    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=calendar.TOKYO)
+    end = start + datetime.timedelta(days=1)
+    return sum(
+        kind.model.objects.holding_slot(now)
+        .filter(**{kind.office_lookup: office_id}, starts_at__gte=start, starts_at__lt=end)
+        .count()
+        for kind in booking_kinds()
+    )

@@ -1,0 +1,117 @@
+"""Booking e-mails and their .ics, for both services (REQ NTF-1, CON-3).
+
+Composed here and stored in the outbox with the change that caused them (NTF-2). Mails and
+calendar files point to the booking's page on the site, never to a video link (CON-3).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event
+
+from core.outbox import outbox_enqueue
+
+from .models import Booking, Status
+
+RECEIVED = "received"
+CONFIRMED = "confirmed"
+MOVED = "moved"
+CANCELLED = "cancelled"
+NO_SHOW = "no_show"
+REMINDER = "reminder"
+LINK_READY = "link_ready"
+CANCELLING_KINDS = {CANCELLED, NO_SHOW}
+
+
+def _subject(booking: Booking, kind: str) -> str:
+    # Subjects name no person and no time (REQ LOG-2); the body has the details.
+    if booking.service == "online":
+        return {
+            RECEIVED: _("Your online consultation request was received"),
+            CONFIRMED: _("Your online consultation is booked"),
+            MOVED: _("Your online consultation was moved"),
+            CANCELLED: _("Your online consultation was cancelled"),
+            NO_SHOW: _("Your online consultation was cancelled (no contact)"),
+            REMINDER: _("Reminder: your online consultation tomorrow"),
+            LINK_READY: _("Your online consultation: the join link is ready"),
+        }[kind]
+    return {
+        RECEIVED: _("Your booth reservation request was received"),
+        CONFIRMED: _("Your booth reservation is confirmed"),
+        MOVED: _("Your booth reservation was moved"),
+        CANCELLED: _("Your booth reservation was cancelled"),
+        NO_SHOW: _("Your booth reservation was cancelled (no contact)"),
+        REMINDER: _("Reminder: your booth reservation tomorrow"),
+    }[kind]
+
+
+def site_host() -> str:
+    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+
+
+def booking_uid(booking: Booking) -> str:
+    """Stable for the life of the booking, so each update replaces the same calendar event."""
+    return f"{booking.uid_prefix}-{booking.pk}@{site_host()}"
+
+
+def booking_ics(booking: Booking, *, cancelled: bool = False) -> bytes:
+    """One VEVENT in Asia/Tokyo with its VTIMEZONE (RFC 5545). A request not yet confirmed is
+    TENTATIVE; a cancellation is METHOD:CANCEL with the same UID and a higher SEQUENCE."""
+    office = booking.office
+    cal = Calendar()
+    cal.add("prodid", "-//Hello Work Online//bookings//JA")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", booking_uid(booking))
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", timezone.localtime(booking.starts_at))
+    event.add("dtend", timezone.localtime(booking.ends_at))
+    event.add("sequence", booking.sequence)
+    event.add("summary", f"{office.name} {booking.where_label()}")
+    page = f"{settings.SITE_URL}{booking.get_absolute_url()}"
+    if booking.service == "online":
+        event.add("location", page)
+    else:
+        event.add("location", f"{office.name} {office.address}".strip())
+    event.add("url", page)
+    event.add("description", f"{office.name} TEL {office.phone}\n{page}")
+    if cancelled:
+        status = "CANCELLED"
+    elif booking.status == Status.REQUESTED:
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
+    event.add("status", status)
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def mail_booking(booking: Booking, kind: str) -> None:
+    """Queue the mail of `kind` for the booking's user, in the caller's transaction."""
+    user = booking.user
+    if user is None or not user.email:
+        return
+    office = booking.office
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "kind": kind,
+            "booking": booking,
+            "office": office,
+            "online": booking.service == "online",
+            "page_url": f"{settings.SITE_URL}{booking.get_absolute_url()}",
+        }
+        subject = f"[{office.name}] {_subject(booking, kind)}"
+        body = render_to_string("consultations/email/booking.txt", context)
+    message = EmailMessage(subject=subject, body=body, to=[user.email])
+    message.attach(
+        "booking.ics",
+        booking_ics(booking, cancelled=kind in CANCELLING_KINDS),
+        "text/calendar",
+    )
+    outbox_enqueue(message=message)

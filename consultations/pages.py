@@ -1,0 +1,144 @@
+"""What the booking pages of both services share: reading the day and slot from the URL, the
+month grid, the pending request between the form and "check your answers", and the rate limit
+on booking POSTs (REQ NFR-3)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from . import calendar
+from .bookings import SlotTakenError
+from .rules import is_shown_day, shown_months
+
+REQUEST_SESSION_PREFIX = "bookings:request:"
+
+
+def parse_day(value: str, now: datetime.datetime) -> datetime.date:
+    """A day of the months users may look at; anything else (year 1, 2099, junk) is a 404."""
+    if len(value) != 10 or not value.isascii():
+        raise Http404
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise Http404 from None
+    if not is_shown_day(day, now):
+        raise Http404
+    return day
+
+
+def parse_slot(day: str, hhmm: str, now: datetime.datetime) -> datetime.datetime:
+    if len(hhmm) != 4 or not hhmm.isascii() or not hhmm.isdigit():
+        raise Http404
+    try:
+        time = datetime.time(int(hhmm[:2]), int(hhmm[2:]))
+    except ValueError:
+        raise Http404 from None
+    return datetime.datetime.combine(parse_day(day, now), time, tzinfo=calendar.TOKYO)
+
+
+def weeks(days) -> list[list]:
+    """Rows of Monday-to-Sunday cells for the month table (None pads the first and last week)."""
+    cells = [None] * days[0].date.weekday() + list(days)
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def month_navigation(year: int, month: int, now: datetime.datetime) -> dict:
+    """The label and the previous/next months users may look at, as (year, month - 1)."""
+    index = year * 12 + month - 1
+    lowest, highest = shown_months(now)
+    return {
+        "month_label": calendar.format_month(year, month),
+        "previous": divmod(index - 1, 12) if index - 1 >= lowest else None,
+        "next": divmod(index + 1, 12) if index + 1 <= highest else None,
+    }
+
+
+def remember_request(request: HttpRequest, payload: dict) -> str:
+    """Keep a validated request until the user sends it from "check your answers"."""
+    token = str(uuid.uuid4())
+    request.session[REQUEST_SESSION_PREFIX + token] = payload
+    return token
+
+
+def pending_request(request: HttpRequest, token: uuid.UUID, service: str) -> dict:
+    payload = request.session.get(REQUEST_SESSION_PREFIX + str(token))
+    if not isinstance(payload, dict) or payload.get("service") != service:
+        raise Http404
+    return payload
+
+
+def forget_request(request: HttpRequest, token: uuid.UUID) -> None:
+    request.session.pop(REQUEST_SESSION_PREFIX + str(token), None)
+
+
+def booking_rate_limited(request: HttpRequest) -> bool:
+    """Whether this user or address has sent too many booking POSTs (ACCOUNT_RATE_LIMITS
+    "booking", on the shared cache): a script can't sweep an office's slots."""
+    return not ratelimit.consume(request, action="booking", user=request.user)
+
+
+def rate_limited_message() -> str:
+    return _("Too many booking requests in a short time. Please wait a few minutes and try again.")
+
+
+def send_pending_request(
+    request: HttpRequest,
+    token: uuid.UUID,
+    *,
+    book: Callable,
+    refused: Callable[[str, int], HttpResponse],
+    slot_url: Callable,
+    back: tuple[str, str],
+    done_message: str,
+) -> HttpResponse:
+    """The POST of "check your answers", for either service: rate limit, book once per token,
+    "just taken" with the next free slots (409, BTH-2), the refusal page, or the booking."""
+    if booking_rate_limited(request):
+        return refused(rate_limited_message(), 429)
+    try:
+        booking = book()
+    except SlotTakenError as taken:
+        forget_request(request, token)
+        context = {
+            "message": taken.messages[0],
+            "free_slot_links": [(slot, slot_url(slot)) for slot in taken.free_slots],
+            "back_url": back[0],
+            "back_label": back[1],
+        }
+        return render(request, "bookings/taken.html", context, status=409)
+    except ValidationError as error:
+        return refused(" ".join(error.messages), 403)
+    forget_request(request, token)
+    messages.success(request, done_message)
+    return redirect(booking)
+
+
+def cancel_page(
+    request: HttpRequest, booking, *, template: str, context: dict, done_message: str
+) -> HttpResponse:
+    """The user's own cancellation, for either service: the question on GET; on POST the rate
+    limit, the shared rule (until the deadline, BTH-5, CON-5) and back to "my reservations"."""
+    if request.method == "POST":
+        if booking_rate_limited(request):
+            messages.error(request, rate_limited_message())
+            return redirect(booking)
+        from .bookings import booking_cancel_online
+
+        try:
+            booking_cancel_online(booking=booking, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(booking)
+        messages.success(request, done_message)
+        return redirect("booths:my_reservations")
+    return render(request, template, context)

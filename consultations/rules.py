@@ -1,0 +1,229 @@
+"""Booking rules both services share, written once (REQ BTH-4, BTH-7, CON-5, CON-6, NFR-3).
+
+Reads only: each function answers why something may not happen (a text for the user) or None.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.eligibility import booking_block_reason
+from accounts.models import JobseekerNumberStatus, Office, User, UserType
+
+from . import calendar
+from .registry import booking_kinds, kind_of
+
+# Users see and request slots from the current month up to this many months ahead.
+MONTHS_AHEAD = 3
+
+
+def _month_index(day: datetime.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def shown_months(now: datetime.datetime) -> tuple[int, int]:
+    """The first and last month users may look at, as year * 12 + month - 1."""
+    first = _month_index(calendar.local(now).date())
+    return first, first + MONTHS_AHEAD
+
+
+def is_shown_month(year: int, month: int, now: datetime.datetime) -> bool:
+    first, last = shown_months(now)
+    return 1 <= month <= 12 and first <= year * 12 + month - 1 <= last
+
+
+def is_shown_day(day: datetime.date, now: datetime.datetime) -> bool:
+    """Whether `day` lies in the months users may look at (the current one and MONTHS_AHEAD)."""
+    return is_shown_month(day.year, day.month, now)
+
+
+def last_requestable_day(now: datetime.datetime) -> datetime.date:
+    """The last day of the booking horizon: the end of the month MONTHS_AHEAD from now."""
+    year, month = divmod(shown_months(now)[1], 12)
+    return calendar.month_days(year, month + 1)[-1]
+
+
+def user_deadline(office: Office, starts_at: datetime.datetime, closures) -> datetime.datetime:
+    """Until when users request, cancel or move a slot online: the office's cut-off on the
+    previous business day (BTH-4, CON-5)."""
+    return calendar.booking_deadline(
+        starts_at, cutoff_time=office.booking_cutoff_time, closures=closures
+    )
+
+
+def day_refusal_reason(
+    office: Office,
+    day: datetime.date,
+    *,
+    now: datetime.datetime,
+    closures,
+    horizon: datetime.date | None = None,
+) -> str | None:
+    """Why no slot of `day` can be requested now (OFF-2, BTH-4), or None: closed, beyond the
+    booking horizon, or past the cut-off. Every slot of a day shares these, so the month and
+    day views ask once per day."""
+    reason = calendar.closed_reason(day, closures=closures)
+    if reason:
+        return reason
+    horizon = horizon or last_requestable_day(now)
+    if day > horizon:
+        return _(
+            "Requests are taken up to %(day)s (%(months)s months ahead). Please choose an "
+            "earlier day."
+        ) % {"day": calendar.format_date(horizon), "months": MONTHS_AHEAD}
+    deadline = calendar.day_deadline(day, cutoff_time=office.booking_cutoff_time, closures=closures)
+    if now >= deadline:
+        return _(
+            "Requests for this slot closed at %(deadline)s (the cut-off on the previous "
+            "business day). Please choose a later day or phone the office."
+        ) % {"deadline": calendar.format_datetime(deadline)}
+    return None
+
+
+def request_refusal_reason(
+    office: Office, starts_at: datetime.datetime, *, now: datetime.datetime, closures
+) -> str | None:
+    """Why this slot can't be requested now (OFF-2, OFF-3, BTH-4): not a slot of the office's
+    grid, already started, or refused for its whole day (see day_refusal_reason)."""
+    reason = calendar.slot_refusal_reason(
+        starts_at, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+    )
+    if reason:
+        return reason
+    if starts_at <= now:
+        return _("This slot has already started or passed.")
+    return day_refusal_reason(office, calendar.local(starts_at).date(), now=now, closures=closures)
+
+
+def staff_slot_refusal_reason(
+    office: Office, starts_at: datetime.datetime, *, now: datetime.datetime, closures
+) -> str | None:
+    """A slot staff choose (move, book next, book for a caller): on the grid of a business day
+    and ahead of now. Staff are not bound by the users' cut-off."""
+    reason = calendar.slot_refusal_reason(
+        starts_at, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+    )
+    if reason:
+        return reason
+    if starts_at <= now:
+        return _("Choose a slot in the future.")
+    return None
+
+
+def office_contact(office: Office) -> dict:
+    return {"office": office.name, "phone": office.phone}
+
+
+def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) -> int:
+    """No-contact cancellations of `user` in the office's window, across both services (BTH-7).
+
+    The window is counted in calendar months of Tokyo time, so it never slips a day at the
+    turn of a month.
+    """
+    since = calendar.months_before(calendar.local(now), office.noshow_window_months)
+    return sum(
+        kind.model.objects.for_user(user).no_contact_cancellations_since(since, now).count()
+        for kind in booking_kinds()
+    )
+
+
+def noshow_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
+    """BTH-7: after N no-contact cancellations within M months, new requests need the office's
+    approval. Returns the explanation for the user (why, and whom to phone), or None."""
+    now = now or timezone.now()
+    count = no_contact_cancellations(user, office, now=now)
+    if count >= office.noshow_limit:
+        return _(
+            "Because %(count)s bookings in the last %(months)s months were cancelled "
+            "without contact, the office must approve each new request. You can still send "
+            "a request: it holds the slot, and the office will phone you to approve it. "
+            "Questions: %(office)s (%(phone)s)."
+        ) % {"count": count, "months": office.noshow_window_months, **office_contact(office)}
+    return None
+
+
+def adhoc_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
+    """BTH-7 for ad-hoc use: it starts at once, so only staff at the counter can approve it."""
+    if noshow_approval_reason(user, office, now=now) is None:
+        return None
+    return _(
+        "Because of earlier bookings cancelled without contact, using a booth now needs "
+        "the office's approval. Please ask at the counter of %(office)s (%(phone)s)."
+    ) % office_contact(office)
+
+
+def cap_refusal_reason(user, model, office: Office, *, now: datetime.datetime) -> str | None:
+    """A person holds at most the office's number of active future bookings of a service.
+
+    Callers lock the user's row first (`lock_user`), so two racing requests can't both pass.
+    """
+    cap = getattr(office, kind_of(model).cap_field)
+    held = model.objects.for_user(user).active_future(now).count()
+    if held >= cap:
+        return _(
+            "You already have %(count)s upcoming bookings of this kind, the most one person "
+            "can hold. Cancel one, or phone %(office)s (%(phone)s)."
+        ) % {"count": held, **office_contact(office)}
+    return None
+
+
+def lock_user(user) -> None:
+    """Serialise one person's bookings (the cap, double submits) on their user row."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def online_eligibility_reason(user) -> str | None:
+    """Who may book online consultations (CON-6): job seekers with a job-seeker number or
+    registered through the online My Page, or people the office approved."""
+    office = user.office
+    if office is None or not office.offers_online_consultations:
+        return _(
+            "Your office does not offer online consultations. Please phone your Hello Work "
+            "office to consult."
+        )
+    if user.user_type == UserType.JOB_SEEKER and user.jobseeker_number_status in (
+        JobseekerNumberStatus.NUMBER,
+        JobseekerNumberStatus.MY_PAGE,
+    ):
+        return None
+    if hasattr(user, "online_approval"):
+        return None
+    if user.user_type == UserType.EMPLOYER:
+        return _(
+            "Online consultations are for job seekers. Employers can reserve a consultation "
+            "booth, or phone %(office)s (%(phone)s)."
+        ) % office_contact(office)
+    return _(
+        "Online consultations are for job seekers registered at Hello Work (with a job-seeker "
+        "number or through the online My Page), or people the office has approved. Please "
+        "phone %(office)s (%(phone)s)."
+    ) % office_contact(office)
+
+
+def online_refusal_reason(user) -> str | None:
+    """Everything that stops this user from booking an online consultation now, or None."""
+    return booking_block_reason(user) or online_eligibility_reason(user)
+
+
+def profile_name(user) -> str:
+    if user.user_type == UserType.EMPLOYER and user.establishment_name:
+        return user.establishment_name
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+def profile_number(user) -> str:
+    if user.user_type == UserType.EMPLOYER:
+        return user.establishment_number
+    return user.jobseeker_number
+
+
+def profile_fields(user) -> dict:
+    """Who and how to phone, when staff book for a user: from the user's profile."""
+    return {
+        "requester_name": profile_name(user),
+        "client_number": profile_number(user),
+        "phone": user.phone or "-",
+    }

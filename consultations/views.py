@@ -1,0 +1,381 @@
+"""Online consultation pages for job seekers (REQ CON-1 … CON-8).
+
+Thin views: everything is scoped to the signed-in user's own office and a consultation to its
+participant (anything else is a 404); forms validate, services decide. The video link leaves
+the application only through the join view, as a redirect, inside the join window (CON-3).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from csp.decorators import csp_update
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.maintenance import paused_during_maintenance
+from terms.gate import consent_required
+
+from . import availability, bookings, calendar, rules, services
+from .forms import ConsultationRequestForm
+from .models import Companion, Consultation, ConsultationPurpose, VideoTool
+from .pages import (
+    booking_rate_limited,
+    cancel_page,
+    month_navigation,
+    parse_day,
+    parse_slot,
+    pending_request,
+    rate_limited_message,
+    remember_request,
+    send_pending_request,
+    weeks,
+)
+
+ANY = "any"
+
+
+def _office(request: HttpRequest):
+    return request.user.office
+
+
+def _counselor(request: HttpRequest, who: str):
+    """The counselor `who` of the user's office, or None for "any counselor"; else a 404."""
+    if who == ANY:
+        return None
+    if not who.isascii() or not who.isdigit() or len(who) > 12:
+        raise Http404
+    counselors = availability.online_counselors(_office(request), int(who))
+    if not counselors:
+        raise Http404
+    return counselors[0]
+
+
+def _refused_page(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
+    return render(
+        request,
+        "consultations/refused.html",
+        {"reason": reason, "office": _office(request)},
+        status=status,
+    )
+
+
+def _refusal(request: HttpRequest) -> str | None:
+    return rules.online_refusal_reason(request.user)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Who may book (CON-6) and, for them, the counselors and the earliest free slots."""
+    reason = _refusal(request)
+    if reason and rules.online_eligibility_reason(request.user):
+        return _refused_page(request, reason)
+    office = _office(request)
+    now = timezone.now()
+    today = calendar.local(now).date()
+    return render(
+        request,
+        "consultations/index.html",
+        {
+            "office": office,
+            "refusal": reason,
+            "counselors": availability.online_counselors(office),
+            "earliest": availability.free_slots_from(office, now=now, limit=8),
+            "today": today,
+            "any": ANY,
+            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+        },
+    )
+
+
+@login_required
+def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse:
+    year, month = int(year), int(month)
+    reason = _refusal(request)
+    if reason and rules.online_eligibility_reason(request.user):
+        return _refused_page(request, reason)
+    counselor = _counselor(request, who)
+    now = timezone.now()
+    if not rules.is_shown_month(year, month, now):
+        raise Http404
+    office = _office(request)
+    days = availability.month_view(
+        office, year, month, now=now, counselor_id=getattr(counselor, "pk", None)
+    )
+    return render(
+        request,
+        "consultations/month.html",
+        {
+            "office": office,
+            "counselor": counselor,
+            "who": who,
+            "weeks": weeks(days),
+            **month_navigation(year, month, now),
+            "refusal": reason,
+            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+        },
+    )
+
+
+@login_required
+def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
+    reason = _refusal(request)
+    if reason and rules.online_eligibility_reason(request.user):
+        return _refused_page(request, reason)
+    counselor = _counselor(request, who)
+    now = timezone.now()
+    date = parse_day(day, now)
+    office = _office(request)
+    closed_reason, slots = availability.day_view(
+        office, date, now=now, counselor_id=getattr(counselor, "pk", None)
+    )
+    return render(
+        request,
+        "consultations/day.html",
+        {
+            "office": office,
+            "counselor": counselor,
+            "who": who,
+            "date": date,
+            "closed_reason": closed_reason,
+            "slots": slots,
+            "refusal": reason,
+            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+        },
+    )
+
+
+def _video_tools(office):
+    return VideoTool.objects.filter(office=office, is_active=True).order_by("name")
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+@require_http_methods(["GET", "POST"])
+def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpResponse:
+    counselor = _counselor(request, who)
+    now = timezone.now()
+    starts_at = parse_slot(day, hhmm, now)
+    office = _office(request)
+    reason = _refusal(request)
+    if reason:
+        return _refused_page(request, reason)
+    closures = availability.closures_for(office.pk, starts_at.date(), starts_at.date())
+    reason = rules.request_refusal_reason(office, starts_at, now=now, closures=closures)
+    if reason:
+        return _refused_page(request, reason)
+    user = request.user
+    form_kwargs = {"user": user, "video_tools": _video_tools(office)}
+    if request.method == "POST":
+        form = ConsultationRequestForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            data = {**form.cleaned_data, "video_tool": form.cleaned_data["video_tool"].pk}
+            token = remember_request(
+                request,
+                {
+                    "service": "online",
+                    "counselor_id": getattr(counselor, "pk", None),
+                    "starts_at": starts_at.isoformat(),
+                    "data": data,
+                },
+            )
+            return redirect("consultations:check", token=token)
+    else:
+        form = ConsultationRequestForm(
+            **form_kwargs,
+            initial={
+                "requester_name": rules.profile_name(user),
+                "client_number": rules.profile_number(user),
+                "phone": user.phone,
+            },
+        )
+    return render(
+        request,
+        "consultations/request.html",
+        {
+            "office": office,
+            "counselor": counselor,
+            "starts_at": starts_at,
+            "form": form,
+            "approval": rules.noshow_approval_reason(user, office, now=now),
+        },
+    )
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+    """Check your answers; sending the form books the consultation, once per token."""
+    done = Consultation.objects.filter(form_token=token, user=request.user).first()
+    if done is not None:
+        return redirect(done)
+    pending = pending_request(request, token, "online")
+    office = _office(request)
+    counselor = _counselor(request, str(pending["counselor_id"] or ANY))
+    starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
+    data = dict(pending["data"])
+    video_tool = get_object_or_404(_video_tools(office), pk=data.pop("video_tool"))
+    context = {
+        "office": office,
+        "counselor": counselor,
+        "starts_at": starts_at,
+        "data": data,
+        "video_tool": video_tool,
+        "purpose_label": ConsultationPurpose(data["purpose"]).label,
+        "companion_labels": [Companion(c).label for c in data["companions"]],
+        "change_url": reverse(
+            "consultations:request",
+            kwargs={
+                "who": str(pending["counselor_id"] or ANY),
+                "day": calendar.local(starts_at).date().isoformat(),
+                "hhmm": f"{calendar.local(starts_at):%H%M}",
+            },
+        ),
+    }
+    if request.method == "POST":
+        return send_pending_request(
+            request,
+            token,
+            book=lambda: services.consultation_request(
+                user=request.user,
+                starts_at=starts_at,
+                counselor=counselor,
+                video_tool=video_tool,
+                form_token=token,
+                **data,
+            ),
+            refused=lambda reason, status: _refused_page(request, reason, status=status),
+            slot_url=lambda slot: reverse(
+                "consultations:request",
+                args=[ANY, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
+            ),
+            back=(reverse("consultations:index"), _("Online consultations")),
+            done_message=_("Your online consultation is booked."),
+        )
+    return render(request, "consultations/check.html", context)
+
+
+def _own(request: HttpRequest, pk: int) -> Consultation:
+    return get_object_or_404(
+        Consultation.objects.for_user(request.user)
+        .with_state()
+        .select_related("office", "video_tool", "counselor"),
+        pk=pk,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultation's page: time, office, phone, tool, checklist and, only inside the join
+    window, the join button. The video link itself is never on this page (CON-3)."""
+    consultation = _own(request, pk)
+    now = timezone.now()
+    opens, _closes = services.join_window(consultation)
+    join_refusal = services.join_refusal_reason(consultation, request.user, now=now)
+    response = render(
+        request,
+        "consultations/detail.html",
+        {
+            "consultation": consultation,
+            "office": consultation.office,
+            "join_refusal": join_refusal,
+            "join_opens": opens,
+            "may_change": bookings.user_may_change(consultation, now),
+            "terms_url": consultation.video_tool.terms_url,
+        },
+    )
+    if join_refusal is None:
+        # The join form's redirect leads to the video tool: browsers apply the page's CSP
+        # form-action to the whole redirect chain, so allow the tool's hosts on this page only.
+        hosts = consultation.video_tool.host_list()
+        sources = [f"https://{h}" for h in hosts] + [f"https://*.{h}" for h in hosts]
+        response = csp_update({"form-action": sources})(lambda: response)()
+    return response
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+@require_POST
+def join(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the join (time, IP, browser) and hand over to the video tool (CON-3, CON-4)."""
+    consultation = _own(request, pk)
+    if booking_rate_limited(request):
+        messages.error(request, rate_limited_message())
+        return redirect(consultation)
+    try:
+        url = services.consultation_join(
+            consultation=consultation, user=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(consultation)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@paused_during_maintenance
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = _own(request, pk)
+    return cancel_page(
+        request,
+        consultation,
+        template="consultations/cancel.html",
+        context={"consultation": consultation, "office": consultation.office},
+        done_message=_("Your online consultation has been cancelled."),
+    )
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+@require_http_methods(["GET", "POST"])
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose another free slot, up to the deadline (CON-5)."""
+    consultation = _own(request, pk)
+    now = timezone.now()
+    if not bookings.user_may_change(consultation, now):
+        messages.error(
+            request, _("This consultation can no longer be moved online. Please phone the office.")
+        )
+        return redirect(consultation)
+    office = consultation.office
+    choices = availability.free_slots_from(office, now=now, limit=40, days=28)
+    error = None
+    if request.method == "POST":
+        picked = next(
+            (s for s in choices if s.starts_at.isoformat() == request.POST.get("slot", "")[:40]),
+            None,
+        )
+        if picked is None:
+            error = _("Choose one of the free slots.")
+        elif booking_rate_limited(request):
+            error = rate_limited_message()
+        else:
+            try:
+                services.consultation_move_by_user(
+                    consultation=consultation, user=request.user, starts_at=picked.starts_at
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Your online consultation has been moved."))
+                return redirect(consultation)
+    return render(
+        request,
+        "consultations/move.html",
+        {"consultation": consultation, "office": office, "choices": choices, "error": error},
+        status=400 if error else 200,
+    )

@@ -1,0 +1,184 @@
+"""Access records: who saw or used whose personal data, when, from where (REQ LOG-1).
+
+Sign-ins have their own records (`accounts.SignInRecord`). These cover the rest: bookings,
+cancellations and joins made by a person, and every staff page that shows one person's data
+(admin change views, the day sheet, the call list, exports). Each record keeps the terminal
+identification (IP address and browser) from the one client-IP lookup of the project, named by
+the `CLIENT_DETAILS_FUNCTION` setting (`accounts.services.client_details`; core is below
+accounts, so it is named, not imported).
+
+Only staff holding the `core.view_accessrecord` permission see them (read-only, their own
+office's people; superusers every office). They are kept `ACCESS_RECORD_RETENTION_DAYS` days and
+then deleted by the `access_records_purge` job; otherwise append-only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from .audit import AppendOnlyRecord, RecordQuerySet, current_context, current_request
+
+PATH_MAX = 200
+
+
+class AccessKind(models.TextChoices):
+    BOOKING = "booking", _("Booking")
+    CANCELLATION = "cancellation", _("Cancellation")
+    JOIN = "join", _("Joined an online consultation")
+    ADMIN_VIEW = "admin_view", _("Staff opened the person's record")
+    DAY_SHEET = "day_sheet", _("Day sheet")
+    CALL_LIST = "call_list", _("Call list")
+    EXPORT = "export", _("Export")
+
+
+class AccessRecordQuerySet(RecordQuerySet):
+    """Append-only: only the retention purge deletes (through a plain QuerySet)."""
+
+
+class AccessRecord(AppendOnlyRecord):
+    """One use or view of one person's data."""
+
+    changed_message = _("Access records cannot be changed.")
+    deleted_message = _("Access records cannot be deleted.")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("whose data"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The subject's office (the actor's for a page of several people); an integer because
+    # core is below accounts.
+    office_id = models.IntegerField(_("office"), null=True, blank=True)
+    kind = models.CharField(_("what"), max_length=20, choices=AccessKind.choices)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    path = models.CharField(_("page"), max_length=PATH_MAX, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["office_id", "at"], name="core_access_office_idx"),
+            models.Index(fields=["subject", "at"], name="core_access_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+def client_details(request) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    return import_string(settings.CLIENT_DETAILS_FUNCTION)(request)
+
+
+def _actor_of(request):
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False) and user.pk:
+        return user
+    return None
+
+
+def access_record(
+    *, kind: str, subject=None, obj=None, request=None, office_id: int | None = None
+) -> AccessRecord | None:
+    """Record one access to `subject`'s data. Without a request (a job, the shell) nothing is
+    recorded: those leave audit records when they change something."""
+    request = request if request is not None else current_request()
+    if request is None:
+        return None
+    actor = _actor_of(request)
+    if actor is None:
+        context = current_context()
+        actor = context.actor() if context is not None else None
+    ip_address, user_agent = client_details(request)
+    subject_id = getattr(subject, "pk", subject)
+    if office_id is None:
+        office_id = getattr(subject, "office_id", None) or getattr(actor, "office_id", None)
+    return AccessRecord.objects.create(
+        actor=actor,
+        subject_id=subject_id,
+        office_id=office_id,
+        kind=kind,
+        object_repr=str(obj)[:200] if obj is not None else "",
+        path=request.path[:PATH_MAX],
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+
+
+def access_record_page(request, kind: str, subjects: Iterable) -> int:
+    """Record that a staff page (day sheet, call list, export) showed these people's data:
+    one record per person shown (users or user ids; None and repeats are skipped)."""
+    ip_address, user_agent = client_details(request)
+    actor = _actor_of(request)
+    seen: dict[int, int | None] = {}
+    for subject in subjects:
+        subject_id = getattr(subject, "pk", subject)
+        if subject_id is None or subject_id in seen:
+            continue
+        seen[subject_id] = getattr(subject, "office_id", None)
+    records = [
+        AccessRecord(
+            actor=actor,
+            subject_id=subject_id,
+            office_id=office_id or getattr(actor, "office_id", None),
+            kind=kind,
+            path=request.path[:PATH_MAX],
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+        for subject_id, office_id in seen.items()
+    ]
+    AccessRecord.objects.bulk_create(records)
+    return len(records)
+
+
+def access_records_purge(*, before: datetime.datetime, batch: int = 5000) -> int:
+    """Delete records older than the retention period (REQ LOG-1): the one deletion the
+    application makes, through a plain QuerySet that bypasses the append-only guard."""
+    plain = models.QuerySet(AccessRecord)
+    total = 0
+    while True:
+        ids = list(plain.filter(at__lt=before).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        total += plain.filter(pk__in=ids).delete()[0]
+
+
+def access_records_erase_person(*, user_id: int, names: Iterable[str], anonymous_name: str) -> int:
+    """A deleted account (REQ REG-5): its own terminal identification is erased and its names
+    leave the object labels; who looked at its data, and when, stays."""
+    plain = models.QuerySet(AccessRecord)
+    changed = plain.filter(actor_id=user_id).update(ip_address=None, user_agent="")
+    for name in names:
+        if name:
+            changed += plain.filter(
+                Q(actor_id=user_id) | Q(subject_id=user_id), object_repr__contains=name
+            ).update(object_repr=Replace("object_repr", Value(name), Value(anonymous_name)))
+    return changed

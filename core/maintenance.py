@@ -1,0 +1,86 @@
+"""Maintenance mode: a notice's maintenance window pauses booking and joining (REQ OPS-2).
+
+A notice with a maintenance window pauses every view decorated with
+`paused_during_maintenance` (booking, checking, cancelling, moving, ad-hoc use, joining) for
+everyone but staff, from its start to its end. A national notice (no office) pauses every
+office; an office's notice pauses only the people of that office. Reading pages, signing in
+and the admin are never decorated, so they keep working.
+
+The paused page answers 503 with `Retry-After` (seconds until the window ends), says until
+when, and shows the user's office contacts (REQ OPS-3). core sits below accounts: the office
+is read from `request.user.office` as an attribute and rendered by the project template
+`includes/office_contact.html`; nothing here imports a higher app.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Callable
+from functools import wraps
+
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from .models import Notice
+
+MAINTENANCE_TEMPLATE = "maintenance.html"
+
+
+def maintenance_ends_at(
+    *, office_id: int | None, now: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """When the maintenance that pauses the people of `office_id` ends, or None if none is in
+    progress. Overlapping windows pause until the last of them ends. One query."""
+    now = now or timezone.now()
+    return (
+        Notice.objects.maintenance_in_progress(now)
+        .for_office(office_id)
+        .aggregate(end=Max("maintenance_ends_at"))["end"]
+    )
+
+
+def is_paused_for(user, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """The end of the maintenance pausing `user`, or None. Staff are never paused."""
+    if getattr(user, "is_staff", False):
+        return None
+    return maintenance_ends_at(office_id=getattr(user, "office_id", None), now=now)
+
+
+def maintenance_response(
+    request: HttpRequest, ends_at: datetime.datetime, *, now: datetime.datetime | None = None
+) -> HttpResponse:
+    """The clear page: 503, until when, whom to phone; `Retry-After` in seconds."""
+    now = now or timezone.now()
+    retry_after = max(1, math.ceil((ends_at - now).total_seconds()))
+    user = request.user
+    office = getattr(user, "office", None) if user.is_authenticated else None
+    response = render(
+        request,
+        MAINTENANCE_TEMPLATE,
+        {"maintenance_ends_at": ends_at, "office": office},
+        status=503,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def paused_during_maintenance(view: Callable) -> Callable:
+    """Answer the maintenance page instead of running `view` while a window pauses the user.
+
+    Put it under `login_required` so that the user (and their office) is known. The wrapped
+    view carries `paused_during_maintenance = True`, which the URL walk of the tests reads.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now = timezone.now()
+        ends_at = is_paused_for(request.user, now=now)
+        if ends_at is not None:
+            return maintenance_response(request, ends_at, now=now)
+        return view(request, *args, **kwargs)
+
+    wrapper.paused_during_maintenance = True
+    return wrapper

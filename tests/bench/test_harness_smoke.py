@@ -1,0 +1,87 @@
+"""The benchmark harness cannot rot: a tiny run of it through a real gunicorn (issue 11).
+
+It makes its own small PostgreSQL database (the harness measures PostgreSQL only), fills it with
+bench_data, and runs `python -m bench.run` for one second on three pages with the Python load driver
+(wrk is not needed), then the race of the faults harness with a few people. Under a minute.
+"""
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the bench harness measures PostgreSQL (DATABASE_URL)",
+)
+
+
+@pytest.fixture
+def bench_database():
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"hw_bench_smoke_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database, tmp_path):
+    # REQ NFR-4: the measuring tool itself keeps working.
+    from bench import faults, run
+    from bench.servers import manage
+
+    manage(bench_database, "migrate", "--noinput", "-v0")
+    manage(bench_database, "createcachetable")
+    out = manage(
+        bench_database, "bench_data", "--offices", "3", "--users", "300", "--reservations", "300"
+    )
+    assert "reservations:" in out and "300 rows" in out
+    report = tmp_path / "RESULTS.md"
+    status = run.main(
+        [
+            "--db",
+            f"smoke={bench_database}",
+            "--driver",
+            "python",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0.3",
+            "--connections",
+            "4",
+            "--sessions",
+            "10",
+            "--booking-users",
+            "20",
+            "--booking-seconds",
+            "2",
+            "--query-repeat",
+            "1",
+            "--query-users",
+            "1",
+            "--no-profile",
+            "--pages",
+            "floor,month,day",
+            "--out",
+            str(report),
+        ]
+    )
+    assert status == 0
+    text = report.read_text()
+    for page in ("floor", "month", "day"):
+        assert run.LABELS[page] in text
+    result = __import__("json").loads((run.VAR / "results-smoke.json").read_text())
+    for page, figures in result["pages"].items():
+        assert figures["errors"] == 0, page
+        assert figures["requests"] > 0, page
+        assert figures["queries"] > 0, page
+    assert result["booking"]["results"].get("booked", 0) > 0
+    assert set(result["booking"]["results"]) <= {"booked", "taken"}
+
+    # The race of the faults harness, with few people: one booked, the others told "taken".
+    checks = faults.Run(bench_database)
+    faults.race(checks, 4)
+    assert [c for c in checks.checks if not c.ok] == []

@@ -1,0 +1,87 @@
+"""Booking an online consultation by keyboard alone (REQ NFR-2, CON-1, CON-8).
+
+Only Tab, Shift+Tab, Enter and Space: from the top page through the online consultations index
+to the booked page, and every element that takes the focus on the way shows a focus indicator
+(an outline or a box shadow, WCAG 2.4.7). On a desktop in Japanese, and on a 360 px phone after switching the
+language to English with the header's language form (behind the "Menu" button there).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from consultations import availability, calendar
+from consultations.models import Consultation, Status
+from tests.auth import login_browser
+from tests.browser.keyboard import Keyboard
+from tests.browser.test_consultations_booking import online  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    """Shared test machines are often busy: wait longer than Playwright's 5 s for a page."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+@pytest.mark.parametrize(
+    ("width", "language"), [(1280, "ja"), (360, "en")], ids=["desktop-ja", "phone-en"]
+)
+def test_the_whole_booking_flow_works_by_keyboard_alone(
+    live_server,
+    page,
+    online,  # noqa: F811
+    width,
+    language,
+):
+    # REQ NFR-2, NFR-1, CON-1, CON-8
+    page.set_viewport_size({"width": width, "height": 800})
+    slot = availability.free_slots_from(online.office, limit=1)[0].starts_at
+    local = calendar.local(slot)
+    day, hhmm = local.date().isoformat(), f"{local:%H%M}"
+    today = calendar.local(timezone.now()).date()
+    login_browser(page, live_server.url, online.seeker)
+    keys = Keyboard(page)
+
+    page.goto(live_server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    if language == "en":
+        # On a phone the header's links, and the language form, are behind the Menu button.
+        keys.tab_to(lambda here: here["tag"] == "summary")
+        page.keyboard.press("Enter")
+        keys.tab_to(lambda here: here["name"] == "language" and here["value"] == "en")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        assert page.url == live_server.url + "/"
+
+    keys.follow("/consultations/")
+    keys.follow(f"/consultations/any/{today.year}/{today.month}/")
+    if (local.year, local.month) != (today.year, today.month):
+        keys.follow(f"/consultations/any/{local.year}/{local.month}/")
+    keys.follow(f"/consultations/any/{day}/")
+    keys.follow(f"/consultations/any/{day}/{hhmm}/request/")
+
+    keys.tick("purpose", "job_consultation")
+    keys.tick("video_tool", str(online.zoom.pk))
+    keys.tick("companions", "caregiver")
+    keys.tab_to(lambda here: here["in_main"] and here["type"] == "submit")
+    # Back up to the companions with Shift+Tab to declare one more.
+    keys.tick("companions", "family", backwards=True)
+    keys.submit_main_form()
+    assert "/consultations/check/" in page.url, page.url
+
+    keys.submit_main_form()
+    consultation = Consultation.objects.get(user=online.seeker)
+    assert page.url == live_server.url + consultation.get_absolute_url()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator(".message-success")).to_be_visible()
+    assert consultation.status == Status.CONFIRMED and consultation.starts_at == slot
+    assert sorted(consultation.companions) == ["caregiver", "family"]
+    assert consultation.purpose == "job_consultation"
+    assert keys.stops >= 10

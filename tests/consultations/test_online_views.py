@@ -1,0 +1,304 @@
+"""Online consultation pages: who may book, the flow, the join window, permissions, the race
+(REQ CON-1 … CON-8, TRM-4, BTH-2, NFR-3)."""
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from consultations import services
+from consultations.models import Consultation, ConsultationJoin, Status
+from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
+from tests.auth import login_client, staff_with_mfa
+from tests.consultations.conftest import NOW, SLOT_AT, tokyo
+from tests.factories import EmployerFactory, UserFactory
+
+REQUEST_URL = reverse(
+    "consultations:request", kwargs={"who": "any", "day": "2026-11-18", "hhmm": "1000"}
+)
+JOIN_URL_TEXT = "https://zoom.us/j/555000111"
+
+
+def book_through_pages(client, online_data):
+    response = client.post(REQUEST_URL, online_data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client.post(response["Location"])
+
+
+@pytest.fixture
+def booked(frozen, seeker, counselor, zoom):
+    consultation = services.consultation_request(
+        user=seeker,
+        starts_at=SLOT_AT,
+        video_tool=zoom,
+        purpose="job_consultation",
+        requester_name="山田 太郎",
+        phone="0184-11-2222",
+        now=NOW,
+    )
+    return services.consultation_set_join_url(
+        consultation=consultation, staff=counselor, video_tool=zoom, join_url=JOIN_URL_TEXT, now=NOW
+    )
+
+
+def test_a_job_seeker_books_from_the_month_to_the_confirmation(
+    frozen, client, seeker, counselor, online_data
+):
+    # REQ CON-1, CON-8: month → day → slot → request → check your answers → booked
+    client.force_login(seeker)
+    index = client.get(reverse("consultations:index")).content.decode()
+    assert counselor.last_name in index
+    month = client.get(reverse("consultations:month", args=["any", 2026, 11])).content.decode()
+    assert reverse("consultations:day", args=["any", "2026-11-18"]) in month
+    day = client.get(reverse("consultations:day", args=[counselor.pk, "2026-11-18"]))
+    assert reverse("consultations:request", args=[counselor.pk, "2026-11-18", "1000"]) in (
+        day.content.decode()
+    )
+    response = client.post(REQUEST_URL, online_data)
+    check = client.get(response["Location"]).content.decode()
+    assert "通訳" in check and "Zoom" in check
+    done = client.post(response["Location"])
+    consultation = Consultation.objects.get(user=seeker)
+    assert done["Location"] == consultation.get_absolute_url()
+    assert consultation.status == Status.CONFIRMED and consultation.companions == ["interpreter"]
+    page = client.get(consultation.get_absolute_url()).content.decode()
+    assert seeker.office.phone in page and "Zoom" in page
+
+
+def test_employers_are_told_why_and_whom_to_call(frozen, client, office, counselor):
+    # REQ CON-6
+    client.force_login(EmployerFactory(office=office))
+    response = client.get(reverse("consultations:index"))
+    assert response.status_code == 403
+    assert office.phone in response.content.decode()
+    assert client.get(REQUEST_URL).status_code == 403
+
+
+def test_the_loser_of_a_race_sees_just_taken_and_the_next_free_slots(
+    frozen, client, office, seeker, counselor, online_data
+):
+    # REQ BTH-2, CON-7
+    client.force_login(seeker)
+    check_url = client.post(REQUEST_URL, online_data)["Location"]
+    rival = UserFactory(office=office)
+    other = Client()
+    other.force_login(rival)
+    book_through_pages(other, online_data)
+    response = client.post(check_url)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "10:30" in body and Consultation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_threads_racing_for_one_counselor_slot_make_one_consultation(
+    office, counselor, zoom
+):
+    # REQ BTH-2, CON-7: through the real views, each thread its own user and connection
+    racers = 50
+    users = [UserFactory(office=office, username=f"racer{n}") for n in range(racers)]
+    data = {
+        "purpose": "job_consultation",
+        "video_tool": zoom.pk,
+        "requester_name": "山田",
+        "phone": "0184-11-2222",
+    }
+    url = reverse(
+        "consultations:request", kwargs={"who": counselor.pk, "day": "2026-11-18", "hhmm": "1000"}
+    )
+    barrier = threading.Barrier(racers)
+    results, errors, lock = [], [], threading.Lock()
+
+    def race(user):
+        try:
+            client = Client(raise_request_exception=False)
+            client.force_login(user)
+            check_url = client.post(url, data)["Location"]
+            barrier.wait(timeout=180)
+            response = client.post(check_url)
+            with lock:
+                results.append(response.status_code)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+            barrier.abort()
+        finally:
+            connections.close_all()
+
+    with time_machine.travel(NOW, tick=False):
+        threads = [threading.Thread(target=race, args=(user,)) for user in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    assert not errors, errors
+    assert sorted(results).count(302) == 1 and results.count(409) == racers - 1
+    assert Consultation.objects.count() == 1
+
+
+def test_the_join_button_shows_from_ten_minutes_before_until_the_end(booked, client, seeker):
+    # REQ CON-3: at start−10:00 yes, at start−10:01 no, after the end no; never the URL itself
+    client.force_login(seeker)
+    url = booked.get_absolute_url()
+    join = reverse("consultations:join", args=[booked.pk])
+    for moment, shown in [
+        (SLOT_AT - datetime.timedelta(minutes=10, seconds=1), False),
+        (SLOT_AT - datetime.timedelta(minutes=10), True),
+        (SLOT_AT + datetime.timedelta(minutes=29), True),
+        (SLOT_AT + datetime.timedelta(minutes=30), False),
+    ]:
+        with time_machine.travel(moment, tick=False):
+            client.force_login(seeker)
+            if moment > SLOT_AT:
+                # Joined in time, so the 10-minute rule does not end it.
+                type(booked).objects.filter(pk=booked.pk).update(joined_at=SLOT_AT)
+            page = client.get(url).content.decode()
+        assert (join in page) is shown, moment
+        assert JOIN_URL_TEXT not in page and "zoom.us/j" not in page
+
+
+def test_joining_records_time_ip_and_browser_and_redirects(booked, client, seeker):
+    # REQ CON-3, CON-4, LOG-1
+    client.force_login(seeker)
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        response = client.post(
+            reverse("consultations:join", args=[booked.pk]),
+            HTTP_USER_AGENT="TestBrowser/1.0",
+            REMOTE_ADDR="203.0.113.7",
+        )
+    assert response.status_code == 302 and response["Location"] == JOIN_URL_TEXT
+    record = ConsultationJoin.objects.get()
+    assert record.user == seeker and record.user_agent == "TestBrowser/1.0"
+    assert record.ip_address == "203.0.113.7"
+    assert record.at == SLOT_AT - datetime.timedelta(minutes=5)
+
+
+def test_joining_outside_the_window_gives_no_link(booked, client, seeker):
+    # REQ CON-3
+    client.force_login(seeker)
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=11), tick=False):
+        client.force_login(seeker)
+        response = client.post(reverse("consultations:join", args=[booked.pk]))
+    assert response["Location"] == booked.get_absolute_url()
+    assert not ConsultationJoin.objects.exists()
+
+
+def test_another_user_and_staff_of_another_office_get_404(booked, client, office, other_office):
+    # REQ CON-3: nobody but the participant (and the office's staff, in the admin) sees it
+    for user in (UserFactory(office=office), staff_with_mfa(office=other_office)):
+        with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+            login_client(client, user)
+            assert client.get(booked.get_absolute_url()).status_code == 404
+            assert client.post(reverse("consultations:join", args=[booked.pk])).status_code == 404
+    assert not ConsultationJoin.objects.exists()
+
+
+def test_changed_terms_must_be_accepted_before_joining(booked, client, seeker, office):
+    # REQ TRM-4, CON-4: no link until the online terms in effect are accepted
+    document = TermsDocument.objects.create(office=office, service="online", title="規約")
+    TermsVersion.objects.create(
+        document=document,
+        number=1,
+        text="v1",
+        status=VersionStatus.PUBLISHED,
+        published_at=NOW - datetime.timedelta(days=9),
+        effective_from=NOW - datetime.timedelta(days=9),
+    )
+    client.force_login(seeker)
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        page = client.get(booked.get_absolute_url()).content.decode()
+        response = client.post(reverse("consultations:join", args=[booked.pk]))
+    assert reverse("consultations:join", args=[booked.pk]) not in page
+    assert response.status_code == 302 and "/terms/accept/online/" in response["Location"]
+    assert not ConsultationJoin.objects.exists()
+    Consent.objects.create(user=seeker, version=document.versions.get())
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        response = client.post(reverse("consultations:join", args=[booked.pk]))
+    assert response["Location"] == JOIN_URL_TEXT
+
+
+def test_the_no_show_shows_on_the_page_before_the_job_runs(booked, client, seeker):
+    # REQ CON-5, BTH-6
+    client.force_login(seeker)
+    with time_machine.travel(SLOT_AT + datetime.timedelta(minutes=10), tick=False):
+        client.force_login(seeker)
+        page = client.get(booked.get_absolute_url()).content.decode()
+        mine = client.get(reverse("booths:my_reservations")).content.decode()
+    assert "連絡なし" in page or "no contact" in page
+    assert reverse("consultations:join", args=[booked.pk]) not in page
+    assert mine.index("過去") < mine.index(booked.get_absolute_url())
+
+
+def test_after_the_deadline_the_page_says_to_phone(booked, client, seeker):
+    # REQ CON-5, OPS-3
+    client.force_login(seeker)
+    with time_machine.travel(tokyo(2026, 11, 17, 17, 1), tick=False):
+        client.force_login(seeker)
+        page = client.get(booked.get_absolute_url()).content.decode()
+        response = client.post(reverse("consultations:cancel", args=[booked.pk]))
+    assert reverse("consultations:cancel", args=[booked.pk]) not in page
+    assert seeker.office.phone in page
+    booked.refresh_from_db()
+    assert response.status_code == 302 and booked.status == Status.CONFIRMED
+
+
+def test_the_seeker_moves_to_another_free_time(booked, client, seeker):
+    # REQ CON-5
+    client.force_login(seeker)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("consultations:move", args=[booked.pk])).content.decode()
+        # Today's slots are past the cut-off; tomorrow's are still open.
+        assert tokyo(2026, 11, 16, 14, 0).isoformat() not in page
+        slot = tokyo(2026, 11, 17, 9, 30).isoformat()
+        assert slot in page
+        response = client.post(reverse("consultations:move", args=[booked.pk]), {"slot": slot})
+    booked.refresh_from_db()
+    assert response.status_code == 302 and booked.starts_at == tokyo(2026, 11, 17, 9, 30)
+
+
+def test_junk_in_urls_and_forms_is_a_404_or_a_form_error(frozen, client, seeker, counselor):
+    # REQ NFR-3: no 5xx on any input
+    client.force_login(seeker)
+    for path in [
+        "/consultations/any/9999/11/",
+        "/consultations/any/2026/13/",
+        "/consultations/any/2026-02-30/",
+        "/consultations/999999999999/2026-11-18/",
+        "/consultations/any/2026-11-18/9999/request/",
+        "/consultations/any/2099-11-18/1000/request/",
+    ]:
+        assert client.get(path).status_code == 404, path
+    response = client.post(REQUEST_URL, {"purpose": "x" * 5000, "video_tool": "'; drop", "phone": "\x00"})
+    assert response.status_code == 200 and not Consultation.objects.exists()
+
+
+def test_booking_posts_are_rate_limited(frozen, client, seeker, counselor, online_data, settings):
+    # REQ NFR-3: a script can't sweep an office's slots
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "booking": "1/h/user"}
+    client.force_login(seeker)
+    book_through_pages(client, online_data)
+    second = reverse("consultations:request", args=["any", "2026-11-18", "1100"])
+    check_url = client.post(second, online_data)["Location"]
+    response = client.post(check_url)
+    assert response.status_code == 429
+    assert Consultation.objects.count() == 1
+
+
+def test_the_page_with_the_join_button_lets_the_form_reach_the_video_tool(booked, client, seeker):
+    # REQ CON-3: the CSP form-action covers the redirect to the tool's hosts, on this page only
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        open_page = client.get(booked.get_absolute_url())
+    with time_machine.travel(SLOT_AT - datetime.timedelta(hours=1), tick=False):
+        client.force_login(seeker)
+        closed_page = client.get(booked.get_absolute_url())
+    assert "https://zoom.us" in open_page["Content-Security-Policy"]
+    assert "https://*.zoom.us" in open_page["Content-Security-Policy"]
+    assert "zoom.us" not in closed_page["Content-Security-Policy"]

@@ -1,0 +1,255 @@
+"""Access records (REQ LOG-1) and admin searches kept out of URLs (REQ LOG-2)."""
+
+import datetime
+import io
+import re
+from urllib.parse import quote
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import ensure_counselor_group
+from booths import services as booth_services
+from consultations import bookings
+from consultations import services as consultation_services
+from core.access import AccessKind, AccessRecord, access_record, access_record_page
+from core.audit import acting_as
+from tests.auth import login_client, staff_with_mfa
+from tests.booths.conftest import NOW, SLOT_AT
+from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.consultations.factories import ConsultationFactory, VideoToolFactory
+from tests.factories import OfficeFactory, UserFactory
+from tests.terms.factories import ConsentFactory, TermsDocumentFactory, TermsVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0"
+IP = "203.0.113.7"
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def booth(office):
+    return BoothFactory(office=office, name="ブースA")
+
+
+def counselor(office, *, access_records=False):
+    user = staff_with_mfa(office=office)
+    user.groups.add(ensure_counselor_group())
+    if access_records:
+        user.user_permissions.add(Permission.objects.get(codename="view_accessrecord"))
+    return user
+
+
+def person_request(user, path="/booths/"):
+    request = RequestFactory().post(path, REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER)
+    request.user = user
+    return request
+
+
+def test_a_booking_and_its_cancellation_are_recorded_with_ip_and_browser(frozen, office, booth):
+    # REQ LOG-1
+    seeker = UserFactory(office=office)
+    with acting_as(request=person_request(seeker)):
+        reservation = booth_services.reservation_request(
+            user=seeker,
+            booth=booth,
+            starts_at=SLOT_AT,
+            purpose="job_consultation",
+            requester_name="山田 太郎",
+            phone="0173-11-2222",
+        )
+        bookings.booking_cancel_online(booking=reservation, user=seeker)
+    booked, cancelled = AccessRecord.objects.order_by("pk")
+    assert booked.kind == AccessKind.BOOKING and cancelled.kind == AccessKind.CANCELLATION
+    for record in (booked, cancelled):
+        assert record.actor == seeker and record.subject == seeker
+        assert record.ip_address == IP and record.user_agent == BROWSER
+        assert record.office_id == office.pk and record.at == timezone.now()
+
+
+def test_a_cancellation_through_the_page_is_recorded(frozen, client, office, booth):
+    # REQ LOG-1: the middleware gives the booking code the request
+    seeker = UserFactory(office=office)
+    reservation = ReservationFactory(booth=booth, user=seeker)
+    client.force_login(seeker)
+    response = client.post(
+        reverse("booths:cancel", args=[reservation.pk]),
+        REMOTE_ADDR=IP,
+        HTTP_USER_AGENT=BROWSER,
+    )
+    assert response.status_code == 302
+    record = AccessRecord.objects.get()
+    assert record.kind == AccessKind.CANCELLATION and record.subject == seeker
+    assert (record.ip_address, record.user_agent) == (IP, BROWSER)
+
+
+def test_a_join_is_recorded_with_ip_and_browser(frozen, office):
+    # REQ LOG-1, CON-3
+    seeker = UserFactory(office=office)
+    zoom = VideoToolFactory(office=office)
+    consultation = ConsultationFactory(
+        office=office, user=seeker, video_tool=zoom, starts_at=NOW, join_url="https://zoom.us/j/1"
+    )
+    consultation_services.consultation_join(
+        consultation=consultation, user=seeker, request=person_request(seeker), now=NOW
+    )
+    record = AccessRecord.objects.get()
+    assert record.kind == AccessKind.JOIN and record.subject == seeker and record.actor == seeker
+    assert (record.ip_address, record.user_agent) == (IP, BROWSER)
+
+
+def test_nothing_is_recorded_without_a_request(office):
+    # REQ LOG-1: jobs and the shell leave audit records, not access records
+    assert access_record(kind=AccessKind.BOOKING, subject=UserFactory(office=office)) is None
+    assert not AccessRecord.objects.exists()
+
+
+def test_every_admin_change_view_of_a_persons_data_is_recorded(frozen, client, office, booth):
+    # REQ LOG-1: users, reservations, consultations, consents
+    staff = counselor(office)
+    seeker = UserFactory(office=office)
+    version = TermsVersionFactory(document=TermsDocumentFactory(office=office))
+    pages = {
+        "accounts_user_change": seeker,
+        "booths_reservation_change": ReservationFactory(booth=booth, user=seeker),
+        "consultations_consultation_change": ConsultationFactory(office=office, user=seeker),
+        "terms_consent_change": ConsentFactory(user=seeker, version=version),
+    }
+    login_client(client, staff)
+    for name, obj in pages.items():
+        response = client.get(
+            reverse(f"admin:{name}", args=[obj.pk]), REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER
+        )
+        assert response.status_code == 200, name
+    records = list(AccessRecord.objects.order_by("pk"))
+    assert len(records) == len(pages)
+    for record, obj in zip(records, pages.values(), strict=True):
+        assert record.kind == AccessKind.ADMIN_VIEW
+        assert record.actor == staff and record.subject == seeker
+        assert record.object_repr == str(obj)[:200]
+        assert (record.ip_address, record.user_agent) == (IP, BROWSER)
+        assert record.office_id == office.pk
+
+
+def test_a_staff_page_of_several_people_records_each_once(office):
+    # REQ LOG-1: the day sheet, the call list and exports call this
+    staff = counselor(office)
+    people = [UserFactory(office=office) for _ in range(3)]
+    request = person_request(staff, path="/admin/booths/day/")
+    assert access_record_page(request, AccessKind.DAY_SHEET, [*people, people[0], None]) == 3
+    assert AccessRecord.objects.filter(kind=AccessKind.DAY_SHEET, actor=staff).count() == 3
+    assert set(AccessRecord.objects.values_list("subject_id", flat=True)) == {p.pk for p in people}
+
+
+def test_only_staff_with_the_permission_see_access_records_of_their_office(client, office):
+    # REQ LOG-1: only authorised staff, scoped to their office
+    other = OfficeFactory(code="other")
+    mine = UserFactory(office=office, username="mine1")
+    theirs = UserFactory(office=other, username="theirs1")
+    for subject in (mine, theirs):
+        access_record(kind=AccessKind.BOOKING, subject=subject, request=person_request(subject))
+    changelist = reverse("admin:core_accessrecord_changelist")
+    login_client(client, counselor(office))
+    assert client.get(changelist).status_code == 403
+    login_client(client, counselor(office, access_records=True))
+    html = client.get(changelist).content.decode()
+    assert "mine1" in html and "theirs1" not in html
+    record = AccessRecord.objects.get(subject=mine)
+    assert client.get(reverse("admin:core_accessrecord_add")).status_code == 403
+    assert client.post(reverse("admin:core_accessrecord_change", args=[record.pk])).status_code == (
+        403
+    )
+    assert (
+        client.post(reverse("admin:core_accessrecord_delete", args=[record.pk])).status_code == 403
+    )
+    with pytest.raises(ValidationError):
+        AccessRecord.objects.filter(pk=record.pk).update(ip_address=None)
+    with pytest.raises(ValidationError):
+        record.delete()
+    assert AccessRecord.objects.count() == 2
+
+
+def test_the_purge_job_deletes_records_older_than_the_retention(settings, office):
+    # REQ LOG-1: retention configurable, purged by a job
+    settings.ACCESS_RECORD_RETENTION_DAYS = 30
+    subject = UserFactory(office=office)
+    now = timezone.now()
+    with time_machine.travel(now - datetime.timedelta(days=31), tick=False):
+        access_record(kind=AccessKind.BOOKING, subject=subject, request=person_request(subject))
+    with time_machine.travel(now - datetime.timedelta(days=29), tick=False):
+        kept = access_record(
+            kind=AccessKind.BOOKING, subject=subject, request=person_request(subject)
+        )
+    out = io.StringIO()
+    call_command("run_jobs", only=["access_records_purge"], stdout=out)
+    assert "deleted=1" in out.getvalue()
+    assert list(AccessRecord.objects.all()) == [kept]
+
+
+# --- LOG-2: admin searches stay out of URLs ---------------------------------------------------
+
+
+def _urls_in(html: str) -> list[str]:
+    return re.findall(r'(?:href|action|src)="([^"]*)"', html)
+
+
+def test_an_admin_search_by_name_never_reaches_a_url(client, office):
+    # REQ LOG-2
+    staff = counselor(office)
+    UserFactory(office=office, username="findme", last_name="検索")
+    UserFactory(office=office, username="someone", last_name="別人")
+    login_client(client, staff)
+    changelist = reverse("admin:accounts_user_changelist")
+    page = client.get(changelist).content.decode()
+    assert 'method="post" role="search"' in page  # the search box posts
+    term, encoded = "検索", quote("検索")
+
+    response = client.post(f"{changelist}?is_active__exact=1", {"_search": "1", "q": term})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert encoded not in location and term not in location
+    assert not re.search(r"(?:^|[?&])q=", location)
+    assert "is_active__exact=1" in location and "qt=" in location
+
+    result = client.get(location)
+    html = result.content.decode()
+    assert result.status_code == 200
+    assert "findme" in html and "someone" not in html  # the search still works
+    assert f'value="{term}"' in html  # shown in the box, inside the page only
+    urls = [url.replace("&amp;", "&") for url in _urls_in(html)]
+    for url in urls:
+        assert encoded not in url and term not in url
+        assert not re.search(r"(?:^|[?&])q=", url) and "q%3D" not in url
+    # Sorting, filters and "back to the list" from a change view carry the token instead.
+    token = location.split("qt=")[1].split("&")[0]
+    assert any(f"qt={token}" in url or f"qt%3D{token}" in url for url in urls)
+
+
+def test_a_search_typed_into_the_address_bar_is_moved_out_of_the_url(client, office):
+    # REQ LOG-2: the term does not spread into the links of the page
+    login_client(client, counselor(office))
+    changelist = reverse("admin:accounts_user_changelist")
+    response = client.get(changelist, {"q": "山田"})
+    assert response.status_code == 302
+    assert "q=" not in response["Location"].replace("qt=", "")
+
+
+def test_a_forged_search_post_is_refused(office):
+    # REQ LOG-2, NFR-3: the search post needs the CSRF token like any other post
+    from django.test import Client
+
+    client = login_client(Client(enforce_csrf_checks=True), counselor(office))
+    response = client.post(reverse("admin:accounts_user_changelist"), {"_search": "1", "q": "x"})
+    assert response.status_code == 403
