@@ -12,7 +12,7 @@ import datetime
 
 from django.utils import timezone
 
-from consultations import calendar
+from consultations import calendar, gridcache
 from consultations.availability import (
     ALTERNATIVES_DAYS,
     DaySummary,
@@ -71,30 +71,59 @@ def _day_states(booth: Booth, day, *, now, closures, taken, horizon) -> list[Slo
     ]
 
 
+def _day_inputs(booth: Booth, day: datetime.date, now: datetime.datetime):
+    """The office's closures, why the day is closed (or None) and its held slots."""
+    closures = closures_for(booth, day, day)
+    reason = calendar.closed_reason(day, closures=closures)
+    if reason:
+        return closures, reason, set()
+    start, end = day_bounds(day, day)
+    return closures, None, taken_starts(booth, start, end, now)
+
+
 def day_view(
     booth: Booth, day: datetime.date, *, now: datetime.datetime | None = None
 ) -> tuple[str | None, list[Slot]]:
     """The closed reason (or None) and every slot of `day` with its state."""
     now = now or timezone.now()
-    closures = closures_for(booth, day, day)
-    reason = calendar.closed_reason(day, closures=closures)
+    closures, reason, taken = _day_inputs(booth, day, now)
     if reason:
         return reason, []
-    start, end = day_bounds(day, day)
-    taken = taken_starts(booth, start, end, now)
     horizon = last_requestable_day(now)
     return None, _day_states(booth, day, now=now, closures=closures, taken=taken, horizon=horizon)
 
 
-def month_view(
-    booth: Booth, year: int, month: int, *, now: datetime.datetime | None = None
-) -> list[DaySummary]:
-    """Every day of the month with its free-slot count (two queries)."""
-    now = now or timezone.now()
+def day_grid(booth: Booth, day: datetime.date, *, now: datetime.datetime, extra: tuple, render):
+    """The day's slots as `render(closed_reason, slots)` makes them, from the grid cache while
+    nothing they show has changed. `extra` names what else the rendering depends on (whether
+    the user may request)."""
+    closures, reason, taken = _day_inputs(booth, day, now)
+
+    def build():
+        if reason:
+            return render(reason, [])
+        horizon = last_requestable_day(now)
+        slots = _day_states(booth, day, now=now, closures=closures, taken=taken, horizon=horizon)
+        return render(None, slots)
+
+    return gridcache.grid(
+        "booth-day",
+        (booth.pk, day, sorted(taken), sorted(closures), *extra),
+        office=booth.office,
+        now=now,
+        build=build,
+    )
+
+
+def _month_inputs(booth: Booth, year: int, month: int, now: datetime.datetime):
+    """The month's days, the office's closures and the held slots (two queries)."""
     days = calendar.month_days(year, month)
     closures = closures_for(booth, days[0], days[-1])
     start, end = day_bounds(days[0], days[-1])
-    taken = taken_starts(booth, start, end, now)
+    return days, closures, taken_starts(booth, start, end, now)
+
+
+def _summaries(booth: Booth, days, *, now, closures, taken) -> list[DaySummary]:
     today = calendar.local(now).date()
     horizon = last_requestable_day(now)
     summaries = []
@@ -108,6 +137,28 @@ def month_view(
         ]
         summaries.append(summarise_day(day, reason, states, today))
     return summaries
+
+
+def month_view(
+    booth: Booth, year: int, month: int, *, now: datetime.datetime | None = None
+) -> list[DaySummary]:
+    """Every day of the month with its free-slot count (two queries)."""
+    now = now or timezone.now()
+    days, closures, taken = _month_inputs(booth, year, month, now)
+    return _summaries(booth, days, now=now, closures=closures, taken=taken)
+
+
+def month_grid(booth: Booth, year: int, month: int, *, now: datetime.datetime, render):
+    """The month's grid as `render(summaries)` makes it, from the process's grid cache while
+    the held slots, closures and time-dependent states are unchanged (two queries)."""
+    days, closures, taken = _month_inputs(booth, year, month, now)
+    return gridcache.grid(
+        "booth-month",
+        (booth.pk, year, month, sorted(taken), sorted(closures)),
+        office=booth.office,
+        now=now,
+        build=lambda: render(_summaries(booth, days, now=now, closures=closures, taken=taken)),
+    )
 
 
 def free_slots_from(

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,15 +80,18 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
     now = timezone.now()
     if not availability.is_shown_month(year, month, now):
         raise Http404
-    days = availability.month_view(booth, year, month, now=now)
+    navigation = month_navigation(year, month, now)
+
+    def render_grid(days):
+        context = {"booth": booth, "weeks": weeks(days), **navigation}
+        return render_to_string("booths/_month_grid.html", context)
+
     context = {
         "booth": booth,
         "office": booth.office,
-        "days": days,
-        **month_navigation(year, month, now),
-        "refusal": services.booking_refusal_reason(request.user, booth, now=now),
-        "approval": rules.noshow_approval_reason(request.user, booth.office, now=now),
-        "weeks": weeks(days),
+        "grid": availability.month_grid(booth, year, month, now=now, render=render_grid),
+        **navigation,
+        **_banners(request.user, booth, now),
     }
     return render(request, "booths/month.html", context)
 
@@ -97,20 +101,33 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
     now = timezone.now()
     date = parse_day(day, now)
-    closed_reason, slots = availability.day_view(booth, date, now=now)
-    return render(
-        request,
-        "booths/day.html",
-        {
+    banners = _banners(request.user, booth, now)
+    may_request = not banners["refusal"]
+
+    def render_grid(closed_reason, slots):
+        context = {
             "booth": booth,
-            "office": booth.office,
             "date": date,
             "closed_reason": closed_reason,
             "slots": slots,
-            "refusal": services.booking_refusal_reason(request.user, booth, now=now),
-            "approval": rules.noshow_approval_reason(request.user, booth.office, now=now),
-        },
+            "may_request": may_request,
+        }
+        return render_to_string("booths/_day_grid.html", context)
+
+    grid = availability.day_grid(booth, date, now=now, extra=(may_request,), render=render_grid)
+    return render(
+        request,
+        "booths/day.html",
+        {"booth": booth, "office": booth.office, "date": date, "grid": grid, **banners},
     )
+
+
+def _banners(user, booth: Booth, now) -> dict:
+    """Why this user may not request here, and whether requests need the office's approval."""
+    return {
+        "refusal": services.booking_refusal_reason(user, booth, now=now),
+        "approval": rules.noshow_approval_reason(user, booth.office, now=now),
+    }
 
 
 @login_required

@@ -12,7 +12,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 # A local-memory cache keeps tests independent; the shared cache is a production concern
 # and is tested where it matters (rate limits) against the database cache.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # noqa: F405
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test run: runs started side by side never share (and corrupt) a database.
