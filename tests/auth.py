@@ -60,7 +60,7 @@ def _record_second_factor(session, user) -> None:
 
 def login_client(client: Client, user) -> Client:
     """Sign `user` in on a test client; staff with an authenticator count as MFA-verified."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="accounts.backends.ModelBackend")
     if user.is_staff:
         session = client.session
         _record_second_factor(session, user)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from icalendar import Calendar
 
 from booths.models import Booth, Reservation
-from consultations import availability, bookings, services
+from consultations import availability, bookings, rules, services
 from consultations.models import (
     AvailabilityException,
     Consultation,
@@ -225,6 +225,30 @@ def test_no_shows_of_both_services_count_for_the_approval_rule(
     )
     consultation = request(seeker, zoom)
     assert consultation.needs_approval and consultation.status == Status.REQUESTED
+
+
+def test_a_booth_no_show_and_a_consultation_no_show_with_the_same_id_both_count(
+    frozen, office, seeker, counselor, zoom
+):
+    # REQ BTH-7: the count runs over both tables at once and keeps equal ids of each apart
+    booth = Booth.objects.create(office=office, name="ブースE")
+    ReservationFactory(
+        pk=90001, booth=booth, user=seeker, starts_at=tokyo(2026, 11, 2, 10), status="no_show"
+    )
+    Consultation.objects.create(
+        pk=90001,
+        office=office,
+        user=seeker,
+        counselor=counselor,
+        starts_at=tokyo(2026, 11, 4, 10),
+        ends_at=tokyo(2026, 11, 4, 10, 30),
+        video_tool=zoom,
+        purpose="job_consultation",
+        requester_name="x",
+        phone="0",
+        status=Status.NO_SHOW,
+    )
+    assert rules.no_contact_cancellations(seeker, office, now=NOW) == 2
 
 
 def test_a_person_holds_at_most_the_office_cap_of_future_consultations(

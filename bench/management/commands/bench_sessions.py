@@ -36,7 +36,7 @@ from consultations import calendar
 
 from .bench_data import OFFICE_PREFIX
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.ModelBackend"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # bench counselors only
 
 

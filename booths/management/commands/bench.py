@@ -126,7 +126,7 @@ class Command(BaseCommand):
                     for n in range(500)
                 )
                 client = Client()
-                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+                client.force_login(user, backend="accounts.backends.ModelBackend")
                 today = calendar.local(timezone.now()).date()
                 day = today + datetime.timedelta(days=(7 - today.weekday()) % 7 or 7)
                 month_url = f"/booths/{booth.pk}/{today.year}/{today.month}/"
