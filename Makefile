@@ -91,7 +91,7 @@ faults: prepare
 # The quick version: the CI smoke test, then the race, two servers and 20 s of two job loops.
 bench-smoke: prepare
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_PG)/hw_bench} $(BIN)/pytest tests/bench -q
-	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --only race --only two-servers --only jobs --jobs-seconds 20 --load-seconds 8
+	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --only race --only race-counselor --only two-servers --only jobs --jobs-seconds 20 --load-seconds 8
 
 # The in-process view timings of booths/management/commands/bench.py.
 bench-views: setup

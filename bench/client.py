@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
 HOST = "127.0.0.1"
-RESERVATION_PATH = re.compile(r"^/booths/reservations/(\d+)/$")
+# Where a booking lands: a booth reservation's page or an online consultation's.
+RESERVATION_PATH = re.compile(r"^/(?:booths/reservations|consultations)/(\d+)/$")
 CLIENT_IP_HEADER = "X-Real-IP"
 
 
@@ -199,7 +200,7 @@ def prepare_check(browser: Browser, slot_path: str) -> str:
     if page.status != 200:
         raise RuntimeError(f"request page answered {page.status}")
     sent = browser.submit(slot_path, page)
-    if sent.status != 302 or "/booths/check/" not in sent.location:
+    if sent.status != 302 or "/check/" not in sent.location:
         raise RuntimeError(f"request form answered {sent.status} {sent.location}")
     return sent.location
 

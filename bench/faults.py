@@ -4,6 +4,7 @@ Builds a small fresh database (hw_bench_faults unless --db), then:
 
 1. race       100 people send the same booth slot at once, through two gunicorn instances:
               exactly 1 reservation, 99 "just taken" (409), 0 5xx.
+   race-counselor  the same for one counselor's online consultation slot (CON-7).
 2. two-servers booking load through two gunicorn instances, three people per slot: no slot
               held twice, every success in the database once.
 3. jobs       two `run_jobs --loop` side by side for --jobs-seconds with overdue requests and
@@ -149,10 +150,28 @@ def fives(outcomes: list[client.Outcome]) -> collections.Counter:
 # --- 1. The race for one slot --------------------------------------------------------------
 
 
-def race(run: Run, people: int) -> None:
-    print(f"[race] {people} people, one slot, two servers", flush=True)
-    lines = plan(run, "race", people, "race")
-    servers = start_servers(run, 2, "race")
+RACES = {
+    # scenario: (bench_sessions mode, the active bookings of the slot raced for)
+    "race": (
+        "race",
+        "SELECT count(*) FROM booths_reservation WHERE booth_id = %s AND starts_at = %s "
+        "AND status IN ('requested', 'confirmed', 'checked_in')",
+        "booth",
+    ),
+    "race-counselor": (
+        "race-online",
+        "SELECT count(*) FROM consultations_consultation WHERE counselor_id = %s "
+        "AND starts_at = %s AND status IN ('requested', 'confirmed', 'checked_in')",
+        "counselor",
+    ),
+}
+
+
+def race(run: Run, people: int, scenario: str = "race") -> None:
+    mode, stored_sql, owner = RACES[scenario]
+    print(f"[{scenario}] {people} people, one slot, two servers", flush=True)
+    lines = plan(run, mode, people, scenario)
+    servers = start_servers(run, 2, scenario)
     try:
         ready: list[tuple[client.Browser, str, client.Response]] = []
         for n, line in enumerate(lines):
@@ -184,22 +203,17 @@ def race(run: Run, people: int) -> None:
     finally:
         stop_all(servers)
     counts = collections.Counter(o.result for o in outcomes)
-    booth, starts_at = lines[0]["booth"], lines[0]["starts_at"]
-    stored = run.sql(
-        "SELECT count(*) FROM booths_reservation WHERE booth_id = %s AND starts_at = %s "
-        "AND status IN ('requested', 'confirmed', 'checked_in')",
-        (booth, starts_at),
-    )[0][0]
-    run.check("race", "reservations stored for the slot (target 1)", stored, stored == 1)
-    run.check("race", "answered booked (target 1)", counts["booked"], counts["booked"] == 1)
+    stored = run.sql(stored_sql, (lines[0][owner], lines[0]["starts_at"]))[0][0]
+    run.check(scenario, "bookings stored for the slot (target 1)", stored, stored == 1)
+    run.check(scenario, "answered booked (target 1)", counts["booked"], counts["booked"] == 1)
     run.check(
-        "race",
+        scenario,
         f"answered 409 just taken (target {people - 1})",
         counts["taken"],
         counts["taken"] == people - 1,
     )
     bad = sum(v for k, v in counts.items() if k not in ("booked", "taken"))
-    run.check("race", "5xx or other answers (target 0)", dict(counts) if bad else 0, bad == 0)
+    run.check(scenario, "5xx or other answers (target 0)", dict(counts) if bad else 0, bad == 0)
 
 
 # --- 2. Two servers under booking load -----------------------------------------------------
@@ -611,7 +625,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/hw_bench_faults")
     parser.add_argument("--keep-db", action="store_true", help="reuse the database as it is")
     parser.add_argument(
-        "--only", action="append", default=[], help="race, two-servers, jobs, postgres, smtp"
+        "--only",
+        action="append",
+        default=[],
+        help="race, race-counselor, two-servers, jobs, postgres, smtp",
     )
     parser.add_argument("--race-people", type=int, default=100)
     parser.add_argument("--load-seconds", type=int, default=20)
@@ -637,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh_database(args.db)
     scenarios = {
         "race": lambda: race(run, args.race_people),
+        "race-counselor": lambda: race(run, args.race_people, "race-counselor"),
         "two-servers": lambda: two_servers(run, args.load_seconds),
         "jobs": lambda: jobs(run, args.jobs_seconds),
         "postgres": lambda: postgres(run, max(args.load_seconds, 15), args.pg_outage),

@@ -81,7 +81,10 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
     assert result["booking"]["results"].get("booked", 0) > 0
     assert set(result["booking"]["results"]) <= {"booked", "taken"}
 
-    # The race of the faults harness, with few people: one booked, the others told "taken".
+    # The races of the faults harness, with few people: for a booth slot and for a counselor's
+    # slot, one booked, the others told "taken" (REQ BTH-2, CON-7).
     checks = faults.Run(bench_database)
     faults.race(checks, 4)
+    faults.race(checks, 4, "race-counselor")
+    assert {c.scenario for c in checks.checks} == {"race", "race-counselor"}
     assert [c for c in checks.checks if not c.ok] == []

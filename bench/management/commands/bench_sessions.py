@@ -8,6 +8,9 @@ leave them, so the load tool only passes cookies. One JSON object a line goes to
 - mode `booking`: users with no active future reservation, each with a distinct free slot of a
   booth of their office (`slot_path`), so a booking load measures bookings, not collisions.
 - mode `race`: --count users of one office all aiming at the same free slot.
+- mode `race-online`: --count job seekers of one office all aiming at the same free slot of one
+  counselor (online consultations, CON-7); the office gets a video tool and the counselor a
+  weekly availability if they have none.
 - mode `staff`: counselors of distinct offices in the counselors group, with an authenticator
   app enrolled and the second factor recorded in the session as a sign-in with it records it,
   and the paths of the admin's day sheet and call list of their office.
@@ -29,7 +32,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.middleware import LAST_SEEN_SESSION_KEY
-from accounts.models import User, UserType
+from accounts.models import JobseekerNumberStatus, User, UserType
 from booths.availability import closures_for, last_requestable_day, request_refusal_reason
 from booths.models import ACTIVE_STATUSES, Booth, Reservation
 from consultations import calendar
@@ -71,7 +74,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--mode", choices=["pages", "booking", "race", "staff"], default="pages"
+            "--mode", choices=["pages", "booking", "race", "race-online", "staff"], default="pages"
         )
         parser.add_argument("--count", type=int, default=2000)
         parser.add_argument("--out", required=True)
@@ -100,11 +103,12 @@ class Command(BaseCommand):
                     )
                 )
             )
-            lines = (
-                self._booking(free, count, rng, now, skip)
-                if mode == "booking"
-                else self._race(free, count, rng, now)
-            )
+            if mode == "booking":
+                lines = self._booking(free, count, rng, now, skip)
+            elif mode == "race":
+                lines = self._race(free, count, rng, now)
+            else:
+                lines = self._race_online(free, count, now)
         with open(out, "w", encoding="utf-8") as handle:
             for line in lines:
                 handle.write(json.dumps(line) + "\n")
@@ -217,6 +221,56 @@ class Command(BaseCommand):
             "slot_path": f"/booths/{booth.pk}/{local.date().isoformat()}/{local:%H%M}/request/",
         }
 
+    def _race_online(self, free, count, now) -> list[dict]:
+        """`count` job seekers of one office, all after one counselor's earliest free slot."""
+        from consultations import availability as online
+        from consultations.models import AvailabilityPattern, VideoTool, VideoToolKind
+
+        seekers = free.filter(
+            user_type=UserType.JOB_SEEKER,
+            jobseeker_number_status=JobseekerNumberStatus.NUMBER,
+            office__offers_online_consultations=True,
+        )
+        office_id, users = self._largest_office_users(seekers, count)
+        office = users[0].office
+        VideoTool.objects.get_or_create(
+            office=office,
+            kind=VideoToolKind.ZOOM,
+            defaults={"name": "Zoom", "allowed_hosts": "zoom.us", "terms_url": "https://zoom.us/"},
+        )
+        counselor = (
+            User.objects.filter(office_id=office_id, is_staff=True, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        today = calendar.local(now).date()
+        for weekday in range(5):
+            AvailabilityPattern.objects.get_or_create(
+                counselor=counselor,
+                office=office,
+                weekday=weekday,
+                defaults={
+                    "starts_at": office.opens_at,
+                    "ends_at": office.closes_at,
+                    "valid_from": today,
+                },
+            )
+        slots = online.free_slots_from(office, counselor=counselor, now=now, limit=1, days=60)
+        if not slots:
+            raise CommandError(f"counselor {counselor.pk} has no free slot")
+        local = calendar.local(slots[0].starts_at)
+        path = f"/consultations/{counselor.pk}/{local.date().isoformat()}/{local:%H%M}/request/"
+        return [
+            {
+                "cookie": key,
+                "user": user.pk,
+                "counselor": counselor.pk,
+                "starts_at": slots[0].starts_at.isoformat(),
+                "slot_path": path,
+            }
+            for key, user in zip(make_sessions(users), users, strict=True)
+        ]
+
     def _booking(self, free, count, rng, now, skip) -> list[dict]:
         """Users spread over offices, each with a slot nobody else in the plan aims at."""
         ids = list(free.values_list("pk", flat=True)[: count * 10])
@@ -242,8 +296,8 @@ class Command(BaseCommand):
             for key, (user, booth, start) in zip(keys, plan, strict=True)
         ]
 
-    def _race(self, free, count, rng, now) -> list[dict]:
-        """`count` users of the office with the most of them, all after one free slot."""
+    @staticmethod
+    def _largest_office_users(free, count) -> tuple[int, list[User]]:
         office_id = (
             free.values("office_id")
             .annotate(n=Count("pk"))
@@ -254,6 +308,11 @@ class Command(BaseCommand):
         users = list(free.filter(office_id=office_id).order_by("?")[:count])
         if len(users) < count:
             raise CommandError(f"only {len(users)} free users in the largest office")
+        return office_id, users
+
+    def _race(self, free, count, rng, now) -> list[dict]:
+        """`count` users of the office with the most of them, all after one free slot."""
+        office_id, users = self._largest_office_users(free, count)
         booth = Booth.objects.filter(office_id=office_id, is_active=True).select_related("office")[
             0
         ]
