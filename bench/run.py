@@ -287,7 +287,8 @@ def markdown(results: dict[str, dict], args, command: str) -> str:
         f"{next(iter(results.values())).get('port', 5432)} (5433: a cluster of the harness's own, "
         "see bench/README.md), default settings (shared_buffers 128 MB)",
         f"- Server: gunicorn, {args.workers} sync workers, config.settings.bench (production "
-        "settings, DEBUG off, whitenoise, database cache), on the same machine as the load tool",
+        f"settings, DEBUG off, whitenoise, shared cache {_cache_label()}), on the same machine "
+        "as the load tool",
         f"- Load: {'wrk, 2 threads' if args.driver == 'wrk' else 'Python threads'}, {args.connections} connections, {args.seconds:g} s per page after "
         f"a {args.warmup:g} s warm-up; every request signed in as the next of {args.sessions} distinct users",
         f"- Command: `{command}`",
@@ -327,6 +328,15 @@ def markdown(results: dict[str, dict], args, command: str) -> str:
     out += [f"| {name} | {value} | {'met' if ok else '**MISSED**'} |" for name, value, ok in rows]
     out.append("")
     return "\n".join(out)
+
+
+def _cache_label() -> str:
+    """The shared cache the servers use (CACHE_URL, as in production), without credentials."""
+    url = os.environ.get("CACHE_URL", "")
+    if not url:
+        return "the database cache (default)"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:
