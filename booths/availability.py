@@ -139,15 +139,6 @@ def _summaries(booth: Booth, days, *, now, closures, taken) -> list[DaySummary]:
     return summaries
 
 
-def month_view(
-    booth: Booth, year: int, month: int, *, now: datetime.datetime | None = None
-) -> list[DaySummary]:
-    """Every day of the month with its free-slot count (two queries)."""
-    now = now or timezone.now()
-    days, closures, taken = _month_inputs(booth, year, month, now)
-    return _summaries(booth, days, now=now, closures=closures, taken=taken)
-
-
 def month_grid(booth: Booth, year: int, month: int, *, now: datetime.datetime, render):
     """The month's grid as `render(summaries)` makes it, from the process's grid cache while
     the held slots, closures and time-dependent states are unchanged (two queries)."""
