@@ -47,6 +47,11 @@ class Office(models.Model):
     max_active_online_consultations = models.PositiveSmallIntegerField(
         _("active online consultations per person"), default=2
     )
+    # Raised by database triggers whenever a booking, booth or closure of the office changes,
+    # and never lowered: pages key what they keep of the office's data by it (core.versioning).
+    availability_version = models.PositiveBigIntegerField(
+        _("availability data version"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("office")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
@@ -11,7 +12,6 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -338,7 +338,10 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         session_keys = set(
             locked.signin_records.exclude(session_key="").values_list("session_key", flat=True)
         )
-        Session.objects.filter(session_key__in=session_keys).delete()
+        # Through the configured engine, so a cached copy goes with the stored one.
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        for session_key in session_keys:
+            store.delete(session_key)
         EmailAddress.objects.filter(user=locked).delete()
         Authenticator.objects.filter(user=locked).delete()
         SignInRecord.objects.filter(user=locked).delete()

@@ -97,9 +97,9 @@ def day_grid(booth: Booth, day: datetime.date, *, now: datetime.datetime, extra:
     """The day's slots as `render(closed_reason, slots)` makes them, from the grid cache while
     nothing they show has changed. `extra` names what else the rendering depends on (whether
     the user may request)."""
-    closures, reason, taken = _day_inputs(booth, day, now)
 
     def build():
+        closures, reason, taken = _day_inputs(booth, day, now)
         if reason:
             return render(reason, [])
         horizon = last_requestable_day(now)
@@ -108,7 +108,7 @@ def day_grid(booth: Booth, day: datetime.date, *, now: datetime.datetime, extra:
 
     return gridcache.grid(
         "booth-day",
-        (booth.pk, day, sorted(taken), sorted(closures), *extra),
+        (booth.pk, day, *extra),
         office=booth.office,
         now=now,
         build=build,
@@ -141,14 +141,14 @@ def _summaries(booth: Booth, days, *, now, closures, taken) -> list[DaySummary]:
 
 def month_grid(booth: Booth, year: int, month: int, *, now: datetime.datetime, render):
     """The month's grid as `render(summaries)` makes it, from the process's grid cache while
-    the held slots, closures and time-dependent states are unchanged (two queries)."""
-    days, closures, taken = _month_inputs(booth, year, month, now)
+    the office's data and the time-dependent states are unchanged (no query; two to build)."""
+
+    def build():
+        days, closures, taken = _month_inputs(booth, year, month, now)
+        return render(_summaries(booth, days, now=now, closures=closures, taken=taken))
+
     return gridcache.grid(
-        "booth-month",
-        (booth.pk, year, month, sorted(taken), sorted(closures)),
-        office=booth.office,
-        now=now,
-        build=lambda: render(_summaries(booth, days, now=now, closures=closures, taken=taken)),
+        "booth-month", (booth.pk, year, month), office=booth.office, now=now, build=build
     )
 
 

@@ -35,6 +35,7 @@ from consultations.pages import (
     weeks,
 )
 from core.maintenance import paused_during_maintenance
+from core.versioning import office_cached
 from terms.gate import consent_required
 
 from . import availability, services
@@ -51,7 +52,19 @@ def _booths_for(user):
 
 
 def _booth_for(user, booth_id: int) -> Booth:
-    return get_object_or_404(_booths_for(user), pk=booth_id)
+    """One of the user's office's open booths, or 404. The booth comes from the process's cache
+    while the office's data version is unchanged (a booth's change raises it), with the office
+    as read for this request (REQ NFR-4)."""
+    office = user.office if user.office_id else None
+    if office is None or not office.offers_booths:
+        raise Http404
+    booth = office_cached(
+        "booth", (booth_id,), office=office, build=_booths_for(user).filter(pk=booth_id).first
+    )
+    if booth is None:
+        raise Http404
+    booth.office = office
+    return booth
 
 
 def _refused(request: HttpRequest, booth: Booth, reason: str, status: int = 403) -> HttpResponse:
@@ -123,10 +136,11 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
 
 
 def _banners(user, booth: Booth, now) -> dict:
-    """Why this user may not request here, and whether requests need the office's approval."""
+    """Why this user may not request here, and whether requests need the office's approval
+    (from the process's cache while true: the request and send pages ask again)."""
     return {
-        "refusal": services.booking_refusal_reason(user, booth, now=now),
-        "approval": rules.noshow_approval_reason(user, booth.office, now=now),
+        "refusal": services.booking_refusal_reason(user, booth, now=now, cached=True),
+        "approval": rules.noshow_approval_reason(user, booth.office, now=now, cached=True),
     }
 
 

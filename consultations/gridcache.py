@@ -24,20 +24,26 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from . import calendar
+from .calendar import NO_SHOW_GRACE
 
 CACHE_ALIAS = "grids"
 
 
 def states_change_at(office, now: datetime.datetime) -> datetime.datetime:
     """The next moment after `now` at which a slot's state can change without any write:
-    a slot of the office's grid starts (it turns "too late"), the office's cut-off passes
-    (a day closes for requests), or the day turns (today, the past and the horizon move)."""
+    a slot of the office's grid starts (it turns "too late"), the 10-minute rule frees a slot
+    nobody came to (BTH-6), the office's cut-off passes (a day closes for requests), or the day
+    turns (today, the past and the horizon move)."""
     today = calendar.local(now).date()
     midnight = datetime.datetime.combine(
         today + datetime.timedelta(days=1), datetime.time(0), tzinfo=calendar.TOKYO
     )
-    times = (*calendar.slot_times(office.opens_at, office.closes_at), office.booking_cutoff_time)
-    moments = (datetime.datetime.combine(today, time, tzinfo=calendar.TOKYO) for time in times)
+    starts = [
+        datetime.datetime.combine(today, time, tzinfo=calendar.TOKYO)
+        for time in calendar.slot_times(office.opens_at, office.closes_at)
+    ]
+    cutoff = datetime.datetime.combine(today, office.booking_cutoff_time, tzinfo=calendar.TOKYO)
+    moments = (*starts, *(start + NO_SHOW_GRACE for start in starts), cutoff)
     return min((moment for moment in moments if moment > now), default=midnight)
 
 
@@ -50,9 +56,10 @@ def grid(
 ) -> SafeString:
     """The HTML `build()` renders for `parts`, from this process's cache while it is true.
 
-    `parts` must name everything the grid shows besides the office's hours, cut-off, the
-    language and the time, which are added here: the held slots, the closures, the booth or
-    counselor, the period.
+    `office` must have been read in this request (its `availability_version` is the one now
+    committed). `parts` must name everything the grid shows besides the office's data, hours,
+    cut-off, the language and the time, which are added here: the booth or counselor, the
+    period, what the viewer may do.
     """
     until = states_change_at(office, now)
     key = _key(
@@ -60,6 +67,7 @@ def grid(
             kind,
             get_language(),
             office.pk,
+            office.availability_version,
             office.opens_at,
             office.closes_at,
             office.booking_cutoff_time,

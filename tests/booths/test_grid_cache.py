@@ -40,9 +40,12 @@ def _free_on_18th(html: str, booth) -> str:
     return re.search(rf'href="{day_18}">([^<]+)<', html).group(1)
 
 
-def test_states_change_at_is_the_next_slot_start_cutoff_or_midnight(office):
-    # REQ NFR-4, BTH-4: the moments at which a grid can change without a write
+def test_states_change_at_is_the_next_slot_start_10_minutes_after_one_cutoff_or_midnight(office):
+    # REQ NFR-4, BTH-4, BTH-6: the moments at which a grid can change without a write
     assert gridcache.states_change_at(office, tokyo(2026, 11, 16, 10, 0)) == tokyo(
+        2026, 11, 16, 10, 10
+    )
+    assert gridcache.states_change_at(office, tokyo(2026, 11, 16, 10, 10)) == tokyo(
         2026, 11, 16, 10, 30
     )
     assert gridcache.states_change_at(office, tokyo(2026, 11, 16, 8, 12)) == tokyo(

@@ -1,0 +1,105 @@
+"""The office's data version is raised by the database for every change of the data its pages
+keep in the per-process cache, whoever writes it, and never goes down (REQ NFR-4, BTH-2)."""
+
+import datetime
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.db import connection
+
+from accounts.models import Office
+from booths.models import Booth, Reservation
+from consultations.models import Consultation, OfficeClosure
+from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.consultations.factories import ConsultationFactory
+from tests.factories import OfficeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def version(office) -> int:
+    return Office.objects.values_list("availability_version", flat=True).get(pk=office.pk)
+
+
+class Raised:
+    """Asserts that the block raised the version of each office given."""
+
+    def __init__(self, *offices):
+        self.offices = offices
+
+    def __enter__(self):
+        self.before = [version(office) for office in self.offices]
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            after = [version(office) for office in self.offices]
+            assert all(a > b for a, b in zip(after, self.before, strict=True)), (
+                self.before,
+                after,
+            )
+
+
+def test_a_reservation_raises_its_booth_office_and_its_person_office_on_every_change():
+    # REQ NFR-4, BTH-2: insert, update (also a queryset's), delete
+    office, home = OfficeFactory(), OfficeFactory()
+    booth = BoothFactory(office=office)
+    person = UserFactory(office=home)
+    with Raised(office, home):
+        reservation = ReservationFactory(booth=booth, user=person)
+    with Raised(office, home):
+        Reservation.objects.filter(pk=reservation.pk).update(phone="0184-99-0000")
+    with Raised(office, home):
+        reservation.delete()
+
+
+def test_a_booth_a_closure_and_a_consultation_raise_their_office():
+    # REQ NFR-4, OFF-2, CON-1
+    office = OfficeFactory()
+    with Raised(office):
+        booth = BoothFactory(office=office)
+    with Raised(office):
+        Booth.objects.filter(pk=booth.pk).update(is_active=False)
+    with Raised(office):
+        closure = OfficeClosure.objects.create(office=office, date=datetime.date(2026, 12, 1))
+    with Raised(office):
+        closure.delete()
+    with Raised(office):
+        consultation = ConsultationFactory(office=office)
+    with Raised(office):
+        Consultation.objects.filter(pk=consultation.pk).update(phone="0184-99-0000")
+
+
+def test_a_change_of_a_person_e_mail_addresses_raises_their_office():
+    # REQ NFR-4, REG-1: whether a person may book follows their verified address
+    office = OfficeFactory()
+    person = UserFactory(office=office, verified=False)
+    with Raised(office):
+        address = EmailAddress.objects.create(user=person, email=person.email, verified=False)
+    with Raised(office):
+        EmailAddress.objects.filter(pk=address.pk).update(verified=True)
+    with Raised(office):
+        address.delete()
+
+
+def test_a_raw_statement_raises_the_version_too():
+    # REQ NFR-4: the database does it, not the application's code paths
+    booth = BoothFactory()
+    reservation = ReservationFactory(booth=booth)
+    with Raised(booth.office), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Reservation._meta.db_table} SET phone = %s WHERE id = %s",
+            ["0184-99-0000", reservation.pk],
+        )
+
+
+def test_a_stale_save_of_the_office_never_lowers_the_version():
+    # REQ NFR-4: an office loaded before a change and saved after it keeps the newer number
+    office = OfficeFactory()
+    loaded = Office.objects.get(pk=office.pk)
+    BoothFactory(office=office)
+    raised = version(office)
+    assert raised > loaded.availability_version
+    loaded.name = "ハローワーク改名"
+    loaded.save()
+    assert version(office) == raised
+    assert Office.objects.get(pk=office.pk).name == "ハローワーク改名"
