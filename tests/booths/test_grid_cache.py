@@ -138,3 +138,70 @@ def test_the_grid_follows_the_language(frozen, client, seeker, booth):
         reverse("booths:month", args=[booth.pk, 2026, 11]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "16 free" in html
+
+
+def _day_10_00(html: str) -> str:
+    return re.search(r"10:00〜10:30</th>\s*<td>(.*?)</td>", html, re.S).group(1).strip()
+
+
+def test_the_10_minute_rule_frees_a_slot_on_the_cached_grid_with_no_write(client, seeker, booth):
+    # REQ BTH-6, NFR-4: nobody came to today's 10:00: at 10:10 the slot is no longer held,
+    # before any job has recorded anything
+    ReservationFactory(
+        booth=booth,
+        starts_at=tokyo(2026, 11, 16, 10, 0),
+        status=Status.CONFIRMED,
+        phoned_at=tokyo(2026, 11, 13, 10, 0),
+    )
+    client.force_login(seeker)
+    with time_machine.travel(tokyo(2026, 11, 16, 10, 9), tick=False):
+        assert _day_10_00(_day(client, booth, "2026-11-16")) == "予約済み"
+    with time_machine.travel(tokyo(2026, 11, 16, 10, 10), tick=False):
+        assert _day_10_00(_day(client, booth, "2026-11-16")) == "受付終了"
+
+
+def test_a_booth_change_shows_on_the_next_page_load(frozen, client, seeker, booth):
+    # REQ NFR-4: the booth itself is kept under the office's version too
+    client.force_login(seeker)
+    assert "ブースA" in _month(client, booth)
+    booth.name = "ブースZ"
+    booth.save()
+    assert "ブースZ" in _month(client, booth)
+    booth.is_active = False
+    booth.save()
+    assert client.get(reverse("booths:month", args=[booth.pk, 2026, 11])).status_code == 404
+
+
+def test_an_e_mail_address_change_shows_on_the_next_page_load(frozen, client, seeker, booth):
+    # REQ REG-1, NFR-4: the kept answer to "may this person book" follows their addresses
+    client.force_login(seeker)
+    assert "メールアドレスの確認が済んでいません" not in _month(client, booth)
+    seeker.emailaddress_set.update(verified=False)
+    assert "メールアドレスの確認が済んでいません" in _month(client, booth)
+    seeker.emailaddress_set.update(verified=True)
+    assert "メールアドレスの確認が済んでいません" not in _month(client, booth)
+
+
+def test_the_approval_notice_follows_no_shows_recorded_and_those_time_alone_makes(
+    client, seeker, booth
+):
+    # REQ BTH-7, BTH-6, NFR-4: one recorded no-show, then a second one by the 10-minute rule
+    # at 10:10 with no write at all; the notice is there on the next load each time
+    client.force_login(seeker)
+    with time_machine.travel(tokyo(2026, 11, 16, 9, 0), tick=False):
+        assert "承認" not in _month(client, booth)
+        ReservationFactory(
+            booth=booth, user=seeker, starts_at=tokyo(2026, 11, 2, 10), status=Status.NO_SHOW
+        )
+        ReservationFactory(
+            booth=booth,
+            user=seeker,
+            starts_at=tokyo(2026, 11, 16, 10, 0),
+            status=Status.CONFIRMED,
+            phoned_at=tokyo(2026, 11, 13, 10, 0),
+        )
+        assert "承認" not in _month(client, booth)
+    with time_machine.travel(tokyo(2026, 11, 16, 10, 9), tick=False):
+        assert "承認" not in _month(client, booth)
+    with time_machine.travel(tokyo(2026, 11, 16, 10, 10), tick=False):
+        assert "承認" in _month(client, booth)
