@@ -7,8 +7,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core.versioning import office_cached
-
 
 def _office_contact(user) -> str:
     office = getattr(user, "office", None)
@@ -17,28 +15,11 @@ def _office_contact(user) -> str:
     return _("%(office)s (phone %(phone)s)") % {"office": office.name, "phone": office.phone}
 
 
-def has_verified_email(user, *, cached: bool = False) -> bool:
-    """Whether the user has a verified e-mail address (REQ REG-1).
-
-    `cached` (pages only, with the signed-in user read in this request): from the process's
-    cache while the user's office's data version is unchanged; a change of the user's e-mail
-    addresses raises it (core.versioning, REQ NFR-4).
-    """
-
-    def ask() -> bool:
-        return EmailAddress.objects.filter(user=user, verified=True).exists()
-
-    if cached and user.office_id:
-        return office_cached("verified-email", (user.pk,), office=user.office, build=ask)
-    return ask()
-
-
-def booking_block_reason(user, *, cached: bool = False) -> str | None:
+def booking_block_reason(user) -> str | None:
     """Why this user may not make a new booking now, or None when they may.
 
     The reason is written for the user and says what to do: verify the e-mail address, update
-    the residence data on the profile page, or contact the office. `cached`: see
-    has_verified_email (pages; the booking itself always asks the database).
+    the residence data on the profile page, or contact the office.
     """
     if not user.is_authenticated:
         return _("Sign in to make a booking.")
@@ -50,7 +31,7 @@ def booking_block_reason(user, *, cached: bool = False) -> str | None:
         return _(
             "Your account is suspended and cannot make bookings. Please contact %(office)s."
         ) % {"office": _office_contact(user)}
-    if not has_verified_email(user, cached=cached):
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
         return _(
             "Your e-mail address is not verified yet. Open the link in the e-mail we sent you, "
             "or ask for a new one on the e-mail page of your account."

@@ -40,15 +40,12 @@ def purposes_for(user) -> list:
     return EMPLOYER_PURPOSES if user.user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
 
 
-def booking_refusal_reason(
-    user, booth: Booth, *, now: datetime.datetime | None = None, cached: bool = False
-):
+def booking_refusal_reason(user, booth: Booth, *, now: datetime.datetime | None = None):
     """Why this user can't book this booth at all now (REG-3, REG-7), or None.
 
     Repeated no-contact cancellations don't refuse: see noshow_approval_reason (BTH-7).
-    `cached`: see booking_block_reason (pages only).
     """
-    reason = booking_block_reason(user, cached=cached)
+    reason = booking_block_reason(user)
     if reason:
         return reason
     if user.user_type not in (UserType.JOB_SEEKER, UserType.EMPLOYER):

@@ -136,11 +136,10 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
 
 
 def _banners(user, booth: Booth, now) -> dict:
-    """Why this user may not request here, and whether requests need the office's approval
-    (from the process's cache while true: the request and send pages ask again)."""
+    """Why this user may not request here, and whether requests need the office's approval."""
     return {
-        "refusal": services.booking_refusal_reason(user, booth, now=now, cached=True),
-        "approval": rules.noshow_approval_reason(user, booth.office, now=now, cached=True),
+        "refusal": services.booking_refusal_reason(user, booth, now=now),
+        "approval": rules.noshow_approval_reason(user, booth.office, now=now),
     }
 
 

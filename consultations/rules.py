@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.eligibility import booking_block_reason
 from accounts.models import JobseekerNumberStatus, Office, User, UserType
-from core.versioning import office_cached
 
 from . import calendar
-from .calendar import NO_SHOW_GRACE
-from .models import AWAITING_STATUSES
 from .registry import booking_kinds, kind_of
 
 # Users see and request slots from the current month up to this many months ahead.
@@ -121,67 +117,29 @@ def office_contact(office: Office) -> dict:
     return {"office": office.name, "phone": office.phone}
 
 
-def no_contact_cancellations(
-    user, office: Office, *, now: datetime.datetime, cached: bool = False
-) -> int:
+def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) -> int:
     """No-contact cancellations of `user` in the office's window, across both services (BTH-7).
 
     The window is counted in calendar months of Tokyo time, so it never slips a day at the
-    turn of a month. `cached` (pages only, with the signed-in user read in this request): from
-    the process's cache while the user's office's data version is unchanged (a change of any of
-    the user's bookings raises it, core.versioning) and until time alone could change the count
-    (`_no_contact_count_until`); the booking itself always asks the database.
+    turn of a month.
     """
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
-    mine = [kind.model.objects.for_user(user).order_by() for kind in booking_kinds()]
-
-    def count() -> int:
-        first, *others = (
-            bookings.no_contact_cancellations_since(since, now).values("pk") for bookings in mine
-        )
-        # One query across both tables (UNION ALL keeps equal ids of different tables apart).
-        return first.union(*others, all=True).count() if others else first.count()
-
-    if not (cached and user.office_id):
-        return count()
-    return office_cached(
-        "no-contact",
-        (user.pk, office.pk, office.noshow_window_months),
-        office=user.office,
-        now=now,
-        timed=True,
-        build=lambda: (count(), _no_contact_count_until(mine, since, now, office)),
+    first, *others = (
+        kind.model.objects.for_user(user)
+        .no_contact_cancellations_since(since, now)
+        .order_by()
+        .values("pk")
+        for kind in booking_kinds()
     )
+    # One query across both tables (UNION ALL keeps equal ids of different tables apart).
+    return first.union(*others, all=True).count() if others else first.count()
 
 
-def _no_contact_count_until(mine, since, now, office: Office) -> datetime.datetime | None:
-    """No later than the first moment at which time alone changes the count: a booking of the
-    person turns overdue (10 minutes after its start, BTH-6), or a counted one leaves the window
-    (it is at least 28 days a month old by then)."""
-    moments = []
-    window = datetime.timedelta(days=28 * office.noshow_window_months)
-    for bookings in mine:
-        starting = bookings.filter(
-            status__in=AWAITING_STATUSES, starts_at__gt=now - NO_SHOW_GRACE
-        ).aggregate(first=Min("starts_at"))["first"]
-        if starting is not None:
-            moments.append(starting + NO_SHOW_GRACE)
-        counted = bookings.no_contact_cancellations_since(since, now).aggregate(
-            first=Min("starts_at")
-        )["first"]
-        if counted is not None:
-            moments.append(counted + window)
-    return min(moments, default=None)
-
-
-def noshow_approval_reason(
-    user, office: Office, *, now: datetime.datetime | None = None, cached: bool = False
-):
+def noshow_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
     """BTH-7: after N no-contact cancellations within M months, new requests need the office's
-    approval. Returns the explanation for the user (why, and whom to phone), or None.
-    `cached`: see no_contact_cancellations (pages only)."""
+    approval. Returns the explanation for the user (why, and whom to phone), or None."""
     now = now or timezone.now()
-    count = no_contact_cancellations(user, office, now=now, cached=cached)
+    count = no_contact_cancellations(user, office, now=now)
     if count >= office.noshow_limit:
         return _(
             "Because %(count)s bookings in the last %(months)s months were cancelled "

@@ -17,7 +17,6 @@ with the changed rows as transition tables, SQLite once per row. Migrations inst
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,36 +150,21 @@ def operations(watched: list[Watched], *, guard: bool = False):
     return migrations.RunPython(install, uninstall)
 
 
-def office_cached(
-    kind: str,
-    parts: tuple,
-    *,
-    office,
-    build: Callable[[], object],
-    now: datetime.datetime | None = None,
-    timed: bool = False,
-):
+def office_cached(kind: str, parts: tuple, *, office, build: Callable[[], object]):
     """What `build()` derives from `office`'s data, from this process's cache while the
     office's data version is the one it saw.
 
     `office` must have been read in this request, so its `availability_version` is the one
-    committed now; `parts` names everything else the value depends on. With `timed`, `build()`
-    returns `(value, until)`: the value also stops being true at `until` (None: never), when
-    time alone changes it, and is kept no longer (`now` is the request's time). A `None` value
+    committed now; `parts` names everything else the value depends on. A `None` from `build()`
     is not kept.
     """
     key = hashlib.blake2b(
         repr((kind, office.pk, office.availability_version, *parts)).encode(), digest_size=20
     ).hexdigest()
     cache = caches[CACHE_ALIAS]
-    entry = cache.get(key)
-    if entry is not None:
-        value, until = entry
-        if until is None or now < until:
-            return value
-    value, until = build() if timed else (build(), None)
-    if value is not None:
-        timeout = None if until is None else (until - now).total_seconds()
-        if timeout is None or timeout > 0:
-            cache.set(key, (value, until), timeout=timeout)
-    return value
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if found is not None:
+            cache.set(key, found, timeout=None)
+    return found

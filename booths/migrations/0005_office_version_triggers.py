@@ -3,14 +3,10 @@ from django.db import migrations
 from core import versioning
 
 WATCHED = [
-    # The booth's office (its grids) and the person's (their no-contact count).
     versioning.Watched(
         table="booths_reservation",
-        columns=("booth_id", "user_id"),
-        offices=(
-            "SELECT office_id FROM booths_booth WHERE id IN (SELECT booth_id FROM {rows}) "
-            "UNION SELECT office_id FROM accounts_user WHERE id IN (SELECT user_id FROM {rows})"
-        ),
+        columns=("booth_id",),
+        offices="SELECT office_id FROM booths_booth WHERE id IN (SELECT booth_id FROM {rows})",
     ),
     versioning.Watched(
         table="booths_booth", columns=("office_id",), offices="SELECT office_id FROM {rows}"
@@ -19,7 +15,6 @@ WATCHED = [
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounts", "0005_office_availability_version"),
         ("booths", "0004_shared_booking_life"),

@@ -127,8 +127,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"]["BACKEND"] = "core.cache.DatabaseCache"
     # Beyond this many rows a write first sweeps the expired ones; live ones always stay.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
-# Rendered availability grids, in each server process: keyed by the data they show, so an entry
-# is never stale and a change needs no invalidation (consultations/gridcache.py, REQ NFR-4).
+# Rendered availability grids and booths, in each server process: keyed by the office's data
+# version, so an entry is never stale and a change needs no invalidation (core/versioning.py,
+# consultations/gridcache.py, REQ NFR-4).
 # ~5 kB an entry: at most ~20 MB a worker.
 CACHES["grids"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

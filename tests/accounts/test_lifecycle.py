@@ -485,3 +485,21 @@ def test_records_are_visible_only_to_staff_with_the_permission(client, office):
     change = client.post(reverse("admin:accounts_signinrecord_change", args=[record.pk]), {})
     assert change.status_code in (302, 403)
     assert SignInRecord.objects.filter(pk=record.pk, ip_address="203.0.113.9").exists()
+
+
+def test_deletion_ends_every_session_in_a_cached_session_store_too(user, settings):
+    # REQ REG-5: with sessions read from the cache (SESSION_ENGINE=cached_db on Redis), the
+    # cached copy of each of the person's sessions goes with the stored one
+    from importlib import import_module
+
+    from django.test import Client
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    browser = Client()
+    assert _sign_in(browser, user).status_code == 302
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert store(session_key=key).load().get("_auth_user_id") == str(user.pk)
+    account_delete(user=user)
+    assert store(session_key=key).load() == {}
+    assert not Session.objects.filter(session_key=key).exists()
