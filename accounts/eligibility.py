@@ -15,11 +15,17 @@ def _office_contact(user) -> str:
     return _("%(office)s (phone %(phone)s)") % {"office": office.name, "phone": office.phone}
 
 
-def booking_block_reason(user) -> str | None:
+def has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def booking_block_reason(user, *, verified: bool | None = None) -> str | None:
     """Why this user may not make a new booking now, or None when they may.
 
     The reason is written for the user and says what to do: verify the e-mail address, update
-    the residence data on the profile page, or contact the office.
+    the residence data on the profile page, or contact the office. `verified`: whether the
+    user has a verified address, when the caller knows (pages, from
+    consultations.pagefacts); asked from the database otherwise.
     """
     if not user.is_authenticated:
         return _("Sign in to make a booking.")
@@ -31,7 +37,7 @@ def booking_block_reason(user) -> str | None:
         return _(
             "Your account is suspended and cannot make bookings. Please contact %(office)s."
         ) % {"office": _office_contact(user)}
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not (has_verified_email(user) if verified is None else verified):
         return _(
             "Your e-mail address is not verified yet. Open the link in the e-mail we sent you, "
             "or ask for a new one on the e-mail page of your account."

@@ -195,6 +195,13 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # Raised by database triggers whenever the person's bookings or e-mail addresses change,
+    # and never lowered: pages key what they keep of the person's booking facts by it
+    # (core.versioning, consultations/pagefacts.py).
+    booking_facts_version = models.PositiveBigIntegerField(
+        _("booking facts version"), default=0, editable=False
+    )
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -40,12 +40,15 @@ def purposes_for(user) -> list:
     return EMPLOYER_PURPOSES if user.user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
 
 
-def booking_refusal_reason(user, booth: Booth, *, now: datetime.datetime | None = None):
+def booking_refusal_reason(
+    user, booth: Booth, *, now: datetime.datetime | None = None, verified: bool | None = None
+):
     """Why this user can't book this booth at all now (REG-3, REG-7), or None.
 
     Repeated no-contact cancellations don't refuse: see noshow_approval_reason (BTH-7).
+    `verified`: see booking_block_reason.
     """
-    reason = booking_block_reason(user)
+    reason = booking_block_reason(user, verified=verified)
     if reason:
         return reason
     if user.user_type not in (UserType.JOB_SEEKER, UserType.EMPLOYER):

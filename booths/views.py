@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from consultations import bookings, calendar, rules
 from consultations.models import Consultation
+from consultations.pagefacts import person_facts
 from consultations.pages import (
     booking_rate_limited,
     cancel_page,
@@ -104,7 +105,7 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
         "office": booth.office,
         "grid": availability.month_grid(booth, year, month, now=now, render=render_grid),
         **navigation,
-        **_banners(request.user, booth, now),
+        **_banners(request, booth, now),
     }
     return render(request, "booths/month.html", context)
 
@@ -114,7 +115,7 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
     now = timezone.now()
     date = parse_day(day, now)
-    banners = _banners(request.user, booth, now)
+    banners = _banners(request, booth, now)
     may_request = not banners["refusal"]
 
     def render_grid(closed_reason, slots):
@@ -135,11 +136,18 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     )
 
 
-def _banners(user, booth: Booth, now) -> dict:
-    """Why this user may not request here, and whether requests need the office's approval."""
+def _banners(request: HttpRequest, booth: Booth, now) -> dict:
+    """Why this user may not request here, and whether requests need the office's approval
+    (the person's facts from their session while true: consultations.pagefacts)."""
+    user = request.user
+    facts = person_facts(request, booth.office, now=now)
     return {
-        "refusal": services.booking_refusal_reason(user, booth, now=now),
-        "approval": rules.noshow_approval_reason(user, booth.office, now=now),
+        "refusal": services.booking_refusal_reason(
+            user, booth, now=now, verified=facts.verified_email
+        ),
+        "approval": rules.noshow_approval_reason(
+            user, booth.office, now=now, count=facts.no_contact_cancellations
+        ),
     }
 
 

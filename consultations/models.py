@@ -127,6 +127,12 @@ def overdue_q(now: datetime.datetime) -> Q:
     )
 
 
+def no_contact_q(since: datetime.datetime, now: datetime.datetime) -> Q:
+    """No-shows counted for the approval rule (BTH-7) as a filter: since `since`, recorded or
+    overdue by the 10-minute rule and not yet recorded."""
+    return Q(starts_at__gte=since) & (Q(status=Status.NO_SHOW) | overdue_q(now))
+
+
 class BookingQuerySet(models.QuerySet):
     def with_state(self, now: datetime.datetime | None = None) -> BookingQuerySet:
         """Annotate `state`: the status, or "no_show" once the 10-minute rule applies (BTH-6).
@@ -164,8 +170,7 @@ class BookingQuerySet(models.QuerySet):
         self, since: datetime.datetime, now: datetime.datetime | None = None
     ) -> BookingQuerySet:
         """No-shows counted for the approval rule (BTH-7): recorded, or overdue not yet recorded."""
-        now = now or timezone.now()
-        return self.filter(starts_at__gte=since).filter(Q(status=Status.NO_SHOW) | overdue_q(now))
+        return self.filter(no_contact_q(since, now or timezone.now()))
 
     def counselor_busy(
         self, counselor, starts_at: datetime.datetime, *, exclude_pk: int | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,8 @@ from accounts.eligibility import booking_block_reason
 from accounts.models import JobseekerNumberStatus, Office, User, UserType
 
 from . import calendar
+from .calendar import NO_SHOW_GRACE
+from .models import AWAITING_STATUSES, no_contact_q
 from .registry import booking_kinds, kind_of
 
 # Users see and request slots from the current month up to this many months ahead.
@@ -135,11 +138,42 @@ def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) ->
     return first.union(*others, all=True).count() if others else first.count()
 
 
-def noshow_approval_reason(user, office: Office, *, now: datetime.datetime | None = None):
+def no_contact_count_changes_at(
+    user, office: Office, *, now: datetime.datetime
+) -> datetime.datetime | None:
+    """No later than the first moment at which time alone changes `no_contact_cancellations`
+    (None: never): a booking of the person turns overdue 10 minutes after its start (BTH-6),
+    or a counted one leaves the window (a month is at least 28 days). One query a service."""
+    since = calendar.months_before(calendar.local(now), office.noshow_window_months)
+    awaiting = Q(status__in=AWAITING_STATUSES, starts_at__gt=now - NO_SHOW_GRACE)
+    moments = []
+    for kind in booking_kinds():
+        firsts = (
+            kind.model.objects.for_user(user)
+            .order_by()
+            .aggregate(
+                starting=Min("starts_at", filter=awaiting),
+                counted=Min("starts_at", filter=no_contact_q(since, now)),
+            )
+        )
+        if firsts["starting"] is not None:
+            moments.append(firsts["starting"] + NO_SHOW_GRACE)
+        if firsts["counted"] is not None:
+            window = datetime.timedelta(days=28 * office.noshow_window_months)
+            moments.append(firsts["counted"] + window)
+    return min(moments, default=None)
+
+
+def noshow_approval_reason(
+    user, office: Office, *, now: datetime.datetime | None = None, count: int | None = None
+):
     """BTH-7: after N no-contact cancellations within M months, new requests need the office's
-    approval. Returns the explanation for the user (why, and whom to phone), or None."""
+    approval. Returns the explanation for the user (why, and whom to phone), or None.
+    `count`: the person's no-contact cancellations when the caller knows them (pages, from
+    consultations.pagefacts); asked from the database otherwise."""
     now = now or timezone.now()
-    count = no_contact_cancellations(user, office, now=now)
+    if count is None:
+        count = no_contact_cancellations(user, office, now=now)
     if count >= office.noshow_limit:
         return _(
             "Because %(count)s bookings in the last %(months)s months were cancelled "

@@ -1,14 +1,18 @@
-"""The office's data version: a number the database raises whenever what an office's booking
-pages show changes (REQ NFR-4, BTH-2, BTH-6).
+"""Data versions: numbers the database raises whenever what a booking page shows changes
+(REQ NFR-4, BTH-2, BTH-6, BTH-7).
 
-Triggers on the tables the pages read (bookings of either service, booths, closures) raise
-`accounts_office.availability_version` in the same transaction as the change, whoever writes
-it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger on the
-office keeps the number from ever going down (a full `save()` of an office loaded earlier writes
-the value it read). Pages read the number with the signed-in user's office, in the query they
-make anyway, and keep what they derive from an office's data in the process's cache under it
-(consultations/gridcache.py): a change is seen on the very next page load, and nothing has to
-be invalidated.
+- `accounts_office.availability_version`: an office's bookings of either service, booths and
+  closures (what its month and day grids show);
+- `accounts_user.booking_facts_version`: a person's bookings of either service and e-mail
+  addresses (whether they may book, their no-contact cancellations).
+
+Triggers on those tables raise the number in the same transaction as the change, whoever writes
+it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger keeps
+each number from ever going down (a full `save()` of a row loaded earlier writes the value it
+read). Pages read both numbers with the signed-in user and their office, in the query they make
+anyway, and keep what they derive under them (consultations/gridcache.py, the booth below,
+consultations/pagefacts.py): a change is seen on the very next page load, and nothing has to be
+invalidated.
 
 The triggers are written here once for both databases: PostgreSQL fires once per statement
 with the changed rows as transition tables, SQLite once per row. Migrations install them
@@ -25,35 +29,38 @@ from django.core.cache import caches
 
 # The per-process cache (Django's local-memory backend, settings CACHES["grids"]).
 CACHE_ALIAS = "grids"
-OFFICE_TABLE = "accounts_office"
-VERSION_COLUMN = "availability_version"
+# What a version counts: the table and column it lives in.
+OFFICE = ("accounts_office", "availability_version")
+PERSON = ("accounts_user", "booking_facts_version")
 
 
 @dataclass(frozen=True)
 class Watched:
-    """A table whose rows belong to offices.
+    """A table whose changes raise a version (`target`: OFFICE or PERSON).
 
-    `offices` is the SQL that gives the office ids of the rows of a relation named `{rows}`
-    (columns `columns`), e.g. "SELECT office_id FROM {rows}".
+    `ids` is the SQL that gives the ids of the target's rows for the rows of a relation named
+    `{rows}` (columns `columns`), e.g. "SELECT office_id FROM {rows}".
     """
 
     table: str
     columns: tuple[str, ...]
-    offices: str
+    ids: str
+    target: tuple[str, str] = OFFICE
 
     @property
     def name(self) -> str:
-        return f"{self.table}_office_version"
+        return f"{self.table}_{self.target[1]}"
 
 
-def _bump(where: str) -> str:
-    return f"UPDATE {OFFICE_TABLE} SET {VERSION_COLUMN} = {VERSION_COLUMN} + 1 WHERE {where}"
+def _bump(target: tuple[str, str], where: str) -> str:
+    table, column = target
+    return f"UPDATE {table} SET {column} = {column} + 1 WHERE {where}"
 
 
 def _postgresql(watched: Watched) -> list[str]:
     name, table = watched.name, watched.table
-    new = f"id IN ({watched.offices.format(rows='changed_new')})"
-    old = f"id IN ({watched.offices.format(rows='changed_old')})"
+    new = f"id IN ({watched.ids.format(rows='changed_new')})"
+    old = f"id IN ({watched.ids.format(rows='changed_old')})"
     statements = []
     for suffix, event, referencing, where in (
         ("ins", "INSERT", "NEW TABLE AS changed_new", new),
@@ -62,7 +69,7 @@ def _postgresql(watched: Watched) -> list[str]:
     ):
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}_{suffix}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_bump(where)}; RETURN NULL; END $$",
+            f"BEGIN {_bump(watched.target, where)}; RETURN NULL; END $$",
             f"CREATE TRIGGER {name}_{suffix} AFTER {event} ON {table} "
             f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {name}_{suffix}()",
         ]
@@ -74,11 +81,11 @@ def _sqlite(watched: Watched) -> list[str]:
         columns = ", ".join(f"{record}.{column} AS {column}" for column in watched.columns)
         return f"(SELECT {columns})"
 
-    new = f"id IN ({watched.offices.format(rows=rows('NEW'))})"
-    old = f"id IN ({watched.offices.format(rows=rows('OLD'))})"
+    new = f"id IN ({watched.ids.format(rows=rows('NEW'))})"
+    old = f"id IN ({watched.ids.format(rows=rows('OLD'))})"
     return [
         f"CREATE TRIGGER {watched.name}_{suffix} AFTER {event} ON {watched.table} "
-        f"FOR EACH ROW BEGIN {_bump(where)}; END"
+        f"FOR EACH ROW BEGIN {_bump(watched.target, where)}; END"
         for suffix, event, where in (
             ("ins", "INSERT", new),
             ("upd", "UPDATE", f"{new} OR {old}"),
@@ -87,22 +94,24 @@ def _sqlite(watched: Watched) -> list[str]:
     ]
 
 
-GUARD = f"{OFFICE_TABLE}_version_never_down"
+def _guard_name(target: tuple[str, str]) -> str:
+    return f"{target[0]}_{target[1]}_never_down"
 
 
-def _guard(vendor: str) -> list[str]:
+def _guard(vendor: str, target: tuple[str, str]) -> list[str]:
+    table, column = target
+    name = _guard_name(target)
     if vendor == "postgresql":
         return [
-            f"CREATE OR REPLACE FUNCTION {GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF NEW.{VERSION_COLUMN} < OLD.{VERSION_COLUMN} THEN "
-            f"NEW.{VERSION_COLUMN} := OLD.{VERSION_COLUMN}; END IF; RETURN NEW; END $$",
-            f"CREATE TRIGGER {GUARD} BEFORE UPDATE ON {OFFICE_TABLE} "
-            f"FOR EACH ROW EXECUTE FUNCTION {GUARD}()",
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.{column} < OLD.{column} THEN NEW.{column} := OLD.{column}; END IF; "
+            "RETURN NEW; END $$",
+            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
         ]
     return [
-        f"CREATE TRIGGER {GUARD} AFTER UPDATE OF {VERSION_COLUMN} ON {OFFICE_TABLE} "
-        f"FOR EACH ROW WHEN NEW.{VERSION_COLUMN} < OLD.{VERSION_COLUMN} BEGIN "
-        f"UPDATE {OFFICE_TABLE} SET {VERSION_COLUMN} = OLD.{VERSION_COLUMN} WHERE id = NEW.id; END"
+        f"CREATE TRIGGER {name} AFTER UPDATE OF {column} ON {table} "
+        f"FOR EACH ROW WHEN NEW.{column} < OLD.{column} BEGIN "
+        f"UPDATE {table} SET {column} = OLD.{column} WHERE id = NEW.id; END"
     ]
 
 
@@ -111,17 +120,17 @@ def _vendor_check(vendor: str) -> None:
         raise NotImplementedError(f"office version triggers for {vendor}")
 
 
-def create_sql(vendor: str, watched: list[Watched], *, guard: bool = False) -> list[str]:
+def create_sql(vendor: str, watched: list[Watched], *, guards=()) -> list[str]:
     _vendor_check(vendor)
-    statements = _guard(vendor) if guard else []
+    statements = [statement for target in guards for statement in _guard(vendor, target)]
     for item in watched:
         statements += _postgresql(item) if vendor == "postgresql" else _sqlite(item)
     return statements
 
 
-def drop_sql(vendor: str, watched: list[Watched], *, guard: bool = False) -> list[str]:
+def drop_sql(vendor: str, watched: list[Watched], *, guards=()) -> list[str]:
     _vendor_check(vendor)
-    names = [(GUARD, OFFICE_TABLE)] if guard else []
+    names = [(_guard_name(target), target[0]) for target in guards]
     names += [(f"{w.name}_{s}", w.table) for w in watched for s in ("ins", "upd", "del")]
     if vendor == "postgresql":
         return [
@@ -135,16 +144,17 @@ def drop_sql(vendor: str, watched: list[Watched], *, guard: bool = False) -> lis
     return [f"DROP TRIGGER IF EXISTS {name}" for name, _table in names]
 
 
-def operations(watched: list[Watched], *, guard: bool = False):
-    """The RunPython operation of a migration that installs these triggers."""
+def operations(watched: list[Watched], *, guards=()):
+    """The RunPython operation of a migration that installs these triggers (and the guards
+    that keep the versions of `guards`, OFFICE and/or PERSON, from going down)."""
     from django.db import migrations
 
     def install(apps, schema_editor):
-        for statement in create_sql(schema_editor.connection.vendor, watched, guard=guard):
+        for statement in create_sql(schema_editor.connection.vendor, watched, guards=guards):
             schema_editor.execute(statement, params=None)
 
     def uninstall(apps, schema_editor):
-        for statement in drop_sql(schema_editor.connection.vendor, watched, guard=guard):
+        for statement in drop_sql(schema_editor.connection.vendor, watched, guards=guards):
             schema_editor.execute(statement, params=None)
 
     return migrations.RunPython(install, uninstall)

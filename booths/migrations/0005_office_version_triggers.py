@@ -6,10 +6,16 @@ WATCHED = [
     versioning.Watched(
         table="booths_reservation",
         columns=("booth_id",),
-        offices="SELECT office_id FROM booths_booth WHERE id IN (SELECT booth_id FROM {rows})",
+        ids="SELECT office_id FROM booths_booth WHERE id IN (SELECT booth_id FROM {rows})",
     ),
     versioning.Watched(
-        table="booths_booth", columns=("office_id",), offices="SELECT office_id FROM {rows}"
+        table="booths_reservation",
+        columns=("user_id",),
+        ids="SELECT user_id FROM {rows}",
+        target=versioning.PERSON,
+    ),
+    versioning.Watched(
+        table="booths_booth", columns=("office_id",), ids="SELECT office_id FROM {rows}"
     ),
 ]
 

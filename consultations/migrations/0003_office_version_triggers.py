@@ -6,17 +6,24 @@ WATCHED = [
     versioning.Watched(
         table="consultations_officeclosure",
         columns=("office_id",),
-        offices="SELECT office_id FROM {rows}",
+        ids="SELECT office_id FROM {rows}",
     ),
     versioning.Watched(
         table="consultations_consultation",
         columns=("office_id",),
-        offices="SELECT office_id FROM {rows}",
+        ids="SELECT office_id FROM {rows}",
+    ),
+    versioning.Watched(
+        table="consultations_consultation",
+        columns=("user_id",),
+        ids="SELECT user_id FROM {rows}",
+        target=versioning.PERSON,
     ),
 ]
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("accounts", "0005_office_availability_version"),
         ("consultations", "0002_online_consultations"),

@@ -412,17 +412,20 @@ def test_month_and_day_views_cost_the_same_queries_with_many_reservations(
         cold(day_url)
 
 
-def test_month_and_day_views_between_changes_read_the_booth_and_grid_from_the_cache(
+def test_month_and_day_views_between_changes_read_only_the_session_and_the_user(
     frozen, client, seeker, booth, django_assert_num_queries
 ):
     # REQ NFR-4: the booth and the grid come from the process's cache under the office's data
-    # version, which comes with the signed-in user's office: what is left is the session, the
-    # user, and the person's own facts (a verified address, no-contact cancellations)
+    # version, the person's facts (a verified address, no-contact cancellations) from their
+    # session under the person's version; both come with the signed-in user and their office.
+    # Nothing is written either.
     client.force_login(seeker)
     month_url = reverse("booths:month", args=[booth.pk, 2026, 12])
     day_url = reverse("booths:day", args=[booth.pk, "2026-12-01"])
     client.get(month_url), client.get(day_url)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2) as month_queries:
         assert client.get(month_url).status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2) as day_queries:
         assert client.get(day_url).status_code == 200
+    for query in (*month_queries.captured_queries, *day_queries.captured_queries):
+        assert query["sql"].lstrip().upper().startswith("SELECT"), query["sql"]

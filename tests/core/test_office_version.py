@@ -1,27 +1,32 @@
-"""The office's data version is raised by the database for every change of the data its pages
-keep in the per-process cache, whoever writes it, and never goes down (REQ NFR-4, BTH-2)."""
+"""The office's data version and the person's booking facts version are raised by the database
+for every change of the data pages keep under them, whoever writes it, and never go down
+(REQ NFR-4, BTH-2, BTH-7)."""
 
 import datetime
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import connection
 
-from accounts.models import Office
+from accounts.models import Office, User
 from booths.models import Booth, Reservation
 from consultations.models import Consultation, OfficeClosure
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
-from tests.factories import OfficeFactory
+from tests.factories import OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def version(office) -> int:
-    return Office.objects.values_list("availability_version", flat=True).get(pk=office.pk)
+def version(row) -> int:
+    """The office's data version, or the person's booking facts version."""
+    if isinstance(row, User):
+        return User.objects.values_list("booking_facts_version", flat=True).get(pk=row.pk)
+    return Office.objects.values_list("availability_version", flat=True).get(pk=row.pk)
 
 
 class Raised:
-    """Asserts that the block raised the version of each office given."""
+    """Asserts that the block raised the version of each office or person given."""
 
     def __init__(self, *offices):
         self.offices = offices
@@ -38,18 +43,19 @@ class Raised:
             )
 
 
-def test_a_reservation_raises_its_booth_office_on_every_change():
-    # REQ NFR-4, BTH-2: insert, update (also a queryset's), delete
+def test_a_reservation_raises_its_booth_office_and_its_person_on_every_change():
+    # REQ NFR-4, BTH-2, BTH-7: insert, update (also a queryset's), delete
     office, other = OfficeFactory(), OfficeFactory()
     booth = BoothFactory(office=office)
-    with Raised(office):
-        reservation = ReservationFactory(booth=booth)
-    unchanged = version(other)
-    with Raised(office):
+    person, bystander = UserFactory(office=office), UserFactory(office=office)
+    with Raised(office, person):
+        reservation = ReservationFactory(booth=booth, user=person)
+    unchanged = version(other), version(bystander)
+    with Raised(office, person):
         Reservation.objects.filter(pk=reservation.pk).update(phone="0184-99-0000")
-    with Raised(office):
+    with Raised(office, person):
         reservation.delete()
-    assert version(other) == unchanged
+    assert (version(other), version(bystander)) == unchanged
 
 
 def test_a_booth_a_closure_and_a_consultation_raise_their_office():
@@ -63,10 +69,22 @@ def test_a_booth_a_closure_and_a_consultation_raise_their_office():
         closure = OfficeClosure.objects.create(office=office, date=datetime.date(2026, 12, 1))
     with Raised(office):
         closure.delete()
-    with Raised(office):
-        consultation = ConsultationFactory(office=office)
-    with Raised(office):
+    person = UserFactory(office=office)
+    with Raised(office, person):
+        consultation = ConsultationFactory(office=office, user=person)
+    with Raised(office, person):
         Consultation.objects.filter(pk=consultation.pk).update(phone="0184-99-0000")
+
+
+def test_a_change_of_a_person_e_mail_addresses_raises_their_version():
+    # REQ NFR-4, REG-1: whether a person may book follows their verified address
+    person = UserFactory(verified=False)
+    with Raised(person):
+        address = EmailAddress.objects.create(user=person, email=person.email, verified=False)
+    with Raised(person):
+        EmailAddress.objects.filter(pk=address.pk).update(verified=True)
+    with Raised(person):
+        address.delete()
 
 
 def test_a_raw_statement_raises_the_version_too():
@@ -91,3 +109,15 @@ def test_a_stale_save_of_the_office_never_lowers_the_version():
     loaded.save()
     assert version(office) == raised
     assert Office.objects.get(pk=office.pk).name == "ハローワーク改名"
+
+
+def test_a_stale_save_of_the_person_never_lowers_their_version():
+    # REQ NFR-4: a profile saved from a user loaded before a booking keeps the newer number
+    person = UserFactory()
+    loaded = User.objects.get(pk=person.pk)
+    ReservationFactory(user=person, booth=BoothFactory(office=person.office))
+    raised = version(person)
+    assert raised > loaded.booking_facts_version
+    loaded.phone = "0184-55-6666"
+    loaded.save()
+    assert version(person) == raised

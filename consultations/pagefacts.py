@@ -1,0 +1,54 @@
+"""The signed-in person's booking facts every booking page shows, kept in their session while
+they are true (REQ NFR-4, REG-1, BTH-7).
+
+The month and day pages tell a person why they may not book (an unverified e-mail address,
+among the rules of `accounts.eligibility`) and whether their requests need the office's approval
+(no-contact cancellations, BTH-7). Both facts change only when the person's bookings or e-mail
+addresses change, which raises `User.booking_facts_version` in the same transaction
+(core.versioning), or when time alone turns a booking overdue or moves the counting window
+(`rules.no_contact_count_changes_at`). So the session keeps them with that version and that
+moment, and a page reads them from the session it has loaded anyway; the session is written
+only when they change. The booking itself (request and send) always asks the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from accounts.eligibility import has_verified_email
+
+from . import rules
+
+SESSION_KEY = "consultations_booking_facts"
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    verified_email: bool
+    no_contact_cancellations: int
+
+
+def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
+    """The signed-in person's facts for booking at `office` (counted in its window)."""
+    user = request.user
+    key = [user.booking_facts_version, office.pk, office.noshow_window_months]
+    kept = request.session.get(SESSION_KEY)
+    if (
+        isinstance(kept, dict)
+        and kept.get("key") == key
+        and (kept.get("until") is None or now.timestamp() < kept["until"])
+    ):
+        return PersonFacts(bool(kept["verified"]), int(kept["no_contact"]))
+    facts = PersonFacts(
+        verified_email=has_verified_email(user),
+        no_contact_cancellations=rules.no_contact_cancellations(user, office, now=now),
+    )
+    until = rules.no_contact_count_changes_at(user, office, now=now)
+    request.session[SESSION_KEY] = {
+        "key": key,
+        "until": None if until is None else until.timestamp(),
+        "verified": facts.verified_email,
+        "no_contact": facts.no_contact_cancellations,
+    }
+    return facts
