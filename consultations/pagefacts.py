@@ -6,7 +6,7 @@ among the rules of `accounts.eligibility`) and whether their requests need the o
 (no-contact cancellations, BTH-7). Both facts change only when the person's bookings or e-mail
 addresses change, which raises `User.booking_facts_version` in the same transaction
 (core.versioning), or when time alone turns a booking overdue or moves the counting window
-(`rules.no_contact_count_changes_at`). So the session keeps them with that version and that
+(`rules.no_contact_facts`). So the session keeps them with that version and that
 moment, and a page reads them from the session it has loaded anyway; the session is written
 only when they change. The booking itself (request and send) always asks the database.
 """
@@ -40,11 +40,8 @@ def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
         and (kept.get("until") is None or now.timestamp() < kept["until"])
     ):
         return PersonFacts(bool(kept["verified"]), int(kept["no_contact"]))
-    facts = PersonFacts(
-        verified_email=has_verified_email(user),
-        no_contact_cancellations=rules.no_contact_cancellations(user, office, now=now),
-    )
-    until = rules.no_contact_count_changes_at(user, office, now=now)
+    count, until = rules.no_contact_facts(user, office, now=now)
+    facts = PersonFacts(verified_email=has_verified_email(user), no_contact_cancellations=count)
     request.session[SESSION_KEY] = {
         "key": key,
         "until": None if until is None else until.timestamp(),

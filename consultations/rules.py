@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,30 +138,34 @@ def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) ->
     return first.union(*others, all=True).count() if others else first.count()
 
 
-def no_contact_count_changes_at(
+def no_contact_facts(
     user, office: Office, *, now: datetime.datetime
-) -> datetime.datetime | None:
-    """No later than the first moment at which time alone changes `no_contact_cancellations`
-    (None: never): a booking of the person turns overdue 10 minutes after its start (BTH-6),
-    or a counted one leaves the window (a month is at least 28 days). One query a service."""
+) -> tuple[int, datetime.datetime | None]:
+    """`no_contact_cancellations`, and no later than the first moment at which time alone
+    changes it (None: never): a booking of the person turns overdue 10 minutes after its start
+    (BTH-6), or a counted one leaves the window (a month is at least 28 days). One query a
+    service, the same rule (`no_contact_q`)."""
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
+    counted = no_contact_q(since, now)
     awaiting = Q(status__in=AWAITING_STATUSES, starts_at__gt=now - NO_SHOW_GRACE)
-    moments = []
+    count, moments = 0, []
     for kind in booking_kinds():
-        firsts = (
+        facts = (
             kind.model.objects.for_user(user)
             .order_by()
             .aggregate(
-                starting=Min("starts_at", filter=awaiting),
-                counted=Min("starts_at", filter=no_contact_q(since, now)),
+                count=Count("pk", filter=counted),
+                first_counted=Min("starts_at", filter=counted),
+                next_start=Min("starts_at", filter=awaiting),
             )
         )
-        if firsts["starting"] is not None:
-            moments.append(firsts["starting"] + NO_SHOW_GRACE)
-        if firsts["counted"] is not None:
+        count += facts["count"]
+        if facts["next_start"] is not None:
+            moments.append(facts["next_start"] + NO_SHOW_GRACE)
+        if facts["first_counted"] is not None:
             window = datetime.timedelta(days=28 * office.noshow_window_months)
-            moments.append(firsts["counted"] + window)
-    return min(moments, default=None)
+            moments.append(facts["first_counted"] + window)
+    return count, min(moments, default=None)
 
 
 def noshow_approval_reason(

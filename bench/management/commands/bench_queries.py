@@ -1,5 +1,8 @@
 """`manage.py bench_queries`: queries, SQL time and Python time per page, in one process.
 
+Each page is timed twice: as a person's first visit (nothing kept for them or the page: the
+per-process cache emptied, no booking facts in the session) and as the visits after it.
+
 Signs in with a session cookie from `bench_sessions --mode pages` and asks for each page
 through Django's test client (the whole middleware stack) with the queries captured. With
 --profile it also writes a cProfile report of the month and day views (where the time goes).
@@ -13,15 +16,29 @@ import json as jsonlib
 import pstats
 import statistics
 import time
+from importlib import import_module
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from consultations.pagefacts import SESSION_KEY
+from core.versioning import CACHE_ALIAS
+
 PAGES = ["month", "day", "mine", "top", "terms", "floor"]
 STAFF_PAGES = ["admin_day", "admin_calls"]
+
+
+def _forget(session_key: str) -> None:
+    """As on a person's first visit: the per-process cache empty, no booking facts kept in
+    the session (consultations.pagefacts)."""
+    caches[CACHE_ALIAS].clear()
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    if store.pop(SESSION_KEY, None) is not None:
+        store.save()
 
 
 class Command(BaseCommand):
@@ -47,11 +64,17 @@ class Command(BaseCommand):
             if wanted is not None and page not in wanted:
                 continue
             lines_of_page = staff if page in STAFF_PAGES else lines
-            counts, totals, sqls = [], [], []
+            counts, totals, sqls, colds, cold_counts = [], [], [], [], []
             for line in lines_of_page:
                 client = Client(HTTP_HOST="127.0.0.1")
                 client.cookies[settings.SESSION_COOKIE_NAME] = line["cookie"]
-                response = client.get(line[page])  # warm: caches, template loading
+                client.get(line[page])  # templates loaded, connections open
+                _forget(line["cookie"])  # a first visit: nothing kept for this person or page
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(line[page])
+                    colds.append(time.perf_counter() - started)
+                cold_counts.append(len(queries))
                 if response.status_code != 200:
                     raise CommandError(f"{page} {line[page]} answered {response.status_code}")
                 for _ in range(repeat):
@@ -62,6 +85,8 @@ class Command(BaseCommand):
                     counts.append(len(queries))
                     sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
             results[page] = {
+                "cold_queries": max(cold_counts),
+                "cold_ms": round(statistics.median(colds) * 1000, 2),
                 "queries": max(counts),
                 "total_ms": round(statistics.median(totals) * 1000, 2),
                 "sql_ms": round(statistics.median(sqls) * 1000, 2),
@@ -69,10 +94,14 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(jsonlib.dumps(results))
         else:
-            self.stdout.write(f"{'page':<7} {'queries':>7} {'total ms':>9} {'sql ms':>7}")
+            self.stdout.write(
+                f"{'page':<11} {'queries':>7} {'total ms':>9} {'sql ms':>7} "
+                f"{'first-visit queries':>19} {'first-visit ms':>14}"
+            )
             for page, r in results.items():
                 self.stdout.write(
-                    f"{page:<7} {r['queries']:>7} {r['total_ms']:>9} {r['sql_ms']:>7}"
+                    f"{page:<11} {r['queries']:>7} {r['total_ms']:>9} {r['sql_ms']:>7} "
+                    f"{r['cold_queries']:>19} {r['cold_ms']:>14}"
                 )
         if profile:
             self._profile(lines[0], profile, repeat)
