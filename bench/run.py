@@ -343,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", action="append", required=True, help="LABEL=DATABASE_URL")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per page")
+    parser.add_argument(
+        "--warmup", type=float, default=20, help="seconds of warm-up per page (caches fill)"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sessions", type=int, default=2000)

@@ -129,3 +129,30 @@ def test_client_ip_settings_come_from_the_environment():
         timeout=60,
     )
     assert result.stdout.split() == ["2", "X-Real-IP"], result.stderr
+
+
+def test_sessions_are_read_from_redis_when_it_is_the_shared_cache():
+    # REQ NFR-4: with Redis as the shared cache, a page view makes no session query
+    def engine(**extra) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local';"
+                "django.setup();from django.conf import settings;print(settings.SESSION_ENGINE)",
+            ],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "SESSION_ENGINE")},
+                **extra,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.stdout.strip()
+
+    assert engine() == "django.contrib.sessions.backends.db"
+    assert (
+        engine(CACHE_URL="redis://127.0.0.1:6379/0") == "django.contrib.sessions.backends.cached_db"
+    )

@@ -134,7 +134,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 CACHES["grids"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "availability-grids",
-    "OPTIONS": {"MAX_ENTRIES": env.int("GRID_CACHE_ENTRIES", default=4000)},
+    "OPTIONS": {"MAX_ENTRIES": env.int("GRID_CACHE_ENTRIES", default=10000)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -242,10 +242,14 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # so a signed-in page view does not write the session row each time (REQ NFR-4).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS_USER", default=2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
-# Sessions live in the database. With Redis as the shared cache, production sets
-# SESSION_ENGINE=django.contrib.sessions.backends.cached_db: a page view then reads its session
-# from Redis and the database stays the record (README, Configuration; REQ NFR-4).
-SESSION_ENGINE = env("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+# Sessions live in the database. With Redis as the shared cache they are read from Redis and
+# the database stays the record (cached_db): a page view then makes no session query
+# (README, Configuration; REQ NFR-4).
+SESSION_ENGINE = env(
+    "SESSION_ENGINE",
+    default="django.contrib.sessions.backends."
+    + ("cached_db" if "redis" in CACHES["default"]["BACKEND"].lower() else "db"),
+)
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=30 * 60)
 SESSION_ACTIVITY_WRITE_SECONDS = env.int("SESSION_ACTIVITY_WRITE_SECONDS", default=5 * 60)
 PASSWORD_REMINDER_DAYS = env.int("PASSWORD_REMINDER_DAYS", default=180)
