@@ -12,7 +12,9 @@ from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
 class _UserWithOffice:
     def get_user(self, user_id):
-        user = get_user_model()._default_manager.select_related("office").filter(pk=user_id).first()
+        # No `.first()`: its ORDER BY would be compiled on every request for one row by key.
+        users = get_user_model()._default_manager.select_related("office").filter(pk=user_id)
+        user = next(iter(users), None)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

@@ -328,6 +328,39 @@ def read_plan(path: str) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def visit_each(lines: list[dict], page: str, port: int, *, clients: int, seconds: float) -> int:
+    """Every signed-in user of `lines` loads their `page` once, `clients` at a time, as people
+    coming back to the service would have (what the pages keep for them and for their booth is
+    there). Bounded by `seconds` as well; returns the number of pages loaded."""
+    lock = threading.Lock()
+    cursor = iter(lines)
+    loaded = 0
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        nonlocal loaded
+        while time.monotonic() < deadline:
+            with lock:
+                line = next(cursor, None)
+            if line is None:
+                return
+            browser = Browser(port, line["cookie"], timeout=10)
+            try:
+                ok = browser.get(line[page]).status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+            browser.close()
+            with lock:
+                loaded += ok
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    return loaded
+
+
 def page_load(lines: list[dict], page: str, port: int, *, clients: int, seconds: float) -> dict:
     """GET one page as the next signed-in user, `clients` at a time, for `seconds`.
 

@@ -188,6 +188,14 @@ def _measure(label: str, url: str, args) -> dict:
         pages = {}
         for page in args.pages:
             load = {"connections": args.connections, "driver": args.driver, "nice": args.nice}
+            if args.visit_each:
+                client.visit_each(
+                    client.read_plan(str(files[page])),
+                    page,
+                    port,
+                    clients=args.connections,
+                    seconds=120,
+                )
             if args.warmup:
                 run_load(port, files[page], page, seconds=args.warmup, **load)
             figures = run_load(port, files[page], page, seconds=args.seconds, **load)
@@ -290,7 +298,13 @@ def markdown(results: dict[str, dict], args, command: str) -> str:
         f"settings, DEBUG off, whitenoise, shared cache {_cache_label()}), on the same machine "
         "as the load tool",
         f"- Load: {'wrk, 2 threads' if args.driver == 'wrk' else 'Python threads'}, {args.connections} connections, {args.seconds:g} s per page after "
-        f"a {args.warmup:g} s warm-up; every request signed in as the next of {args.sessions} distinct users",
+        + (
+            "one pass in which every user loads the page once (returning users: what the pages keep is there) and "
+            if args.visit_each
+            else ""
+        )
+        + f"a {args.warmup:g} s warm-up; every request signed in as the next of {args.sessions} distinct users; "
+        "a first visit (nothing kept) is timed in-process (first-visit columns)",
         f"- Command: `{command}`",
         f"- Priority: {'nice ' + str(args.nice) + ' (process and autogroup) for gunicorn, wrk, the booking client and PostgreSQL, as other work shared the machine' if args.nice else 'default (nice 0)'}",
         "- load avg: the machine's 1-minute load average after each page's run (2 cores: above",
@@ -303,14 +317,15 @@ def markdown(results: dict[str, dict], args, command: str) -> str:
             f"## {result['reservations']:,} reservations ({label}: {result['offices']} offices, "
             f"{result['users']:,} users)",
             "",
-            "| page | req/s | × floor | p50 ms | p95 ms | p99 ms | errors | queries | in-process ms (SQL ms) | worker RSS MB | load avg |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| page | req/s | × floor | p50 ms | p95 ms | p99 ms | errors | queries | in-process ms (SQL ms) | first visit: queries | first visit: in-process ms | worker RSS MB | load avg |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for page, f in result["pages"].items():
             out.append(
                 f"| {LABELS[page]} | {f['rps']} | {f['rps'] / floor:.2f} | {f['p50_ms']} | "
                 f"{f['p95_ms']} | {f['p99_ms']} | {f['errors']} | {f['queries']} | "
-                f"{f['total_ms']} ({f['sql_ms']}) | {f['rss_mb']} | {f.get('load_1m', '')} |"
+                f"{f['total_ms']} ({f['sql_ms']}) | {f.get('cold_queries', '')} | "
+                f"{f.get('cold_ms', '')} | {f['rss_mb']} | {f.get('load_1m', '')} |"
             )
         b = result.get("booking")
         if not b:
@@ -343,8 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", action="append", required=True, help="LABEL=DATABASE_URL")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of warm-up per page")
     parser.add_argument(
-        "--warmup", type=float, default=20, help="seconds of warm-up per page (caches fill)"
+        "--no-visit-each",
+        dest="visit_each",
+        action="store_false",
+        help="skip the pass in which every user loads the page once before it is measured",
     )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)

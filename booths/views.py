@@ -60,7 +60,10 @@ def _booth_for(user, booth_id: int) -> Booth:
     if office is None or not office.offers_booths:
         raise Http404
     booth = office_cached(
-        "booth", (booth_id,), office=office, build=_booths_for(user).filter(pk=booth_id).first
+        "booth",
+        (booth_id,),
+        office=office,
+        build=_booths_for(user).select_related(None).filter(pk=booth_id).first,
     )
     if booth is None:
         raise Http404
