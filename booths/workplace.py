@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -61,7 +61,9 @@ FIRST_DATE = datetime.date(2000, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
 MAX_ID = 2**31 - 1
 # A call list longer than this is shown in part, with the total.
-CALL_LIST_LIMIT = 200
+# The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
+CALL_LIST_PAGE_SIZE = 50
+MAX_PAGE = 10_000
 LINK_MISSING_LIMIT = 50
 
 BOOTH, ONLINE = "booth", "online"
@@ -112,6 +114,9 @@ class PageQueryForm(Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     office = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    page = forms.IntegerField(
+        label=gettext_lazy("Page"), required=False, min_value=1, max_value=MAX_PAGE
+    )
 
     def clean_date(self):
         return _bounded_date(self.cleaned_data["date"])
@@ -645,11 +650,11 @@ class WorkplaceViews:
     def calls_view(self, request):
         """STF-1: requests waiting for the phone confirmation, oldest first; then today's and
         tomorrow's requests not yet confirmed."""
-        _form, office, error = self._start(request)
+        form, office, error = self._start(request)
         if error:
             return error
         now = timezone.now()
-        waiting, total = call_list(office, now)
+        calls = call_list(office, now, page=form.cleaned_data["page"] or 1)
         today = calendar.local(now).date()
         start, end = day_bounds(today, today + datetime.timedelta(days=1))
         soon = [
@@ -671,8 +676,14 @@ class WorkplaceViews:
         soon.sort(key=lambda e: (e.booking.starts_at, e.kind, e.booking.pk))
         # LOG-1: the list shows these people's names and phone numbers.
         access_record_page(
-            request, AccessKind.CALL_LIST, [e.booking.user_id for e in (*waiting, *soon)]
+            request, AccessKind.CALL_LIST, [e.booking.user_id for e in (*calls.entries, *soon)]
         )
+        superuser = request.user.is_superuser
+
+        def page_link(number: int) -> str:
+            url = page_url("admin:booths_workplace_calls", office=office, superuser=superuser)
+            return f"{url}{'&' if '?' in url else '?'}page={number}"
+
         return TemplateResponse(
             request,
             "admin/workplace/calls.html",
@@ -682,9 +693,11 @@ class WorkplaceViews:
                 _("Call list"),
                 page="calls",
                 form=PageQueryForm(initial={"office": office.pk}),
-                waiting=waiting,
-                total=total,
-                limit=CALL_LIST_LIMIT,
+                waiting=calls.entries,
+                total=calls.total,
+                calls=calls,
+                previous_url=page_link(calls.page - 1) if calls.page > 1 else None,
+                next_url=page_link(calls.page + 1) if calls.page < calls.pages else None,
                 soon=soon,
                 now=now,
             ),
@@ -754,30 +767,59 @@ class WorkplaceViews:
         return self.site.index(request, extra_context=context)
 
 
-def call_list(office: Office, now) -> tuple[list[Entry], int]:
-    """The requests to phone, both services, oldest first, at most CALL_LIST_LIMIT of them."""
-    reservations = (
-        Reservation.objects.with_state(now)
-        .awaiting_phone_call(now)
-        .filter(booth__office=office)
-        .select_related("booth")
+@dataclass(frozen=True)
+class CallListPage:
+    entries: list[Entry]
+    total: int
+    page: int
+    pages: int
+    first: int  # the numbers of the first and the last request shown, counted from 1
+    last: int
+
+
+def call_list(
+    office: Office, now, *, page: int = 1, size: int = CALL_LIST_PAGE_SIZE
+) -> CallListPage:
+    """One page of the requests to phone, both services, oldest first (REQ STF-1).
+
+    Four queries whatever the office holds: the total, the page's keys across both tables in
+    one UNION ALL ordered by request time, and the page's rows of each. A page past the last
+    shows the last.
+    """
+    waiting = (
+        (Reservation, BOOTH, {"booth__office": office}),
+        (Consultation, ONLINE, {"office": office}),
     )
-    consultations = (
-        Consultation.objects.with_state(now)
-        .awaiting_phone_call(now)
-        .filter(office=office)
-        .select_related("video_tool")
-    )
-    entries = [
-        entry_for(b, BOOTH, now, place=b.booth.name) for b in reservations[:CALL_LIST_LIMIT]
-    ] + [
-        entry_for(c, ONLINE, now, place=c.video_tool.name) for c in consultations[:CALL_LIST_LIMIT]
+    keys = [
+        model.objects.awaiting_phone_call(now)
+        .filter(**where)
+        .order_by()
+        .annotate(kind=Value(kind, output_field=CharField()))
+        .values_list("created_at", "kind", "pk")
+        for model, kind, where in waiting
     ]
-    entries.sort(key=lambda e: (e.booking.created_at, e.kind, e.booking.pk))
-    total = len(entries)
-    if total >= CALL_LIST_LIMIT:
-        total = reservations.count() + consultations.count()
-    return entries[:CALL_LIST_LIMIT], total
+    both = keys[0].union(keys[1], all=True)
+    total = both.count()
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    offset = (page - 1) * size
+    shown = list(both.order_by("created_at", "kind", "pk")[offset : offset + size])
+    rows = {
+        BOOTH: Reservation.objects.with_state(now).select_related("booth"),
+        ONLINE: Consultation.objects.with_state(now).select_related("video_tool"),
+    }
+    found = {
+        kind: queryset.in_bulk([pk for _at, k, pk in shown if k == kind])
+        for kind, queryset in rows.items()
+    }
+    entries = []
+    for _at, kind, pk in shown:
+        booking = found[kind].get(pk)
+        if booking is None:  # confirmed or cancelled between the two reads
+            continue
+        place = booking.booth.name if kind == BOOTH else booking.video_tool.name
+        entries.append(entry_for(booking, kind, now, place=place))
+    return CallListPage(entries, total, page, pages, offset + 1, offset + len(shown))
 
 
 def call_list_count(office: Office, now) -> int:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from booths import workplace
 from booths.models import Reservation, Status
 from consultations.calendar import format_slot
 from consultations.models import Consultation
@@ -236,6 +237,11 @@ def test_superusers_choose_the_office_and_a_wrong_one_is_404(frozen, client, off
         {"office": "abc"},
         {"office": "99999999999999999999999"},
         {"office": "-1"},
+        {"page": "0"},
+        {"page": "-3"},
+        {"page": "x"},
+        {"page": "99999999999999999999999"},
+        {"page": "1" * 5000},
     ],
 )
 def test_malformed_dates_and_offices_answer_400_never_500(frozen, staff_client, query):
@@ -341,6 +347,54 @@ def test_call_list_is_oldest_first_and_confirms_in_one_click(
         oldest.pk,
         newest.pk,
     ]
+
+
+def test_the_call_list_is_read_a_page_at_a_time_oldest_first_across_both_services(
+    frozen, staff_client, office, booth, me, zoom, monkeypatch, django_assert_max_num_queries
+):
+    # REQ STF-1, NFR-4: pages of a fixed size, both services in one order, a page past the
+    # last shows the last, and a page costs the same queries however many requests wait
+    monkeypatch.setattr(workplace, "CALL_LIST_PAGE_SIZE", 3)
+    monkeypatch.setitem(workplace.call_list.__kwdefaults__, "size", 3)
+    waiting = []
+    for n in range(7):
+        created = tokyo(2026, 11, 10, 9, n)
+        if n % 2:
+            waiting.append(
+                consultation(
+                    office,
+                    me,
+                    zoom,
+                    starts_at=tokyo(2026, 11, 19, 9 + n // 2, 0),
+                    status=Status.REQUESTED,
+                    confirmed_at=None,
+                    created_at=created,
+                )
+            )
+        else:
+            waiting.append(
+                ReservationFactory(
+                    booth=booth, starts_at=tokyo(2026, 11, 18, 9 + n, 0), created_at=created
+                )
+            )
+    pages = []
+    staff_client.get(CALLS)  # warm-up: session activity
+    for number in (1, 2, 3):
+        with django_assert_max_num_queries(40) as queries:
+            response = staff_client.get(CALLS, {"page": number})
+        pages.append([e.booking.pk for e in response.context["waiting"]])
+        assert response.context["total"] == 7
+        html = response.content.decode()
+        assert f"{number}ページ目" in html
+        assert (f"page={number + 1}" in html) == (number < 3)
+        assert (f"page={number - 1}" in html) == (number > 1)
+        if number == 1:
+            first_page_queries = len(queries.captured_queries)
+        else:  # the last page holds one service's rows only: one query fewer
+            assert len(queries.captured_queries) <= first_page_queries
+    assert pages == [[b.pk for b in waiting[i : i + 3]] for i in (0, 3, 6)]
+    last = staff_client.get(CALLS, {"page": 50})
+    assert [e.booking.pk for e in last.context["waiting"]] == pages[-1]
 
 
 def test_call_list_shows_today_and_tomorrow_not_yet_confirmed(frozen, staff_client, booth):
