@@ -52,8 +52,9 @@ BENCH_1M ?= $(BENCH_PG)/hw_bench_1m
 BENCH_10K ?= $(BENCH_PG)/hw_bench_10k
 BENCH_ENV := DJANGO_SETTINGS_MODULE=config.settings.bench
 BENCH_ARGS ?=
-# The shared cache of the benchmarked servers (CACHE_URL), e.g. redis://127.0.0.1:6379/5 as
-# documented for production; empty: the database cache.
+# The shared cache of the benchmarked servers (CACHE_URL, and GRID_CACHE_URL for the grids),
+# e.g. redis://127.0.0.1:6379/5 as documented for production; empty: the database cache and
+# grids kept in each worker.
 BENCH_CACHE_URL ?=
 FAULTS_ARGS ?=
 
@@ -85,7 +86,7 @@ bench: prepare wrk
 	@echo "--- statistics (STA-1): queries and time of one office's month and the national view at 1M"
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --office bench-0001 --month $$(date +%Y-%m)
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --national --month $$(date +%Y-%m)
-	$(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL)) $(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
+	$(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
 
 # Races and faults with a fresh small database (about 15 minutes; restarts PostgreSQL once).
 faults: prepare

@@ -176,5 +176,5 @@ def office_cached(kind: str, parts: tuple, *, office, build: Callable[[], object
     if found is None:
         found = build()
         if found is not None:
-            cache.set(key, found, timeout=None)
+            cache.set(key, found)  # the alias's own timeout: a new version makes a new key
     return found

@@ -136,6 +136,10 @@ CACHES["grids"] = {
     "LOCATION": "availability-grids",
     "OPTIONS": {"MAX_ENTRIES": env.int("GRID_CACHE_ENTRIES", default=10000)},
 }
+# Or one cache every server shares (GRID_CACHE_URL, e.g. the Redis of CACHE_URL): what one
+# worker builds serves all of them. Every entry there expires (a day at most).
+if env("GRID_CACHE_URL", default=""):
+    CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "KEY_PREFIX": "grids", "TIMEOUT": 86400}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

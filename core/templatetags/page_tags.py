@@ -1,19 +1,87 @@
 """Tags of the page frame (templates/base.html)."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django import template
+from django.middleware.csrf import get_token
+from django.urls import get_script_prefix
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
 HEADER_NAV = "includes/header_nav.html"
+OFFICE_CONTACT = "includes/office_contact.html"
+
+# What differs between people and pages, rendered as markers and put in afterwards, escaped.
+_NAME, _NEXT, _TOKEN = "\x00hw-name\x00", "\x00hw-next\x00", "\x00hw-csrf\x00"
+# The rendered frame parts of this process, by everything else they show: a few per language.
+_frames: dict[tuple, str] = {}
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    is_authenticated: bool
+    is_staff: bool
+
+    def get_username(self) -> str:
+        return _NAME
+
+
+@dataclass(frozen=True)
+class _Page:
+    def get_full_path(self) -> str:
+        return _NEXT
+
+
+def _frame(engine, key: tuple, name: str, context: dict) -> str:
+    html = _frames.get(key)
+    if html is None:
+        html = _frames.setdefault(key, engine.get_template(name).render(template.Context(context)))
+    return html
 
 
 @register.simple_tag(takes_context=True)
 def header_nav(context) -> str:
-    """The header's links, rendered once a page and shown in both places base.html has for
-    them (the wide row and the phone's menu): the same fragment twice (REQ NFR-4)."""
-    key = (__name__, HEADER_NAV)
-    html = context.render_context.get(key)
-    if html is None:
-        html = context.template.engine.get_template(HEADER_NAV).render(context)
-        context.render_context[key] = html
+    """The header's links (REQ NFR-4): rendered once a process for each language and kind of
+    viewer with markers where the person's name, the page's path and the CSRF token go, which
+    are put in, escaped, for each page. The page shows the result twice (the wide row and the
+    phone's menu)."""
+    done = context.render_context.get(HEADER_NAV)
+    if done is not None:
+        return done
+    user, request = context["user"], context["request"]
+    viewer = _Viewer(bool(user.is_authenticated), bool(user.is_authenticated and user.is_staff))
+    language = get_language()
+    frame = _frame(
+        context.template.engine,
+        (HEADER_NAV, language, get_script_prefix(), viewer),
+        HEADER_NAV,
+        {"user": viewer, "request": _Page(), "csrf_token": _TOKEN, "LANGUAGE_CODE": language},
+    )
+    html = mark_safe(  # the frame is our template's output; what goes in is escaped
+        frame.replace(
+            _NAME, conditional_escape(user.get_username()) if viewer.is_authenticated else ""
+        )
+        .replace(_NEXT, conditional_escape(request.get_full_path()))
+        .replace(_TOKEN, conditional_escape(get_token(request)))
+    )
+    context.render_context[HEADER_NAV] = html
     return html
+
+
+@register.simple_tag(takes_context=True)
+def office_contact(context, office) -> str:
+    """An office's contact block, rendered once a process for each office's details and
+    language: the key holds every field the block shows."""
+    details = (office.name, office.address, office.phone, office.email)
+    hours = (office.opens_at, office.closes_at)
+    return _frame(
+        context.template.engine,
+        (OFFICE_CONTACT, get_language(), *details, *hours),
+        OFFICE_CONTACT,
+        {"office": office},
+    )
