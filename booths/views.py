@@ -12,6 +12,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -53,20 +54,22 @@ def _booths_for(user):
 
 
 def _booth_for(user, booth_id: int) -> Booth:
-    """One of the user's office's open booths, or 404. The booth comes from the process's cache
-    while the office's data version is unchanged (a booth's change raises it), with the office
-    as read for this request (REQ NFR-4)."""
+    """One of the user's office's open booths, or 404. The booth's row comes from the process's
+    cache while the office's data version is unchanged (a booth's change raises it), with the
+    office as read for this request (REQ NFR-4)."""
     office = user.office if user.office_id else None
     if office is None or not office.offers_booths:
         raise Http404
-    booth = office_cached(
-        "booth",
+    names = [field.attname for field in Booth._meta.concrete_fields]
+    row = office_cached(
+        "booth-row",
         (booth_id,),
         office=office,
-        build=_booths_for(user).select_related(None).filter(pk=booth_id).first,
+        build=lambda: _booths_for(user).filter(pk=booth_id).values_list(*names).first(),
     )
-    if booth is None:
+    if row is None:
         raise Http404
+    booth = Booth.from_db(DEFAULT_DB_ALIAS, names, row)
     booth.office = office
     return booth
 

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything configurable comes from the environment."""
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -139,7 +140,22 @@ CACHES["grids"] = {
 # Or one cache every server shares (GRID_CACHE_URL, e.g. the Redis of CACHE_URL): what one
 # worker builds serves all of them. Every entry there expires (a day at most).
 if env("GRID_CACHE_URL", default=""):
-    CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "KEY_PREFIX": "grids", "TIMEOUT": 86400}
+    CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "TIMEOUT": 86400}
+# A release that changes what the entries hold or how they look never reads an older one.
+CACHES["grids"]["KEY_PREFIX"] = "grids-" + hashlib.blake2b(
+    b"".join(
+        (BASE_DIR / name).read_bytes()
+        for name in (
+            "core/versioning.py",
+            "consultations/gridcache.py",
+            "booths/availability.py",
+            "booths/views.py",
+            "booths/templates/booths/_month_grid.html",
+            "booths/templates/booths/_day_grid.html",
+        )
+    ),
+    digest_size=6,
+).hexdigest()
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
