@@ -497,6 +497,7 @@ class WorkplaceViews:
             "calls_url": page_url(
                 "admin:booths_workplace_calls", office=office, superuser=superuser
             ),
+            "action_url": reverse("admin:booths_workplace_action"),
             "can_change": request.user.has_perm("booths.change_reservation")
             and request.user.has_perm("consultations.change_consultation"),
             **extra,
