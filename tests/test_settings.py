@@ -156,3 +156,28 @@ def test_sessions_are_read_from_redis_when_it_is_the_shared_cache():
     assert (
         engine(CACHE_URL="redis://127.0.0.1:6379/0") == "django.contrib.sessions.backends.cached_db"
     )
+
+
+def test_grid_cache_keys_belong_to_one_database():
+    # REQ NFR-4: two installations (or the benchmark's two databases) on one Redis never read
+    # each other's grids
+    def prefix(database_url: str) -> str:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local';"
+                "django.setup();from django.conf import settings;"
+                "print(settings.CACHES['grids']['KEY_PREFIX'])",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return result.stdout.strip()
+
+    one = prefix("postgres://postgres@127.0.0.1:5432/one")
+    assert one.startswith("grids-") and one == prefix("postgres://postgres@127.0.0.1:5432/one")
+    assert one != prefix("postgres://postgres@127.0.0.1:5432/two")

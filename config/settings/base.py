@@ -141,9 +141,12 @@ CACHES["grids"] = {
 # worker builds serves all of them. Every entry there expires (a day at most).
 if env("GRID_CACHE_URL", default=""):
     CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "TIMEOUT": 86400}
-# A release that changes what the entries hold or how they look never reads an older one.
+# Entries are of one database (a shared Redis may serve several installations), and a release
+# that changes what they hold or how they look never reads an older one.
+_DATABASE = DATABASES["default"]
 CACHES["grids"]["KEY_PREFIX"] = "grids-" + hashlib.blake2b(
-    b"".join(
+    repr([_DATABASE.get(part) for part in ("ENGINE", "HOST", "PORT", "NAME")]).encode()
+    + b"".join(
         (BASE_DIR / name).read_bytes()
         for name in (
             "core/versioning.py",
