@@ -507,19 +507,26 @@ def _timed_booking(lines, ports, seconds, statuses) -> client.LoadReport:
     deadline = time.monotonic() + seconds
 
     def worker(number):
+        line, tries = None, 0
         while time.monotonic() < deadline:
-            with lock:
-                line = next(cursor, None)
             if line is None:
-                return
+                with lock:
+                    line, tries = next(cursor, None), 0
+                if line is None:
+                    return
             browser = client.browser_for(ports[number % len(ports)], line, timeout=15)
             outcome = client.book(browser, line["slot_path"])
             browser.close()
+            tries += 1
             with lock:
                 report.outcomes.append(outcome)
                 statuses.append((time.monotonic(), outcome.result))
-            if outcome.result != "booked":
-                time.sleep(0.05)  # an error answers fast: do not spin through the plan
+            if outcome.result.startswith(("error-", "failed-")) and tries < 40:
+                # As a person would: try the same booking again shortly, rather than a new
+                # person each time (fast 503 answers would spend the whole plan in the outage).
+                time.sleep(0.25)
+            else:
+                line = None
 
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(16)]
     started = time.monotonic()
