@@ -54,7 +54,7 @@ def _booths_for(user):
 
 
 def _booth_for(user, booth_id: int) -> Booth:
-    """One of the user's office's open booths, or 404. The booth's row comes from the process's
+    """One of the user's office's open booths, or 404. The booth's row comes from the grids
     cache while the office's data version is unchanged (a booth's change raises it), with the
     office as read for this request (REQ NFR-4)."""
     office = user.office if user.office_id else None

@@ -60,7 +60,6 @@ from .models import Booth, Reservation
 FIRST_DATE = datetime.date(2000, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
 MAX_ID = 2**31 - 1
-# A call list longer than this is shown in part, with the total.
 # The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
 CALL_LIST_PAGE_SIZE = 50
 MAX_PAGE = 10_000
@@ -188,12 +187,15 @@ def page_url(
     office: Office | None = None,
     day: datetime.date | None = None,
     superuser: bool = False,
+    page: int | None = None,
 ) -> str:
     query = {}
     if day is not None:
         query["date"] = day.isoformat()
     if superuser and office is not None:
         query["office"] = office.pk
+    if page is not None:
+        query["page"] = page
     url = reverse(name)
     return f"{url}?{urlencode(query)}" if query else url
 
@@ -682,8 +684,9 @@ class WorkplaceViews:
         superuser = request.user.is_superuser
 
         def page_link(number: int) -> str:
-            url = page_url("admin:booths_workplace_calls", office=office, superuser=superuser)
-            return f"{url}{'&' if '?' in url else '?'}page={number}"
+            return page_url(
+                "admin:booths_workplace_calls", office=office, superuser=superuser, page=number
+            )
 
         return TemplateResponse(
             request,
@@ -778,6 +781,22 @@ class CallListPage:
     last: int
 
 
+def _waiting_keys(office: Office, now):
+    """(requested at, kind, pk) of the requests to phone, both services, in one UNION ALL."""
+    booths, online = (
+        model.objects.awaiting_phone_call(now)
+        .filter(**where)
+        .order_by()
+        .annotate(kind=Value(kind, output_field=CharField()))
+        .values_list("created_at", "kind", "pk")
+        for model, kind, where in (
+            (Reservation, BOOTH, {"booth__office": office}),
+            (Consultation, ONLINE, {"office": office}),
+        )
+    )
+    return booths.union(online, all=True)
+
+
 def call_list(
     office: Office, now, *, page: int = 1, size: int = CALL_LIST_PAGE_SIZE
 ) -> CallListPage:
@@ -787,19 +806,7 @@ def call_list(
     one UNION ALL ordered by request time, and the page's rows of each. A page past the last
     shows the last.
     """
-    waiting = (
-        (Reservation, BOOTH, {"booth__office": office}),
-        (Consultation, ONLINE, {"office": office}),
-    )
-    keys = [
-        model.objects.awaiting_phone_call(now)
-        .filter(**where)
-        .order_by()
-        .annotate(kind=Value(kind, output_field=CharField()))
-        .values_list("created_at", "kind", "pk")
-        for model, kind, where in waiting
-    ]
-    both = keys[0].union(keys[1], all=True)
+    both = _waiting_keys(office, now)
     total = both.count()
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
@@ -824,10 +831,7 @@ def call_list(
 
 
 def call_list_count(office: Office, now) -> int:
-    return (
-        Reservation.objects.awaiting_phone_call(now).filter(booth__office=office).count()
-        + Consultation.objects.awaiting_phone_call(now).filter(office=office).count()
-    )
+    return _waiting_keys(office, now).count()
 
 
 def index_summary(request, office: Office) -> dict:

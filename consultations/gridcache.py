@@ -1,32 +1,34 @@
-"""Rendered availability grids, kept in each server process and keyed by what they show
-(REQ NFR-4, BTH-2, BTH-4, BTH-6).
+"""Rendered availability grids, keyed by what they show (REQ NFR-4, BTH-2, BTH-4, BTH-6).
 
-A month or day grid is a pure function of: the slots held (read from the database on every
-request), the office's closures and hours, the language, and the time. The key carries all of
-them, so nothing ever has to be invalidated: a booking changes the held slots the next request
-reads, and that request builds a new grid. Time is handled by `states_change_at`: until the
-next moment at which any slot's state can change by time alone (a slot starts, the cut-off
-passes, midnight), the grid stays what it is; the key carries that moment and the entry expires
-at it. The 10-minute rule (BTH-6) is part of the held slots query, so it holds too.
+A month or day grid is a pure function of: the office's data (its bookings, booths and
+closures), the office's hours, the language, and the time. The key carries all of them, so
+nothing ever has to be invalidated:
 
-The cache is Django's local-memory backend under the alias "grids" (per process, bounded,
-least recently used first out): a hit costs no round trip, and a stale entry cannot exist.
+- the office's data by its `availability_version`, which the database raises in the same
+  transaction as any change of it (core.versioning) and which the page reads with the signed-in
+  user's office in the query it makes anyway: a booking changes the number, and the next page
+  load builds a new grid;
+- time by `states_change_at`: until the next moment at which any slot's state can change by
+  time alone (a slot starts, the 10-minute rule frees an unattended slot, the cut-off passes,
+  midnight), the grid stays what it is; the key carries that moment and the entry expires at it.
+
+A grid built while a change commits is keyed by the version read before it, so it can only be
+newer than its key, never older. The entries live in the "grids" cache of
+`core.versioning.office_cached` (each process's memory, or a shared Redis).
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Callable
 
-from django.core.cache import caches
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from core.versioning import office_cached
+
 from . import calendar
 from .calendar import NO_SHOW_GRACE
-
-CACHE_ALIAS = "grids"
 
 
 def states_change_at(office, now: datetime.datetime) -> datetime.datetime:
@@ -47,37 +49,23 @@ def states_change_at(office, now: datetime.datetime) -> datetime.datetime:
     return min((moment for moment in moments if moment > now), default=midnight)
 
 
-def _key(parts: tuple) -> str:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
-
-
 def grid(
     kind: str, parts: tuple, *, office, now: datetime.datetime, build: Callable[[], str]
 ) -> SafeString:
-    """The HTML `build()` renders for `parts`, from this process's cache while it is true.
+    """The HTML `build()` renders for `parts`, from the grids cache while it is true.
 
     `office` must have been read in this request (its `availability_version` is the one now
     committed). `parts` must name everything the grid shows besides the office's data, hours,
     cut-off, the language and the time, which are added here: the booth or counselor, the
     period, what the viewer may do.
     """
-    until = states_change_at(office, now)
-    key = _key(
-        (
-            kind,
-            get_language(),
-            office.pk,
-            office.availability_version,
-            office.opens_at,
-            office.closes_at,
-            office.booking_cutoff_time,
-            until,
-            *parts,
-        )
+    hours = (office.opens_at, office.closes_at, office.booking_cutoff_time)
+    html = office_cached(
+        kind,
+        (get_language(), *hours, *parts),
+        office=office,
+        build=lambda: str(build()),
+        until=states_change_at(office, now),
+        now=now,
     )
-    cache = caches[CACHE_ALIAS]
-    html = cache.get(key)
-    if html is None:
-        html = str(build())
-        cache.set(key, html, timeout=max((until - now).total_seconds(), 0.001))
     return mark_safe(html)  # our own template's output, escaped when rendered

@@ -10,9 +10,9 @@ Triggers on those tables raise the number in the same transaction as the change,
 it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger keeps
 each number from ever going down (a full `save()` of a row loaded earlier writes the value it
 read). Pages read both numbers with the signed-in user and their office, in the query they make
-anyway, and keep what they derive under them (consultations/gridcache.py, the booth below,
-consultations/pagefacts.py): a change is seen on the very next page load, and nothing has to be
-invalidated.
+anyway, and keep what they derive under them (`office_cached` below and
+consultations/gridcache.py for the office's, consultations/pagefacts.py for the person's): a
+change is seen on the very next page load, and nothing has to be invalidated.
 
 The triggers are written here once for both databases: PostgreSQL fires once per statement
 with the changed rows as transition tables, SQLite once per row. Migrations install them
@@ -21,13 +21,15 @@ with the changed rows as transition tables, SQLite once per row. Migrations inst
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import caches
 
-# The per-process cache (Django's local-memory backend, settings CACHES["grids"]).
+# Where pages keep what they derive from an office's data: settings CACHES["grids"] (each
+# process's local memory, or a Redis all servers share).
 CACHE_ALIAS = "grids"
 # What a version counts: the table and column it lives in.
 OFFICE = ("accounts_office", "availability_version")
@@ -160,21 +162,35 @@ def operations(watched: list[Watched], *, guards=()):
     return migrations.RunPython(install, uninstall)
 
 
-def office_cached(kind: str, parts: tuple, *, office, build: Callable[[], object]):
-    """What `build()` derives from `office`'s data, from this process's cache while the
-    office's data version is the one it saw.
+def office_cached(
+    kind: str,
+    parts: tuple,
+    *,
+    office,
+    build: Callable[[], object],
+    until: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+):
+    """What `build()` derives from `office`'s data, from the "grids" cache while the office's
+    data version is the one it saw (and, with `until`, no later than that moment of `now`'s
+    clock, when time alone changes it).
 
     `office` must have been read in this request, so its `availability_version` is the one
     committed now; `parts` names everything else the value depends on. A `None` from `build()`
     is not kept.
     """
     key = hashlib.blake2b(
-        repr((kind, office.pk, office.availability_version, *parts)).encode(), digest_size=20
+        repr((kind, office.pk, office.availability_version, until, *parts)).encode(),
+        digest_size=20,
     ).hexdigest()
     cache = caches[CACHE_ALIAS]
     found = cache.get(key)
     if found is None:
         found = build()
         if found is not None:
-            cache.set(key, found)  # the alias's own timeout: a new version makes a new key
+            # Without `until`, the alias's own timeout: a new version makes a new key anyway.
+            timeout = (
+                {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
+            )
+            cache.set(key, found, **timeout)
     return found

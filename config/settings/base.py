@@ -131,7 +131,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 # Rendered availability grids and booths, in each server process: keyed by the office's data
 # version, so an entry is never stale and a change needs no invalidation (core/versioning.py,
 # consultations/gridcache.py, REQ NFR-4).
-# ~5 kB an entry: at most ~20 MB a worker.
+# ~5 kB an entry: at most ~50 MB a worker.
 CACHES["grids"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "availability-grids",

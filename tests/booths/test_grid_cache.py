@@ -7,7 +7,6 @@ import re
 
 import pytest
 import time_machine
-from django.core.cache import caches
 from django.urls import reverse
 
 from booths.models import Status
@@ -18,13 +17,6 @@ from tests.booths.conftest import NOW, SLOT_AT, tokyo
 from tests.booths.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_grid_cache():
-    caches[gridcache.CACHE_ALIAS].clear()
-    yield
-    caches[gridcache.CACHE_ALIAS].clear()
 
 
 def _month(client, booth) -> str:
