@@ -1,20 +1,31 @@
 # Two commands set up everything on a fresh machine: `make run` and `make test`.
+# Without DATABASE_URL both use an embedded PostgreSQL under var/pgdata (core/embedded_db.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
-STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
+# A developer's machine installs the dev lock (the app, the embedded PostgreSQL and the test
+# tools); production installs requirements.lock alone (README, Deploy).
+LOCK ?= requirements-dev.lock
+STAMP := $(VENV)/.synced-$(shell cksum $(LOCK) | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in mails point to the server `make run` actually starts (REQ NTF-1).
 SITE_URL ?= http://$(HOST):$(PORT)
+# Start the embedded PostgreSQL unless DATABASE_URL names a server; stop it after, if this
+# command started it.
+EMBEDDED_DB = $(if $(DATABASE_URL),,$(BIN)/python -m core.embedded_db)
+STOP_EMBEDDED_DB = $(if $(EMBEDDED_DB),grep -qsx started var/embedded-db.state && $(EMBEDDED_DB) stop >/dev/null;)
 
-.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-views bench-smoke bench-cluster faults wrk test-sqlite clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-views bench-smoke bench-cluster faults wrk clean
 
-$(STAMP): requirements.lock
+# The first install goes through pip (hash-checked); then uv syncs the virtualenv to the lock,
+# removing whatever the lock no longer names.
+$(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	@rm -f $(VENV)/.installed-*
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/uv pip sync --quiet --require-hashes --python $(BIN)/python $(LOCK)
+	@rm -f $(VENV)/.synced-* $(VENV)/.installed-*
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -22,6 +33,7 @@ install: $(STAMP)
 # What tests need besides the packages: the var/ folder and the compiled catalogues.
 prepare: install
 	@mkdir -p var
+	$(if $(EMBEDDED_DB),@$(EMBEDDED_DB) start > var/embedded-db.state)
 	$(MANAGE) compile_translations
 
 setup: prepare
@@ -31,8 +43,8 @@ setup: prepare
 
 run: export SITE_URL := $(SITE_URL)
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT)/  (jobs run every 30 s beside it; Ctrl-C stops both)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "Serving on http://$(HOST):$(PORT)/  (a job worker runs beside it; Ctrl-C stops both)"
+	@trap '$(STOP_EMBEDDED_DB) kill 0' INT TERM EXIT; \
 	$(MANAGE) run_jobs --loop --interval 30 > var/jobs.log 2>&1 & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -40,11 +52,9 @@ lint: install
 	$(BIN)/ruff check .
 
 test: setup lint
-	$(BIN)/pytest
-
-# The non-browser suite on the embedded SQLite default (CI runs it beside PostgreSQL).
-test-sqlite: prepare
-	DATABASE_URL= $(BIN)/pytest -m "not browser"
+	@status=0; $(BIN)/pytest || status=$$?; \
+	$(STOP_EMBEDDED_DB) \
+	exit $$status
 
 # --- National-scale benchmark and faults (bench/README.md). PostgreSQL only. ---------------
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432

@@ -136,8 +136,8 @@ class BoundedChangeListMixin:
     """Validate a changelist's query string before Django builds its query (REQ NFR-3).
 
     Django's date hierarchy turns `?starts_at__year=99999999999999999999` into an
-    OverflowError (500); a very long search term is a LIKE pattern SQLite refuses, and NUL is
-    a character PostgreSQL refuses. Such a request gets Django's own answer to a wrong
+    OverflowError (500); a very long search term is an unbounded LIKE scan, and NUL is a
+    character PostgreSQL refuses. Such a request gets Django's own answer to a wrong
     filter: a redirect to the list with `?e=1`.
     """
 

@@ -50,7 +50,7 @@ def apply_jis_rule(field: forms.Field) -> None:
 
 # Every text field is bounded before anything reaches the database (REQ NFR-3): a field
 # without its own max_length gets one of these. A 17,000-character login is refused by the
-# form, not by SQLite ("LIKE or GLOB pattern too complex") nor by a full scan on PostgreSQL.
+# form, not by a full scan in PostgreSQL.
 LINE_MAX_LENGTH = 1000
 TEXTAREA_MAX_LENGTH = 100_000
 

@@ -2,7 +2,7 @@
 
 A request never talks to the mail server, so a dead SMTP server can neither block nor lose a
 booking (REQ NTF-2). Delivery runs as a job: each runner claims one message at a time with a
-row lock that other runners skip (SKIP LOCKED on PostgreSQL; SQLite serialises writers), and
+row lock that other runners skip (SKIP LOCKED), and
 a claim is a lease written to the row, so two runners never send the same message at once.
 Delivery is at-least-once: a runner that dies after the server accepted a message but before
 it marked it sent leaves it to be sent again when the lease runs out.

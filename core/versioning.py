@@ -14,9 +14,8 @@ anyway, and keep what they derive under them (`office_cached` below and
 consultations/gridcache.py for the office's, consultations/pagefacts.py for the person's): a
 change is seen on the very next page load, and nothing has to be invalidated.
 
-The triggers are written here once for both databases: PostgreSQL fires once per statement
-with the changed rows as transition tables, SQLite once per row. Migrations install them
-(`install` / `uninstall` in a RunPython).
+The triggers fire once per statement with the changed rows as transition tables. Migrations
+install them (`install` / `uninstall` in a RunPython).
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ def _bump(target: tuple[str, str], where: str) -> str:
     return f"UPDATE {table} SET {column} = {column} + 1 WHERE {where}"
 
 
-def _postgresql(watched: Watched) -> list[str]:
+def _triggers(watched: Watched) -> list[str]:
     name, table = watched.name, watched.table
     new = f"id IN ({watched.ids.format(rows='changed_new')})"
     old = f"id IN ({watched.ids.format(rows='changed_old')})"
@@ -78,72 +77,39 @@ def _postgresql(watched: Watched) -> list[str]:
     return statements
 
 
-def _sqlite(watched: Watched) -> list[str]:
-    def rows(record: str) -> str:
-        columns = ", ".join(f"{record}.{column} AS {column}" for column in watched.columns)
-        return f"(SELECT {columns})"
-
-    new = f"id IN ({watched.ids.format(rows=rows('NEW'))})"
-    old = f"id IN ({watched.ids.format(rows=rows('OLD'))})"
-    return [
-        f"CREATE TRIGGER {watched.name}_{suffix} AFTER {event} ON {watched.table} "
-        f"FOR EACH ROW BEGIN {_bump(watched.target, where)}; END"
-        for suffix, event, where in (
-            ("ins", "INSERT", new),
-            ("upd", "UPDATE", f"{new} OR {old}"),
-            ("del", "DELETE", old),
-        )
-    ]
-
-
 def _guard_name(target: tuple[str, str]) -> str:
     return f"{target[0]}_{target[1]}_never_down"
 
 
-def _guard(vendor: str, target: tuple[str, str]) -> list[str]:
+def _guard(target: tuple[str, str]) -> list[str]:
     table, column = target
     name = _guard_name(target)
-    if vendor == "postgresql":
-        return [
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF NEW.{column} < OLD.{column} THEN NEW.{column} := OLD.{column}; END IF; "
-            "RETURN NEW; END $$",
-            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
-        ]
     return [
-        f"CREATE TRIGGER {name} AFTER UPDATE OF {column} ON {table} "
-        f"FOR EACH ROW WHEN NEW.{column} < OLD.{column} BEGIN "
-        f"UPDATE {table} SET {column} = OLD.{column} WHERE id = NEW.id; END"
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.{column} < OLD.{column} THEN NEW.{column} := OLD.{column}; END IF; "
+        "RETURN NEW; END $$",
+        f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
     ]
 
 
-def _vendor_check(vendor: str) -> None:
-    if vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"office version triggers for {vendor}")
-
-
-def create_sql(vendor: str, watched: list[Watched], *, guards=()) -> list[str]:
-    _vendor_check(vendor)
-    statements = [statement for target in guards for statement in _guard(vendor, target)]
+def create_sql(watched: list[Watched], *, guards=()) -> list[str]:
+    statements = [statement for target in guards for statement in _guard(target)]
     for item in watched:
-        statements += _postgresql(item) if vendor == "postgresql" else _sqlite(item)
+        statements += _triggers(item)
     return statements
 
 
-def drop_sql(vendor: str, watched: list[Watched], *, guards=()) -> list[str]:
-    _vendor_check(vendor)
+def drop_sql(watched: list[Watched], *, guards=()) -> list[str]:
     names = [(_guard_name(target), target[0]) for target in guards]
     names += [(f"{w.name}_{s}", w.table) for w in watched for s in ("ins", "upd", "del")]
-    if vendor == "postgresql":
-        return [
-            statement
-            for name, table in names
-            for statement in (
-                f"DROP TRIGGER IF EXISTS {name} ON {table}",
-                f"DROP FUNCTION IF EXISTS {name}()",
-            )
-        ]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name, _table in names]
+    return [
+        statement
+        for name, table in names
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"DROP FUNCTION IF EXISTS {name}()",
+        )
+    ]
 
 
 def operations(watched: list[Watched], *, guards=()):
@@ -152,11 +118,11 @@ def operations(watched: list[Watched], *, guards=()):
     from django.db import migrations
 
     def install(apps, schema_editor):
-        for statement in create_sql(schema_editor.connection.vendor, watched, guards=guards):
+        for statement in create_sql(watched, guards=guards):
             schema_editor.execute(statement, params=None)
 
     def uninstall(apps, schema_editor):
-        for statement in drop_sql(schema_editor.connection.vendor, watched, guards=guards):
+        for statement in drop_sql(watched, guards=guards):
             schema_editor.execute(statement, params=None)
 
     return migrations.RunPython(install, uninstall)

@@ -4,7 +4,6 @@ import os
 import shutil
 
 import pytest
-from django.db import connection
 
 from tests.factories import OfficeFactory, UserFactory
 
@@ -63,11 +62,6 @@ def _fresh_cache():
     cache.clear()
     caches[CACHE_ALIAS].clear()
     yield
-
-
-@pytest.fixture
-def on_postgres():
-    return connection.vendor == "postgresql"
 
 
 @pytest.fixture

@@ -97,23 +97,20 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# PostgreSQL in production (DATABASE_URL); an embedded SQLite file when unset, so a first run
-# needs nothing installed. Both hold the same constraints.
-DATABASE_URL = env("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock
-            # at BEGIN so two racing transactions queue instead of failing on upgrade.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# One engine: PostgreSQL (REQ NFR-5). DATABASE_URL names the server; production requires it.
+# Unset on a developer's machine, the development and test settings use the embedded server
+# under var/pgdata (core/embedded_db.py), started on first use.
+
+
+def database_config(url: str) -> dict:
+    config = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASE_URL = env("DATABASE_URL", default="")
+DATABASES = {"default": database_config(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -143,9 +140,9 @@ if env("GRID_CACHE_URL", default=""):
     CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "TIMEOUT": 86400}
 # Entries are of one database (a shared Redis may serve several installations), and a release
 # that changes what they hold or how they look never reads an older one.
-_DATABASE = DATABASES["default"]
+_DATABASE = env.db_url_config(DATABASE_URL) if DATABASE_URL else {"NAME": "embedded"}
 CACHES["grids"]["KEY_PREFIX"] = "grids-" + hashlib.blake2b(
-    repr([_DATABASE.get(part) for part in ("ENGINE", "HOST", "PORT", "NAME")]).encode()
+    repr([_DATABASE.get(part) for part in ("HOST", "PORT", "NAME")]).encode()
     + b"".join(
         (BASE_DIR / name).read_bytes()
         for name in (

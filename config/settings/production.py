@@ -1,16 +1,14 @@
 """Production: secrets from the environment with no defaults, HTTPS everywhere."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import database_config, env
 
 DEBUG = False
 DEMO_DATA_ALLOWED = False  # `manage.py demo` refuses (REQ NFR-3)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SITE_URL = env("SITE_URL").rstrip("/")  # every link in every e-mail starts with it
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database_config(env("DATABASE_URL"))}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,9 +1,7 @@
-"""Tests: fast hashing, in-memory mail delivery, a per-run cache table."""
-
-import os
+"""Tests: fast hashing, in-memory mail delivery, the embedded PostgreSQL unless DATABASE_URL."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, database_config
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
@@ -14,9 +12,8 @@ ALLOWED_HOSTS = ["*"]
 # and is tested where it matters (rate limits) against the database cache.
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # noqa: F405
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # One file per test run: runs started side by side never share (and corrupt) a database.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")  # noqa: F405
-    }
+if not DATABASES:
+    from core import embedded_db
+
+    DATABASES = {"default": database_config(embedded_db.url())}
 WHITENOISE_AUTOREFRESH = True  # serve from the app folders; no collectstatic needed

@@ -175,7 +175,7 @@ def test_a_browser_name_with_nul_is_recorded_without_it(client, office):
 def test_a_17000_character_login_is_refused_by_the_form_before_any_query(
     client, office, django_assert_max_num_queries
 ):
-    # REQ NFR-3: on SQLite it answered 500 (LIKE pattern too complex).
+    # REQ NFR-3: an unbounded login reached the database as a LIKE pattern.
     UserFactory(username="taro", office=office)
     response = _sign_in(client, "あ" * 17_000, WRONG)
     assert response.status_code == 200

@@ -2,8 +2,7 @@
 
 Each thread is a separate signed-in user with its own database connection, going through the
 real views; they wait at a barrier and then send their check-your-answers page at once.
-On PostgreSQL the partial unique index decides; on SQLite (IMMEDIATE transactions) writers
-queue and the same index decides.
+PostgreSQL's partial unique index decides.
 """
 
 import threading

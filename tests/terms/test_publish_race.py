@@ -14,13 +14,7 @@ from terms.models import TermsVersion, VersionStatus
 from terms.services import terms_version_publish
 from tests.terms.factories import TermsDocumentFactory, TermsVersionFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(on_postgres):
-    if not on_postgres:
-        pytest.skip("needs PostgreSQL row locks")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_older_draft_cannot_be_published_while_a_newer_one_is_being_published(office):

@@ -93,9 +93,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{name:>18}: {count:>9} rows in {time.monotonic() - step_started:6.1f} s"
             )
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(f"{'total':>18}: {time.monotonic() - started:6.1f} s")
 
     # --- Offices, booths, staff, terms ----------------------------------------------------

@@ -102,7 +102,7 @@ class Command(BaseCommand):
             counts.append(len(queries))
         label = office.code if office else "national"
         self.stdout.write(
-            f"statistics {label} {year:04d}-{month:02d} on {connection.vendor}: "
+            f"statistics {label} {year:04d}-{month:02d}: "
             f"{stored} reservations stored, queries {sorted(set(counts))}, "
             f"median {statistics.median(timings):.1f} ms "
             f"(min {min(timings):.1f}, max {max(timings):.1f}) over {repeat} runs; "
