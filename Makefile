@@ -44,7 +44,7 @@ setup: prepare
 run: export SITE_URL := $(SITE_URL)
 run: setup
 	@echo "Serving on http://$(HOST):$(PORT)/  (a job worker runs beside it; Ctrl-C stops both)"
-	@trap '$(STOP_EMBEDDED_DB) kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; $(STOP_EMBEDDED_DB) kill 0' INT TERM EXIT; \
 	$(MANAGE) run_jobs --loop --interval 30 > var/jobs.log 2>&1 & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
