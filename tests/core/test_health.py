@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from config.settings import base as base_settings
 from core.models import Notice
 from tests.auth import login_client
 from tests.factories import OfficeFactory, UserFactory
@@ -23,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 LAG = "JobQueueLag()"
 
 
-def _job(*, waited: datetime.timedelta, status: str = "todo", scheduled_in=None) -> None:
+def _job(*, waited: datetime.timedelta, status: str = "todo", scheduled_in=None) -> int:
     """A job of procrastinate's table, deferred `waited` ago (its trigger records the event)."""
     scheduled_at = timezone.now() + scheduled_in if scheduled_in is not None else None
     with connection.cursor() as cursor:
@@ -33,6 +36,12 @@ def _job(*, waited: datetime.timedelta, status: str = "todo", scheduled_in=None)
             [status, scheduled_at],
         )
         (job_id,) = cursor.fetchone()
+    _age(job_id, waited)
+    return job_id
+
+
+def _age(job_id: int, waited: datetime.timedelta) -> None:
+    with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE procrastinate_events SET at = %s WHERE job_id = %s AND type = 'deferred'",
             [timezone.now() - waited, job_id],
@@ -53,6 +62,21 @@ def test_health_answers_200_with_every_check_ok_and_sets_no_cookie(client):
     assert set(body.values()) == {"OK"}
     assert not response.cookies
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_probes_leave_no_row_in_the_database_cache(client):
+    # REQ NFR-6: the production default cache lives in the database; a probe every few
+    # seconds must not fill it
+    shared = {**base_settings.CACHES["default"], "LOCATION": "test_health_cache"}
+    assert shared["BACKEND"] == "core.cache.DatabaseCache"
+    with override_settings(CACHES={**settings.CACHES, "default": shared}):
+        call_command("createcachetable", verbosity=0)
+        for _ in range(3):
+            response = client.get("/health/")
+            assert response.json()["SharedCache(alias='default')"] == "OK"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM test_health_cache")
+            assert cursor.fetchone() == (0,)
 
 
 def test_health_is_answered_over_plain_http_when_pages_redirect_to_https(client):
@@ -85,9 +109,10 @@ def test_health_answers_during_maintenance_and_behind_the_terms_gate(client):
 @override_settings(HEALTH_MAX_JOB_LAG_SECONDS=600)
 def test_a_due_job_waiting_longer_than_the_limit_makes_the_server_unhealthy(client):
     # REQ NFR-6: the job queue's lag
-    _job(waited=datetime.timedelta(minutes=9))
+    oldest = _job(waited=datetime.timedelta(minutes=9))
+    _job(waited=datetime.timedelta(minutes=1))  # queued behind it
     assert client.get("/health/").status_code == 200
-    _job(waited=datetime.timedelta(minutes=11))
+    _age(oldest, datetime.timedelta(minutes=11))
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()[LAG] == "unavailable"
