@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from health_check import Cache, HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
+from procrastinate.contrib.django.models import ProcrastinateEvent, ProcrastinateJob
 
 OK = "OK"
 UNAVAILABLE = "unavailable"
@@ -69,8 +70,6 @@ class JobQueueLag(HealthCheck):
     """
 
     def check_status(self):
-        from procrastinate.contrib.django.models import ProcrastinateEvent, ProcrastinateJob
-
         cutoff = timezone.now() - timedelta(seconds=settings.HEALTH_MAX_JOB_LAG_SECONDS)
         waiting = ProcrastinateJob.objects.filter(status="todo")
         oldest_unscheduled = waiting.filter(scheduled_at__isnull=True).order_by("id")[:1]
