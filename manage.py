@@ -1,12 +1,19 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.environment import use_settings
+
+    try:
+        # The development settings, unless DJANGO_ENV=production (config/environment.py).
+        use_settings(default="config.settings.local")
+    except ImproperlyConfigured as refusal:
+        sys.exit(f"manage.py: {refusal}")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -113,6 +113,10 @@ class Gunicorn(Process):
             *(["nice", "-n", str(nice)] if nice else []),
             str(BIN / "gunicorn"),
             "config.wsgi:application",
+            # Not the production ../gunicorn.conf.py that gunicorn would read from the working
+            # directory (worker recycling, access log): the figures stay comparable.
+            "--config",
+            str(ROOT / "bench" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -2,10 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from core.health import HealthView
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For load balancers: no session, no sign-in, never paused (core/health.py, REQ NFR-6).
+    path("health/", HealthView.as_view(), name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),

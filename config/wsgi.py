@@ -1,7 +1,9 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from config.environment import use_settings
+
+# The production settings unless told otherwise; never the development ones with
+# DJANGO_ENV=production (config/environment.py).
+use_settings(default="config.settings.production")
 
 application = get_wsgi_application()

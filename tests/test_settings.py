@@ -182,3 +182,57 @@ def test_grid_cache_keys_belong_to_one_database():
     one = prefix("postgres://postgres@127.0.0.1:5432/one")
     assert one.startswith("grids-") and one == prefix("postgres://postgres@127.0.0.1:5432/one")
     assert one != prefix("postgres://postgres@127.0.0.1:5432/two")
+
+
+def _settings_module_chosen(command: list[str], **extra) -> subprocess.CompletedProcess:
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
+        "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+        "ALLOWED_HOSTS": "hellowork.example.jp",
+        "SITE_URL": "https://hellowork.example.jp",
+        "DATABASE_URL": NO_DATABASE,
+        **extra,
+    }
+    return subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+PRINT_SETTINGS = [
+    "manage.py",
+    "shell",
+    "-v",
+    "0",
+    "-c",
+    "from django.conf import settings as s;print(s.SETTINGS_MODULE, s.DEBUG)",
+]
+
+
+def test_manage_py_runs_the_production_settings_when_django_env_is_production():
+    # REQ NFR-3, NFR-6: a command from cron or a shell without DJANGO_SETTINGS_MODULE
+    production = _settings_module_chosen(PRINT_SETTINGS, DJANGO_ENV="production")
+    assert production.stdout.split() == ["config.settings.production", "False"], production.stderr
+    development = _settings_module_chosen(PRINT_SETTINGS)
+    assert development.stdout.split() == ["config.settings.local", "True"], development.stderr
+
+
+def test_development_settings_are_refused_when_django_env_is_production():
+    # REQ NFR-3, NFR-6: manage.py and the WSGI application, with a clear message, no traceback
+    for module in ("config.settings.local", "config.settings.test"):
+        for command in (PRINT_SETTINGS, ["-c", "import config.wsgi"]):
+            result = _settings_module_chosen(
+                command, DJANGO_ENV="production", DJANGO_SETTINGS_MODULE=module
+            )
+            assert result.returncode != 0
+            assert f"DJANGO_ENV=production refuses DJANGO_SETTINGS_MODULE={module}" in (
+                result.stderr
+            )
+            assert result.stdout == ""
+    refused = _settings_module_chosen(
+        PRINT_SETTINGS, DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="config.settings.local"
+    )
+    assert "Traceback" not in refused.stderr

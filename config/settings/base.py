@@ -52,9 +52,13 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
+    # The job queue's tables, read by the health endpoint's lag check (core/health.py).
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
+    # First: every response, redirects included, carries the request id its log lines carry.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -334,12 +338,41 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Health endpoint (core/health.py) ------------------------------------------------------
+# The load balancer's probe is plain HTTP straight to a server: answered, never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# A due job waiting longer than this makes /health/ answer 503 (REQ NFR-6).
+HEALTH_MAX_JOB_LAG_SECONDS = env.int("HEALTH_MAX_JOB_LAG_SECONDS", default=600)
+
 # --- Logging: no personal data; request lines only ------------------------------------------
+# Each line names the request it belongs to (core/request_id.py; "-" outside a request).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Error reporting: only when SENTRY_DSN is set (core/error_reporting.py) -------------------
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.error_reporting import git_revision, sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        # "production", "local", …: the settings module's name unless told otherwise.
+        environment=env("SENTRY_ENVIRONMENT", default="")
+        or env("DJANGO_SETTINGS_MODULE", default="unknown").rsplit(".", 1)[-1],
+        release=env("SENTRY_RELEASE", default="") or git_revision(BASE_DIR),
+    )
