@@ -43,9 +43,11 @@ setup: prepare
 
 run: export SITE_URL := $(SITE_URL)
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT)/  (a job worker runs beside it; Ctrl-C stops both)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (job and mail workers run beside it, output in var/jobs.log; Ctrl-C stops all)"
 	@trap '$(STOP_EMBEDDED_DB) kill 0' INT TERM EXIT; \
-	$(MANAGE) run_jobs --loop --interval 30 > var/jobs.log 2>&1 & \
+	: > var/jobs.log; \
+	$(MANAGE) procrastinate worker --name jobs --queues default >> var/jobs.log 2>&1 & \
+	$(MANAGE) procrastinate worker --name mail --queues mail >> var/jobs.log 2>&1 & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install
