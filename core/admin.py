@@ -51,7 +51,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 class JobAdmin(ProcrastinateJobAdmin):
-    """procrastinate's job list (lag, failures, retries; REQ NTF-2), superusers only: job
+    """procrastinate's job list (lag, failures, retries; REQ NFR-6), superusers only: job
     arguments and errors are not an office's business."""
 
     def has_module_permission(self, request):

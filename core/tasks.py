@@ -1,4 +1,4 @@
-"""Periodic work and mail on procrastinate, the PostgreSQL job queue (REQ NTF-2, OPS).
+"""Periodic work and mail on procrastinate, the PostgreSQL job queue (REQ NFR-6, NTF-2).
 
 Each app declares its jobs in its own `tasks.py` with `periodic_job`; procrastinate's Django
 app finds them. Workers (`manage.py procrastinate worker`) run them:

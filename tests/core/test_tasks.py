@@ -1,4 +1,4 @@
-"""Periodic work and mail on procrastinate (REQ NTF-2; issue 19): schedules, locks, the mail
+"""Periodic work and mail on procrastinate (REQ NFR-6, NTF-2): schedules, locks, the mail
 task deferred in the booking's transaction, the sweep, one SMTP connection a batch, retries."""
 
 import asyncio
@@ -71,8 +71,9 @@ def _schedule(task_name: str):
     ],
 )
 def test_each_job_has_its_own_schedule_a_lock_and_retries(task_name, cron):
-    # REQ NTF-2 (issue 19): no-shows and mail every minute, reminders hourly, purges daily;
-    # one run at a time (lock), one waiting at most (queueing lock), retried on failure.
+    # REQ NFR-6: each job on its own schedule (no-shows and mail every minute, reminders
+    # hourly, purges daily); one run at a time (lock), one waiting at most (queueing lock),
+    # retried on failure.
     periodic = _schedule(task_name)
     assert periodic.cron == cron
     assert periodic.task.lock == task_name
@@ -81,7 +82,7 @@ def test_each_job_has_its_own_schedule_a_lock_and_retries(task_name, cron):
 
 
 def test_mail_runs_on_its_own_queue_and_the_other_jobs_do_not():
-    # REQ NTF-2: a hung mail server holds the mail worker only.
+    # REQ NFR-6, NTF-2: a hung mail server holds the mail worker only.
     assert deliver_mail.queue == MAIL_QUEUE
     others = {p.task.queue for p in app.periodic_registry.periodic_tasks.values()} - {MAIL_QUEUE}
     assert others == {"default"}
@@ -115,8 +116,8 @@ def _in_own_thread(func):
 
 
 def test_a_running_job_keeps_a_second_run_from_starting_on_any_worker():
-    # REQ NTF-2 (issue 19): the lock is checked by the database when a worker fetches a job,
-    # so it holds across machines.
+    # REQ NFR-6: never twice at once; the lock is checked by the database when a worker
+    # fetches a job, so it holds across machines.
     task = consultation_tasks.bookings_record_no_shows
     task.configure(queueing_lock=task.name).defer(timestamp=1)
     # One waiting run at most (a savepoint: the refused insert aborts its transaction).
@@ -196,7 +197,7 @@ class _SessionCounter:
 
 
 def test_a_batch_sends_over_one_smtp_connection():
-    # REQ NTF-2 (issue 19): one connection a batch, not one a message.
+    # REQ NTF-2, NFR-6: one connection a batch, not one a message.
     port = _free_port()
     counter = _SessionCounter()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
@@ -227,7 +228,7 @@ def _hung_server() -> tuple[socket.socket, int]:
 
 
 def test_a_hung_mail_server_costs_one_timeout_per_batch_and_loses_nothing():
-    # REQ NTF-2 (issue 19): the first timeout ends the batch; the rest wait for the next run.
+    # REQ NTF-2, NFR-6: the first timeout ends the batch; the rest wait for the next run.
     server, port = _hung_server()
     try:
         for n in range(3):
@@ -282,7 +283,7 @@ def _run_worker(queues):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_job_is_retried_later_with_back_off(monkeypatch, queue_emptied_after):
-    # REQ NTF-2 (issue 19): a failure is not lost; procrastinate runs the job again later.
+    # REQ NFR-6: retried; a failure is not lost, procrastinate runs the job again later.
     def broken(*, now):
         raise RuntimeError("database hiccup")
 
@@ -299,7 +300,7 @@ def test_a_failing_job_is_retried_later_with_back_off(monkeypatch, queue_emptied
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_of_a_worker_that_died_is_run_again(queue_emptied_after):
-    # REQ NTF-2 (issue 19): a worker killed mid-job leaves it "doing"; without a heartbeat it
+    # REQ NFR-6: a worker killed mid-job leaves it "doing"; without a heartbeat it
     # is stalled, and retry_stalled_jobs hands it out again.
     task = consultation_tasks.bookings_send_reminders
     task.configure(queueing_lock=task.name).defer(timestamp=1)
@@ -320,7 +321,7 @@ def test_a_job_of_a_worker_that_died_is_run_again(queue_emptied_after):
 
 
 def test_superusers_see_waiting_and_failed_jobs_in_the_admin_and_counselors_do_not(client, office):
-    # REQ NTF-2 (issue 19), REG-8: procrastinate's job list inside this project's admin site
+    # REQ NFR-6, REG-8: procrastinate's job list inside this project's admin site
     # (second factor required); the list says how long a job has waited and what failed.
     consultation_tasks.bookings_send_reminders.configure(
         queueing_lock="bookings_send_reminders"
