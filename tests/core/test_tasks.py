@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -253,17 +253,6 @@ def test_a_hung_mail_server_costs_one_timeout_per_batch_and_loses_nothing():
 # --- Failures, retries, stalled workers -------------------------------------------------------
 
 
-@pytest.fixture
-def queue_emptied_after():
-    """A test that commits leaves jobs behind; Django's flush does not know these tables."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers,"
-            " procrastinate_workers CASCADE"
-        )
-
-
 def _run_worker(queues):
     # The worker runs tasks in pool threads, each with its own Django connection: closed after
     # each task (as CONN_MAX_AGE 0 does), so none outlives the test database.
@@ -282,7 +271,7 @@ def _run_worker(queues):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_job_is_retried_later_with_back_off(monkeypatch, queue_emptied_after):
+def test_a_failing_job_is_retried_later_with_back_off(monkeypatch):
     # REQ NFR-6: retried; a failure is not lost, procrastinate runs the job again later.
     def broken(*, now):
         raise RuntimeError("database hiccup")
@@ -299,7 +288,7 @@ def test_a_failing_job_is_retried_later_with_back_off(monkeypatch, queue_emptied
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_of_a_worker_that_died_is_run_again(queue_emptied_after):
+def test_a_job_of_a_worker_that_died_is_run_again():
     # REQ NFR-6: a worker killed mid-job leaves it "doing"; without a heartbeat it
     # is stalled, and retry_stalled_jobs hands it out again.
     task = consultation_tasks.bookings_send_reminders
