@@ -43,9 +43,11 @@ setup: prepare
 
 run: export SITE_URL := $(SITE_URL)
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT)/  (a job worker runs beside it; Ctrl-C stops both)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (job and mail workers run beside it, output in var/jobs.log; Ctrl-C stops all)"
 	@trap 'trap - INT TERM EXIT; $(STOP_EMBEDDED_DB) kill 0' INT TERM EXIT; \
-	$(MANAGE) run_jobs --loop --interval 30 > var/jobs.log 2>&1 & \
+	: > var/jobs.log; \
+	$(MANAGE) procrastinate worker --name jobs --queues default >> var/jobs.log 2>&1 & \
+	$(MANAGE) procrastinate worker --name mail --queues mail >> var/jobs.log 2>&1 & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install
@@ -98,11 +100,12 @@ bench: prepare wrk
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --national --month $$(date +%Y-%m)
 	$(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
 
-# Races and faults with a fresh small database (about 15 minutes; restarts PostgreSQL once).
+# Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare
 	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --jobs-seconds 300 $(FAULTS_ARGS)
 
-# The quick version: the CI smoke test, then the race, two servers and 20 s of two job loops.
+# The quick version: the CI smoke test, then the race, two servers and 20 s of two machines'
+# job and mail workers.
 bench-smoke: prepare
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_PG)/hw_bench} $(BIN)/pytest tests/bench -q
 	$(BIN)/python -m bench.faults --db $(BENCH_PG)/hw_bench_faults --only race --only race-counselor --only two-servers --only jobs --jobs-seconds 20 --load-seconds 8

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import demo, jobs, receivers  # noqa: F401  (register demo step, jobs, receivers)
+        from . import demo, receivers  # noqa: F401  (register demo step, receivers)
 
         post_migrate.connect(_sync_site, sender=self, dispatch_uid="accounts_sync_site")
 

@@ -7,13 +7,19 @@ Builds a small fresh database (hw_bench_faults unless --db), then:
    race-counselor  the same for one counselor's online consultation slot (CON-7).
 2. two-servers booking load through two gunicorn instances, three people per slot: no slot
               held twice, every success in the database once.
-3. jobs       two `run_jobs --loop` side by side for --jobs-seconds with overdue requests and
-              queued mail: each no-show recorded once, no mail sent twice, none left behind.
+3. jobs       two machines' procrastinate workers (a job and a mail worker each) side by side
+              for --jobs-seconds with overdue requests and booking mail: each no-show recorded
+              once, no mail sent twice, none left behind, no job run twice at once.
 4. postgres   PostgreSQL stopped and started in the middle of the booking load: every booking
               answered as a success is in the database exactly once, answers during the outage
               are 503 pages (never a 500), the servers recover without a restart.
 5. smtp       the SMTP server down for a while under load, then back: 0 mails lost, 0 sent
               twice, booking latency unaffected.
+6. smtp-hung  a mail server that accepts and never answers for --hang-seconds: bookings and
+              the other jobs go on, one connection at a time, then nothing lost or twice.
+7. kill-worker the mail worker SIGKILLed in the middle of a batch: the stalled job is run
+              again (retry_stalled_jobs), the claimed message after its lease; 0 lost, 0 twice.
+8. stop-worker the mail worker SIGTERMed in the middle of a batch finishes it and exits 0.
 
 Traffic goes to 127.0.0.1 only; every loop is bounded in count and time. The table lists each
 figure as measured; a run that misses a target says so and exits with status 1.
@@ -31,6 +37,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -265,13 +272,17 @@ def two_servers(run: Run, seconds: int) -> None:
 
 
 class Smtp:
-    def __init__(self, port: int, out: Path):
-        self.port, self.out = port, out
+    def __init__(self, port: int, out: Path, delay: float = 0.0):
+        self.port, self.out, self.delay = port, out, delay
         self.process: Process | None = None
 
     def start(self) -> None:
         self.process = Process(
-            [sys.executable, "-m", "bench.smtp", "--port", str(self.port), "--out", str(self.out)],
+            [
+                sys.executable,
+                *("-m", "bench.smtp", "--port", str(self.port), "--out", str(self.out)),
+                *("--delay", str(self.delay)),
+            ],
             django_env(""),
             VAR / "smtp.log",
         )
@@ -360,27 +371,81 @@ def drain(run: Run, since_id: int, seconds: int) -> bool:
     )
 
 
-# --- 3. Two job loops side by side ---------------------------------------------------------
+# --- 3. Job workers side by side ------------------------------------------------------------
+
+
+WORKER = [sys.executable, "manage.py", "procrastinate", "worker"]
+
+
+def workers(env: dict[str, str], tag: str, machines: int = 2) -> list[Process]:
+    """What each app server runs: a worker for the periodic jobs and one for mail."""
+    return [
+        Process(
+            [*WORKER, "--name", f"{queue}-{n}", "--queues", queue],
+            env,
+            VAR / f"worker-{tag}-{queue}-{n}.log",
+        )
+        for n in range(machines)
+        for queue in ("default", "mail")
+    ]
+
+
+def db_now(run: Run):
+    return run.sql("SELECT now()")[0][0]
+
+
+def job_runs(run: Run, since) -> list[tuple[str, int, object, object]]:
+    """Every run of a job started since `since`: (task, job id, started, ended or None)."""
+    return run.sql(
+        "SELECT j.task_name, j.id, s.at, (SELECT min(e.at) FROM procrastinate_events e "
+        "WHERE e.job_id = j.id AND e.at >= s.at AND e.type IN "
+        "('succeeded', 'failed', 'deferred_for_retry', 'aborted')) "
+        "FROM procrastinate_jobs j JOIN procrastinate_events s "
+        "ON s.job_id = j.id AND s.type = 'started' WHERE s.at >= %s ORDER BY s.at",
+        (since,),
+    )
+
+
+def overlapping(runs) -> collections.Counter:
+    """Per task: runs that started before an earlier run of the same task had ended."""
+    by_task: dict[str, list] = collections.defaultdict(list)
+    for task, _id, started, ended in runs:
+        by_task[task].append((started, ended))
+    overlaps: collections.Counter = collections.Counter()
+    for task, spans in by_task.items():
+        latest_end = None
+        for started, ended in sorted(spans, key=lambda span: span[0]):
+            if latest_end is not None and started < latest_end:
+                overlaps[task] += 1
+            # A run that never ended (its worker killed) holds its lock until it is retried.
+            end = ended if ended is not None else started + timedelta(days=1)
+            latest_end = end if latest_end is None else max(latest_end, end)
+    return overlaps
+
+
+def runs_per_worker(processes: list[Process]) -> dict[str, int]:
+    return {
+        p.log.stem.removeprefix("worker-"): p.log.read_text(errors="replace").count("Starting job ")
+        for p in processes
+    }
+
+
+def crashed(processes: list[Process]) -> list[str]:
+    return [p.log.name for p in processes if "Traceback" in p.log.read_text(errors="replace")]
 
 
 def jobs(run: Run, seconds: int) -> None:
-    print(f"[jobs] two run_jobs loops side by side for {seconds} s", flush=True)
+    print(f"[jobs] two machines' job and mail workers side by side for {seconds} s", flush=True)
     since = max_outbox_id(run)
     # Mail of earlier scenarios went nowhere: start from a clean outbox for this count.
     settle_outbox(run)
+    started_at = db_now(run)
     overdue = json.loads(manage(run.url, "bench_overdue", "--count", "60").strip().splitlines()[-1])
     smtp = Smtp(free_port(), VAR / "smtp-jobs.jsonl")
     smtp.out.unlink(missing_ok=True)
     smtp.start()
-    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", LOG_LEVEL="WARNING")
-    loops = [
-        Process(
-            [sys.executable, "manage.py", "run_jobs", "--loop", "--interval", "1"],
-            env,
-            VAR / f"run_jobs-{n}.log",
-        )
-        for n in range(2)
-    ]
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", LOG_LEVEL="INFO")
+    running = workers(env, "jobs")
     # The overdue people must not book now: their one mail must be the no-show's.
     overdue_users = set(overdue["users"])
     lines = [
@@ -395,7 +460,7 @@ def jobs(run: Run, seconds: int) -> None:
     finally:
         stop_all(servers)
         drain(run, since, 30)
-        stop_all(loops)
+        stop_all(running)
         smtp.stop()
     ids = overdue["reservations"]
     recorded = run.sql(
@@ -415,8 +480,28 @@ def jobs(run: Run, seconds: int) -> None:
         len(per_user) == len(ids) and twice == 0,
     )
     compare_mail(run, "jobs", smtp, since)
-    crashed = [p.log.name for p in loops if "Traceback" in p.log.read_text(errors="replace")]
-    run.check("jobs", "job loops that crashed (target 0)", crashed or 0, not crashed)
+    runs = job_runs(run, started_at)
+    per_task = collections.Counter(task for task, *_ in runs)
+    print(f"  runs per task: {dict(per_task)}", flush=True)
+    print(f"  runs per worker: {runs_per_worker(running)}", flush=True)
+    overlaps = overlapping(runs)
+    run.check(
+        "jobs",
+        f"job runs ({len(runs)}) overlapping a run of the same job (target 0)",
+        dict(overlaps) or 0,
+        not overlaps and len(runs) > 0,
+    )
+    busy = [name for name, count in runs_per_worker(running).items() if count == 0]
+    run.check("jobs", "workers that ran no job (target 0)", busy or 0, not busy)
+    failed = run.sql(
+        "SELECT count(*) FROM procrastinate_jobs j WHERE j.status = 'failed' AND EXISTS "
+        "(SELECT 1 FROM procrastinate_events e WHERE e.job_id = j.id AND e.at >= %s)",
+        (started_at,),
+    )[0][0]
+    run.check("jobs", "jobs failed (target 0)", failed, failed == 0)
+    run.check(
+        "jobs", "workers that crashed (target 0)", crashed(running) or 0, not crashed(running)
+    )
 
 
 # --- 4. PostgreSQL restarted under load ----------------------------------------------------
@@ -549,20 +634,7 @@ def smtp_outage(run: Run, seconds: int, outage: int, drain_seconds: int) -> None
     smtp.out.unlink(missing_ok=True)
     smtp.start()
     env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", EMAIL_TIMEOUT="5")
-    loop = Process(
-        [
-            sys.executable,
-            "manage.py",
-            "run_jobs",
-            "--loop",
-            "--interval",
-            "1",
-            "--only",
-            "deliver_mail",
-        ],
-        env,
-        VAR / "run_jobs-smtp.log",
-    )
+    running = workers(env, "smtp", machines=1)
     lines = plan(run, "booking", 1500, "smtp-booking")
     servers = start_servers(run, 1, "smtp")
     timeline: dict[str, float] = {}
@@ -585,7 +657,7 @@ def smtp_outage(run: Run, seconds: int, outage: int, drain_seconds: int) -> None
         drained = drain(run, since, drain_seconds)
     finally:
         stop_all(servers)
-        loop.stop()
+        stop_all(running)
         smtp.stop()
     run.check(
         "smtp", f"outbox drained within {drain_seconds} s after SMTP returned", drained, drained
@@ -614,6 +686,277 @@ def smtp_outage(run: Run, seconds: int, outage: int, drain_seconds: int) -> None
     run.check("smtp", "5xx or failed answers (target 0)", dict(errors) or 0, not errors)
 
 
+# --- 6. A mail server that accepts and never answers -----------------------------------------
+
+
+class HungSmtp:
+    """Accepts connections (the kernel does, from its backlog) and never says a word; counts
+    how many senders are connected at once."""
+
+    def __init__(self, port: int):
+        import socket
+
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(64)
+        self.accepted = self.most_at_once = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import select
+
+        clients = []
+        while not self.stopping.is_set():
+            readable, _, _ = select.select([self.listener, *clients], [], [], 0.2)
+            for sock in readable:
+                if sock is self.listener:
+                    conn, _ = sock.accept()
+                    clients.append(conn)
+                    self.accepted += 1
+                    self.most_at_once = max(self.most_at_once, len(clients))
+                elif not sock.recv(4096):  # the sender gave up and closed
+                    clients.remove(sock)
+                    sock.close()
+        for sock in [*clients, self.listener]:
+            sock.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+
+def _p95_ms(outcomes) -> float | None:
+    times = [o.seconds for o in outcomes if o.result == "booked"]
+    return statistics.quantiles(times, n=20)[18] * 1000 if len(times) >= 5 else None
+
+
+def smtp_hung(run: Run, hang: int, drain_seconds: int) -> None:
+    print(f"[smtp-hung] the mail server accepts and never answers for {hang} s", flush=True)
+    settle_outbox(run)
+    since = max_outbox_id(run)
+    port = free_port()
+    smtp = Smtp(port, VAR / "smtp-hung.jsonl")
+    smtp.out.unlink(missing_ok=True)
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{port}", EMAIL_TIMEOUT="10")
+    lines = plan(run, "booking", 1500, "hung-booking")
+    before_lines, hung_lines = lines[:400], lines[400:]
+    servers = start_servers(run, 1, "hung")
+    smtp.start()
+    running = workers(env, "hung", machines=1)
+    hung = None
+    try:
+        before = client.booking_load(before_lines, [servers[0].port], clients=8, seconds=20)
+        drain(run, since, 60)
+        smtp.stop()
+        hung = HungSmtp(port)
+        overdue = json.loads(
+            manage(run.url, "bench_overdue", "--count", "20").strip().splitlines()[-1]
+        )
+        hung_from = db_now(run)
+        during = client.booking_load(hung_lines, [servers[0].port], clients=8, seconds=hang)
+        hung_until = db_now(run)
+        alive = sum(1 for p in running if p.alive())
+        hung.stop()
+        smtp.start()
+        waiting = run.sql(
+            "SELECT count(*) FROM core_outboxmessage WHERE id > %s AND status <> 'sent'", (since,)
+        )[0][0]
+        drained = drain(run, since, drain_seconds)
+    finally:
+        stop_all(servers)
+        stop_all(running)
+        if hung is not None:
+            hung.stop()
+        smtp.stop()
+    p95_before, p95_during = _p95_ms(before.outcomes), _p95_ms(during.outcomes)
+    run.check(
+        "smtp-hung",
+        "bookings while the server hung (answered booked)",
+        during.count("booked"),
+        during.count("booked") > 0,
+    )
+    run.check(
+        "smtp-hung",
+        "booking flow p95 hung vs before (ms)",
+        f"{p95_during:.0f} vs {p95_before:.0f}" if p95_before and p95_during else None,
+        bool(p95_before and p95_during and p95_during <= max(1.5 * p95_before, p95_before + 100)),
+    )
+    errors = fives(before.outcomes + during.outcomes)
+    run.check("smtp-hung", "5xx or failed answers (target 0)", dict(errors) or 0, not errors)
+    ids = overdue["reservations"]
+    recorded = run.sql(
+        "SELECT count(*) FROM booths_reservation WHERE id = ANY(%s) AND status = 'no_show'", (ids,)
+    )[0][0]
+    run.check(
+        "smtp-hung",
+        f"no-shows recorded by the other worker while mail hung, of {len(ids)}",
+        recorded,
+        recorded == len(ids),
+    )
+    other = run.sql(
+        "SELECT count(*) FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id"
+        " WHERE j.queue_name = 'default' AND e.type = 'succeeded' AND e.at BETWEEN %s AND %s",
+        (hung_from, hung_until),
+    )[0][0]
+    run.check("smtp-hung", "other jobs that succeeded during the hang", other, other > 0)
+    run.check(
+        "smtp-hung",
+        "mail waiting when the server came back (delayed, target > 0)",
+        waiting,
+        waiting > 0,
+    )
+    run.check(
+        "smtp-hung",
+        "connections to the hung server: accepted, most at once (one mail worker)",
+        f"{hung.accepted}, {hung.most_at_once}",
+        hung.most_at_once <= 1,
+    )
+    run.check("smtp-hung", "worker processes alive during the hang (started 2)", alive, alive == 2)
+    run.check("smtp-hung", f"outbox drained within {drain_seconds} s", drained, drained)
+    compare_mail(run, "smtp-hung", smtp, since)
+    run.check(
+        "smtp-hung", "workers that crashed (target 0)", crashed(running) or 0, not crashed(running)
+    )
+
+
+# --- 7. A mail worker killed in the middle of a batch ------------------------------------------
+
+ENQUEUE = """
+from django.core.mail import EmailMessage
+from django.db import transaction
+from core.outbox import outbox_enqueue
+with transaction.atomic():
+    for n in range({count}):
+        outbox_enqueue(message=EmailMessage(
+            subject=f"kill-batch {{n}}", body="x", to=[f"kill{{n}}@example.jp"]))
+"""
+
+
+def slow_smtp(run: Run, name: str) -> tuple[int, Smtp]:
+    """A clean outbox, and a recording server that answers each message 0.3 s late."""
+    settle_outbox(run)
+    since = max_outbox_id(run)
+    smtp = Smtp(free_port(), VAR / f"smtp-{name}.jsonl", delay=0.3)
+    smtp.out.unlink(missing_ok=True)
+    smtp.start()
+    return since, smtp
+
+
+def start_batch(run: Run, smtp: Smtp, count: int) -> None:
+    """Queue `count` messages in one transaction (one deferred batch); wait until it sends."""
+    manage(run.url, "shell", "-c", ENQUEUE.format(count=count))
+    if not wait_for(lambda: sum(smtp.received().values()) >= 3, 120):
+        raise RuntimeError("the batch did not start")
+
+
+def kill_worker(run: Run, count: int, drain_seconds: int) -> None:
+    print(
+        f"[kill-worker] SIGKILL to the mail worker in the middle of a {count}-mail batch",
+        flush=True,
+    )
+    since, smtp = slow_smtp(run, "kill")
+    # A claim whose sender died is free again after the lease (production: 300 s).
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", OUTBOX_LEASE_SECONDS="60")
+    first = Process(
+        [*WORKER, "--name", "mail-a", "--queues", "mail"], env, VAR / "worker-kill-a.log"
+    )
+    others: list[Process] = []
+    try:
+        started_at = db_now(run)
+        start_batch(run, smtp, count)
+        # The second machine's workers start once the batch runs on the first: its mail
+        # worker waits on the batch's lock, its job worker runs retry_stalled_jobs.
+        others = [
+            Process(
+                [*WORKER, "--name", "mail-b", "--queues", "mail"], env, VAR / "worker-kill-b.log"
+            ),
+            Process(
+                [*WORKER, "--name", "default-b", "--queues", "default"],
+                env,
+                VAR / "worker-kill-c.log",
+            ),
+        ]
+        if not wait_for(lambda: sum(smtp.received().values()) >= count // 3, 120):
+            raise RuntimeError("the batch stopped")
+        first.signal(9)  # SIGKILL: no chance to finish or to mark anything
+        killed_at = time.monotonic()
+        before_kill = sum(smtp.received().values())
+        drained = drain(run, since, drain_seconds)
+        recovered = round(time.monotonic() - killed_at) if drained else None
+    finally:
+        first.stop()
+        stop_all(others)
+        smtp.stop()
+    run.check("kill-worker", "mails received before the kill", before_kill, 0 < before_kill < count)
+    run.check(
+        "kill-worker",
+        f"outbox drained after the kill, within {drain_seconds} s (s)",
+        recovered,
+        drained,
+    )
+    compare_mail(run, "kill-worker", smtp, since)
+    retried = run.sql(
+        "SELECT count(*) FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id"
+        " WHERE j.task_name = 'deliver_mail' AND e.type = 'deferred_for_retry' AND e.at >= %s",
+        (started_at,),
+    )[0][0]
+    run.check(
+        "kill-worker", "stalled batch handed out again (retry_stalled_jobs)", retried, retried >= 1
+    )
+    overlaps = overlapping(job_runs(run, started_at))
+    run.check(
+        "kill-worker",
+        "runs overlapping a run of the same job (target 0)",
+        dict(overlaps) or 0,
+        not overlaps,
+    )
+    run.check(
+        "kill-worker", "workers that crashed (target 0)", crashed(others) or 0, not crashed(others)
+    )
+
+
+# --- 8. A mail worker asked to stop (SIGTERM) in the middle of a batch ------------------------
+
+
+def stop_worker(run: Run, count: int) -> None:
+    print(
+        f"[stop-worker] SIGTERM to the mail worker in the middle of a {count}-mail batch",
+        flush=True,
+    )
+    since, smtp = slow_smtp(run, "stop")
+    env = django_env(run.url, EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}")
+    worker = Process(
+        [*WORKER, "--name", "mail-t", "--queues", "mail"], env, VAR / "worker-stop.log"
+    )
+    try:
+        start_batch(run, smtp, count)
+        worker.signal(15)  # SIGTERM, as systemd and `make run` stop it
+        at_signal = sum(smtp.received().values())
+        worker.proc.wait(timeout=count * 2)
+        at_exit = sum(smtp.received().values())
+    finally:
+        worker.stop()
+        smtp.stop()
+    _sent, waiting = outbox(run, since)
+    run.check(
+        "stop-worker",
+        "mails received at the signal, at exit (the batch finished)",
+        f"{at_signal}, {at_exit} of {count}",
+        at_signal < count and at_exit == count,
+    )
+    run.check(
+        "stop-worker",
+        "worker exit status (target 0)",
+        worker.proc.returncode,
+        worker.proc.returncode == 0,
+    )
+    run.check("stop-worker", "messages left unsent (target 0)", sum(waiting.values()), not waiting)
+    compare_mail(run, "stop-worker", smtp, since)
+
+
 # --- Main ----------------------------------------------------------------------------------
 
 
@@ -635,7 +978,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         default=[],
-        help="race, race-counselor, two-servers, jobs, postgres, smtp",
+        help="race, race-counselor, two-servers, jobs, postgres, smtp, smtp-hung, kill-worker, "
+        "stop-worker",
     )
     parser.add_argument("--race-people", type=int, default=100)
     parser.add_argument("--load-seconds", type=int, default=20)
@@ -643,6 +987,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-outage", type=float, default=4.0)
     parser.add_argument("--smtp-outage", type=int, default=15)
     parser.add_argument("--drain-seconds", type=int, default=420)
+    parser.add_argument("--hang-seconds", type=int, default=120)
+    parser.add_argument("--kill-batch", type=int, default=100)
     parser.add_argument("--out", help="also write the table (Markdown) to this file")
     args = parser.parse_args(argv)
     if not (
@@ -668,6 +1014,9 @@ def main(argv: list[str] | None = None) -> int:
         "smtp": lambda: smtp_outage(
             run, max(args.load_seconds, 15), args.smtp_outage, args.drain_seconds
         ),
+        "smtp-hung": lambda: smtp_hung(run, args.hang_seconds, args.drain_seconds),
+        "kill-worker": lambda: kill_worker(run, args.kill_batch, args.drain_seconds),
+        "stop-worker": lambda: stop_worker(run, 30),
     }
     if "postgres" in (args.only or scenarios) and shutil.which("pg_ctlcluster") is None:
         parser.error("pg_ctlcluster is missing: the postgres scenario needs Debian's PostgreSQL")

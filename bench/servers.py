@@ -1,4 +1,4 @@
-"""Start and stop what the harness measures: gunicorn, run_jobs, a local SMTP server.
+"""Start and stop what the harness measures: gunicorn, job workers, a local SMTP server.
 
 Everything listens on 127.0.0.1 and is ended by its own process id (never by name).
 """

@@ -7,7 +7,7 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Calendar and online consultations")
 
     def ready(self) -> None:
-        from . import demo, jobs, receivers  # noqa: F401  (jobs, demo step, signal receivers)
+        from . import demo, receivers  # noqa: F401  (demo step, signal receivers)
         from .models import Consultation
         from .registry import BookingKind, register
 

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from .admin_notices import NoticeAdmin
 from .models import Notice, OutboxMessage
@@ -47,6 +49,26 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+class JobAdmin(ProcrastinateJobAdmin):
+    """procrastinate's job list (lag, failures, retries; REQ NFR-6), superusers only: job
+    arguments and errors are not an office's business."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        # The shown values too, so that any form built for the model has no field to edit.
+        return [*super().get_readonly_fields(request, obj), *self.fields]
+
+
+# procrastinate's admin module registers its own on import; this one replaces it.
+if admin.site.is_registered(ProcrastinateJob):
+    admin.site.unregister(ProcrastinateJob)
+admin.site.register(ProcrastinateJob, JobAdmin)
 
 # The audit list and access records (REQ STF-2, LOG-1).
 from . import admin_records  # noqa: E402, F401

@@ -1,17 +1,23 @@
 """The mail outbox: store every e-mail with the change that caused it, deliver it later.
 
 A request never talks to the mail server, so a dead SMTP server can neither block nor lose a
-booking (REQ NTF-2). Delivery runs as a job: each runner claims one message at a time with a
-row lock that other runners skip (SKIP LOCKED), and
-a claim is a lease written to the row, so two runners never send the same message at once.
-Delivery is at-least-once: a runner that dies after the server accepted a message but before
-it marked it sent leaves it to be sent again when the lease runs out.
+booking (REQ NTF-2). `outbox_enqueue` stores the message and defers the `deliver_mail` task
+(`core.tasks`) in the same transaction: a rolled-back change leaves neither, a committed one
+is sent by the mail worker seconds later; the task's schedule sweeps up anything else due.
+
+A delivery batch claims one message at a time with a row lock that other runners skip (SKIP
+LOCKED), and a claim is a lease written to the row, so two runners never send the same
+message at once; the batch sends over one SMTP connection and stops at the first failure of
+the server itself, so a server that hangs costs one EMAIL_TIMEOUT per batch. Delivery is
+at-least-once: a runner that dies after the server accepted a message but before it marked it
+sent leaves it to be sent again when the lease runs out.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -21,6 +27,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from procrastinate.contrib.django.django_connector import DjangoConnector
+from procrastinate.manager import JobManager
 
 from .models import OutboxMessage, OutboxStatus
 
@@ -50,7 +58,7 @@ def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
                 "content_b64": base64.b64encode(content).decode(),
             }
         )
-    return OutboxMessage.objects.create(
+    stored = OutboxMessage.objects.create(
         subject=message.subject,
         body=body,
         html_body=html_body,
@@ -62,6 +70,35 @@ def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
         headers=dict(message.extra_headers),
         attachments=attachments,
     )
+    _defer_delivery()
+    return stored
+
+
+# Deferrals go through Django's own connection, so the job row is part of the caller's
+# transaction, in a web request as in a worker (whose app connector is a separate pool).
+_jobs_in_this_transaction = JobManager(connector=DjangoConnector())
+
+
+def _delivery_deferred() -> None:
+    """Marks, in the transaction's on-commit list, that it already deferred a delivery."""
+
+
+def _defer_delivery() -> None:
+    """Defer one `deliver_mail` run per transaction, however many messages it stores (an
+    announcement stores one per person; one batch sends them all)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        # Django drops a savepoint's entries when it rolls back, with the job row deferred
+        # inside it: the mark is there exactly while that job row is.
+        entry[1] is _delivery_deferred
+        for entry in connection.run_on_commit
+    ):
+        return
+    from .tasks import deliver_mail
+
+    _jobs_in_this_transaction.defer_job(deliver_mail.configure().job)
+    if connection.in_atomic_block:
+        transaction.on_commit(_delivery_deferred)
 
 
 def outbox_requeue_failed(*, messages=None, now: datetime | None = None) -> int:
@@ -70,9 +107,13 @@ def outbox_requeue_failed(*, messages=None, now: datetime | None = None) -> int:
     `messages` narrows it to a queryset (the admin's selection); by default all of them.
     """
     messages = OutboxMessage.objects.all() if messages is None else messages
-    return messages.filter(status=OutboxStatus.FAILED).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now or timezone.now()
-    )
+    with transaction.atomic():
+        requeued = messages.filter(status=OutboxStatus.FAILED).update(
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+        )
+        if requeued:
+            _defer_delivery()  # sent now, not at the next sweep
+    return requeued
 
 
 def outbox_last_pk() -> int:
@@ -186,48 +227,70 @@ class DeliveryReport:
         return f"sent={self.sent} retry={self.failed} given_up={self.given_up}"
 
 
+# Refusals that concern one message (its sender, its recipients, its content): the next
+# message may go through. Anything else (timeout, refused or dropped connection) is the
+# server's, and ends the batch.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class NothingAccepted(Exception):
+    """The backend returned without accepting the message."""
+
+
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> DeliveryReport:
-    """Deliver due messages through the configured EMAIL_BACKEND, retrying failures later."""
+    """Deliver due messages through the configured EMAIL_BACKEND over one connection,
+    retrying failures later with back-off."""
     report = DeliveryReport()
     connection = get_connection(fail_silently=False)
-    for _ in range(limit):
-        moment = now or timezone.now()
-        message = _claim_next(moment)
-        if message is None:
-            break
-        try:
-            sent = connection.send_messages([outbox_compose(message)])
-            if sent == 0:
-                raise RuntimeError("the mail backend accepted no message")
-        except Exception as exc:  # any transport failure: keep the message and retry
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                given_up = OutboxMessage.objects.filter(pk=message.pk)
-                if message.erase_when_done:
-                    given_up.delete()
-                else:
-                    given_up.update(status=OutboxStatus.FAILED, last_error=error)
-                report.given_up += 1
-                logger.error(
-                    "outbox message %s given up after %s attempts", message.pk, message.attempts
-                )
+    try:
+        for _ in range(limit):
+            moment = now or timezone.now()
+            message = _claim_next(moment)
+            if message is None:
+                break
+            try:
+                # Opened once, on the first message, and kept for the batch: the backend
+                # then sends each message on it instead of connecting for each.
+                connection.open()
+                if connection.send_messages([outbox_compose(message)]) == 0:
+                    raise NothingAccepted("the mail backend accepted no message")
+            except Exception as exc:  # any transport failure: keep the message and retry
+                _record_failure(message, exc, moment, report)
+                connection.close()
+                if isinstance(exc, (*MESSAGE_ERRORS, NothingAccepted)):
+                    continue
+                break
+            done = OutboxMessage.objects.filter(pk=message.pk)
+            if message.erase_when_done:
+                done.delete()
             else:
-                OutboxMessage.objects.filter(pk=message.pk).update(
-                    next_attempt_at=moment + backoff_for(message.attempts), last_error=error
-                )
-                report.failed += 1
-                logger.warning(
-                    "outbox message %s failed (attempt %s): %s",
-                    message.pk,
-                    message.attempts,
-                    type(exc).__name__,
-                )
-            connection = get_connection(fail_silently=False)
-            continue
-        done = OutboxMessage.objects.filter(pk=message.pk)
-        if message.erase_when_done:
-            done.delete()
-        else:
-            done.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
-        report.sent += 1
+                done.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
+            report.sent += 1
+    finally:
+        connection.close()
     return report
+
+
+def _record_failure(
+    message: OutboxMessage, exc: Exception, moment: datetime, report: DeliveryReport
+) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        given_up = OutboxMessage.objects.filter(pk=message.pk)
+        if message.erase_when_done:
+            given_up.delete()
+        else:
+            given_up.update(status=OutboxStatus.FAILED, last_error=error)
+        report.given_up += 1
+        logger.error("outbox message %s given up after %s attempts", message.pk, message.attempts)
+    else:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            next_attempt_at=moment + backoff_for(message.attempts), last_error=error
+        )
+        report.failed += 1
+        logger.warning(
+            "outbox message %s failed (attempt %s): %s",
+            message.pk,
+            message.attempts,
+            type(exc).__name__,
+        )

@@ -7,4 +7,4 @@ class TermsConfig(AppConfig):
     verbose_name = _("Terms of use")
 
     def ready(self) -> None:
-        from . import demo, jobs, receivers  # noqa: F401  (demo step, jobs, signal receivers)
+        from . import demo, receivers  # noqa: F401  (demo step, signal receivers)

@@ -64,6 +64,30 @@ def _fresh_cache():
     yield
 
 
+COMMITTING_FIXTURES = {"transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _job_queue_emptied_after_committing_tests(request):
+    """A test that commits leaves its deferred jobs behind, and Django's flush does not know
+    procrastinate's tables (unmanaged models): they are emptied here, so no later test finds
+    another test's jobs."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    commits = (marker is not None and marker.kwargs.get("transaction")) or (
+        COMMITTING_FIXTURES & set(request.fixturenames)
+    )
+    if not commits:
+        return
+    from django.db import connection
+
+    with request.getfixturevalue("django_db_blocker").unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers,"
+            " procrastinate_workers CASCADE"
+        )
+
+
 @pytest.fixture
 def office(db):
     return OfficeFactory()

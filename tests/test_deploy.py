@@ -102,7 +102,7 @@ def _unit(name: str) -> configparser.SectionProxy:
 def test_the_units_run_the_production_settings_and_stop_gracefully():
     # REQ NFR-6: systemd gives each process longer than it needs to finish its work
     web, worker, release = (
-        _unit(f"hellowork-{name}.service") for name in ("web", "worker", "release")
+        _unit(f"hellowork-{name}.service") for name in ("web", "worker@", "release")
     )
     for service in (web, worker, release):
         assert service["Environment"] == "DJANGO_ENV=production"
@@ -110,12 +110,15 @@ def test_the_units_run_the_production_settings_and_stop_gracefully():
     assert "gunicorn -c gunicorn.conf.py" in web["ExecStart"]
     graceful = _gunicorn_settings()["graceful_timeout"]
     assert web["KillSignal"] == "SIGTERM" and int(web["TimeoutStopSec"]) > graceful
-    assert "manage.py procrastinate worker" in worker["ExecStart"]
+    # One unit per queue (hellowork-worker@default, @mail): mail never holds the periodic jobs.
+    assert "manage.py procrastinate worker --queues %i" in worker["ExecStart"]
     finish = int(re.search(r"--shutdown-graceful-timeout (\d+)", worker["ExecStart"])[1])
     assert worker["KillSignal"] == "SIGTERM" and int(worker["TimeoutStopSec"]) > finish
     assert release["ExecStart"] == "/bin/sh deploy/release.sh"
     procfile = (ROOT / "Procfile").read_text()
-    assert worker["ExecStart"].split("python ", 1)[1] in procfile
+    for queue in ("default", "mail"):
+        command = worker["ExecStart"].split("python ", 1)[1].replace("%i", queue)
+        assert command in procfile
 
 
 def test_the_env_example_names_every_configuration_variable():

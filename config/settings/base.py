@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.humanize",
     "django.forms",
+    # The job queue (periodic work and mail) lives in PostgreSQL: no other server. Its tables
+    # are also read by the health endpoint's lag check (core/health.py).
+    "procrastinate.contrib.django",
     # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths.
     # They come before allauth so their templates override allauth's (core is first, above).
     "accounts",
@@ -52,8 +55,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
-    # The job queue's tables, read by the health endpoint's lag check (core/health.py).
-    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -308,7 +309,7 @@ STORAGES = {
 
 # --- E-mail ---------------------------------------------------------------------------------
 # EMAIL_URL configures *delivery*. The product never sends directly: it stores each message in
-# the outbox within the transaction that caused it, and `manage.py run_jobs` delivers it.
+# the outbox within the transaction that caused it, and the `deliver_mail` task sends it.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Hello Work Online <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -318,6 +319,14 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 # Delivered mail is deleted from the outbox this many days after it was sent (REQ LOG-2).
 OUTBOX_SENT_RETENTION_DAYS = env.int("OUTBOX_SENT_RETENTION_DAYS", default=30)
+
+# --- Periodic work and mail: procrastinate workers (`manage.py procrastinate worker`) ---------
+# A worker that starts after an outage defers each periodic task's last missed run if it is
+# less than a day old (the database keeps one run per schedule slot), so a daily purge is never
+# skipped by a restart at the wrong time.
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 24 * 3600}
+# Finished jobs stay visible in the admin (job lag, failures) this long.
+JOB_HISTORY_DAYS = env.int("JOB_HISTORY_DAYS", default=7)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -361,7 +370,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Every process lists the job schedule on start-up and each booking defers a mail
+        # task: left out. Workers still log each job they run (procrastinate.worker).
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
+    },
 }
 
 # --- Error reporting: only when SENTRY_DSN is set (core/error_reporting.py) -------------------

@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import jobs
+from accounts import tasks
 from accounts.eligibility import booking_block_reason
 from accounts.models import SignInEvent, SignInRecord, SuspensionReason, User, UserType
 from accounts.services import account_delete, user_suspend, user_unsuspend
@@ -347,7 +347,7 @@ def test_one_account_that_cannot_be_deleted_never_stops_the_dormancy_purge(offic
     account_deleting.connect(fail_for_first)
     try:
         with time_machine.travel(start + timedelta(days=367), tick=False):
-            assert jobs.dormancy_purge(timezone.now()) == 1
+            assert tasks.dormancy_purge(timezone.now()) == 1
     finally:
         account_deleting.disconnect(fail_for_first)
     first.refresh_from_db()
@@ -368,20 +368,20 @@ def test_dormant_accounts_are_warned_at_eleven_months_and_purged_at_twelve(offic
         staff = StaffFactory(office=office, last_activity_at=start)
 
     with time_machine.travel(start + timedelta(days=300), tick=False):
-        jobs.dormancy(timezone.now())
+        tasks.dormancy()
         User.objects.filter(pk=active.pk).update(last_activity_at=timezone.now())
     assert User.objects.filter(dormancy_warned_at__isnull=False).count() == 0
 
     warn_at = start + timedelta(days=336)
     with time_machine.travel(warn_at, tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=1 purged=0"
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=0"  # twice: no second mail
+        assert tasks.dormancy() == "warned=1 purged=0"
+        assert tasks.dormancy() == "warned=0 purged=0"  # twice: no second mail
         outbox_deliver_due()
     assert [m.to for m in mail.outbox] == [[idle.email]]
 
     with time_machine.travel(start + timedelta(days=366), tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=1"
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=0"  # twice without harm
+        assert tasks.dormancy() == "warned=0 purged=1"
+        assert tasks.dormancy() == "warned=0 purged=0"  # twice without harm
     idle.refresh_from_db()
     active.refresh_from_db()
     staff.refresh_from_db()
@@ -396,12 +396,12 @@ def test_signing_in_after_the_warning_keeps_the_account(client, office):
     with time_machine.travel(start, tick=False):
         user = UserFactory(office=office, last_activity_at=start)
     with time_machine.travel(start + timedelta(days=340), tick=False):
-        jobs.dormancy(timezone.now())
+        tasks.dormancy()
         user.refresh_from_db()
         assert user.dormancy_warned_at is not None
         _sign_in(client, user)
     with time_machine.travel(start + timedelta(days=400), tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=0"
+        assert tasks.dormancy() == "warned=0 purged=0"
     user.refresh_from_db()
     assert user.deleted_at is None and user.dormancy_warned_at is None
 
@@ -412,11 +412,11 @@ def test_a_purge_never_comes_without_thirty_days_of_warning(office):
     with time_machine.travel(start, tick=False):
         user = UserFactory(office=office, last_activity_at=start)
     with time_machine.travel(start + timedelta(days=500), tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=1 purged=0"
+        assert tasks.dormancy() == "warned=1 purged=0"
     with time_machine.travel(start + timedelta(days=529), tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=0"
+        assert tasks.dormancy() == "warned=0 purged=0"
     with time_machine.travel(start + timedelta(days=531), tick=False):
-        assert jobs.dormancy(timezone.now()) == "warned=0 purged=1"
+        assert tasks.dormancy() == "warned=0 purged=1"
     user.refresh_from_db()
     assert user.deleted_at is not None
 
@@ -449,8 +449,8 @@ def test_records_older_than_the_retention_period_are_purged(user, settings):
         event=SignInEvent.SIGNED_IN,
         at=now - timedelta(days=settings.SIGNIN_RECORD_RETENTION_DAYS + 1),
     )
-    assert jobs.purge_signin_records(now) == "deleted=1"
-    assert jobs.purge_signin_records(now) == "deleted=0"
+    assert tasks.purge_signin_records() == "deleted=1"
+    assert tasks.purge_signin_records() == "deleted=0"
     assert list(SignInRecord.objects.all()) == [keep]
 
 

@@ -1,16 +1,24 @@
 """The 10-minute rule (REQ BTH-6), its job, and the reminder job (REQ NTF-1)."""
 
 import pytest
+import time_machine
 from django.core import mail
 
 from booths.models import Reservation, Status
 from consultations import bookings
-from consultations.jobs import bookings_record_no_shows, bookings_send_reminders
+from consultations.tasks import bookings_record_no_shows, bookings_send_reminders
 from core.outbox import outbox_deliver_due
 from tests.booths.conftest import tokyo
 from tests.booths.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _run(task, at):
+    """Run a periodic task as a worker would at `at`."""
+    with time_machine.travel(at, tick=False):
+        return task()
+
 
 START = tokyo(2026, 11, 18, 10, 0)
 
@@ -54,9 +62,9 @@ def test_overdue_reservation_stops_holding_the_slot_before_the_job(booth):
 def test_job_records_frees_the_slot_and_mails_once_when_run_twice(booth):
     # REQ BTH-6, NTF-1
     reservation = ReservationFactory(booth=booth, starts_at=START)
-    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 9, 59)) == "recorded=0"
-    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 10)) == "recorded=1"
-    assert bookings_record_no_shows(tokyo(2026, 11, 18, 10, 11)) == "recorded=0"
+    assert _run(bookings_record_no_shows, tokyo(2026, 11, 18, 10, 9, 59)) == "recorded=0"
+    assert _run(bookings_record_no_shows, tokyo(2026, 11, 18, 10, 10)) == "recorded=1"
+    assert _run(bookings_record_no_shows, tokyo(2026, 11, 18, 10, 11)) == "recorded=0"
     reservation.refresh_from_db()
     assert reservation.status == Status.NO_SHOW
     # The unique constraint no longer counts it: the slot can be held again.
@@ -68,7 +76,7 @@ def test_job_records_frees_the_slot_and_mails_once_when_run_twice(booth):
 
 def test_job_leaves_contact_recorded_reservations_alone(booth, staff):
     reservation = ReservationFactory(booth=booth, starts_at=START, late_contact_at=START)
-    bookings_record_no_shows(tokyo(2026, 11, 18, 10, 30))
+    _run(bookings_record_no_shows, tokyo(2026, 11, 18, 10, 30))
     reservation.refresh_from_db()
     assert reservation.status == Status.REQUESTED
 
@@ -77,8 +85,8 @@ def test_reminder_goes_the_day_before_once(booth):
     # REQ NTF-1
     tomorrow = ReservationFactory(booth=booth, starts_at=START)
     ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 19, 10, 0))
-    assert bookings_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=1"
-    assert bookings_send_reminders(tokyo(2026, 11, 17, 9, 0)) == "queued=0"
+    assert _run(bookings_send_reminders, tokyo(2026, 11, 17, 8, 0)) == "queued=1"
+    assert _run(bookings_send_reminders, tokyo(2026, 11, 17, 9, 0)) == "queued=0"
     outbox_deliver_due()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [tomorrow.user.email]
@@ -89,4 +97,4 @@ def test_cancelled_reservations_get_no_reminder(booth):
     ReservationFactory(
         booth=booth, starts_at=START, status=Status.CANCELLED, cancelled_at=tokyo(2026, 11, 1)
     )
-    assert bookings_send_reminders(tokyo(2026, 11, 17, 8, 0)) == "queued=0"
+    assert _run(bookings_send_reminders, tokyo(2026, 11, 17, 8, 0)) == "queued=0"

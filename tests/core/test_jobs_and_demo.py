@@ -1,38 +1,13 @@
-"""The periodic job runner and the demo data command."""
+"""The demo data command and the roles it sets up."""
 
 import io
 
 import pytest
-from django.core import mail
-from django.core.mail import EmailMessage
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from accounts.models import Office, User
-from core import jobs
-from core.outbox import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
-
-
-def test_run_jobs_delivers_waiting_mail():
-    # REQ NTF-2
-    outbox_enqueue(message=EmailMessage(subject="s", body="b", to=["a@example.jp"]))
-    out = io.StringIO()
-    call_command("run_jobs", stdout=out)
-    assert len(mail.outbox) == 1
-    assert "deliver_mail: sent=1" in out.getvalue()
-
-
-def test_one_failing_job_does_not_stop_the_others(monkeypatch):
-    calls = []
-
-    def broken(now):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(jobs, "_registry", {"broken": broken, "ok": lambda now: calls.append(now)})
-    with pytest.raises(CommandError, match="broken"):  # non-zero exit for the timer
-        call_command("run_jobs", stdout=io.StringIO())
-    assert len(calls) == 1
 
 
 def test_demo_data_is_idempotent_and_prints_the_logins():

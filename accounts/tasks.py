@@ -1,7 +1,8 @@
 """Periodic jobs of accounts: dormant accounts (REQ REG-6) and record retention (REQ LOG-1).
 
-Both are idempotent and safe when several copies run at once: a warning is claimed with a
-conditional UPDATE, a purge locks the row (SKIP LOCKED) and re-checks it.
+Both run daily (`core.tasks.periodic_job`) and are idempotent: a warning is claimed with a
+conditional UPDATE, a purge locks the row (SKIP LOCKED) and re-checks it, so a run that died
+half-way and is run again finds only what is left.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from core.jobs import register
 from core.outbox import outbox_enqueue
+from core.tasks import periodic_job
 
 from .models import User
 from .services import account_delete, signin_records_purge
@@ -85,12 +86,12 @@ def dormancy_purge(now: datetime) -> int:
     return purged
 
 
-@register("accounts_dormancy")
+@periodic_job(name="accounts_dormancy", cron="30 18 * * *")  # 03:30 in Tokyo
 def dormancy(now: datetime) -> str:
     return f"warned={dormancy_warn(now)} purged={dormancy_purge(now)}"
 
 
-@register("accounts_signin_records_purge")
+@periodic_job(name="accounts_signin_records_purge", cron="50 18 * * *")  # 03:50 in Tokyo
 def purge_signin_records(now: datetime) -> str:
     before = now - timedelta(days=settings.SIGNIN_RECORD_RETENTION_DAYS)
     return f"deleted={signin_records_purge(before=before)}"
