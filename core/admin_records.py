@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .access import AccessRecord
-from .audit import AuditRecord
+from .audit import AuditEvent
 
 
 class ReadOnlyRecordAdmin(admin.ModelAdmin):
@@ -29,29 +29,33 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyRecordAdmin):
-    list_display = ["at", "by_label", "action", "content_type", "object_repr", "office_id"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["object_repr", "action", "actor__username", "actor_label", "object_id"]
-    date_hierarchy = "at"
-    list_select_related = ["actor", "content_type"]
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyRecordAdmin):
+    """Every event table read as one; the office's events through the office each row points
+    to (`AuditEventQuerySet.for_staff`)."""
+
+    list_display = ["pgh_created_at", "by_label", "action_label", "pgh_obj_model", "pgh_obj_id"]
+    list_filter = ["pgh_label", "pgh_obj_model"]
+    list_select_related = ["user"]
+    ordering = ["-pgh_created_at", "-pgh_id"]
     fields = [
-        "at",
-        "actor",
-        "actor_label",
-        "office_id",
-        "content_type",
-        "object_id",
-        "object_repr",
-        "action",
-        "changes",
+        "pgh_created_at",
+        "by_label",
+        "action_label",
+        "pgh_obj_model",
+        "pgh_obj_id",
+        "pgh_diff",
+        "pgh_data",
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("by"), ordering="actor__username")
-    def by_label(self, record):
-        return record.by
+    @admin.display(description=_("by"))
+    def by_label(self, event):
+        return event.by
+
+    @admin.display(description=_("action"), ordering="pgh_label")
+    def action_label(self, event):
+        return event.action
 
 
 @admin.register(AccessRecord)
