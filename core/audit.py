@@ -10,8 +10,9 @@ TOTP secrets, tokens or keys, nor bookkeeping that changes on every request.
 
 Who acted travels with each statement in pghistory's context (`pgh_context`, stored on the row):
 `core.middleware.AuditContextMiddleware` puts the request's user there (and the person who signs
-in during the request, from then on), `acting_as(label="job:<name>")` a job's name, and a write
-made outside both is the system's.
+in during the request, from then on; "visitor" before anyone has), `acting_as(label="job:<name>")`
+a job's name, `acting_as(user=staff)` a staff member a service names, and a write made outside
+all of them is the system's.
 
 The event tables are append-only: pgtrigger's Protect triggers refuse UPDATE and DELETE, raw SQL
 included (`PGHISTORY_APPEND_ONLY`). The one sanctioned change is erasing a deleted account's
@@ -39,6 +40,8 @@ from pghistory import core as pghistory_core
 from pghistory.models import Events, EventsQuerySet
 
 SYSTEM = "system"
+# A request by someone not signed in: signing up, resetting a password.
+VISITOR = "visitor"
 LABEL_MAX = 100
 
 # --- Who is acting --------------------------------------------------------------------------
@@ -234,20 +237,22 @@ class AuditEvent(Events):
     def by(self) -> str:
         if self.user_id:
             return str(self.user) if self.user else str(self.user_id)
+        if self.label == VISITOR:
+            return str(_("visitor (not signed in)"))
         return self.label or SYSTEM
 
     @property
     def changes(self) -> dict:
         """{field: [before, after]}: the fields an update changed, every value of an insert
         (before empty) or of a delete (after empty)."""
-        data = self.pgh_data or {}
-        if self.pgh_label == "insert":
-            return {name: [None, value] for name, value in data.items()}
+        if self.pgh_label == "update" and self.pgh_diff is not None:
+            return dict(self.pgh_diff)
+        # An insert, a delete, or the first event of a row made before tracking began: the
+        # values it held, empty ones left out.
+        filled = {name: value for name, value in (self.pgh_data or {}).items() if value}
         if self.pgh_label == "delete":
-            return {name: [value, None] for name, value in data.items()}
-        if self.pgh_diff is None:  # the first event of a row made before tracking began
-            return {name: [None, value] for name, value in data.items()}
-        return dict(self.pgh_diff)
+            return {name: [value, None] for name, value in filled.items()}
+        return {name: [None, value] for name, value in filled.items()}
 
 
 def audit_events_of(obj) -> AuditEventQuerySet:

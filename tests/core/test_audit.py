@@ -328,6 +328,36 @@ def test_a_consent_recorded_at_the_counter_in_the_admin_is_recorded_once(client,
     assert AuditEvent.objects.for_staff(staff).filter(pgh_slug=event.pgh_slug).exists()
 
 
+def _through_middleware(user, write):
+    """Handle one request as `user` (None: not signed in) whose view calls `write(request)`."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.middleware import AuditContextMiddleware
+
+    request = RequestFactory().post("/somewhere/")
+    request.user = user or AnonymousUser()
+    AuditContextMiddleware(write)(request)
+
+
+def test_a_request_is_its_users_and_a_sign_in_during_it_counts_from_then_on(frozen, booth):
+    # REQ STF-2: the middleware names the request's user; a visitor until someone signs in
+    person = UserFactory(office=booth.office)
+    before, after = (ReservationFactory(booth=booth, starts_at=SLOT_AT + h) for h in HOURS)
+
+    def view(request):
+        Reservation.objects.filter(pk=before.pk).update(note="a")
+        request.user = person  # what django.contrib.auth.login() does
+        Reservation.objects.filter(pk=after.pk).update(note="b")
+
+    _through_middleware(None, view)
+    assert events_of(before)[0].user is None
+    assert events_of(before)[0].by in ("visitor (not signed in)", "未ログインの利用者")
+    assert events_of(after)[0].user == person
+    staff = StaffFactory(office=booth.office)
+    _through_middleware(staff, lambda request: Reservation.objects.filter(pk=before.pk).delete())
+    assert events_of(before)[0].pgh_label == "delete" and events_of(before)[0].user == staff
+
+
 def test_a_booking_made_by_a_user_and_its_cancellation_are_theirs(frozen, booth, office):
     # REQ STF-2
     seeker = UserFactory(office=office)
