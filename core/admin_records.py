@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .access import AccessRecord
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditPaginator
 
 
 class ReadOnlyRecordAdmin(admin.ModelAdmin):
@@ -37,7 +37,8 @@ class AuditEventAdmin(ReadOnlyRecordAdmin):
     list_display = ["pgh_created_at", "by_label", "action_label", "pgh_obj_model", "pgh_obj_id"]
     list_filter = ["pgh_label", "pgh_obj_model"]
     list_select_related = ["user"]
-    ordering = ["-pgh_created_at", "-pgh_id"]
+    ordering = ["-pgh_created_at", "-pgh_slug"]
+    paginator = AuditPaginator
     fields = [
         "pgh_created_at",
         "by_label",

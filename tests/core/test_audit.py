@@ -25,7 +25,7 @@ from consultations import bookings
 from consultations.models import CounselorVideoDefault, OfficeClosure
 from consultations.services import closure_create
 from core.access import AccessKind, AccessRecord, access_record
-from core.audit import AuditEvent, acting_as, audit_events_of
+from core.audit import AuditEvent, AuditPaginator, acting_as, audit_events_of
 from terms.models import Consent, ConsentMethod, VersionStatus
 from terms.services import consent_record, terms_version_publish
 from tests.auth import login_client, staff_with_mfa
@@ -529,6 +529,23 @@ def test_counselors_see_only_their_own_offices_trail(client, office):
     login_client(client, staff_with_mfa(office=office, is_superuser=True))
     shown = {event.pgh_slug for event in client.get(changelist).context["cl"].result_list}
     assert {mine_event.pgh_slug, theirs_event.pgh_slug} <= shown
+
+
+def test_the_audit_list_pages_hold_the_whole_trail_in_order(frozen, office, booth, staff):
+    # REQ STF-2: pages are chosen by sort key and built alone; together they are the trail
+    with acting_as(user=staff):
+        for hour in range(3):
+            reservation = ReservationFactory(
+                booth=booth, starts_at=SLOT_AT + datetime.timedelta(hours=hour)
+            )
+            bookings.booking_confirm(booking=reservation, staff=staff, phoned_at=NOW)
+    trail = AuditEvent.objects.for_staff(staff).order_by("-pgh_created_at", "-pgh_slug")
+    expected = [(event.pgh_slug, event.changes) for event in trail]
+    assert len(expected) >= 7  # the booth, three reservations inserted and confirmed
+    pages = AuditPaginator(trail, 2)
+    got = [(event.pgh_slug, event.changes) for n in pages.page_range for event in pages.page(n)]
+    assert got == expected
+    assert all(event.user == staff for event in pages.page(1))
 
 
 def _refused(sql: str, params=()) -> bool:
