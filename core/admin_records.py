@@ -4,7 +4,9 @@ staff member's office, every office for superusers (REQ STF-2, LOG-1)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
+from pghistory.core import event_models
 
 from .access import AccessRecord
 from .audit import AuditEvent, AuditPaginator
@@ -49,6 +51,15 @@ class AuditEventAdmin(ReadOnlyRecordAdmin):
         "pgh_data",
     ]
     readonly_fields = fields
+
+    def get_object(self, request, object_id, from_field=None):
+        """One event by its table and id (`app.ModelEvent:42`), still scoped to the office: a
+        lookup by the combined key would build the office's whole trail first."""
+        label, _sep, pk = unquote(object_id).rpartition(":")
+        models = [model for model in event_models() if model._meta.label == label]
+        if not models or not pk.isdigit():
+            return None
+        return self.get_queryset(request).across(*models).filter(pgh_id=int(pk)).first()
 
     @admin.display(description=_("by"))
     def by_label(self, event):

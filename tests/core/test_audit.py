@@ -526,6 +526,9 @@ def test_counselors_see_only_their_own_offices_trail(client, office):
         client.get(reverse("admin:core_auditevent_change", args=[mine_event.pgh_slug])).status_code
         == 200
     )
+    for wrong in ("accounts.User:1", "nothing", "accounts.UserEvent:x"):
+        url = reverse("admin:core_auditevent_change", args=[wrong])
+        assert client.get(url).status_code in (302, 404), wrong
     login_client(client, staff_with_mfa(office=office, is_superuser=True))
     shown = {event.pgh_slug for event in client.get(changelist).context["cl"].result_list}
     assert {mine_event.pgh_slug, theirs_event.pgh_slug} <= shown
