@@ -9,7 +9,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audit_track
+from core.models import Notice
 
+
+@audit_track(exclude=["availability_version"])  # REQ STF-2
 class Office(models.Model):
     """A Hello Work office with its own calendar, booths, counselors and terms (REQ OFF-1)."""
 
@@ -122,6 +126,18 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
         return super().create_superuser(username, email, password, **extra_fields)
 
 
+# Never the password hash; not the bookkeeping every request or job writes (activity, dormancy
+# warning, the facts version): each would be an event per page view.
+@audit_track(  # REQ STF-2
+    exclude=[
+        "password",
+        "last_login",
+        "last_activity_at",
+        "dormancy_warned_at",
+        "booking_facts_version",
+    ],
+    indexes=["office"],
+)
 class User(AbstractUser):
     """A person who signs in: job seeker, employer HR staff, or office staff.
 
@@ -301,3 +317,10 @@ class SignInRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# Notices live in core, below accounts: their trail is kept here, where the office is known, so
+# staff see their own office's notices in the audit list (REQ STF-2).
+audit_track(app_label="accounts", office_model="accounts.Office", office_sql="NEW.office_id")(
+    Notice
+)

@@ -24,7 +24,7 @@ COUNSELOR_PERMISSIONS = {
         "change_notice",
         "delete_notice",
         "view_outboxmessage",
-        "view_auditrecord",
+        "view_auditevent",
     ],
 }
 

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.access import access_records_erase_person
-from core.audit import audit_erase_person, audit_record, changes_between, field_values
+from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue, outbox_erase_for_addresses, outbox_last_pk
 
 from .models import SignInEvent, SignInRecord, User
@@ -57,16 +57,12 @@ def user_profile_update(*, user: User, data: dict) -> User:
                 code="declaration_kept",
             )
         residence_before = {name: getattr(locked, name) for name in RESIDENCE_FIELDS}
-        before = field_values(locked, data)
         for name, value in data.items():
             setattr(locked, name, value)
         try:
             locked.save(update_fields=list(data))
         except IntegrityError as exc:
             raise ValidationError(_("The profile could not be saved. Check the numbers.")) from exc
-        changes = changes_between(before, field_values(locked, before))
-        if changes:
-            audit_record(obj=locked, action="update_profile", changes=changes)  # REQ STF-2
         changed = [
             name for name in RESIDENCE_FIELDS if getattr(locked, name) != residence_before[name]
         ]
@@ -107,8 +103,8 @@ def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
     """Suspend an account: it is signed out on its next request and cannot sign in (REQ REG-7)."""
     if user.pk == by.pk:
         raise ValidationError(_("You cannot suspend your own account."))
-    with transaction.atomic():
-        before = field_values(user, SUSPENSION_FIELDS)
+    # The trail names the staff member who suspended (REQ STF-2).
+    with transaction.atomic(), acting_as(user=by):
         updated = User.objects.filter(pk=user.pk, deleted_at__isnull=True).update(
             suspended_at=timezone.now(),
             suspension_reason=reason,
@@ -118,27 +114,16 @@ def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
         if not updated:
             raise ValidationError(_("This account has been deleted."))
         user.refresh_from_db()
-        _audit_suspension(user=user, before=before, action="suspend", by=by)
     return user
-
-
-SUSPENSION_FIELDS = ("suspended_at", "suspension_reason", "suspension_note", "suspended_by")
-
-
-def _audit_suspension(*, user: User, before: dict, action: str, by: User) -> None:
-    changes = changes_between(before, field_values(user, before))
-    audit_record(obj=user, action=action, changes=changes, actor=by)  # REQ STF-2
 
 
 def user_unsuspend(*, user: User, by: User) -> User:
     """Lift a suspension (REQ REG-7)."""
-    with transaction.atomic():
-        before = field_values(user, SUSPENSION_FIELDS)
+    with transaction.atomic(), acting_as(user=by):
         User.objects.filter(pk=user.pk).update(
             suspended_at=None, suspension_reason="", suspension_note="", suspended_by=None
         )
         user.refresh_from_db()
-        _audit_suspension(user=user, before=before, action="lift_suspension", by=by)
     return user
 
 
@@ -182,10 +167,9 @@ def user_email_set_by_staff(*, user: User, email: str, request=None) -> None:
 def password_set_by_staff(*, user: User, request) -> None:
     """A password set in the admin starts the password's age again and is recorded like any
     other password change (REQ REG-4, LOG-1)."""
+    # The audit trail shows `password_changed_at` changing, never the hash (REQ STF-2).
     password_changed(user=user)
     signin_record(request=request, user=user, event=SignInEvent.PASSWORD_CHANGED)
-    # That it changed, never the hash (REQ STF-2).
-    audit_record(obj=user, action="set_password", changes={})
 
 
 def password_is_old(user: User, *, now: datetime, max_age_days: int) -> bool:
@@ -348,16 +332,18 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         outbox_erase_for_addresses(addresses=emails, up_to_pk=queued_before)
         anonymous_name = f"deleted-{locked.pk}"
         names = {locked.username, str(locked), locked.get_full_name()}
-        audit_erase_person(user_id=locked.pk, names=names, anonymous_name=anonymous_name)
         access_records_erase_person(user_id=locked.pk, names=names, anonymous_name=anonymous_name)
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(locked.pk)
         ).update(object_repr=anonymous_name)
-        for field in ANONYMISED_FIELDS:
-            setattr(locked, field, "")
-        locked.username = anonymous_name
-        locked.period_of_stay_until = None
-        locked.is_foreign_national = False
+        erased = {
+            **dict.fromkeys(ANONYMISED_FIELDS, ""),
+            "username": anonymous_name,
+            "period_of_stay_until": None,
+            "is_foreign_national": False,
+        }
+        for field, value in erased.items():
+            setattr(locked, field, value)
         locked.is_active = False
         locked.is_staff = False
         locked.is_superuser = False
@@ -367,7 +353,8 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         locked.save()
         locked.groups.clear()
         locked.user_permissions.clear()
-        audit_record(obj=locked, action="delete_account", changes={})  # REQ STF-2
+        # The trail keeps that and when the account changed, not what it said (REQ REG-5).
+        audit_erase(User, values=erased, pgh_obj=locked)
     return locked
 
 

@@ -20,14 +20,17 @@ from accounts.models import Office
 from consultations.models import (  # noqa: F401  (re-exported for the booths code)
     ACTIVE_STATUSES,
     AWAITING_STATUSES,
+    BOOKING_UNTRACKED,
     Booking,
     CancelledVia,
     Companion,
     Source,
     Status,
 )
+from core.audit import audit_track
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class Booth(models.Model):
     office = models.ForeignKey(
         Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="booths"
@@ -59,6 +62,12 @@ JOB_SEEKER_PURPOSES = [Purpose.JOB_CONSULTATION, Purpose.JOB_REFERRAL]
 EMPLOYER_PURPOSES = [Purpose.INTERVIEW, Purpose.SELECTION]
 
 
+@audit_track(  # REQ STF-2
+    exclude=BOOKING_UNTRACKED,
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM booths_booth WHERE id = NEW.booth_id)",
+    indexes=["user"],
+)
 class Reservation(Booking):
     """One 30-minute slot of one booth (REQ BTH-1); its life is the shared `Booking`'s."""
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import AccessKind, access_record
-from core.audit import audit_record, changes_between, field_values, office_id_of
+from core.audit import audit_erase
 
 from . import calendar, notify
 from .models import (
@@ -78,50 +78,27 @@ def _hold(counselor, starts_at: datetime.datetime, booking: Booking, now) -> Cou
         raise CounselorBusyError() from None
 
 
-# Kept out of the audit trail: bookkeeping that the listed changes already explain.
-NOT_AUDITED = frozenset({"sequence", "counselor_hold"})
-
-
 def _office_id(booking: Booking) -> int | None:
     """The booking's office id along its kind's lookup ("booth__office" or "office")."""
     try:
         *path, last = kind_of(booking).office_lookup.split("__")
     except KeyError:
-        return office_id_of(booking)
+        return getattr(booking, "office_id", None)
     target = booking
     for part in path:
         target = getattr(target, part)
     return getattr(target, f"{last}_id")
 
 
-def _transition_action(changes: dict) -> str:
-    """The audit name of a transition, from what it changes."""
-    if "reinstated_at" in changes:
-        return "transition:reinstate"
-    if "status" in changes:
-        status = changes["status"]
-        return f"transition:{getattr(status, 'value', status)}"
-    if "starts_at" in changes:
-        return "transition:move"
-    if "late_contact_at" in changes:
-        return "transition:late_contact"
-    if "counselor" in changes:
-        return "transition:set_counselor"
-    return "transition:update"
-
-
-def _audit_change(booking: Booking, before: dict, action: str) -> None:
-    """One audit record of a change of `booking` (REQ STF-2); a cancellation in a request is
-    also an access record (LOG-1)."""
-    after = field_values(booking, before)
-    office_id = _office_id(booking)
-    audit_record(
-        obj=booking, action=action, changes=changes_between(before, after), office_id=office_id
+def _record_cancellation(booking: Booking) -> None:
+    """A cancellation made in a request is an access record (LOG-1); the change itself is in the
+    audit trail, written by the database (STF-2)."""
+    access_record(
+        kind=AccessKind.CANCELLATION,
+        subject=booking.user_id,
+        obj=booking,
+        office_id=_office_id(booking),
     )
-    if action == f"transition:{Status.CANCELLED.value}":
-        access_record(
-            kind=AccessKind.CANCELLATION, subject=booking.user_id, obj=booking, office_id=office_id
-        )
 
 
 @transaction.atomic
@@ -150,15 +127,8 @@ def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking
             if twin is not None:
                 return twin, False
         raise SlotTakenError(booking.alternatives(now)) from None
-    office_id = _office_id(booking)
-    created = {
-        name: [None, value]
-        for name, value in field_values(booking).items()
-        if name not in NOT_AUDITED and name != "id" and value not in (None, "", [])
-    }
-    audit_record(obj=booking, action="create", changes=created, office_id=office_id)
     access_record(
-        kind=AccessKind.BOOKING, subject=booking.user_id, obj=booking, office_id=office_id
+        kind=AccessKind.BOOKING, subject=booking.user_id, obj=booking, office_id=_office_id(booking)
     )
     return booking, True
 
@@ -181,8 +151,6 @@ def transition(
     Leaving the active statuses releases the counselor; a new start or counselor moves the hold.
     """
     model = type(booking)
-    before = field_values(booking, set(changes) - NOT_AUDITED)
-    action = _transition_action(changes)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
     if respect_noshow:
         rows = rows.exclude(overdue_q(now))
@@ -214,7 +182,8 @@ def transition(
     booking.refresh_from_db()
     if hasattr(booking, "state"):
         del booking.state
-    _audit_change(booking, before, action)
+    if changes.get("status") == Status.CANCELLED:
+        _record_cancellation(booking)
     return booking
 
 
@@ -444,7 +413,6 @@ def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
     """Record the 10-minute rule's no-show once and queue its mail; False when someone else
     already did (the job, or a staff member at the same moment)."""
     model = type(booking)
-    before = field_values(booking, ["status", "no_show_at", "no_show_mailed_at", "counselor"])
     updated = (
         model.objects.overdue(now)
         .filter(pk=booking.pk)
@@ -460,7 +428,6 @@ def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
         if booking.counselor_hold_id:
             CounselorHold.objects.filter(pk=booking.counselor_hold_id).delete()
         booking.refresh_from_db()
-        _audit_change(booking, before, f"transition:{Status.NO_SHOW.value}")
         notify.mail_booking(booking, notify.NO_SHOW)
     return bool(updated)
 
@@ -595,10 +562,20 @@ def bookings_release_for_deleted_user(*, user, now: datetime.datetime, reason: s
         for booking in future.select_related(*kind.select_related, "user"):
             booking_cancel_for_account_end(booking=booking, now=now, reason=reason)
             cancelled += 1
-        kind.model.objects.for_user(user).update(
-            requester_name="", client_number="", phone="", note="", companions=[], form_token=None
-        )
+        kind.model.objects.for_user(user).update(**ERASED_BOOKING_VALUES, form_token=None)
+        # The trail keeps what happened to each booking, not who it named (REQ REG-5).
+        audit_erase(kind.model, values=ERASED_BOOKING_VALUES, user=user)
     return cancelled
+
+
+# What a deleted account's bookings keep of its personal data (REQ REG-5).
+ERASED_BOOKING_VALUES = {
+    "requester_name": "",
+    "client_number": "",
+    "phone": "",
+    "note": "",
+    "companions": [],
+}
 
 
 def active_bookings_on(office_id: int, day: datetime.date, *, now: datetime.datetime) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
+from core.audit import audit_track
 
 from .calendar import NO_SHOW_GRACE
 
@@ -34,6 +35,7 @@ class OfficeClosureQuerySet(models.QuerySet):
         return frozenset(self.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class OfficeClosure(models.Model):
     """A day an office is closed besides weekends, national holidays and the year-end closure."""
 
@@ -195,6 +197,10 @@ class BookingQuerySet(models.QuerySet):
         )
 
 
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.counselor_id)",
+)
 class CounselorHold(models.Model):
     """A counselor held for one slot by one active booking of either service (REQ CON-7)."""
 
@@ -221,6 +227,12 @@ class CounselorHold(models.Model):
 
 def _holds_counselor() -> Q:
     return Q(status__in=ACTIVE_STATUSES) & Q(counselor__isnull=False)
+
+
+# Kept out of the audit trail: a token, and bookkeeping the tracked changes already explain
+# (the .ics sequence, when reminder and no-show mails were queued). Fewer tracked fields, fewer
+# event rows on a booking write (REQ STF-2).
+BOOKING_UNTRACKED = ["form_token", "sequence", "reminder_sent_at", "no_show_mailed_at"]
 
 
 class Booking(models.Model):
@@ -392,6 +404,7 @@ class VideoToolKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class VideoTool(models.Model):
     """A video tool an office allows, with the hosts its meeting links may use (REQ CON-2)."""
 
@@ -432,6 +445,10 @@ class VideoTool(models.Model):
         return [line.strip().lower() for line in self.allowed_hosts.splitlines() if line.strip()]
 
 
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.counselor_id)",
+)
 class CounselorVideoDefault(models.Model):
     """A counselor's default meeting link for one tool, copied into new consultations."""
 
@@ -469,6 +486,7 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, _("Friday")
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class AvailabilityPattern(models.Model):
     """A counselor takes online consultations on this weekday, from–to, in a period (CON-1)."""
 
@@ -527,6 +545,7 @@ class ExceptionKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn slot")
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class AvailabilityException(models.Model):
     """A single slot a counselor adds to, or withdraws from, their weekly pattern (CON-1)."""
 
@@ -558,6 +577,10 @@ class AvailabilityException(models.Model):
         return f"{self.counselor} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.user_id)",
+)
 class OnlineApproval(models.Model):
     """The office approved someone outside the usual groups for online consultations (CON-6)."""
 
@@ -592,6 +615,7 @@ class ConsultationPurpose(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@audit_track(exclude=BOOKING_UNTRACKED, indexes=["office", "user"])  # REQ STF-2
 class Consultation(Booking):
     """One 30-minute online consultation of a job seeker with a counselor (REQ CON-1 … CON-8)."""
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import client_details
 from core.access import AccessKind, access_record
-from core.audit import audit_record, changes_between, field_values
+from core.audit import acting_as
 from terms.services import consent_needed
 
 from . import bookings, calendar, notify
@@ -327,19 +327,15 @@ def consultation_set_join_url(
     if problem:
         raise ValidationError({"join_url": problem})
     had_link = bool(consultation.join_url)
-    before = field_values(consultation, ["video_tool", "join_url", "join_url_set_at"])
-    updated = Consultation.objects.filter(pk=consultation.pk, status__in=AWAITING_STATUSES).update(
-        video_tool=video_tool, join_url=join_url, join_url_set_at=now if join_url else None
-    )
+    with acting_as(user=staff):  # the trail names the staff member (REQ STF-2)
+        updated = Consultation.objects.filter(
+            pk=consultation.pk, status__in=AWAITING_STATUSES
+        ).update(
+            video_tool=video_tool, join_url=join_url, join_url_set_at=now if join_url else None
+        )
     if not updated:
         raise ValidationError(_("The link of an ended consultation can't be changed."))
     consultation.refresh_from_db()
-    audit_record(  # REQ STF-2
-        obj=consultation,
-        action="set_join_url",
-        changes=changes_between(before, field_values(consultation, before)),
-        actor=staff,
-    )
     if join_url and not had_link:
         notify.mail_booking(consultation, notify.LINK_READY)
     return consultation
@@ -366,13 +362,9 @@ def consultation_join(*, consultation: Consultation, user, request, now=None) ->
     if consultation.user_id == user.pk:
         # The first join by the participant counts as their arrival for the 10-minute rule;
         # it can only happen while the rule has not ended the booking (see join_refusal_reason).
-        joined = Consultation.objects.filter(pk=consultation.pk, joined_at__isnull=True).update(
+        Consultation.objects.filter(pk=consultation.pk, joined_at__isnull=True).update(
             joined_at=now
         )
-        if joined:
-            audit_record(  # REQ STF-2: the 10-minute rule no longer applies
-                obj=consultation, action="joined", changes={"joined_at": [None, now]}
-            )
     return consultation.join_url
 
 
@@ -391,17 +383,12 @@ def availability_withdraw_slot(
                 "is told), then withdraw the slot."
             )
         )
-    exception, created = AvailabilityException.objects.update_or_create(
-        counselor=counselor,
-        starts_at=starts_at,
-        defaults={"office_id": counselor.office_id, "kind": ExceptionKind.WITHDRAWN},
-    )
-    audit_record(  # REQ STF-2
-        obj=exception,
-        action="withdraw_slot",
-        changes={"kind": [None, ExceptionKind.WITHDRAWN]} if created else {},
-        actor=staff,
-    )
+    with acting_as(user=staff):  # the trail names the staff member (REQ STF-2)
+        exception, _created = AvailabilityException.objects.update_or_create(
+            counselor=counselor,
+            starts_at=starts_at,
+            defaults={"office_id": counselor.office_id, "kind": ExceptionKind.WITHDRAWN},
+        )
     return exception
 
 
@@ -423,18 +410,12 @@ def closure_create(*, office, date: datetime.date, reason: str, staff) -> Office
     if problem:
         raise ValidationError({"date": problem})
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(user=staff):  # the trail names them (STF-2)
             closure = OfficeClosure.objects.create(
                 office=office, date=date, reason=reason, created_by=staff
             )
     except IntegrityError:
         raise ValidationError({"date": _("This day is already closed.")}) from None
-    audit_record(  # REQ STF-2
-        obj=closure,
-        action="create",
-        changes={"date": [None, date], "reason": [None, reason]},
-        actor=staff,
-    )
     return closure
 
 

@@ -9,7 +9,9 @@ accounts, so it is named, not imported).
 
 Only staff holding the `core.view_accessrecord` permission see them (read-only, their own
 office's people; superusers every office). They are kept `ACCESS_RECORD_RETENTION_DAYS` days and
-then deleted by the `access_records_purge` job; otherwise append-only.
+then deleted by the `access_records_purge` job; otherwise append-only: a pgtrigger Protect
+trigger refuses UPDATE and DELETE, raw SQL included, except inside the two sanctioned paths
+below (`pgtrigger.ignore`: the retention purge and erasure of a deleted account, REQ REG-5).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
@@ -25,9 +28,11 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from .audit import AppendOnlyRecord, RecordQuerySet, current_context, current_request
+from .audit import current_context, current_request
 
 PATH_MAX = 200
+# The sanctioned way past the Protect trigger (purge, erasure).
+APPEND_ONLY = "core.AccessRecord:append_only"
 
 
 class AccessKind(models.TextChoices):
@@ -40,15 +45,18 @@ class AccessKind(models.TextChoices):
     EXPORT = "export", _("Export")
 
 
-class AccessRecordQuerySet(RecordQuerySet):
-    """Append-only: only the retention purge deletes (through a plain QuerySet)."""
+class AccessRecordQuerySet(models.QuerySet):
+    def for_staff(self, user):
+        """Superusers see every office; other staff their own office's records."""
+        if user.is_superuser:
+            return self
+        if not user.office_id:
+            return self.none()
+        return self.filter(office_id=user.office_id)
 
 
-class AccessRecord(AppendOnlyRecord):
+class AccessRecord(models.Model):
     """One use or view of one person's data."""
-
-    changed_message = _("Access records cannot be changed.")
-    deleted_message = _("Access records cannot be deleted.")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -85,6 +93,9 @@ class AccessRecord(AppendOnlyRecord):
         indexes = [
             models.Index(fields=["office_id", "at"], name="core_access_office_idx"),
             models.Index(fields=["subject", "at"], name="core_access_subject_idx"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:
@@ -161,24 +172,26 @@ def access_record_page(request, kind: str, subjects: Iterable) -> int:
 
 def access_records_purge(*, before: datetime.datetime, batch: int = 5000) -> int:
     """Delete records older than the retention period (REQ LOG-1): the one deletion the
-    application makes, through a plain QuerySet that bypasses the append-only guard."""
-    plain = models.QuerySet(AccessRecord)
+    application makes."""
+    records = AccessRecord.objects
     total = 0
     while True:
-        ids = list(plain.filter(at__lt=before).values_list("pk", flat=True)[:batch])
+        ids = list(records.filter(at__lt=before).values_list("pk", flat=True)[:batch])
         if not ids:
             return total
-        total += plain.filter(pk__in=ids).delete()[0]
+        with pgtrigger.ignore(APPEND_ONLY):
+            total += records.filter(pk__in=ids).delete()[0]
 
 
 def access_records_erase_person(*, user_id: int, names: Iterable[str], anonymous_name: str) -> int:
     """A deleted account (REQ REG-5): its own terminal identification is erased and its names
     leave the object labels; who looked at its data, and when, stays."""
-    plain = models.QuerySet(AccessRecord)
-    changed = plain.filter(actor_id=user_id).update(ip_address=None, user_agent="")
-    for name in names:
-        if name:
-            changed += plain.filter(
-                Q(actor_id=user_id) | Q(subject_id=user_id), object_repr__contains=name
-            ).update(object_repr=Replace("object_repr", Value(name), Value(anonymous_name)))
+    records = AccessRecord.objects
+    with pgtrigger.ignore(APPEND_ONLY):
+        changed = records.filter(actor_id=user_id).update(ip_address=None, user_agent="")
+        for name in names:
+            if name:
+                changed += records.filter(
+                    Q(actor_id=user_id) | Q(subject_id=user_id), object_repr__contains=name
+                ).update(object_repr=Replace("object_repr", Value(name), Value(anonymous_name)))
     return changed

@@ -4,10 +4,12 @@ staff member's office, every office for superusers (REQ STF-2, LOG-1)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
+from pghistory.core import event_models
 
 from .access import AccessRecord
-from .audit import AuditRecord
+from .audit import AuditEvent, AuditPaginator
 
 
 class ReadOnlyRecordAdmin(admin.ModelAdmin):
@@ -29,29 +31,43 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyRecordAdmin):
-    list_display = ["at", "by_label", "action", "content_type", "object_repr", "office_id"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["object_repr", "action", "actor__username", "actor_label", "object_id"]
-    date_hierarchy = "at"
-    list_select_related = ["actor", "content_type"]
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyRecordAdmin):
+    """Every event table read as one; the office's events through the office each row points
+    to (`AuditEventQuerySet.for_staff`)."""
+
+    list_display = ["pgh_created_at", "by_label", "action_label", "pgh_obj_model", "pgh_obj_id"]
+    list_filter = ["pgh_label", "pgh_obj_model"]
+    list_select_related = ["user"]
+    ordering = ["-pgh_created_at", "-pgh_slug"]
+    paginator = AuditPaginator
     fields = [
-        "at",
-        "actor",
-        "actor_label",
-        "office_id",
-        "content_type",
-        "object_id",
-        "object_repr",
-        "action",
-        "changes",
+        "pgh_created_at",
+        "by_label",
+        "action_label",
+        "pgh_obj_model",
+        "pgh_obj_id",
+        "pgh_diff",
+        "pgh_data",
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("by"), ordering="actor__username")
-    def by_label(self, record):
-        return record.by
+    def get_object(self, request, object_id, from_field=None):
+        """One event by its table and id (`app.ModelEvent:42`), still scoped to the office: a
+        lookup by the combined key would build the office's whole trail first."""
+        label, _sep, pk = unquote(object_id).rpartition(":")
+        models = [model for model in event_models() if model._meta.label == label]
+        if not models or not pk.isdigit():
+            return None
+        return self.get_queryset(request).across(*models).filter(pgh_id=int(pk)).first()
+
+    @admin.display(description=_("by"))
+    def by_label(self, event):
+        return event.by
+
+    @admin.display(description=_("action"), ordering="pgh_label")
+    def action_label(self, event):
+        return event.action
 
 
 @admin.register(AccessRecord)

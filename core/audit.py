@@ -1,69 +1,60 @@
-"""The audit trail: one record per change to an office's data (REQ STF-2).
+"""The audit trail, recorded by the database (REQ STF-2).
 
-One mechanism for every write path, portable to PostgreSQL and SQLite: the code that changes a
-row calls `audit_record(...)` inside its own transaction, so the record commits or rolls back
-with the change. The write paths that call it are few and shared: the booking transitions and
-inserts (`consultations.bookings`), the admin site's wrapper around every ModelAdmin (form
-saves, deletions, actions), and the services that write outside those (suspension, profile,
-terms publication and consents, closures, availability, meeting links, password set by staff).
+Every insert, update and delete of a tracked model is written by django-pghistory's triggers
+into the model's event table (`<Model>Event`, in the model's own app), whatever wrote it: a
+service, the admin, a queryset `update()`, a cascade or raw SQL. A row of the event table is the
+row as it was after an insert or update, or before a delete; the trail of one object is its
+event rows in order, so before → after of each change is the difference of two neighbours.
+Only the fields that matter are tracked (`audit_track(exclude=...)`): never password hashes,
+TOTP secrets, tokens or keys, nor bookkeeping that changes on every request.
 
-Who acted comes from a context variable: `core.middleware.AuditContextMiddleware` sets it to
-the request's user, `run_jobs` to "job:<name>" for each job; anything else is "system" unless a
-service passes `actor=` or wraps itself in `acting_as(...)`.
+Who acted travels with each statement in pghistory's context (`pgh_context`, stored on the row):
+`core.middleware.AuditContextMiddleware` puts the request's user there (and the person who signs
+in during the request, from then on; "visitor" before anyone has), `acting_as(label="job:<name>")`
+a job's name, `acting_as(user=staff)` a staff member a service names, and a write made outside
+all of them is the system's.
 
-Records are append-only: the model refuses to save an existing row or delete one, and its
-QuerySet refuses `update()` and `delete()`. Secrets never enter `changes`: a field whose name
-contains a word of `SECRET_WORDS` is left out (password hashes, TOTP secrets, tokens, keys,
-session keys).
+The event tables are append-only: pgtrigger's Protect triggers refuse UPDATE and DELETE, raw SQL
+included (`PGHISTORY_APPEND_ONLY`). The one sanctioned change is erasing a deleted account's
+personal values (`accounts.services.account_delete`, REQ REG-5), under `pgtrigger.ignore`.
+
+Staff see the trail on each object's admin "History" page and in the audit list (監査記録),
+scoped to their office through the office each event row points to: the tracked row's own
+`office`, or `pgh_office`, which a trigger on the event table fills in from the row's booth,
+counselor, document or user (`audit_track(office_sql=...)`).
 """
 
 from __future__ import annotations
 
 import contextvars
-import datetime
-import decimal
-import re
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import pghistory
+import pgtrigger
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pghistory import core as pghistory_core
+from pghistory.models import Events, EventsQuerySet
 
 SYSTEM = "system"
-REPR_MAX = 200
+# A request by someone not signed in: signing up, resetting a password.
+VISITOR = "visitor"
 LABEL_MAX = 100
-VALUE_MAX = 500  # a longer value (a Markdown text) is cut: the record says it changed
-
-# A field whose name contains one of these, or has one of the words as a part, is secret:
-# never recorded, not even masked ("password1" of a form, "session_key", "totp_secret").
-SECRET_PARTS = ("password", "secret", "token", "session", "totp", "recovery", "credential")
-SECRET_WORDS = frozenset({"key", "otp", "hash", "pin", "mfa"})
-
-
-def is_secret_field(name: str) -> bool:
-    name = str(name).lower()
-    return any(part in name for part in SECRET_PARTS) or bool(
-        SECRET_WORDS.intersection(re.split(r"[^a-z]+", name))
-    )
-
 
 # --- Who is acting --------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class AuditContext:
-    """What a record needs to know of the current request or job."""
+    """The request (for access records) and the user a block of code acts for."""
 
     request: object | None = None
     user: object | None = None
     label: str = ""
-    written: int = field(default=0)  # records written in this context (admin actions read it)
 
     def actor(self):
         user = self.user
@@ -88,292 +79,212 @@ def current_request():
     return context.request if context is not None else None
 
 
+def _history_metadata(user, label: str) -> dict:
+    return {"user": user.pk if user is not None else None, "label": label[:LABEL_MAX] or None}
+
+
 @contextmanager
 def acting_as(*, user=None, label: str = "", request=None) -> Iterator[AuditContext]:
-    """Attribute the changes made inside to `user` (or to `label`, e.g. "job:deliver_mail")."""
+    """Attribute the rows written inside to `user` (or to `label`, e.g. "job:deliver_mail").
+
+    Nested blocks act for their own user or label and give the outer one back on exit; the
+    triggers read who acted from each statement, so earlier rows keep theirs.
+    """
+    outer = _context.get()
+    if request is None and outer is not None:
+        request = outer.request  # access records still name the request's terminal
     context = AuditContext(request=request, user=user, label=label[:LABEL_MAX])
     token = _context.set(context)
     try:
-        yield context
+        with pghistory.context() as history:
+            saved = dict(history.metadata)
+            history.metadata.clear()
+            history.metadata.update(_history_metadata(context.actor(), context.label))
+            try:
+                yield context
+            finally:
+                history.metadata.clear()
+                history.metadata.update(saved)
     finally:
         _context.reset(token)
 
 
-# --- Values ---------------------------------------------------------------------------------
+# --- What is tracked ------------------------------------------------------------------------
 
 
-def _jsonable(value):
-    """A JSON-safe, bounded form of a field value."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, models.Model):
-        return f"{value.pk}: {str(value)[:REPR_MAX]}"
-    if isinstance(value, datetime.datetime):
-        return (
-            timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
-        )
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in list(value.items())[:50]}
-    if isinstance(value, list | tuple | set | frozenset | models.QuerySet):
-        return [_jsonable(v) for v in list(value)[:50]]
-    text = str(value)
-    return text if len(text) <= VALUE_MAX else text[:VALUE_MAX] + "…"
+def audit_track(
+    *,
+    exclude: Sequence[str] = (),
+    office_sql: str | None = None,
+    office_model: str | None = None,
+    indexes: Sequence[str] = (),
+    app_label: str | None = None,
+):
+    """Track every insert, update and delete of the decorated model by triggers (REQ STF-2).
+
+    `exclude` names the fields never recorded (secrets, bookkeeping). A model without its own
+    `office` gets `pgh_office` on its event rows, a foreign key to `office_model`, which a
+    trigger fills in with `office_sql` (an SQL expression over the event row `NEW`), so the
+    audit list can be scoped to an office. `indexes` adds indexes on event fields that are
+    searched (the office, the person whose data it is).
+    """
+
+    def decorate(model):
+        name = f"{model._meta.object_name}Event"
+        attrs, triggers, indexed = {}, [], list(indexes)
+        if office_sql:
+            attrs["pgh_office"] = models.ForeignKey(
+                office_model,
+                on_delete=models.DO_NOTHING,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                related_name="+",
+                verbose_name=_("office"),
+            )
+            triggers.append(
+                pgtrigger.Trigger(
+                    name="office",
+                    when=pgtrigger.Before,
+                    operation=pgtrigger.Insert,
+                    func=f"NEW.pgh_office_id := {office_sql}; RETURN NEW;",
+                )
+            )
+            indexed.append("pgh_office")
+        short = model._meta.model_name[:15]
+        return pghistory.track(
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=list(exclude),
+            model_name=name,
+            app_label=app_label,
+            attrs=attrs,
+            meta={
+                "triggers": triggers,
+                "indexes": [
+                    models.Index(fields=[field], name=f"{short}_{field[:10]}_pgh")
+                    for field in indexed
+                ],
+            },
+        )(model)
+
+    return decorate
 
 
-def field_values(obj: models.Model, names: Iterable[str] | None = None) -> dict:
-    """The concrete field values of `obj` (by field name; a foreign key as its id), secrets
-    left out. `names` limits it to those fields."""
-    values = {}
-    wanted = set(names) if names is not None else None
-    for model_field in obj._meta.concrete_fields:
-        name = model_field.name
-        if wanted is not None and name not in wanted and model_field.attname not in wanted:
-            continue
-        if is_secret_field(name):
-            continue
-        values[name] = getattr(obj, model_field.attname)
-    return values
+def audit_erase(model, *, values: dict, **lookup) -> int:
+    """Overwrite `values` in the trail of `model`, in the event rows `lookup` selects (REQ
+    REG-5): the one sanctioned change of the append-only event tables, made in the caller's
+    transaction (an account's deletion) past the Protect trigger."""
+    erased = 0
+    for event_model in pghistory_core.event_models(tracks_model=model):
+        with pgtrigger.ignore(f"{event_model._meta.label}:append_only"):
+            erased += event_model.objects.filter(**lookup).update(**values)
+    return erased
 
 
-def changes_between(before: dict, after: dict) -> dict:
-    """{field: [before, after]} for the fields whose value differs, secrets left out."""
-    changes = {}
-    for name in sorted(set(before) | set(after)):
-        if is_secret_field(name):
-            continue
-        old, new = _jsonable(before.get(name)), _jsonable(after.get(name))
-        if old != new:
-            changes[name] = [old, new]
-    return changes
+# --- Reading the trail ----------------------------------------------------------------------
 
 
-def office_id_of(obj) -> int | None:
-    """The office an object belongs to, for scoping the list, by the usual paths."""
-    for path in (
-        "office_id",
-        "booth.office_id",
-        "document.office_id",
-        "version.document.office_id",
-        "consultation.office_id",
-        "user.office_id",
-        "counselor.office_id",
-    ):
-        target = obj
-        try:
-            for part in path.split("."):
-                target = getattr(target, part)
-        except (AttributeError, models.ObjectDoesNotExist):
-            continue
-        if isinstance(target, int):
-            return target
-    if obj._meta.model_name == "office":
-        return obj.pk
-    return None
+ACTIONS = {"insert": _("created"), "update": _("changed"), "delete": _("deleted")}
 
 
-def subject_id_of(obj) -> int | None:
-    """The person whose data `obj` is: the user itself, or its `user`."""
-    if obj._meta.label == settings.AUTH_USER_MODEL:
-        return obj.pk
-    user_id = getattr(obj, "user_id", None)
-    return user_id if isinstance(user_id, int) else None
-
-
-# Values that say what happened, not who to: kept when a person's account is deleted.
-KEPT_ON_ERASURE = frozenset(
-    {
-        "status",
-        "purpose",
-        "user_type",
-        "source",
-        "needs_approval",
-        "counselor",
-        "booth",
-        "office",
-        "video_tool",
-        "version",
-        "method",
-        "kind",
-        "date",
-        "is_active",
-        "suspension_reason",
-        "sequence",
-    }
-)
-
-
-def _kept_on_erasure(name: str) -> bool:
-    return name in KEPT_ON_ERASURE or name.endswith(("_at", "_by", "_via"))
-
-
-# --- The record -----------------------------------------------------------------------------
-
-
-class RecordQuerySet(models.QuerySet):
-    """Append-only records of an office (audit and access records): the application adds rows
-    and never edits or deletes them through the ORM's usual paths."""
-
-    def update(self, **kwargs):
-        raise ValidationError(self.model.changed_message)
-
-    def delete(self):
-        raise ValidationError(self.model.deleted_message)
-
+class AuditEventQuerySet(EventsQuerySet):
     def for_staff(self, user):
-        """Superusers see every office; other staff their own office's records."""
+        """Superusers see every office; other staff the events of their own office."""
         if user.is_superuser:
             return self
         if not user.office_id:
             return self.none()
-        return self.filter(office_id=user.office_id)
+        return self.references(user.office)
 
 
-class AppendOnlyRecord(models.Model):
-    """A row that is written once: saving an existing row or deleting one is refused."""
+class AuditEvent(Events):
+    """Every event table read as one (pghistory's `Events`), with who acted."""
 
-    changed_message = _("Audit records cannot be changed.")
-    deleted_message = _("Audit records cannot be deleted.")
+    user = pghistory.ProxyField(
+        "pgh_context__user",
+        models.ForeignKey(
+            settings.AUTH_USER_MODEL,
+            on_delete=models.DO_NOTHING,
+            null=True,
+            related_name="+",
+            verbose_name=_("by"),
+        ),
+    )
+    label = pghistory.ProxyField(
+        "pgh_context__label", models.TextField(_("by (job or system)"), null=True)
+    )
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(self.changed_message)
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(self.deleted_message)
-
-
-class AuditRecordQuerySet(RecordQuerySet):
-    def for_object(self, obj) -> AuditRecordQuerySet:
-        content_type = ContentType.objects.get_for_model(obj)
-        return self.filter(content_type=content_type, object_id=str(obj.pk))
-
-
-class AuditRecord(AppendOnlyRecord):
-    """One change: who (a person, or a job), when, which object, what changed."""
-
-    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor_label = models.CharField(_("by (job or system)"), max_length=LABEL_MAX, blank=True)
-    # An integer, not a foreign key: core is below accounts (ARCHITECTURE.md).
-    office_id = models.IntegerField(_("office"), null=True, blank=True)
-    content_type = models.ForeignKey(
-        ContentType, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="+"
-    )
-    object_id = models.CharField(_("object id"), max_length=64)
-    object_repr = models.CharField(_("object"), max_length=REPR_MAX)
-    # The person whose data the object is (a user, or the user of a booking or consent), so
-    # deleting their account can erase the values recorded about them (REQ REG-5).
-    subject_id = models.IntegerField(_("whose data"), null=True, blank=True, db_index=True)
-    action = models.CharField(_("action"), max_length=60)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
-
-    objects = AuditRecordQuerySet.as_manager()
-
-    class Meta:
+        proxy = True
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
-        ordering = ["-at", "-pk"]
-        indexes = [
-            models.Index(fields=["content_type", "object_id", "at"], name="core_audit_object_idx"),
-            models.Index(fields=["office_id", "at"], name="core_audit_office_idx"),
-        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        return f"{self.pgh_created_at:%Y-%m-%d %H:%M} {self.pgh_label} {self.pgh_obj_model}"
+
+    @property
+    def at(self):
+        return self.pgh_created_at
+
+    @property
+    def action(self) -> str:
+        return str(ACTIONS.get(self.pgh_label, self.pgh_label))
 
     @property
     def by(self) -> str:
-        return str(self.actor) if self.actor_id else self.actor_label
+        if self.user_id:
+            return str(self.user) if self.user else str(self.user_id)
+        if self.label == VISITOR:
+            return str(_("visitor (not signed in)"))
+        return self.label or SYSTEM
+
+    @property
+    def changes(self) -> dict:
+        """{field: [before, after]}: the fields an update changed, every value of an insert
+        (before empty) or of a delete (after empty)."""
+        if self.pgh_label == "update" and self.pgh_diff is not None:
+            return dict(self.pgh_diff)
+        # An insert, a delete, or the first event of a row made before tracking began: the
+        # values it held, empty ones left out.
+        filled = {name: value for name, value in (self.pgh_data or {}).items() if value}
+        if self.pgh_label == "delete":
+            return {name: [value, None] for name, value in filled.items()}
+        return {name: [None, value] for name, value in filled.items()}
 
 
-def audit_record(
-    *,
-    obj: models.Model | None = None,
-    action: str,
-    changes: dict | None = None,
-    model: type[models.Model] | None = None,
-    object_id=None,
-    object_repr: str | None = None,
-    office_id: int | None = None,
-    actor=None,
-    actor_label: str | None = None,
-) -> AuditRecord:
-    """Write one audit record in the caller's transaction (REQ STF-2).
+class AuditPaginator(Paginator):
+    """Pages of a long trail without building every row (the audit list, REQ STF-2).
 
-    `changes` is {field: [before, after]} (see `changes_between`); secret fields are dropped
-    here too. The actor is `actor`, else the current request's user, else the current job's
-    label, else "system".
+    pghistory's `Events` works out each row's values and differences before the database can
+    sort them, so a page of an office with 100,000 events took 24 s. A page is instead chosen
+    from the sort keys alone (the same query asking for nothing else, which PostgreSQL plans
+    without those columns), and only its rows are built, table by table: about 0.3 s then.
     """
-    context = _context.get()
-    if actor is None and context is not None:
-        actor = context.actor()
-    if actor_label is None:
-        actor_label = "" if actor is not None else ((context.label if context else "") or SYSTEM)
-    model = model or type(obj)
-    if obj is not None:
-        object_id = obj.pk if object_id is None else object_id
-        if office_id is None:
-            office_id = office_id_of(obj)
-        if object_repr is None:
-            object_repr = str(obj)
-    subject_id = subject_id_of(obj) if obj is not None else None
-    cleaned = {
-        name: [_jsonable(pair[0]), _jsonable(pair[1])]
-        if isinstance(pair, list | tuple) and len(pair) == 2
-        else _jsonable(pair)
-        for name, pair in (changes or {}).items()
-        if not is_secret_field(name)
-    }
-    record = AuditRecord.objects.create(
-        actor=actor,
-        actor_label=actor_label[:LABEL_MAX],
-        office_id=office_id,
-        content_type=ContentType.objects.get_for_model(model),
-        object_id=str(object_id)[:64],
-        object_repr=(object_repr or "")[:REPR_MAX],
-        subject_id=subject_id,
-        action=action[:60],
-        changes=cleaned,
-    )
-    if context is not None:
-        context.written += 1
-    return record
 
-
-def audit_erase_person(*, user_id: int, names: Iterable[str], anonymous_name: str) -> int:
-    """Erase what the trail recorded about a deleted account (REQ REG-5): the values of its
-    personal fields (which fields changed, and when, stay) and its names in object labels.
-
-    The one sanctioned change to audit records; a plain QuerySet bypasses the append-only
-    guard on purpose.
-    """
-    plain = models.QuerySet(AuditRecord)
-    erased = 0
-    for record in plain.filter(subject_id=user_id).only("pk", "changes", "object_repr"):
-        changes = {
-            name: pair if _kept_on_erasure(name) else [None, None]
-            for name, pair in (record.changes or {}).items()
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(self.object_list.values_list("pgh_model", "pgh_id")[bottom:top])
+        wanted: dict[str, list[int]] = {}
+        for model, pk in keys:
+            wanted.setdefault(model, []).append(pk)
+        built = {
+            (model, event.pgh_id): event
+            for model, ids in wanted.items()
+            for event in AuditEvent.objects.across(model)
+            .filter(pgh_id__in=ids)
+            .select_related("user")
         }
-        label = record.object_repr
-        for name in names:
-            if name:
-                label = label.replace(name, anonymous_name)
-        if changes != record.changes or label != record.object_repr:
-            erased += plain.filter(pk=record.pk).update(changes=changes, object_repr=label)
-    return erased
+        return self._get_page([built[key] for key in keys], number, self)
+
+
+def audit_events_of(obj) -> AuditEventQuerySet:
+    """The trail of one object, newest first."""
+    return AuditEvent.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")

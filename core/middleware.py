@@ -5,10 +5,13 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponseRedirect, QueryDict
 from django.urls import reverse
+from pghistory import middleware as history_middleware
 
-from .audit import acting_as
+from .audit import VISITOR, acting_as
 
 SEARCH_VAR = "q"
 TOKEN_VAR = "qt"
@@ -19,14 +22,23 @@ SEARCH_MAX_LENGTH = 200
 
 
 class AuditContextMiddleware:
-    """Every change made while handling a request is attributed to the request's user, and
-    access records read the terminal identification from it (REQ STF-2, LOG-1)."""
+    """Every row written while handling a request is attributed to the request's user (the
+    triggers read it from pghistory's context), and access records read the terminal
+    identification from the request (REQ STF-2, LOG-1). pghistory's request classes carry a
+    sign-in or sign-out during the request into the context, so what a person writes once
+    signed in is theirs; before that (signing up, resetting a password) a visitor's."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        with acting_as(request=request):
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        with acting_as(request=request, label="" if signed_in else VISITOR):
+            if isinstance(request, WSGIRequest):
+                request.__class__ = history_middleware.WSGIRequest
+            elif isinstance(request, ASGIRequest):
+                request.__class__ = history_middleware.ASGIRequest
             return self.get_response(request)
 
 

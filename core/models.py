@@ -133,4 +133,4 @@ class Notice(models.Model):
 
 # The audit trail and access records live in their own modules (REQ STF-2, LOG-1).
 from .access import AccessRecord  # noqa: E402, F401
-from .audit import AuditRecord  # noqa: E402, F401
+from .audit import AuditEvent  # noqa: E402, F401

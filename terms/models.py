@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
+from core.audit import audit_track
 
 
 class TermsService(models.TextChoices):
@@ -38,6 +40,7 @@ class TermsDocumentQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+@audit_track(indexes=["office"])  # REQ STF-2
 class TermsDocument(models.Model):
     """The terms of one service at one office; its text lives in versions."""
 
@@ -131,6 +134,10 @@ class TermsVersionQuerySet(models.QuerySet):
         )
 
 
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM terms_termsdocument WHERE id = NEW.document_id)",
+)
 class TermsVersion(models.Model):
     """One numbered version. Once published its text, number and dates never change."""
 
@@ -235,6 +242,18 @@ class AppendOnlyQuerySet(models.QuerySet):
         return self.order_by("version__document_id", "-version__number")
 
 
+# The sanctioned way past the Protect trigger: erasing a deleted account's IP and browser.
+CONSENT_APPEND_ONLY = "terms.Consent:append_only"
+
+
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql=(
+        "(SELECT d.office_id FROM terms_termsversion v"
+        " JOIN terms_termsdocument d ON d.id = v.document_id WHERE v.id = NEW.version_id)"
+    ),
+    indexes=["user"],
+)
 class Consent(models.Model):
     """A user's acceptance of one terms version (REQ TRM-2). Append-only."""
 
@@ -276,6 +295,10 @@ class Consent(models.Model):
                 condition=Q(method="online") | Q(recorded_by__isnull=False),
                 name="terms_consent_staff_method_names_staff",
             ),
+        ]
+        # Evidence: nobody changes or deletes a consent, not even by raw SQL (REQ STF-2).
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:

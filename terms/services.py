@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -15,10 +17,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import client_details
-from core.audit import audit_record, changes_between, field_values
+from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue
 
-from .models import Consent, ConsentMethod, TermsDocument, TermsVersion, VersionStatus
+from .models import (
+    CONSENT_APPEND_ONLY,
+    Consent,
+    ConsentMethod,
+    TermsDocument,
+    TermsVersion,
+    VersionStatus,
+)
 
 
 def consent_needed(*, user, service: str, now: datetime | None = None) -> TermsVersion | None:
@@ -59,31 +68,29 @@ def consent_record(
     if method == ConsentMethod.STAFF and recorded_by is None:
         raise ValidationError(_("A consent recorded at the counter names the staff member."))
     ip_address, user_agent = client_details(request)
-    consent = Consent.objects.create(
-        user=user,
-        version=version,
-        method=method,
-        recorded_by=recorded_by,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    audit_record(  # REQ STF-2
-        obj=consent,
-        action="consent",
-        changes={"version": [None, version], "method": [None, method]},
-        office_id=version.document.office_id,
-        actor=recorded_by,
-    )
-    return consent
+    # At the counter, the trail names the staff member (REQ STF-2).
+    with acting_as(user=recorded_by) if recorded_by else nullcontext():
+        return Consent.objects.create(
+            user=user,
+            version=version,
+            method=method,
+            recorded_by=recorded_by,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
 
 
 def consents_anonymise_for_user(*, user: User) -> int:
     """Erase the IP address and browser of a deleted account's consents (REQ REG-5).
 
     The only change the application ever makes to a consent row: the plain QuerySet bypasses
-    the append-only guard on purpose, and keeps user, version, time and method.
+    the model's guard and `pgtrigger.ignore` the database's, on purpose, in the deletion's
+    transaction; user, version, time and method stay.
     """
-    return models.QuerySet(Consent).filter(user=user).update(ip_address=None, user_agent="")
+    erased = {"ip_address": None, "user_agent": ""}
+    audit_erase(Consent, values=erased, user=user)
+    with pgtrigger.ignore(CONSENT_APPEND_ONLY):
+        return models.QuerySet(Consent).filter(user=user).update(**erased)
 
 
 def consents_record_for_office(*, user: User, office, request=None) -> list[Consent]:
@@ -136,14 +143,7 @@ def terms_version_publish(*, version: TermsVersion, now: datetime | None = None)
     TermsVersion.objects.filter(pk=locked.pk).update(
         status=VersionStatus.PUBLISHED, published_at=now
     )
-    before = field_values(locked, ["status", "published_at"])
     locked.refresh_from_db()
-    audit_record(  # REQ STF-2
-        obj=locked,
-        action="publish",
-        changes=changes_between(before, field_values(locked, before)),
-        office_id=locked.document.office_id,
-    )
     return locked
 
 

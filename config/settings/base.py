@@ -4,6 +4,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+import pghistory
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     # The job queue (periodic work and mail) lives in PostgreSQL: no other server. Its tables
     # are also read by the health endpoint's lag check (core/health.py).
     "procrastinate.contrib.django",
+    # The audit trail recorded by database triggers; append-only tables (REQ STF-2).
+    "pgtrigger",
+    "pghistory",
     # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths.
     # They come before allauth so their templates override allauth's (core is first, above).
     "accounts",
@@ -78,6 +82,15 @@ MIDDLEWARE = [
     "core.middleware.AuditContextMiddleware",
     "core.middleware.AdminSearchMiddleware",
 ]
+
+# The audit trail (core/audit.py, REQ STF-2): who acted is stored on each event row (no
+# context table to upsert on every write); event tables refuse UPDATE and DELETE; foreign keys
+# copied into event rows are not indexed (each index costs every booking write), only the
+# tracked object and what `audit_track(indexes=...)` names.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 
 ROOT_URLCONF = "config.urls"
 # Project templates may override Django's form templates (templates/django/forms/).

@@ -245,6 +245,13 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
     outbox_enqueue(message=EmailMessage(subject="s", body="b", to=[bystander]))
     before = User.objects.filter(office=office, user_type=UserType.JOB_SEEKER).count()
     assert _text_rows_containing(PERSONAL["email"])  # the scan does find the data beforehand
+    # The audit trail's tables are scanned too, and hold the data before the deletion (STF-2).
+    assert {
+        "accounts.UserEvent.phone",
+        "booths.ReservationEvent.phone",
+        "core.AuditEvent.pgh_data",
+    } <= set(_text_rows_containing(PERSONAL["phone"]))
+    assert "terms.ConsentEvent.user_agent" in _text_rows_containing("Secret/1")
 
     response = client.post(
         reverse("accounts:delete"), {"password": DEFAULT_PASSWORD, "confirm": "on"}
@@ -258,6 +265,7 @@ def test_deletion_erases_personal_data_from_every_table_and_keeps_counts(client,
         if isinstance(value, str) and field not in ("jobseeker_number_status", "email"):
             assert _text_rows_containing(value) == [], field
     assert _text_rows_containing(f"{PERSONAL['last_name']}{PERSONAL['first_name']}") == []
+    assert _text_rows_containing("Secret/1") == []  # the consent's browser, in its history too
     consent = Consent.objects.get(user=user)
     assert (consent.ip_address, consent.user_agent) == (None, "")
     assert [m.to for m in OutboxMessage.objects.all()] == [[bystander]]

@@ -9,6 +9,6 @@ WATCHED = import_module("booths.migrations.0005_office_version_triggers").WATCHE
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booths", "0005_office_version_triggers")]
+    dependencies = [("booths", "0006_audit_trail_by_triggers")]
 
     operations = [versioning.replace_functions(WATCHED)]

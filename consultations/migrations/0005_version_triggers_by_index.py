@@ -5,10 +5,10 @@ from django.db import migrations
 from core import versioning
 
 # The version triggers' functions bump by one index lookup (core/versioning.py, REQ NFR-4).
-WATCHED = import_module("accounts.migrations.0005_office_availability_version").WATCHED
+WATCHED = import_module("consultations.migrations.0003_office_version_triggers").WATCHED
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_office_availability_version")]
+    dependencies = [("consultations", "0004_audit_trail_by_triggers")]
 
     operations = [versioning.replace_functions(WATCHED)]
