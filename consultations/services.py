@@ -162,6 +162,7 @@ def consultation_request(
     if counselor is not None:
         _pick_counselor(office, starts_at, counselor, now=now)
     for candidate in candidates:
+        join_url = _default_url(candidate, video_tool)
         try:
             consultation, created = bookings.booking_insert(
                 Consultation(
@@ -172,7 +173,9 @@ def consultation_request(
                     starts_at=starts_at,
                     ends_at=starts_at + calendar.SLOT,
                     video_tool=video_tool,
-                    join_url=_default_url(candidate, video_tool),
+                    join_url=join_url,
+                    # Set with the row, not updated after it: one write, one trigger run.
+                    join_url_set_at=now if join_url else None,
                     purpose=purpose,
                     requester_name=requester_name,
                     client_number=client_number,
@@ -193,10 +196,6 @@ def consultation_request(
     else:
         raise bookings.SlotTakenError(free_slots_from(office, counselor=counselor, now=now))
     if created:
-        consultation.join_url_set_at = now if consultation.join_url else None
-        Consultation.objects.filter(pk=consultation.pk).update(
-            join_url_set_at=consultation.join_url_set_at
-        )
         notify.mail_booking(consultation, notify.RECEIVED if needs_approval else notify.CONFIRMED)
     return consultation
 

@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from booths.models import Booth, Reservation
@@ -15,6 +16,7 @@ from consultations.models import (
     AvailabilityException,
     Consultation,
     CounselorHold,
+    CounselorVideoDefault,
     ExceptionKind,
     OfficeClosure,
     OnlineApproval,
@@ -81,6 +83,24 @@ def test_a_job_seeker_books_a_counselor_and_gets_a_confirmation_with_ics(
     assert str(event["UID"]).startswith(f"online-consultation-{consultation.pk}@")
     assert event.decoded("DTSTART") == SLOT_AT
     assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_a_booking_with_the_counselors_default_link_is_written_once_with_its_time(
+    frozen, seeker, counselor, zoom
+):
+    # REQ CON-3, NFR-4: the link and when it was set go in with the row; no UPDATE after it
+    # (each one ran the version triggers again)
+    CounselorVideoDefault.objects.create(
+        counselor=counselor, video_tool=zoom, join_url="https://zoom.us/j/123"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        consultation = request(seeker, zoom, counselor=counselor)
+    consultation.refresh_from_db()
+    assert consultation.join_url == "https://zoom.us/j/123"
+    assert consultation.join_url_set_at == NOW
+    writes = [q["sql"] for q in queries if "consultations_consultation" in q["sql"]]
+    assert not [sql for sql in writes if sql.startswith("UPDATE")]
+    assert len([sql for sql in writes if sql.startswith("INSERT")]) == 1
 
 
 def test_the_video_link_is_never_in_a_mail_or_calendar_file(frozen, seeker, counselor, zoom):
