@@ -29,7 +29,7 @@ from consultations.admin_bookings import (
 from consultations.models import CounselorHold
 from core.forms import ModelForm
 
-from . import services, stats_admin
+from . import services
 from .forms import BookForCallerForm, CounterAdhocForm, SlotChoiceForm
 from .models import Booth, Reservation
 
@@ -274,7 +274,3 @@ class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
             _("Book the next reservation"),
             _("The next reservation is booked and confirmed."),
         )
-
-
-# The statistics page per office and month (REQ STA-1).
-stats_admin.install(admin.site)

@@ -7,14 +7,9 @@ class BoothsConfig(AppConfig):
     verbose_name = _("Consultation booths")
 
     def ready(self) -> None:
-        from django.contrib import admin
-
         from consultations.registry import BookingKind, register
 
-        from . import (
-            demo,  # noqa: F401  (demo step)
-            workplace,
-        )
+        from . import demo  # noqa: F401  (demo step)
         from .models import Reservation
 
         register(
@@ -25,5 +20,3 @@ class BoothsConfig(AppConfig):
                 select_related=("booth__office",),
             )
         )
-        # The day sheet, week view, call list and the index on the staff member's office.
-        workplace.install(admin.site)

@@ -7,7 +7,6 @@ app_name = "booths"
 urlpatterns = [
     path("", views.index, name="index"),
     path("now/", views.adhoc, name="adhoc"),
-    path("reservations/", views.my_reservations, name="my_reservations"),
     path("reservations/<int:pk>/", views.reservation, name="reservation"),
     path("reservations/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("check/<uuid:token>/", views.check, name="check"),

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from consultations import bookings, calendar, rules
-from consultations.models import Consultation
 from consultations.pagefacts import person_facts
 from consultations.pages import (
     booking_rate_limited,
@@ -43,8 +42,6 @@ from terms.gate import consent_required
 from . import availability, services
 from .forms import ReservationRequestForm
 from .models import Booth, Companion, Purpose, Reservation
-
-PAST_SHOWN = 50
 
 
 def _booths_for(user):
@@ -258,31 +255,6 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             done_message=_("Your request has been sent."),
         )
     return render(request, "booths/check.html", context)
-
-
-@login_required
-def my_reservations(request: HttpRequest) -> HttpResponse:
-    """Booth reservations and online consultations together, with their true state (BTH-6):
-    upcoming ones first; past, cancelled and no-show ones grouped apart."""
-    now = timezone.now()
-    user = request.user
-    kinds = [
-        Reservation.objects.select_related("booth__office"),
-        Consultation.objects.select_related("office", "video_tool", "counselor"),
-    ]
-    current, ended = [], []
-    for queryset in kinds:
-        mine = queryset.for_user(user).with_state(now)
-        current += mine.filter(ends_at__gt=now)
-        ended += mine.filter(ends_at__lte=now).order_by("-starts_at")[:PAST_SHOWN]
-    upcoming = sorted((b for b in current if b.is_upcoming_active(now)), key=lambda b: b.starts_at)
-    ended += [b for b in current if not b.is_upcoming_active(now)]
-    ended = sorted(ended, key=lambda b: b.starts_at, reverse=True)[:PAST_SHOWN]
-    return render(
-        request,
-        "booths/my_reservations.html",
-        {"upcoming": upcoming, "past": ended, "now": now},
-    )
 
 
 def _own_reservation(request: HttpRequest, pk: int) -> Reservation:

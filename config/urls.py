@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from core.health import HealthView
 
@@ -15,6 +16,13 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("terms/", include("terms.urls")),
     path("consultations/", include("consultations.urls")),
+    # The person's list of all their bookings, over both services (workplace/views.py); its
+    # path before the workplace app, still linked from mails already sent, redirects to it.
+    path("reservations/", include("workplace.urls")),
+    path(
+        "booths/reservations/",
+        RedirectView.as_view(pattern_name="workplace:my_reservations", permanent=True),
+    ),
     path("booths/", include("booths.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -140,5 +140,5 @@ def cancel_page(
             messages.error(request, " ".join(error.messages))
             return redirect(booking)
         messages.success(request, done_message)
-        return redirect("booths:my_reservations")
+        return redirect("workplace:my_reservations")
     return render(request, template, context)

@@ -49,12 +49,13 @@ INSTALLED_APPS = [
     # The audit trail recorded by database triggers; append-only tables (REQ STF-2).
     "pgtrigger",
     "pghistory",
-    # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths.
+    # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths <- workplace.
     # They come before allauth so their templates override allauth's (core is first, above).
     "accounts",
     "terms",
     "consultations",
     "booths",
+    "workplace",
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -44,9 +44,9 @@ def counselor_office():
         "/admin/booths/booth/{booth}/change/",
         "/admin/booths/booth/{booth}/book/",
         "/admin/booths/booth/{booth}/adhoc/",
-        "/admin/booths/workplace/day/",
-        "/admin/booths/workplace/week/",
-        "/admin/booths/workplace/calls/",
+        "/admin/workplace/day/",
+        "/admin/workplace/week/",
+        "/admin/workplace/calls/",
         "/admin/consultations/consultation/",
     ],
 )

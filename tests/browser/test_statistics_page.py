@@ -34,7 +34,7 @@ def test_counselor_views_the_chart_and_downloads_the_csv(live_server, page):
     counselor.user_permissions.set(Permission.objects.filter(content_type__app_label="booths"))
     with time_machine.travel(NOW, tick=True):
         login_browser(page, live_server.url, counselor)
-        response = page.goto(live_server.url + "/admin/booths/statistics/?month=2026-11")
+        response = page.goto(live_server.url + "/admin/workplace/statistics/?month=2026-11")
         assert response.status == 200
         chart = page.get_by_role("img", name="五所川原公共職業安定所")
         assert chart.count() == 1

@@ -230,7 +230,7 @@ def test_the_no_show_shows_on_the_page_before_the_job_runs(booked, client, seeke
     with time_machine.travel(SLOT_AT + datetime.timedelta(minutes=10), tick=False):
         client.force_login(seeker)
         page = client.get(booked.get_absolute_url()).content.decode()
-        mine = client.get(reverse("booths:my_reservations")).content.decode()
+        mine = client.get(reverse("workplace:my_reservations")).content.decode()
     assert "連絡なし" in page or "no contact" in page
     assert reverse("consultations:join", args=[booked.pk]) not in page
     assert mine.index("過去") < mine.index(booked.get_absolute_url())

@@ -115,7 +115,7 @@ def test_reading_pages_and_signing_in_keep_working_during_the_window(frozen, cli
         reverse("booths:index"),
         reverse("booths:month", args=[booth.pk, 2026, 11]),
         reverse("booths:day", args=[booth.pk, "2026-11-18"]),
-        reverse("booths:my_reservations"),
+        reverse("workplace:my_reservations"),
     ]:
         assert client.get(url).status_code == 200, url
 
@@ -181,7 +181,7 @@ READING = {
     "booths:index",
     "booths:month",
     "booths:day",
-    "booths:my_reservations",
+    "workplace:my_reservations",
     "booths:reservation",
     "consultations:index",
     "consultations:month",

@@ -14,7 +14,7 @@ NOT_BOOKING = {
     "booths:index",
     "booths:month",
     "booths:day",
-    "booths:my_reservations",
+    "workplace:my_reservations",
     "booths:reservation",
     "booths:cancel",
     "consultations:index",

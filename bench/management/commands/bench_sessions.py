@@ -181,8 +181,8 @@ class Command(BaseCommand):
             {
                 "cookie": key,
                 "user": user.pk,
-                "admin_day": "/admin/booths/workplace/day/",
-                "admin_calls": "/admin/booths/workplace/calls/",
+                "admin_day": "/admin/workplace/day/",
+                "admin_calls": "/admin/workplace/calls/",
             }
             for user, key in zip(staff, keys, strict=True)
         ]

@@ -22,8 +22,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Office, UserType
 from booths.models import Booth, Purpose, Reservation, Status
-from booths.statistics import month_statistics
 from consultations import calendar
+from workplace.statistics import month_statistics
 
 
 class _Rollback(Exception):

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from booths import workplace
 from booths.models import Reservation, Status
 from consultations.calendar import format_slot
 from consultations.models import Consultation
@@ -26,13 +25,14 @@ from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.conftest import weekly
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from workplace import call_list
 
 pytestmark = pytest.mark.django_db
 
-DAY = reverse("admin:booths_workplace_day")
-WEEK = reverse("admin:booths_workplace_week")
-CALLS = reverse("admin:booths_workplace_calls")
-ACTION = reverse("admin:booths_workplace_action")
+DAY = reverse("admin:workplace_day")
+WEEK = reverse("admin:workplace_week")
+CALLS = reverse("admin:workplace_calls")
+ACTION = reverse("admin:workplace_action")
 INDEX = reverse("admin:index")
 
 
@@ -354,8 +354,8 @@ def test_the_call_list_is_read_a_page_at_a_time_oldest_first_across_both_service
 ):
     # REQ STF-1, NFR-4: pages of a fixed size, both services in one order, a page past the
     # last shows the last, and a page costs the same queries however many requests wait
-    monkeypatch.setattr(workplace, "CALL_LIST_PAGE_SIZE", 3)
-    monkeypatch.setitem(workplace.call_list.__kwdefaults__, "size", 3)
+    monkeypatch.setattr(call_list, "CALL_LIST_PAGE_SIZE", 3)
+    monkeypatch.setitem(call_list.call_list.__kwdefaults__, "size", 3)
     waiting = []
     for n in range(7):
         created = tokyo(2026, 11, 10, 9, n)
@@ -559,7 +559,6 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
         assert fits
 
 
-
 def test_the_day_sheet_and_call_list_record_whose_data_staff_saw(frozen, office, staff_client):
     # REQ LOG-1: the pages showing people's names and phones leave access records
     from core.access import AccessKind, AccessRecord
@@ -572,3 +571,19 @@ def test_the_day_sheet_and_call_list_record_whose_data_staff_saw(frozen, office,
         AccessRecord.objects.filter(subject_id=reservation.user_id).values_list("kind", flat=True)
     )
     assert {AccessKind.DAY_SHEET, AccessKind.CALL_LIST} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/admin/booths/workplace/day/", DAY),
+        ("/admin/booths/workplace/week/", WEEK),
+        ("/admin/booths/workplace/calls/", CALLS),
+        ("/admin/booths/statistics/", reverse("admin:workplace_statistics")),
+    ],
+)
+def test_the_pages_old_admin_paths_still_lead_to_them(staff_client, old, new):
+    # REQ STF-1: staff bookmarks from before the workplace app keep working, query included
+    response = staff_client.get(old, {"date": "2026-11-16"})
+    assert response.status_code == 301
+    assert response["Location"] == f"{new}?date=2026-11-16"

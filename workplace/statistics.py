@@ -43,6 +43,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office, UserType
+from booths.models import Booth, Purpose, Reservation
 from consultations import calendar
 from consultations.models import (
     CancelledVia,
@@ -53,8 +54,6 @@ from consultations.models import (
     Status,
     overdue_q,
 )
-
-from .models import Booth, Purpose, Reservation
 
 THRESHOLD = 5
 SUPPRESSED = "<5"

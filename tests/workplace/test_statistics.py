@@ -15,19 +15,19 @@ from django.urls import reverse
 from accounts.models import UserType
 from accounts.services import account_delete
 from booths.models import CancelledVia, Purpose, Reservation, Source, Status
-from booths.statistics import month_statistics, offered_slots, suppress
 from consultations.calendar import SLOT, TOKYO
 from consultations.models import OfficeClosure
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import EmployerFactory, OfficeFactory, UserFactory
+from workplace.statistics import month_statistics, offered_slots, suppress
 
 pytestmark = pytest.mark.django_db
 
 # Monday 30 November 2026, 18:00 in Tokyo: the whole month is over.
 NOW = datetime.datetime(2026, 11, 30, 18, 0, tzinfo=TOKYO)
-PAGE = reverse("admin:booths_statistics")
+PAGE = reverse("admin:workplace_statistics")
 
 
 def tokyo(*args) -> datetime.datetime:

@@ -15,7 +15,6 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -178,20 +177,3 @@ def _page(request: HttpRequest, admin_site, form: StatisticsForm, stats: MonthSt
         "utilisation": utilisation_display(stats) if stats else "",
     }
     return TemplateResponse(request, "admin/statistics/month.html", context)
-
-
-def install(site) -> None:
-    """Put the statistics page (admin:booths_statistics) in front of the admin site's URLs."""
-    original = site.get_urls
-
-    def get_urls():
-        return [
-            path(
-                "booths/statistics/",
-                site.admin_view(lambda request: statistics_view(request, site)),
-                name="booths_statistics",
-            ),
-            *original(),
-        ]
-
-    site.get_urls = get_urls

@@ -1,0 +1,222 @@
+"""The day sheet (REQ STF-1): every booth and every counselor of one office as columns, the
+office's 30-minute slots as rows, each booking with its true state and the one-click actions
+that apply now."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Office, User
+from booths.models import Booth, Reservation
+from consultations import calendar
+from consultations.models import (
+    AvailabilityException,
+    AvailabilityPattern,
+    Consultation,
+    ExceptionKind,
+)
+from core.access import AccessKind, access_record_page
+
+from .entries import Entry, Link, entry_for, staff_name
+from .pages import (
+    BOOTH,
+    ONLINE,
+    PageQueryForm,
+    closures_around,
+    day_bounds,
+    neighbour_business_day,
+    page_context,
+    page_url,
+    read_query,
+)
+
+
+@dataclass
+class Cell:
+    entries: list[Entry] = field(default_factory=list)
+    # Bookings of another column this counselor is held by (a booth session), for reference.
+    also: list[Entry] = field(default_factory=list)
+    offered: bool = False
+    links: list[Link] = field(default_factory=list)
+    # The column's name, for the hidden part of the links' names ("Book: Booth A 10:00").
+    where: str = ""
+
+
+@dataclass
+class Column:
+    kind: str
+    label: str
+    cells: dict = field(default_factory=lambda: defaultdict(Cell))
+
+
+def day_bookings(office: Office, day: datetime.date, now):
+    start, end = day_bounds(day, day)
+    reservations = list(
+        Reservation.objects.with_state(now)
+        .filter(booth__office=office, starts_at__gte=start, starts_at__lt=end)
+        .select_related("booth")
+        .order_by("starts_at", "booth_id", "pk")
+    )
+    consultations = list(
+        Consultation.objects.with_state(now)
+        .filter(office=office, starts_at__gte=start, starts_at__lt=end)
+        .select_related("video_tool")
+        .order_by("starts_at", "counselor_id", "pk")
+    )
+    return reservations, consultations
+
+
+def sheet_counselors(office: Office, day: datetime.date, booked_ids: set[int]):
+    """Staff of the office who publish availability on `day` or hold a booking on it, with
+    their patterns and single slots of the day (three queries, always)."""
+    start, end = day_bounds(day, day)
+    patterns = AvailabilityPattern.objects.filter(
+        office=office, weekday=day.weekday(), valid_from__lte=day
+    ).exclude(valid_until__lt=day)
+    exceptions = AvailabilityException.objects.filter(
+        office=office, starts_at__gte=start, starts_at__lt=end
+    )
+    patterns = list(patterns)
+    exceptions = list(exceptions)
+    # Ids first: an OR of subqueries over the user table makes PostgreSQL read every user.
+    publishing = {p.counselor_id for p in patterns} | {
+        e.counselor_id for e in exceptions if e.kind == ExceptionKind.EXTRA
+    }
+    counselors = list(
+        User.objects.filter(pk__in=sorted(booked_ids | publishing))
+        .filter(Q(pk__in=sorted(booked_ids)) | Q(is_active=True, is_staff=True))
+        .order_by("last_name", "first_name", "pk")
+    )
+    by_counselor = defaultdict(list)
+    for pattern in patterns:
+        by_counselor[pattern.counselor_id].append(pattern)
+    extra, withdrawn = set(), set()
+    for exception in exceptions:
+        key = (exception.counselor_id, exception.starts_at)
+        (extra if exception.kind == ExceptionKind.EXTRA else withdrawn).add(key)
+
+    def offers(counselor_id: int, moment: datetime.datetime) -> bool:
+        key = (counselor_id, moment)
+        if key in withdrawn:
+            return False
+        return key in extra or any(p.covers(moment) for p in by_counselor[counselor_id])
+
+    return counselors, offers
+
+
+def build_day_sheet(office: Office, day: datetime.date, now, closures):
+    grid = calendar.day_slots(
+        day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+    )
+    reservations, consultations = day_bookings(office, day, now)
+    booths = [
+        booth
+        for booth in Booth.objects.filter(office=office).order_by("name", "pk")
+        if booth.is_active or any(r.booth_id == booth.pk for r in reservations)
+    ]
+    booked_ids = {b.counselor_id for b in (*reservations, *consultations) if b.counselor_id}
+    counselors, offers = sheet_counselors(office, day, booked_ids)
+    slots = sorted({*grid, *(calendar.local(b.starts_at) for b in (*reservations, *consultations))})
+    current = calendar.slot_start_containing(
+        now, opens_at=office.opens_at, closes_at=office.closes_at
+    )
+
+    booth_columns = {booth.pk: Column(BOOTH, booth.name) for booth in booths}
+    counselor_columns = {c.pk: Column(ONLINE, staff_name(c)) for c in counselors}
+    for reservation in reservations:
+        entry = entry_for(reservation, BOOTH, now, place=reservation.booth.name)
+        moment = calendar.local(reservation.starts_at)
+        booth_columns[reservation.booth_id].cells[moment].entries.append(entry)
+        if reservation.counselor_id in counselor_columns and entry.is_active:
+            counselor_columns[reservation.counselor_id].cells[moment].also.append(entry)
+    for consultation in consultations:
+        entry = entry_for(consultation, ONLINE, now, place=consultation.video_tool.name)
+        moment = calendar.local(consultation.starts_at)
+        if consultation.counselor_id in counselor_columns:
+            counselor_columns[consultation.counselor_id].cells[moment].entries.append(entry)
+
+    book_for_caller = reverse("admin:consultations_consultation_book")
+    grid_set = set(grid)
+    for booth in booths:
+        column = booth_columns[booth.pk]
+        for moment in grid:
+            cell = column.cells[moment]
+            cell.where = booth.name
+            if not booth.is_active or any(e.is_active for e in cell.entries):
+                continue
+            if moment == current:
+                cell.links.append(
+                    Link(reverse("admin:booths_booth_adhoc", args=[booth.pk]), _("Start a use now"))
+                )
+            if moment + calendar.SLOT > now:
+                cell.links.append(
+                    Link(reverse("admin:booths_booth_book", args=[booth.pk]), _("Book"))
+                )
+    for counselor in counselors:
+        column = counselor_columns[counselor.pk]
+        for moment in slots:
+            cell = column.cells[moment]
+            cell.where = column.label
+            cell.offered = moment in grid_set and offers(counselor.pk, moment)
+            busy = any(e.is_active for e in (*cell.entries, *cell.also))
+            if cell.offered and not busy and moment > now:
+                cell.links.append(Link(book_for_caller, _("Book")))
+
+    columns = [*booth_columns.values(), *counselor_columns.values()]
+    rows = [(moment, [column.cells[moment] for column in columns]) for moment in slots]
+    return {
+        "people": [b.user_id for b in (*reservations, *consultations)],
+        "booth_columns": list(booth_columns.values()),
+        "counselor_columns": list(counselor_columns.values()),
+        "columns": columns,
+        "rows": rows,
+        "current_slot": current,
+    }
+
+
+def day_view(site, request):
+    """STF-1: the day sheet of one office."""
+    form, office, error = read_query(site, request)
+    if error:
+        return error
+    now = timezone.now()
+    day = form.cleaned_data["date"] or calendar.local(now).date()
+    closures = closures_around(office, day, day)
+    superuser = request.user.is_superuser
+    previous = neighbour_business_day(day, -1, closures)
+    following = neighbour_business_day(day, 1, closures)
+    sheet = build_day_sheet(office, day, now, closures)
+    # LOG-1: the sheet shows these people's names, phones and companions.
+    access_record_page(request, AccessKind.DAY_SHEET, sheet.pop("people"))
+    return TemplateResponse(
+        request,
+        "admin/workplace/day.html",
+        page_context(
+            site,
+            request,
+            office,
+            _("Day sheet"),
+            page="day",
+            subtitle=calendar.format_date(day),
+            day=day,
+            closed_reason=calendar.closed_reason(day, closures=closures),
+            form=PageQueryForm(initial={"date": day, "office": office.pk}),
+            previous_url=previous
+            and page_url("admin:workplace_day", office=office, day=previous, superuser=superuser),
+            next_url=following
+            and page_url("admin:workplace_day", office=office, day=following, superuser=superuser),
+            week_of_day_url=page_url(
+                "admin:workplace_week", office=office, day=day, superuser=superuser
+            ),
+            now=now,
+            **sheet,
+        ),
+    )
