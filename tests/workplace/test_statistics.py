@@ -263,6 +263,9 @@ def test_page_shows_the_chart_and_the_same_numbers_as_a_table(dataset, client):
     assert "<script" not in html.split('<div id="content"')[-1]
     assert html.count("&lt;5") >= 10
     assert "<td>24</td>" in html
+    # Japanese first: the utilisation row's label too (its template msgid escapes the "%")
+    assert "<th scope=\"row\">ブース利用率（%）</th>" in html
+    assert "Booth utilisation" not in html
     # no personal data: the users' names, phones and the booth's requester names
     for personal in ["山田", "0184-00-1234", "0173-12-3456", "株式会社試験"]:
         assert personal not in html
