@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 PGDATA = Path(__file__).resolve().parent.parent / "var" / "pgdata"
@@ -37,7 +38,10 @@ def start() -> bool:
     if _running_socket_dir() is not None:
         return False
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset (a server, CI): harmless here.
+            warnings.simplefilter("ignore")
+            import pgserver
     except ImportError as error:  # a production install: it has no business here
         raise RuntimeError(
             "DATABASE_URL is unset and the embedded PostgreSQL (pgserver) is not installed: "
@@ -64,7 +68,9 @@ def stop() -> bool:
     """Stop the server (fast shutdown: open sessions are ended); True when it was running."""
     if _running_socket_dir() is None:
         return False
-    from pgserver._commands import pg_ctl
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl
 
     user = "pgserver" if os.geteuid() == 0 else None  # as root, pgserver runs it as this user
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
