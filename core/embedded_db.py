@@ -14,6 +14,7 @@ settings never do: there `DATABASE_URL` is required.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -48,6 +49,8 @@ def start() -> bool:
             "set DATABASE_URL, or install requirements-dev.lock (make run / make test)"
         ) from error
     PGDATA.mkdir(parents=True, exist_ok=True)
+    # Its step-by-step INFO lines (one even at interpreter exit) are not ours to show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     # cleanup_mode=None: the server outlives this process; `stop()` ends it.
     pgserver.get_server(PGDATA, cleanup_mode=None)
     return True

@@ -26,6 +26,7 @@ def _requirement_names(requirements: list) -> set[str]:
 
 
 def test_the_production_lock_carries_no_test_tools_and_no_embedded_server():
+    # REQ NFR-5: a production install carries no test tools
     production = _locked("requirements.lock")
     assert not TEST_TOOLS & production
     assert "pgserver" not in production
@@ -33,6 +34,7 @@ def test_the_production_lock_carries_no_test_tools_and_no_embedded_server():
 
 
 def test_each_lock_pins_every_package_its_groups_name_with_hashes():
+    # REQ NFR-5: locked, hash-checked installs for production and for developers
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     runtime = _requirement_names(project["project"]["dependencies"])
     groups = project["dependency-groups"]
