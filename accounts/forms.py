@@ -79,8 +79,7 @@ HELP_TEXTS = {
         "Full-width digits are fine."
     ),
     "establishment_number": _(
-        "Needed if the establishment has one: 11 digits, NNNN-NNNNNN-N. Full-width digits are "
-        "fine."
+        "Needed if the establishment has one: 11 digits, NNNN-NNNNNN-N. Full-width digits are fine."
     ),
     "is_foreign_national": _(
         "Tick if you are not a Japanese national and not a special permanent resident."

@@ -213,7 +213,7 @@ class User(AbstractUser):
 
     # Raised by database triggers whenever the person's bookings or e-mail addresses change,
     # and never lowered: pages key what they keep of the person's booking facts by it
-    # (core.versioning, consultations/pagefacts.py).
+    # (core.versioning, bookings/pagefacts.py).
     booking_facts_version = models.PositiveBigIntegerField(
         _("booking facts version"), default=0, editable=False
     )

@@ -13,6 +13,7 @@ COUNSELOR_GROUP = "counselors"
 COUNSELOR_PERMISSIONS = {
     "accounts": ["view_user", "change_user", "view_office"],
     "terms": ["*"],
+    "bookings": ["*"],
     "consultations": ["*"],
     "booths": ["*"],
     # Notices: the admin scopes them to the counselor's office (national ones: superusers).

@@ -19,14 +19,14 @@ from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
-from consultations import bookings
-from consultations.admin_bookings import (
+from bookings import services as bookings
+from bookings.admin_bookings import (
     BookingAdminMixin,
     NeedsApprovalFilter,
     StateFilter,
     add_service_error,
 )
-from consultations.models import CounselorHold
+from bookings.models import CounselorHold
 from core.forms import ModelForm
 
 from . import services

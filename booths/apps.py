@@ -7,7 +7,7 @@ class BoothsConfig(AppConfig):
     verbose_name = _("Consultation booths")
 
     def ready(self) -> None:
-        from consultations.registry import BookingKind, register
+        from bookings.registry import BookingKind, register
 
         from . import demo  # noqa: F401  (demo step)
         from .models import Reservation

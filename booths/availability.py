@@ -12,8 +12,8 @@ import datetime
 
 from django.utils import timezone
 
-from consultations import calendar, gridcache
-from consultations.availability import (
+from bookings import calendar, gridcache
+from bookings.availability import (
     ALTERNATIVES_DAYS,
     DaySummary,
     Slot,
@@ -21,8 +21,8 @@ from consultations.availability import (
     day_bounds,
     summarise_day,
 )
-from consultations.availability import closures_for as office_closures_for
-from consultations.rules import (  # noqa: F401  (re-exported for the booths code)
+from bookings.availability import closures_for as office_closures_for
+from bookings.rules import (  # noqa: F401  (re-exported for the booths code)
     MONTHS_AHEAD,
     day_refusal_reason,
     is_shown_day,

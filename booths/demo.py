@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Office, User
-from consultations import calendar
+from bookings import calendar
 from core.demo import register
 
 from .models import Booth, Purpose, Reservation, Status

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import UserType
-from consultations.forms import BookingDetailsForm, StaffSlotForm, UsernameField
+from bookings.forms import BookingDetailsForm, StaffSlotForm, UsernameField
 from core.forms import Form
 
 from .models import EMPLOYER_PURPOSES, JOB_SEEKER_PURPOSES, Purpose

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
-from consultations.models import (  # noqa: F401  (re-exported for the booths code)
+from bookings.models import (  # noqa: F401  (re-exported for the booths code)
     ACTIVE_STATUSES,
     AWAITING_STATUSES,
     BOOKING_UNTRACKED,
@@ -119,6 +119,18 @@ class Reservation(Booking):
 
     def where_label(self) -> str:
         return self.booth.name
+
+    mail_template = "booths/email/booking.txt"
+
+    def mail_subject(self, kind: str) -> str:
+        return {
+            "received": _("Your booth reservation request was received"),
+            "confirmed": _("Your booth reservation is confirmed"),
+            "moved": _("Your booth reservation was moved"),
+            "cancelled": _("Your booth reservation was cancelled"),
+            "no_show": _("Your booth reservation was cancelled (no contact)"),
+            "reminder": _("Reminder: your booth reservation tomorrow"),
+        }[kind]
 
     def alternatives(self, now: datetime.datetime) -> list:
         from .availability import free_slots_from

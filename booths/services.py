@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from accounts.eligibility import booking_block_reason
 from accounts.models import UserType
-from consultations import bookings, calendar, notify
-from consultations.bookings import SlotTakenError  # noqa: F401  (re-exported for the views)
-from consultations.rules import (
+from bookings import calendar, notify
+from bookings import services as bookings
+from bookings.rules import (
     adhoc_approval_reason,
     cap_refusal_reason,
     lock_user,
@@ -30,6 +30,7 @@ from consultations.rules import (
     request_refusal_reason,
     staff_slot_refusal_reason,
 )
+from bookings.services import SlotTakenError  # noqa: F401  (re-exported for the views)
 from terms.services import consent_needed
 
 from .availability import closures_for, current_slot

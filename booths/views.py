@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from consultations import bookings, calendar, rules
-from consultations.pagefacts import person_facts
-from consultations.pages import (
+from bookings import calendar, rules
+from bookings import services as bookings
+from bookings.pagefacts import person_facts
+from bookings.pages import (
     booking_rate_limited,
     cancel_page,
     month_navigation,

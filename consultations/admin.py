@@ -21,9 +21,13 @@ from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
+from bookings import services as bookings
+from bookings.admin_bookings import BookingAdminMixin, NeedsApprovalFilter, StateFilter
+from bookings.calendar import format_slot
+from bookings.forms import StaffSlotForm
+from bookings.models import CounselorHold
 
-from . import bookings, services
-from .admin_bookings import BookingAdminMixin, NeedsApprovalFilter, StateFilter
+from . import services
 from .admin_forms import (
     AvailabilityExceptionAdminForm,
     AvailabilityPatternAdminForm,
@@ -31,21 +35,16 @@ from .admin_forms import (
     CounselorSlotForm,
     CounselorVideoDefaultAdminForm,
     MeetingLinkForm,
-    OfficeClosureAdminForm,
     OnlineApprovalAdminForm,
     VideoToolAdminForm,
     tried,
 )
-from .calendar import format_slot
-from .forms import StaffSlotForm
 from .models import (
     AvailabilityException,
     AvailabilityPattern,
     Consultation,
     ConsultationJoin,
-    CounselorHold,
     CounselorVideoDefault,
-    OfficeClosure,
     OnlineApproval,
     VideoTool,
 )
@@ -472,18 +471,3 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
                 "opts": self.model._meta,
             },
         )
-
-
-@admin.register(OfficeClosure)
-class OfficeClosureAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
-    form = OfficeClosureAdminForm
-    list_display = ["date", "office", "reason", "created_by"]
-    list_filter = ["office"]
-    date_hierarchy = "date"
-    readonly_fields = ["created_by", "created_at"]
-    fields = ["office", "date", "reason", "created_by", "created_at"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)

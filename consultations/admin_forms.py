@@ -16,18 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from bookings import calendar
+from bookings.availability import closures_for
+from bookings.forms import StaffSlotForm, UsernameField
 from core.forms import Form, ModelForm
 
-from . import calendar, services
-from .availability import closures_for
-from .forms import StaffSlotForm, UsernameField
+from . import services
 from .models import (
     AvailabilityException,
     AvailabilityPattern,
     ConsultationPurpose,
     CounselorVideoDefault,
     ExceptionKind,
-    OfficeClosure,
     OnlineApproval,
     VideoTool,
 )
@@ -277,23 +277,6 @@ class AvailabilityExceptionAdminForm(StaffFormMixin, ModelForm):
         services.availability_withdraw_slot(
             counselor=self.instance.counselor, starts_at=self.instance.starts_at, staff=self.staff
         )
-
-
-class OfficeClosureAdminForm(ModelForm):
-    """A closure on a day with active bookings is refused next to the date (OFF-2, CON-1)."""
-
-    class Meta:
-        model = OfficeClosure
-        fields = ["office", "date", "reason"]
-
-    def clean(self):
-        cleaned = super().clean()
-        office, day = cleaned.get("office"), cleaned.get("date")
-        if office is not None and day is not None:
-            problem = services.closure_refusal_reason(office_id=office.pk, date=day)
-            if problem:
-                self.add_error("date", problem)
-        return cleaned
 
 
 class OnlineApprovalAdminForm(StaffFormMixin, ModelForm):

@@ -4,12 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 class ConsultationsConfig(AppConfig):
     name = "consultations"
-    verbose_name = _("Calendar and online consultations")
+    verbose_name = _("Online consultations")
 
     def ready(self) -> None:
+        from bookings.registry import BookingKind, register
+
         from . import demo, receivers  # noqa: F401  (demo step, signal receivers)
         from .models import Consultation
-        from .registry import BookingKind, register
 
         register(
             BookingKind(

@@ -14,74 +14,20 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.models import Office, User
-
-from . import calendar
-from .models import (
-    AvailabilityException,
-    AvailabilityPattern,
-    CounselorHold,
-    ExceptionKind,
-    OfficeClosure,
+from bookings import calendar
+from bookings.availability import (
+    ALTERNATIVES_DAYS,
+    DaySummary,
+    Slot,
+    SlotState,
+    closures_for,
+    day_bounds,
+    summarise_day,
 )
-from .rules import day_refusal_reason
+from bookings.models import CounselorHold
+from bookings.rules import day_refusal_reason
 
-# Enough days before a period to find the previous business day across the longest closure.
-LOOKBACK = datetime.timedelta(days=21)
-ALTERNATIVES_DAYS = 21
-
-
-class SlotState:
-    FREE = "free"
-    TAKEN = "taken"
-    TOO_LATE = "too_late"  # past, or after the booking deadline
-
-
-@dataclass(frozen=True)
-class Slot:
-    starts_at: datetime.datetime
-    state: str
-    counselors: tuple = field(default=(), compare=False)
-
-    @property
-    def ends_at(self) -> datetime.datetime:
-        return self.starts_at + calendar.SLOT
-
-    @property
-    def is_free(self) -> bool:
-        return self.state == SlotState.FREE
-
-
-@dataclass(frozen=True)
-class DaySummary:
-    date: datetime.date
-    closed_reason: str | None
-    free: int
-    total: int
-    is_past: bool = False
-    # Every slot left is past the cut-off: the day is closed for requests, not full.
-    too_late: bool = False
-
-
-def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> frozenset:
-    since = start - LOOKBACK if start > datetime.date.min + LOOKBACK else datetime.date.min
-    # No ordering: the model's default order would join the office for nothing.
-    return OfficeClosure.objects.for_office(office_id).order_by().dates_between(since, end)
-
-
-def day_bounds(first: datetime.date, last: datetime.date):
-    start = datetime.datetime.combine(first, datetime.time(0), tzinfo=calendar.TOKYO)
-    end = datetime.datetime.combine(
-        last + datetime.timedelta(days=1), datetime.time(0), tzinfo=calendar.TOKYO
-    )
-    return start, end
-
-
-def summarise_day(day, reason, states: list[str], today) -> DaySummary:
-    free = states.count(SlotState.FREE)
-    late = states.count(SlotState.TOO_LATE)
-    return DaySummary(
-        day, reason, free, len(states), is_past=day < today, too_late=free == 0 and late > 0
-    )
+from .models import AvailabilityException, AvailabilityPattern, ExceptionKind
 
 
 def online_counselors(office: Office, counselor_id: int | None = None):

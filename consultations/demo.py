@@ -12,17 +12,16 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Office, User
+from bookings import calendar
+from bookings.models import CounselorHold, Status
 from core.demo import register
 from terms.models import Consent, TermsDocument, TermsService, TermsVersion, VersionStatus
 
-from . import calendar
 from .models import (
     AvailabilityPattern,
     Consultation,
     ConsultationPurpose,
-    CounselorHold,
     CounselorVideoDefault,
-    Status,
     VideoTool,
     VideoToolKind,
 )

@@ -1,12 +1,8 @@
-"""The calendar's closures, the life every booking shares, and online consultations.
+"""Online consultations from home (REQ CON-1 … CON-8): video tools, the counselors' published
+availability, approvals, the consultations themselves and each pass through the join button.
 
-`Booking` is the abstract model both services build on: a booth reservation (booths app) and an
-online consultation (this app) share their statuses, the 10-minute rule, the refusal rule, the
-staff transitions, the mails and the .ics, written once here (REQ CON-5).
-
-A counselor is held at most once per slot across both services (REQ CON-7): every active booking
-with a counselor points to its own `CounselorHold` row, unique per (counselor, start), and a check
-constraint on each booking table makes "active with a counselor" and "holds a row" the same thing.
+A `Consultation` is a `bookings.models.Booking`: the life it shares with a booth reservation
+(statuses, the 10-minute rule, holds, transitions, mails) lives in the bookings app.
 """
 
 from __future__ import annotations
@@ -15,386 +11,14 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
+from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking
 from core.audit import audit_track
-
-from .calendar import NO_SHOW_GRACE
-
-
-class OfficeClosureQuerySet(models.QuerySet):
-    def for_office(self, office: Office) -> OfficeClosureQuerySet:
-        return self.filter(office=office)
-
-    def dates_between(self, start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
-        """The closed dates from `start` to `end` (both included), ready for the calendar."""
-        return frozenset(self.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
-
-
-@audit_track(indexes=["office"])  # REQ STF-2
-class OfficeClosure(models.Model):
-    """A day an office is closed besides weekends, national holidays and the year-end closure."""
-
-    office = models.ForeignKey(
-        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="closures"
-    )
-    date = models.DateField(_("date"))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("entered by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
-
-    objects = OfficeClosureQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("office closure")
-        verbose_name_plural = _("office closures")
-        ordering = ["office", "date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["office", "date"], name="consultations_officeclosure_one_per_day"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.office} {self.date:%Y-%m-%d}"
-
-
-# --- The life every booking shares (REQ BTH-5, CON-5) -----------------------------------------
-
-
-class Status(models.TextChoices):
-    REQUESTED = "requested", _("Requested (the office will phone you)")
-    CONFIRMED = "confirmed", _("Confirmed")
-    CHECKED_IN = "checked_in", _("In progress")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
-    NO_SHOW = "no_show", _("Cancelled: no contact")
-
-
-ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN]
-# The statuses the 10-minute rule applies to: booked, not yet started.
-AWAITING_STATUSES = [Status.REQUESTED, Status.CONFIRMED]
-ENDED_STATUSES = [Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW]
-
-
-class Companion(models.TextChoices):
-    """People who will be with the user, declared in advance (REQ BTH-3, CON-8)."""
-
-    FAMILY = "family", _("Family member")
-    SUPPORTER = "supporter", _("Supporter from another agency")
-    INTERPRETER = "interpreter", _("Interpreter")
-    CAREGIVER = "caregiver", _("Caregiver")
-
-
-class CancelledVia(models.TextChoices):
-    ONLINE = "online", _("By the user online")
-    PHONE = "phone", _("By phone, recorded by staff")
-    OFFICE = "office", _("By the office")
-    ACCOUNT_DELETED = "account_deleted", _("The user deleted their account")
-    DORMANT = "dormant", _("The account was purged after a year unused")
-
-
-class Source(models.TextChoices):
-    ONLINE = "online", _("Requested online")
-    ADHOC = "adhoc", _("Ad-hoc use started online")
-    COUNTER = "counter", _("Started by staff at the counter")
-    STAFF = "staff", _("Booked by staff")
-
-
-def overdue_q(now: datetime.datetime) -> Q:
-    """The 10-minute rule (REQ BTH-6, CON-5) as a filter: booked, not started, 10 minutes past
-    the start, no contact recorded in time, nobody joined, not reinstated by staff.
-
-    Late contact and joins are only ever recorded before the 10 minutes are up (the services
-    refuse them later), so once a booking matches it stays matched: the outcome is the same
-    before and after the job records it.
-    """
-    return Q(
-        status__in=AWAITING_STATUSES,
-        starts_at__lte=now - NO_SHOW_GRACE,
-        late_contact_at__isnull=True,
-        joined_at__isnull=True,
-        reinstated_at__isnull=True,
-    )
-
-
-def no_contact_q(since: datetime.datetime, now: datetime.datetime) -> Q:
-    """No-shows counted for the approval rule (BTH-7) as a filter: since `since`, recorded or
-    overdue by the 10-minute rule and not yet recorded."""
-    return Q(starts_at__gte=since) & (Q(status=Status.NO_SHOW) | overdue_q(now))
-
-
-class BookingQuerySet(models.QuerySet):
-    def with_state(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Annotate `state`: the status, or "no_show" once the 10-minute rule applies (BTH-6).
-
-        The periodic job records the no-show later; pages read `state` so they are true now.
-        """
-        now = now or timezone.now()
-        return self.annotate(
-            state=Case(
-                When(overdue_q(now), then=Value(Status.NO_SHOW.value)),
-                default=F("status"),
-                output_field=models.CharField(),
-            )
-        )
-
-    def overdue(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Bookings the 10-minute rule has turned into no-contact cancellations."""
-        return self.filter(overdue_q(now or timezone.now()))
-
-    def holding_slot(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Bookings that really hold their slot now: active and not overdue."""
-        return self.filter(status__in=ACTIVE_STATUSES).exclude(overdue_q(now or timezone.now()))
-
-    def active_future(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Active bookings that have not started yet (the per-person cap counts these)."""
-        return self.filter(status__in=ACTIVE_STATUSES, starts_at__gt=now or timezone.now())
-
-    def for_user(self, user) -> BookingQuerySet:
-        return self.filter(user=user)
-
-    def upcoming(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        return self.filter(ends_at__gt=now or timezone.now())
-
-    def no_contact_cancellations_since(
-        self, since: datetime.datetime, now: datetime.datetime | None = None
-    ) -> BookingQuerySet:
-        """No-shows counted for the approval rule (BTH-7): recorded, or overdue not yet recorded."""
-        return self.filter(no_contact_q(since, now or timezone.now()))
-
-    def counselor_busy(
-        self, counselor, starts_at: datetime.datetime, *, exclude_pk: int | None = None
-    ) -> BookingQuerySet:
-        """Active bookings of `counselor` at `starts_at`, other than booking `exclude_pk`."""
-        return self.filter(
-            counselor=counselor, starts_at=starts_at, status__in=ACTIVE_STATUSES
-        ).exclude(pk=exclude_pk)
-
-    def awaiting_approval(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Requests the office must approve (BTH-7), leaving out those the 10-minute rule ended."""
-        return self.filter(status=Status.REQUESTED, needs_approval=True).exclude(
-            overdue_q(now or timezone.now())
-        )
-
-    def awaiting_phone_call(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Requests staff still have to confirm by phone, oldest first (STF-1)."""
-        return (
-            self.filter(status=Status.REQUESTED)
-            .exclude(overdue_q(now or timezone.now()))
-            .order_by("created_at")
-        )
-
-
-@audit_track(  # REQ STF-2
-    office_model="accounts.Office",
-    office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.counselor_id)",
-)
-class CounselorHold(models.Model):
-    """A counselor held for one slot by one active booking of either service (REQ CON-7)."""
-
-    counselor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("counselor"),
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    starts_at = models.DateTimeField(_("starts at"))
-
-    class Meta:
-        verbose_name = _("counselor hold")
-        verbose_name_plural = _("counselor holds")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["counselor", "starts_at"], name="consultations_counselorhold_once_per_slot"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.counselor_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
-
-
-def _holds_counselor() -> Q:
-    return Q(status__in=ACTIVE_STATUSES) & Q(counselor__isnull=False)
-
-
-# Kept out of the audit trail: a token, and bookkeeping the tracked changes already explain
-# (the .ics sequence, when reminder and no-show mails were queued). Fewer tracked fields, fewer
-# event rows on a booking write (REQ STF-2).
-BOOKING_UNTRACKED = ["form_token", "sequence", "reminder_sent_at", "no_show_mailed_at"]
-
-
-class Booking(models.Model):
-    """Fields, rules and states shared by booth reservations and online consultations."""
-
-    starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="%(app_label)s_%(class)s_bookings",
-    )
-    # Kept after an account is deleted, for the anonymised statistics (REQ STA-1, REG-5).
-    user_type = models.CharField(_("user type"), max_length=20, blank=True)
-    counselor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("counselor"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="%(app_label)s_%(class)s_sessions",
-        limit_choices_to={"is_staff": True},
-    )
-    counselor_hold = models.OneToOneField(
-        CounselorHold,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    purpose = models.CharField(_("purpose"), max_length=20)
-    requester_name = models.CharField(_("name or establishment name"), max_length=200)
-    client_number = models.CharField(
-        _("job-seeker or establishment number"), max_length=14, blank=True
-    )
-    phone = models.CharField(_("phone"), max_length=20)
-    companions = models.JSONField(_("companions"), default=list, blank=True)
-    note = models.TextField(_("note"), max_length=1000, blank=True)
-    source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.ONLINE
-    )
-    # One per request form: a double submit finds the booking it already made (BTH-2).
-    form_token = models.UUIDField(_("form token"), null=True, blank=True, unique=True)
-
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
-    )
-    # BTH-7: made after repeated no-contact cancellations; confirming the request approves it.
-    needs_approval = models.BooleanField(_("needs the office's approval"), default=False)
-    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
-    phoned_at = models.DateTimeField(_("phoned the user at"), null=True, blank=True)
-    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("confirmed by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
-    late_contact_at = models.DateTimeField(
-        _("user phoned, will be late (recorded at)"), null=True, blank=True
-    )
-    joined_at = models.DateTimeField(_("first joined online at"), null=True, blank=True)
-    reinstated_at = models.DateTimeField(_("reinstated by staff at"), null=True, blank=True)
-    checked_in_at = models.DateTimeField(_("checked in / started at"), null=True, blank=True)
-    actual_started_at = models.DateTimeField(_("actual start"), null=True, blank=True)
-    actual_ended_at = models.DateTimeField(_("actual end"), null=True, blank=True)
-    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancelled_via = models.CharField(
-        _("cancelled"), max_length=20, choices=CancelledVia.choices, blank=True
-    )
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("cancelled by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    no_show_at = models.DateTimeField(_("no-show recorded at"), null=True, blank=True)
-    no_show_mailed_at = models.DateTimeField(_("no-show mail queued at"), null=True, blank=True)
-    reminder_sent_at = models.DateTimeField(_("reminder queued at"), null=True, blank=True)
-    # The iCalendar SEQUENCE: each change the user is told about makes calendars update.
-    sequence = models.PositiveIntegerField(default=0, editable=False)
-
-    objects = BookingQuerySet.as_manager()
-
-    # What the shared code needs to know of each concrete model.
-    service = ""  # the terms service: "booth" or "online"
-    uid_prefix = ""  # iCalendar UID prefix, stable for the life of the booking
-
-    class Meta:
-        abstract = True
-        ordering = ["starts_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")),
-                name="%(app_label)s_%(class)s_ends_after_start",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status=Status.CANCELLED) | Q(cancelled_at__isnull=False),
-                name="%(app_label)s_%(class)s_cancelled_has_time",
-            ),
-            models.CheckConstraint(
-                condition=Q(actual_ended_at__isnull=True)
-                | Q(actual_started_at__isnull=False, actual_ended_at__gte=F("actual_started_at")),
-                name="%(app_label)s_%(class)s_actual_end_after_start",
-            ),
-            # REQ CON-7: an active booking with a counselor holds them; nothing else does.
-            models.CheckConstraint(
-                condition=(_holds_counselor() & Q(counselor_hold__isnull=False))
-                | (~_holds_counselor() & Q(counselor_hold__isnull=True)),
-                name="%(app_label)s_%(class)s_counselor_held_while_active",
-            ),
-        ]
-
-    def where_label(self) -> str:
-        """Where it happens, for pages, mails and the .ics (a booth, or the video tool)."""
-        raise NotImplementedError
-
-    def alternatives(self, now: datetime.datetime) -> list:
-        """Free slots to offer when this booking's slot was just taken (BTH-2)."""
-        return []
-
-    def current_state(self, now: datetime.datetime | None = None) -> str:
-        """The status as the 10-minute rule sees it now (BTH-6)."""
-        if hasattr(self, "state"):
-            return self.state
-        if is_overdue(self, now or timezone.now()):
-            return Status.NO_SHOW
-        return self.status
-
-    def get_state_display(self) -> str:
-        return Status(self.current_state()).label
-
-    def companion_labels(self) -> list[str]:
-        return [str(Companion(value).label) for value in self.companions if value in Companion]
-
-    def is_upcoming_active(self, now: datetime.datetime | None = None) -> bool:
-        now = now or timezone.now()
-        return self.current_state(now) in ACTIVE_STATUSES and self.ends_at > now
-
-
-def is_overdue(booking: Booking, now: datetime.datetime) -> bool:
-    """The 10-minute rule on one loaded booking; the same conditions as `overdue_q`."""
-    return (
-        booking.status in AWAITING_STATUSES
-        and booking.starts_at <= now - NO_SHOW_GRACE
-        and booking.late_contact_at is None
-        and booking.joined_at is None
-        and booking.reinstated_at is None
-    )
-
-
-# --- Online consultations from home (REQ CON-1 … CON-8) ---------------------------------------
 
 
 class VideoToolKind(models.TextChoices):
@@ -631,6 +255,7 @@ class Consultation(Booking):
 
     service = "online"
     uid_prefix = "online-consultation"
+    counselor_is_the_slot = True
 
     class Meta(Booking.Meta):
         verbose_name = _("online consultation")
@@ -658,6 +283,23 @@ class Consultation(Booking):
 
     def where_label(self) -> str:
         return str(_("Online (%(tool)s)") % {"tool": self.video_tool.name})
+
+    mail_template = "consultations/email/booking.txt"
+
+    def mail_subject(self, kind: str) -> str:
+        return {
+            "received": _("Your online consultation request was received"),
+            "confirmed": _("Your online consultation is booked"),
+            "moved": _("Your online consultation was moved"),
+            "cancelled": _("Your online consultation was cancelled"),
+            "no_show": _("Your online consultation was cancelled (no contact)"),
+            "reminder": _("Reminder: your online consultation tomorrow"),
+            "link_ready": _("Your online consultation: the join link is ready"),
+        }[kind]
+
+    def ics_location(self, page_url: str) -> str:
+        # Joined from its page: the meeting link itself never leaves the site (CON-3).
+        return page_url
 
     def alternatives(self, now: datetime.datetime) -> list:
         from .availability import free_slots_from

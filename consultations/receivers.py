@@ -1,17 +1,14 @@
-"""Reactions to what happens to accounts (the accounts app announces, bookings act)."""
+"""Reactions to what happens to accounts (the accounts app announces, consultations act)."""
 
 from django.dispatch import receiver
 
 from accounts.signals import account_deleting
 
-from .bookings import bookings_release_for_deleted_user
 from .models import ConsultationJoin
 
 
-@receiver(account_deleting, dispatch_uid="consultations_release_bookings")
-def release_bookings(sender, *, user, now, reason="self", **kwargs) -> None:
-    # REQ REG-5, REG-6: future bookings of both services are cancelled first, with the real
-    # cause and a mail to the person; personal data leaves the kept rows.
-    bookings_release_for_deleted_user(user=user, now=now, reason=reason)
-    # The terminal identification of the person's joins goes too; the times stay.
+@receiver(account_deleting, dispatch_uid="consultations_erase_joins")
+def erase_joins(sender, *, user, now, reason="self", **kwargs) -> None:
+    # REQ REG-5: the terminal identification of the person's joins goes; the times stay. The
+    # bookings app cancels the bookings themselves.
     ConsultationJoin.objects.filter(user=user).update(ip_address=None, user_agent="")

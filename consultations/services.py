@@ -12,38 +12,37 @@ import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import client_details
+from bookings import calendar, notify
+from bookings import services as bookings
+from bookings.availability import closures_for
+from bookings.models import AWAITING_STATUSES, CounselorHold, Status
+from bookings.rules import (
+    cap_refusal_reason,
+    lock_user,
+    noshow_approval_reason,
+    profile_fields,
+    request_refusal_reason,
+    staff_slot_refusal_reason,
+)
 from core.access import AccessKind, access_record
 from core.audit import acting_as
 from terms.services import consent_needed
 
-from . import bookings, calendar, notify
-from .availability import closures_for, free_counselors_at, free_slots_from, offered_by
+from .availability import free_counselors_at, free_slots_from, offered_by
+from .eligibility import online_refusal_reason
 from .models import (
-    AWAITING_STATUSES,
     AvailabilityException,
     Consultation,
     ConsultationJoin,
     ConsultationPurpose,
-    CounselorHold,
     CounselorVideoDefault,
     ExceptionKind,
-    OfficeClosure,
-    Status,
     VideoTool,
-)
-from .rules import (
-    cap_refusal_reason,
-    lock_user,
-    noshow_approval_reason,
-    online_refusal_reason,
-    profile_fields,
-    request_refusal_reason,
-    staff_slot_refusal_reason,
 )
 from .video import join_url_problem
 
@@ -389,33 +388,6 @@ def availability_withdraw_slot(
             defaults={"office_id": counselor.office_id, "kind": ExceptionKind.WITHDRAWN},
         )
     return exception
-
-
-def closure_refusal_reason(*, office_id: int, date: datetime.date, now=None) -> str | None:
-    """A closure on a day with active bookings is refused until they are moved or cancelled
-    and the users told (OFF-2, CON-1)."""
-    count = bookings.active_bookings_on(office_id, date, now=now or timezone.now())
-    if count:
-        return _(
-            "%(count)s active bookings (booths and online consultations) are on this day. "
-            "Move or cancel them first (the users are told by e-mail), then enter the closure."
-        ) % {"count": count}
-    return None
-
-
-@transaction.atomic
-def closure_create(*, office, date: datetime.date, reason: str, staff) -> OfficeClosure:
-    problem = closure_refusal_reason(office_id=office.pk, date=date)
-    if problem:
-        raise ValidationError({"date": problem})
-    try:
-        with transaction.atomic(), acting_as(user=staff):  # the trail names them (STF-2)
-            closure = OfficeClosure.objects.create(
-                office=office, date=date, reason=reason, created_by=staff
-            )
-    except IntegrityError:
-        raise ValidationError({"date": _("This day is already closed.")}) from None
-    return closure
 
 
 def availability_unbooked_problem(*, counselor, now=None) -> str | None:

@@ -21,13 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.maintenance import paused_during_maintenance
-from terms.gate import consent_required
-
-from . import availability, bookings, calendar, rules, services
-from .forms import ConsultationRequestForm
-from .models import Companion, Consultation, ConsultationPurpose, VideoTool
-from .pages import (
+from bookings import calendar, rules
+from bookings import services as bookings
+from bookings.models import Companion
+from bookings.pages import (
     booking_rate_limited,
     cancel_page,
     month_navigation,
@@ -39,6 +36,12 @@ from .pages import (
     send_pending_request,
     weeks,
 )
+from core.maintenance import paused_during_maintenance
+from terms.gate import consent_required
+
+from . import availability, eligibility, services
+from .forms import ConsultationRequestForm
+from .models import Consultation, ConsultationPurpose, VideoTool
 
 ANY = "any"
 
@@ -69,14 +72,14 @@ def _refused_page(request: HttpRequest, reason: str, status: int = 403) -> HttpR
 
 
 def _refusal(request: HttpRequest) -> str | None:
-    return rules.online_refusal_reason(request.user)
+    return eligibility.online_refusal_reason(request.user)
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Who may book (CON-6) and, for them, the counselors and the earliest free slots."""
     reason = _refusal(request)
-    if reason and rules.online_eligibility_reason(request.user):
+    if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     office = _office(request)
     now = timezone.now()
@@ -100,7 +103,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse:
     year, month = int(year), int(month)
     reason = _refusal(request)
-    if reason and rules.online_eligibility_reason(request.user):
+    if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     counselor = _counselor(request, who)
     now = timezone.now()
@@ -128,7 +131,7 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
 @login_required
 def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
     reason = _refusal(request)
-    if reason and rules.online_eligibility_reason(request.user):
+    if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     counselor = _counselor(request, who)
     now = timezone.now()

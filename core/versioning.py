@@ -11,7 +11,7 @@ it: a service, the admin, a bulk update, a migration or a raw statement. A guard
 each number from ever going down (a full `save()` of a row loaded earlier writes the value it
 read). Pages read both numbers with the signed-in user and their office, in the query they make
 anyway, and keep what they derive under them (`office_cached` below and
-consultations/gridcache.py for the office's, consultations/pagefacts.py for the person's): a
+bookings/gridcache.py for the office's, bookings/pagefacts.py for the person's): a
 change is seen on the very next page load, and nothing has to be invalidated.
 
 The triggers fire once per statement with the changed rows as transition tables. Migrations

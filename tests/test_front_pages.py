@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from bookings.calendar import TOKYO
 from booths.models import Status
-from consultations.calendar import TOKYO
 from tests.auth import login_client
 from tests.booths.conftest import NOW
 from tests.booths.factories import BoothFactory, ReservationFactory

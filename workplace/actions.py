@@ -11,8 +11,9 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bookings import calendar
+from bookings import services as bookings
 from booths.models import Reservation
-from consultations import bookings, calendar
 from consultations.models import Consultation
 from core.forms import Form
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Office
-from consultations import calendar
+from bookings import calendar
 from consultations.admin import LINK_MISSING_HORIZON
 from consultations.models import Consultation
 

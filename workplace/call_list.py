@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Office
+from bookings import calendar
+from bookings.models import Status
 from booths.models import Reservation
-from consultations import calendar
-from consultations.models import Consultation, Status
+from consultations.models import Consultation
 from core.access import AccessKind, access_record_page
 
 from .entries import Entry, entry_for

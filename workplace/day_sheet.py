@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Office, User
+from bookings import calendar
 from booths.models import Booth, Reservation
-from consultations import calendar
 from consultations.models import (
     AvailabilityException,
     AvailabilityPattern,

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import UserType
-from consultations import bookings
-from consultations.models import ACTIVE_STATUSES, AWAITING_STATUSES, Status
+from bookings import services as bookings
+from bookings.models import ACTIVE_STATUSES, AWAITING_STATUSES, Status
 
 from .pages import ONLINE
 

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Office
-from consultations import calendar
-from consultations.models import OfficeClosure
+from bookings import calendar
+from bookings.models import OfficeClosure
 from core.forms import Form
 
 # The dates the pages accept: wide enough for any real schedule, narrow enough that date

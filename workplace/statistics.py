@@ -43,17 +43,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office, UserType
+from bookings import calendar
+from bookings.models import CancelledVia, OfficeClosure, Source, Status, overdue_q
 from booths.models import Booth, Purpose, Reservation
-from consultations import calendar
-from consultations.models import (
-    CancelledVia,
-    Consultation,
-    ConsultationPurpose,
-    OfficeClosure,
-    Source,
-    Status,
-    overdue_q,
-)
+from consultations.models import Consultation, ConsultationPurpose
 
 THRESHOLD = 5
 SUPPRESSED = "<5"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Office
-from consultations import calendar
+from bookings import calendar
 from core.forms import Form
 
 from .statistics import SUPPRESSED, MonthStatistics, month_statistics

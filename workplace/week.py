@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from bookings import calendar
+from bookings.models import Status
 from booths.models import Booth, Reservation
-from consultations import calendar
-from consultations.models import AvailabilityPattern, Consultation, Status
+from consultations.models import AvailabilityPattern, Consultation
 
 from .entries import staff_name
 from .pages import (

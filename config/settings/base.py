@@ -49,10 +49,12 @@ INSTALLED_APPS = [
     # The audit trail recorded by database triggers; append-only tables (REQ STF-2).
     "pgtrigger",
     "pghistory",
-    # Project apps, lowest first: core <- accounts <- terms <- consultations <- booths <- workplace.
+    # Project apps, lowest first: core <- accounts <- terms <- bookings <- {consultations,
+    # booths} <- workplace.
     # They come before allauth so their templates override allauth's (core is first, above).
     "accounts",
     "terms",
+    "bookings",
     "consultations",
     "booths",
     "workplace",
@@ -146,7 +148,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 # Rendered availability grids and booths, in each server process: keyed by the office's data
 # version, so an entry is never stale and a change needs no invalidation (core/versioning.py,
-# consultations/gridcache.py, REQ NFR-4).
+# bookings/gridcache.py, REQ NFR-4).
 # ~5 kB an entry: at most ~50 MB a worker.
 CACHES["grids"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -160,21 +162,24 @@ if env("GRID_CACHE_URL", default=""):
 # Entries are of one database (a shared Redis may serve several installations), and a release
 # that changes what they hold or how they look never reads an older one.
 _DATABASE = env.db_url_config(DATABASE_URL) if DATABASE_URL else {"NAME": "embedded"}
-CACHES["grids"]["KEY_PREFIX"] = "grids-" + hashlib.blake2b(
-    repr([_DATABASE.get(part) for part in ("HOST", "PORT", "NAME")]).encode()
-    + b"".join(
-        (BASE_DIR / name).read_bytes()
-        for name in (
-            "core/versioning.py",
-            "consultations/gridcache.py",
-            "booths/availability.py",
-            "booths/views.py",
-            "booths/templates/booths/_month_grid.html",
-            "booths/templates/booths/_day_grid.html",
-        )
-    ),
-    digest_size=6,
-).hexdigest()
+CACHES["grids"]["KEY_PREFIX"] = (
+    "grids-"
+    + hashlib.blake2b(
+        repr([_DATABASE.get(part) for part in ("HOST", "PORT", "NAME")]).encode()
+        + b"".join(
+            (BASE_DIR / name).read_bytes()
+            for name in (
+                "core/versioning.py",
+                "bookings/gridcache.py",
+                "booths/availability.py",
+                "booths/views.py",
+                "booths/templates/booths/_month_grid.html",
+                "booths/templates/booths/_day_grid.html",
+            )
+        ),
+        digest_size=6,
+    ).hexdigest()
+)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -193,6 +198,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+# The person's list of all their bookings (workplace), named here so that the booking apps
+# below it link to it without naming it (bookings.templatetags.booking_links).
+BOOKINGS_LIST_URL = "workplace:my_reservations"
 LOGOUT_REDIRECT_URL = "home"
 
 ACCOUNT_LOGIN_METHODS = {"username", "email"}

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from accounts.models import UserType
-from consultations.calendar import TOKYO
+from bookings.calendar import TOKYO
 from tests.booths.factories import BoothFactory
 from tests.factories import OfficeFactory, StaffFactory, UserFactory
 

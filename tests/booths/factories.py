@@ -2,9 +2,9 @@ import datetime
 
 import factory
 
+from bookings.calendar import SLOT, TOKYO
+from bookings.models import ACTIVE_STATUSES, CounselorHold, Status
 from booths.models import Booth, Purpose, Reservation
-from consultations.calendar import SLOT, TOKYO
-from consultations.models import ACTIVE_STATUSES, CounselorHold, Status
 from tests.factories import OfficeFactory, UserFactory
 
 

@@ -7,9 +7,9 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 
+from bookings.models import OfficeClosure
 from booths.availability import day_view
 from booths.models import Reservation, Status
-from consultations.models import OfficeClosure
 from core.outbox import outbox_deliver_due
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.conftest import SLOT_AT, tokyo
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 def counselor(office):
     user = staff_with_mfa(office=office)
     user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["booths", "consultations"])
+        Permission.objects.filter(
+            content_type__app_label__in=["bookings", "booths", "consultations"]
+        )
     )
     return user
 
@@ -147,7 +149,7 @@ def test_staff_start_an_ad_hoc_use_at_the_counter(frozen, staff_client, booth, s
 def test_staff_enter_an_office_closure_that_closes_the_day(frozen, staff_client, office, booth):
     # REQ OFF-2, STF-3
     response = staff_client.post(
-        reverse("admin:consultations_officeclosure_add"),
+        reverse("admin:bookings_officeclosure_add"),
         {"office": office.pk, "date": "2026-11-18", "reason": "庁舎点検"},
     )
     assert response.status_code == 302

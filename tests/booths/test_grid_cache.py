@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from bookings import gridcache
+from bookings.models import OfficeClosure
+from bookings.services import booking_cancel_online
 from booths.models import Status
-from consultations import gridcache
-from consultations.bookings import booking_cancel_online
-from consultations.models import OfficeClosure
 from tests.booths.conftest import NOW, SLOT_AT, tokyo
 from tests.booths.factories import ReservationFactory
 

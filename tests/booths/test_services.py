@@ -9,10 +9,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from bookings import rules
+from bookings import services as bookings
+from bookings.models import OfficeClosure
 from booths import services
 from booths.models import Reservation, Status
-from consultations import bookings, rules
-from consultations.models import OfficeClosure
 from core.outbox import outbox_deliver_due
 from tests.booths.conftest import NOW, SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
@@ -388,7 +389,11 @@ def test_staff_book_for_a_caller_keeps_the_calendar_and_the_slot_rule(
     ):
         with pytest.raises(ValidationError) as refused:
             book(
-                user=seeker, booth=booth, staff=staff, starts_at=starts_at, purpose="job_consultation"
+                user=seeker,
+                booth=booth,
+                staff=staff,
+                starts_at=starts_at,
+                purpose="job_consultation",
             )
         assert not hasattr(refused.value, "error_dict")
         assert reason in refused.value.messages[0], refused.value.messages

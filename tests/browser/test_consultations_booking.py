@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from consultations import availability, calendar
+from bookings import calendar
+from bookings.models import Status
+from consultations import availability
 from consultations.models import (
     AvailabilityPattern,
     Consultation,
     ConsultationJoin,
-    Status,
     VideoTool,
     VideoToolKind,
 )

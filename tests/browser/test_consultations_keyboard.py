@@ -12,8 +12,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations import availability, calendar
-from consultations.models import Consultation, Status
+from bookings import calendar
+from bookings.models import Status
+from consultations import availability
+from consultations.models import Consultation
 from tests.auth import login_browser
 from tests.browser.keyboard import Keyboard
 from tests.browser.test_consultations_booking import online  # noqa: F401  (fixture)

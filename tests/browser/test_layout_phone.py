@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from bookings.calendar import TOKYO
 from booths.models import Status
-from consultations.calendar import TOKYO
 from tests.a11y import PHONE, assert_accessible
 from tests.auth import login_browser
 from tests.booths.conftest import NOW

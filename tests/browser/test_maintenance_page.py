@@ -5,7 +5,7 @@ import datetime
 import pytest
 import time_machine
 
-from consultations.calendar import TOKYO
+from bookings.calendar import TOKYO
 from core.models import Notice
 from tests.a11y import assert_accessible
 from tests.auth import login_browser

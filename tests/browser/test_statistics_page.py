@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
+from bookings.calendar import TOKYO
 from booths.models import Status
-from consultations.calendar import TOKYO
 from tests.a11y import assert_accessible
 from tests.auth import login_browser, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory

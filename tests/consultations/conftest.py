@@ -14,7 +14,9 @@ def office(db):
 
 @pytest.fixture
 def counselor(office):
-    counselor = StaffFactory(office=office, username="counselor1", last_name="相談", first_name="一郎")
+    counselor = StaffFactory(
+        office=office, username="counselor1", last_name="相談", first_name="一郎"
+    )
     weekly(counselor, datetime.time(9), datetime.time(17))
     return counselor
 
@@ -63,4 +65,3 @@ def online_data(zoom):
         "companions": ["interpreter"],
         "note": "",
     }
-

@@ -2,7 +2,7 @@ import datetime
 
 import factory
 
-from consultations.calendar import SLOT, TOKYO
+from bookings.calendar import SLOT, TOKYO
 from consultations.models import Consultation, ConsultationPurpose, VideoTool, VideoToolKind
 from tests.booths.factories import create_with_hold
 from tests.factories import OfficeFactory, StaffFactory, UserFactory

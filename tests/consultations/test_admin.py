@@ -8,19 +8,18 @@ from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.urls import reverse
 
+from bookings.models import Status
 from booths.models import Reservation
+from consultations.eligibility import online_eligibility_reason
 from consultations.models import (
     AvailabilityException,
     AvailabilityPattern,
     Consultation,
     ConsultationJoin,
     CounselorVideoDefault,
-    OfficeClosure,
     OnlineApproval,
-    Status,
     VideoTool,
 )
-from consultations.rules import online_eligibility_reason
 from core.outbox import outbox_deliver_due
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.conftest import SLOT_AT, tokyo
@@ -111,7 +110,6 @@ def test_other_offices_tools_patterns_and_approvals_are_hidden(
         "availabilitypattern",
         "availabilityexception",
         "onlineapproval",
-        "officeclosure",
     ],
 )
 def test_every_counselor_page_opens_for_staff(frozen, staff_client, consultation, model):
@@ -447,20 +445,6 @@ def test_slot_forms_refuse_days_and_times_off_the_grid(
 
 
 # --- Closures and availability (OFF-2, CON-1) --------------------------------------------------
-
-
-def test_a_closure_on_a_day_with_bookings_is_refused_next_to_the_date(
-    frozen, staff_client, office, consultation
-):
-    # REQ OFF-2, CON-1
-    add = url("officeclosure_add")
-    response = staff_client.post(add, {"office": office.pk, "date": "2026-11-18", "reason": "点検"})
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors["date"]
-    assert not OfficeClosure.objects.exists()
-    response = staff_client.post(add, {"office": office.pk, "date": "2026-11-19", "reason": "点検"})
-    assert response.status_code == 302
-    assert OfficeClosure.objects.get().created_by is not None
 
 
 def wednesday_pattern(counselor):

@@ -10,17 +10,18 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
+from bookings import rules
+from bookings import services as bookings
+from bookings.closures import closure_create
+from bookings.models import CounselorHold, OfficeClosure, Status
 from booths.models import Booth, Reservation
-from consultations import availability, bookings, rules, services
+from consultations import availability, services
 from consultations.models import (
     AvailabilityException,
     Consultation,
-    CounselorHold,
     CounselorVideoDefault,
     ExceptionKind,
-    OfficeClosure,
     OnlineApproval,
-    Status,
 )
 from core.outbox import outbox_deliver_due
 from tests.booths.factories import ReservationFactory
@@ -183,7 +184,9 @@ def test_a_booth_session_for_a_counselor_held_online_is_a_clear_field_error(
     assert "counselor" in busy.value.error_dict
 
 
-def test_cancelling_frees_the_counselor_for_the_next_person(frozen, office, seeker, counselor, zoom):
+def test_cancelling_frees_the_counselor_for_the_next_person(
+    frozen, office, seeker, counselor, zoom
+):
     # REQ CON-5, CON-7
     consultation = request(seeker, zoom)
     bookings.booking_cancel_online(booking=consultation, user=seeker, now=NOW)
@@ -301,9 +304,9 @@ def test_a_closure_on_a_day_with_bookings_is_refused(frozen, office, seeker, cou
     # REQ CON-1, OFF-2
     request(seeker, zoom)
     with pytest.raises(ValidationError):
-        services.closure_create(office=office, date=SLOT_AT.date(), reason="点検", staff=counselor)
+        closure_create(office=office, date=SLOT_AT.date(), reason="点検", staff=counselor)
     assert not OfficeClosure.objects.exists()
-    services.closure_create(office=office, date=tokyo(2026, 11, 19).date(), reason="", staff=counselor)
+    closure_create(office=office, date=tokyo(2026, 11, 19).date(), reason="", staff=counselor)
 
 
 def test_withdrawing_a_booked_slot_is_refused(frozen, seeker, counselor, zoom):

@@ -10,8 +10,9 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+from bookings.models import Status
 from consultations import services
-from consultations.models import Consultation, ConsultationJoin, Status
+from consultations.models import Consultation, ConsultationJoin
 from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
 from tests.auth import login_client, staff_with_mfa
 from tests.consultations.conftest import NOW, SLOT_AT, tokyo
@@ -95,9 +96,7 @@ def test_the_loser_of_a_race_sees_just_taken_and_the_next_free_slots(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_threads_racing_for_one_counselor_slot_make_one_consultation(
-    office, counselor, zoom
-):
+def test_fifty_threads_racing_for_one_counselor_slot_make_one_consultation(office, counselor, zoom):
     # REQ BTH-2, CON-7: through the real views, each thread its own user and connection
     racers = 50
     users = [UserFactory(office=office, username=f"racer{n}") for n in range(racers)]
@@ -275,7 +274,9 @@ def test_junk_in_urls_and_forms_is_a_404_or_a_form_error(frozen, client, seeker,
         "/consultations/any/2099-11-18/1000/request/",
     ]:
         assert client.get(path).status_code == 404, path
-    response = client.post(REQUEST_URL, {"purpose": "x" * 5000, "video_tool": "'; drop", "phone": "\x00"})
+    response = client.post(
+        REQUEST_URL, {"purpose": "x" * 5000, "video_tool": "'; drop", "phone": "\x00"}
+    )
     assert response.status_code == 200 and not Consultation.objects.exists()
 
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import ensure_counselor_group
+from bookings import services as bookings
 from booths import services as booth_services
-from consultations import bookings
 from consultations import services as consultation_services
 from core.access import AccessKind, AccessRecord, access_record, access_record_page
 from core.audit import acting_as

@@ -19,12 +19,13 @@ from pghistory.core import event_models
 from accounts.models import User
 from accounts.roles import ensure_counselor_group
 from accounts.services import user_profile_update, user_suspend, user_unsuspend
+from bookings import services as bookings
+from bookings.closures import closure_create
+from bookings.models import OfficeClosure
+from bookings.tasks import bookings_record_no_shows
 from booths import services as booth_services
 from booths.models import Reservation, Status
-from consultations import bookings
-from consultations.models import CounselorVideoDefault, OfficeClosure
-from consultations.services import closure_create
-from consultations.tasks import bookings_record_no_shows
+from consultations.models import CounselorVideoDefault
 from core.access import AccessKind, AccessRecord, access_record
 from core.audit import AuditEvent, AuditPaginator, acting_as, audit_events_of
 from terms.models import Consent, ConsentMethod, VersionStatus
@@ -442,7 +443,7 @@ def test_an_admin_deletion_records_what_was_deleted(client, office):
     closure = OfficeClosure.objects.create(
         office=office, date=datetime.date(2026, 12, 1), reason="設備点検"
     )
-    url = reverse("admin:consultations_officeclosure_delete", args=[closure.pk])
+    url = reverse("admin:bookings_officeclosure_delete", args=[closure.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not OfficeClosure.objects.filter(pk=closure.pk).exists()
     event = events_of(closure)[0]

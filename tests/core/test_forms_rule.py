@@ -151,7 +151,9 @@ def test_every_admin_form_carries_the_rule():
     request = RequestFactory().get("/admin/")
     request.user = StaffFactory(is_superuser=True)
     for model, model_admin in admin.site._registry.items():
-        if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
+        if not (
+            model_admin.has_add_permission(request) or model_admin.has_change_permission(request)
+        ):
             continue  # read-only (procrastinate's jobs): nothing to type into
         form_class = model_admin.get_form(request)
         assert issubclass(form_class, JISTextFormMixin), model

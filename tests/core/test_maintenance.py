@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from bookings.calendar import TOKYO
 from booths.models import Reservation
-from consultations.calendar import TOKYO
 from core.maintenance import maintenance_ends_at
 from core.models import Notice
 from tests.auth import login_client, staff_with_mfa

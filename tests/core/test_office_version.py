@@ -9,8 +9,9 @@ from allauth.account.models import EmailAddress
 from django.db import connection
 
 from accounts.models import Office, User
+from bookings.models import OfficeClosure
 from booths.models import Booth, Reservation
-from consultations.models import Consultation, OfficeClosure
+from consultations.models import Consultation
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import OfficeFactory, UserFactory

@@ -24,7 +24,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from procrastinate.jobs import Job
 
 from accounts.roles import ensure_counselor_group
-from consultations import tasks as consultation_tasks
+from bookings import tasks as consultation_tasks
 from core.models import OutboxMessage, OutboxStatus
 from core.outbox import outbox_enqueue
 from core.tasks import MAIL_QUEUE, deliver_mail, retry_stalled_jobs

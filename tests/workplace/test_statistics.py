@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from accounts.models import UserType
 from accounts.services import account_delete
+from bookings.calendar import SLOT, TOKYO
+from bookings.models import OfficeClosure
 from booths.models import CancelledVia, Purpose, Reservation, Source, Status
-from consultations.calendar import SLOT, TOKYO
-from consultations.models import OfficeClosure
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
@@ -264,7 +264,7 @@ def test_page_shows_the_chart_and_the_same_numbers_as_a_table(dataset, client):
     assert html.count("&lt;5") >= 10
     assert "<td>24</td>" in html
     # Japanese first: the utilisation row's label too (its template msgid escapes the "%")
-    assert "<th scope=\"row\">ブース利用率（%）</th>" in html
+    assert '<th scope="row">ブース利用率（%）</th>' in html
     assert "Booth utilisation" not in html
     # no personal data: the users' names, phones and the booth's requester names
     for personal in ["山田", "0184-00-1234", "0173-12-3456", "株式会社試験"]:

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from bookings.calendar import format_slot
 from booths.models import Reservation, Status
-from consultations.calendar import format_slot
 from consultations.models import Consultation
 from tests.a11y import assert_accessible
 from tests.auth import (
@@ -269,7 +269,7 @@ def test_malformed_actions_answer_400(frozen, staff_client, data):
 
 def test_day_sheet_walks_business_days_and_knows_closures(frozen, staff_client, office):
     # REQ STF-1, OFF-2
-    from consultations.models import OfficeClosure
+    from bookings.models import OfficeClosure
 
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 24))
     response = staff_client.get(DAY, {"date": "2026-11-20"})

@@ -30,6 +30,8 @@ from accounts.models import (
     User,
     UserType,
 )
+from bookings import calendar
+from bookings.models import OfficeClosure
 from booths.availability import last_requestable_day
 from booths.models import (
     EMPLOYER_PURPOSES,
@@ -40,8 +42,6 @@ from booths.models import (
     Source,
     Status,
 )
-from consultations import calendar
-from consultations.models import OfficeClosure
 from terms.models import Consent, ConsentMethod, TermsDocument, TermsService, TermsVersion
 
 OFFICE_PREFIX = "bench-"

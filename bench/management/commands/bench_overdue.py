@@ -14,8 +14,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User, UserType
+from bookings import calendar
 from booths.models import Booth, Purpose, Reservation, Status
-from consultations import calendar
 
 
 class Command(BaseCommand):

@@ -25,7 +25,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from consultations.pagefacts import SESSION_KEY
+from bookings.pagefacts import SESSION_KEY
 from core.versioning import CACHE_ALIAS
 
 PAGES = ["month", "day", "mine", "top", "terms", "floor"]

@@ -33,9 +33,9 @@ from django.utils.crypto import get_random_string
 
 from accounts.middleware import LAST_SEEN_SESSION_KEY
 from accounts.models import JobseekerNumberStatus, User, UserType
+from bookings import calendar
 from booths.availability import closures_for, last_requestable_day, request_refusal_reason
 from booths.models import ACTIVE_STATUSES, Booth, Reservation
-from consultations import calendar
 
 from .bench_data import OFFICE_PREFIX
 

@@ -20,8 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Office, User, UserType
+from bookings import calendar
 from booths.models import Booth, Reservation, Status
-from consultations import calendar
 
 
 class _Rollback(Exception):

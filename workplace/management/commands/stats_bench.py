@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Office, UserType
+from bookings import calendar
 from booths.models import Booth, Purpose, Reservation, Status
-from consultations import calendar
 from workplace.statistics import month_statistics
 
 

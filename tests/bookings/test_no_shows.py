@@ -4,9 +4,9 @@ import pytest
 import time_machine
 from django.core import mail
 
+from bookings import services as bookings
+from bookings.tasks import bookings_record_no_shows, bookings_send_reminders
 from booths.models import Reservation, Status
-from consultations import bookings
-from consultations.tasks import bookings_record_no_shows, bookings_send_reminders
 from core.outbox import outbox_deliver_due
 from tests.booths.conftest import tokyo
 from tests.booths.factories import ReservationFactory

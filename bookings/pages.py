@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import calendar
-from .bookings import SlotTakenError
 from .rules import is_shown_day, shown_months
+from .services import SlotTakenError
 
 REQUEST_SESSION_PREFIX = "bookings:request:"
 
@@ -132,7 +133,7 @@ def cancel_page(
         if booking_rate_limited(request):
             messages.error(request, rate_limited_message())
             return redirect(booking)
-        from .bookings import booking_cancel_online
+        from .services import booking_cancel_online
 
         try:
             booking_cancel_online(booking=booking, user=request.user)
@@ -140,5 +141,5 @@ def cancel_page(
             messages.error(request, " ".join(error.messages))
             return redirect(booking)
         messages.success(request, done_message)
-        return redirect("workplace:my_reservations")
+        return redirect(settings.BOOKINGS_LIST_URL)
     return render(request, template, context)

@@ -6,8 +6,8 @@ import holidays
 import pytest
 from django.utils import translation
 
-from consultations import calendar
-from consultations.calendar import TOKYO
+from bookings import calendar
+from bookings.calendar import TOKYO
 
 ALL_DAYS = [
     datetime.date(2025, 1, 1) + datetime.timedelta(days=n)
@@ -236,4 +236,6 @@ def test_lists_are_joined_the_way_each_language_writes_them():
     with translation.override("ja"):
         assert calendar.format_list(["家族", "通訳"]) == "家族、通訳"
     with translation.override("en"):
-        assert calendar.format_list(["Family member", "Interpreter"]) == "Family member, Interpreter"
+        assert (
+            calendar.format_list(["Family member", "Interpreter"]) == "Family member, Interpreter"
+        )

@@ -18,7 +18,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import bookings
+from . import services as bookings
 from .calendar import format_list, format_slot
 from .forms import ConfirmPhoneCallForm
 from .models import Status

@@ -1,4 +1,4 @@
-"""Booking rules both services share, written once (REQ BTH-4, BTH-7, CON-5, CON-6, NFR-3).
+"""Booking rules both services share, written once (REQ BTH-4, BTH-7, CON-5, NFR-3).
 
 Reads only: each function answers why something may not happen (a text for the user) or None.
 """
@@ -11,8 +11,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.eligibility import booking_block_reason
-from accounts.models import JobseekerNumberStatus, Office, User, UserType
+from accounts.models import Office, User, UserType
 
 from . import calendar
 from .calendar import NO_SHOW_GRACE
@@ -216,39 +215,6 @@ def cap_refusal_reason(user, model, office: Office, *, now: datetime.datetime) -
 def lock_user(user) -> None:
     """Serialise one person's bookings (the cap, double submits) on their user row."""
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
-
-
-def online_eligibility_reason(user) -> str | None:
-    """Who may book online consultations (CON-6): job seekers with a job-seeker number or
-    registered through the online My Page, or people the office approved."""
-    office = user.office
-    if office is None or not office.offers_online_consultations:
-        return _(
-            "Your office does not offer online consultations. Please phone your Hello Work "
-            "office to consult."
-        )
-    if user.user_type == UserType.JOB_SEEKER and user.jobseeker_number_status in (
-        JobseekerNumberStatus.NUMBER,
-        JobseekerNumberStatus.MY_PAGE,
-    ):
-        return None
-    if hasattr(user, "online_approval"):
-        return None
-    if user.user_type == UserType.EMPLOYER:
-        return _(
-            "Online consultations are for job seekers. Employers can reserve a consultation "
-            "booth, or phone %(office)s (%(phone)s)."
-        ) % office_contact(office)
-    return _(
-        "Online consultations are for job seekers registered at Hello Work (with a job-seeker "
-        "number or through the online My Page), or people the office has approved. Please "
-        "phone %(office)s (%(phone)s)."
-    ) % office_contact(office)
-
-
-def online_refusal_reason(user) -> str | None:
-    """Everything that stops this user from booking an online consultation now, or None."""
-    return booking_block_reason(user) or online_eligibility_reason(user)
 
 
 def profile_name(user) -> str:

@@ -12,10 +12,11 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from accounts.services import account_delete
+from bookings import calendar, rules
+from bookings import services as bookings
+from bookings.models import CancelledVia
 from booths import services
 from booths.models import Reservation, Status
-from consultations import bookings, calendar, rules
-from consultations.models import CancelledVia
 from core.outbox import outbox_deliver_due
 from tests.auth import login_client
 from tests.booths.conftest import NOW, SLOT_AT, tokyo

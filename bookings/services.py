@@ -73,7 +73,7 @@ def _hold(counselor, starts_at: datetime.datetime, booking: Booking, now) -> Cou
         with transaction.atomic():
             return CounselorHold.objects.create(counselor=counselor, starts_at=starts_at)
     except IntegrityError:
-        if booking.service == "online":
+        if booking.counselor_is_the_slot:
             raise SlotTakenError(booking.alternatives(now)) from None
         raise CounselorBusyError() from None
 

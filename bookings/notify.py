@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone
 
 from core.outbox import outbox_enqueue
@@ -31,24 +30,7 @@ CANCELLING_KINDS = {CANCELLED, NO_SHOW}
 
 def _subject(booking: Booking, kind: str) -> str:
     # Subjects name no person and no time (REQ LOG-2); the body has the details.
-    if booking.service == "online":
-        return {
-            RECEIVED: _("Your online consultation request was received"),
-            CONFIRMED: _("Your online consultation is booked"),
-            MOVED: _("Your online consultation was moved"),
-            CANCELLED: _("Your online consultation was cancelled"),
-            NO_SHOW: _("Your online consultation was cancelled (no contact)"),
-            REMINDER: _("Reminder: your online consultation tomorrow"),
-            LINK_READY: _("Your online consultation: the join link is ready"),
-        }[kind]
-    return {
-        RECEIVED: _("Your booth reservation request was received"),
-        CONFIRMED: _("Your booth reservation is confirmed"),
-        MOVED: _("Your booth reservation was moved"),
-        CANCELLED: _("Your booth reservation was cancelled"),
-        NO_SHOW: _("Your booth reservation was cancelled (no contact)"),
-        REMINDER: _("Reminder: your booth reservation tomorrow"),
-    }[kind]
+    return str(booking.mail_subject(kind))
 
 
 def site_host() -> str:
@@ -83,10 +65,7 @@ def booking_ics(booking: Booking, *, cancelled: bool = False) -> bytes:
     event.add("sequence", booking.sequence)
     event.add("summary", f"{office.name} {booking.where_label()}")
     page = f"{settings.SITE_URL}{booking.get_absolute_url()}"
-    if booking.service == "online":
-        event.add("location", page)
-    else:
-        event.add("location", f"{office.name} {office.address}".strip())
+    event.add("location", booking.ics_location(page))
     event.add("url", page)
     event.add("description", f"{office.name} TEL {office.phone}\n{page}")
     if cancelled:
@@ -112,11 +91,11 @@ def mail_booking(booking: Booking, kind: str) -> None:
             "kind": kind,
             "booking": booking,
             "office": office,
-            "online": booking.service == "online",
+            "cancelling": kind in CANCELLING_KINDS,
             "page_url": f"{settings.SITE_URL}{booking.get_absolute_url()}",
         }
         subject = f"[{office.name}] {_subject(booking, kind)}"
-        body = render_to_string("consultations/email/booking.txt", context)
+        body = render_to_string(booking.mail_template, context)
     message = EmailMessage(subject=subject, body=body, to=[user.email])
     message.attach(
         "booking.ics",

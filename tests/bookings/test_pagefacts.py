@@ -5,9 +5,9 @@ import datetime
 
 import pytest
 
+from bookings import rules
+from bookings.models import Status
 from booths.models import Booth
-from consultations import rules
-from consultations.models import Status
 from tests.booths.factories import ReservationFactory
 from tests.consultations.conftest import NOW, tokyo
 from tests.consultations.factories import ConsultationFactory

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from core.tasks import periodic_job
 
-from .bookings import record_overdue_no_shows, send_reminders
+from .services import record_overdue_no_shows, send_reminders
 
 
 @periodic_job(name="bookings_record_no_shows", cron="* * * * *")

@@ -5,7 +5,7 @@
 
 from django import template
 
-from consultations import calendar
+from bookings import calendar
 
 register = template.Library()
 

@@ -1,0 +1,137 @@
+"""Forms of the booking pages and the staff side both services share. They only validate."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import UserType
+from accounts.numbers import (
+    normalise_establishment_number,
+    normalise_jobseeker_number,
+    normalise_phone,
+)
+from core.forms import Form
+
+from .calendar import TOKYO, local
+from .models import Companion
+
+# Staff choose slots from today up to this many days ahead.
+STAFF_DAYS_AHEAD = 366
+
+
+class BookingDetailsForm(Form):
+    """Who, how to phone, companions and a note: the request of either service (BTH-3, CON-8),
+    prefilled from the profile. Subclasses set the purposes."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"), widget=forms.RadioSelect)
+    requester_name = forms.CharField(label=_("Name"), max_length=200)
+    client_number = forms.CharField(label=_("Job-seeker number"), max_length=14, required=False)
+    phone = forms.CharField(
+        label=_("Phone number the office can call"),
+        max_length=20,
+        help_text=_("The office phones you on this number if needed. Example: 0173-12-3456"),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    companions = forms.MultipleChoiceField(
+        label=_("Who will be with you?"),
+        choices=Companion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tell the office in advance about anyone who will be with you."),
+    )
+    note = forms.CharField(
+        label=_("Anything the office should know"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, user, purposes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_type = user.user_type
+        self.fields["purpose"].choices = [(p.value, p.label) for p in purposes]
+        if user.user_type == UserType.EMPLOYER:
+            self.fields["requester_name"].label = _("Establishment name")
+            self.fields["client_number"].label = _("Establishment number")
+            self.fields["client_number"].help_text = _(
+                "NNNN-NNNNNN-N. Leave empty if you are about to register."
+            )
+            self.fields["client_number"].max_length = 13
+        else:
+            self.fields["client_number"].help_text = _(
+                "NNNNN-NNNNNNNN. Leave empty if you are registered through the online My Page "
+                "or are about to register."
+            )
+
+    def clean_phone(self):
+        # Full-width digits and any dash are accepted, as in the profile (REQ REG-2).
+        phone = normalise_phone(self.cleaned_data["phone"])
+        if phone is None:
+            raise ValidationError(
+                _("Enter a phone number with digits and hyphens, like 0173-12-3456.")
+            )
+        return phone
+
+    def clean_client_number(self):
+        value = self.cleaned_data["client_number"].strip()
+        if not value:
+            return value
+        if self.user_type == UserType.EMPLOYER:
+            number = normalise_establishment_number(value)
+            if number is None:
+                raise ValidationError(_("Enter the establishment number as NNNN-NNNNNN-N."))
+        else:
+            number = normalise_jobseeker_number(value)
+            if number is None:
+                raise ValidationError(_("Enter the job-seeker number as NNNNN-NNNNNNNN."))
+        return number
+
+
+class ConfirmPhoneCallForm(Form):
+    """Staff confirm a request after phoning the user (BTH-5)."""
+
+    phoned_at = forms.DateTimeField(
+        label=_("Phoned the user at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def clean_phoned_at(self):
+        phoned_at = self.cleaned_data["phoned_at"]
+        if phoned_at.year < 2000:
+            raise ValidationError(_("Enter the time of today's call."))
+        return phoned_at
+
+
+class StaffSlotForm(Form):
+    """Staff choose a day and a start time, today up to a year ahead."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Start time"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
+    )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        today = local(timezone.now()).date()
+        if day < today:
+            raise ValidationError(_("Choose today or a later day."))
+        if day > today + datetime.timedelta(days=STAFF_DAYS_AHEAD):
+            raise ValidationError(_("Choose a day within a year from today."))
+        return day
+
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(
+            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=TOKYO
+        )
+
+
+class UsernameField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(label=_("Login ID of the user"), max_length=150, **kwargs)

@@ -1,0 +1,14 @@
+"""Reactions to what happens to accounts (the accounts app announces, bookings act)."""
+
+from django.dispatch import receiver
+
+from accounts.signals import account_deleting
+
+from .services import bookings_release_for_deleted_user
+
+
+@receiver(account_deleting, dispatch_uid="bookings_release_bookings")
+def release_bookings(sender, *, user, now, reason="self", **kwargs) -> None:
+    # REQ REG-5, REG-6: future bookings of both services are cancelled first, with the real
+    # cause and a mail to the person; personal data leaves the kept rows.
+    bookings_release_for_deleted_user(user=user, now=now, reason=reason)
