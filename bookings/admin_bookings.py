@@ -18,10 +18,13 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
+
+from . import flows
 from . import services as bookings
 from .calendar import format_list, format_slot
 from .forms import ConfirmPhoneCallForm
-from .models import Status
+from .models import CounselorHold, Status
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -217,16 +220,138 @@ class BookingAdminMixin:
 
     # --- form pages --------------------------------------------------------------------------
 
+    def get_urls(self):
+        return [*self.booking_urls(), *super().get_urls()]
+
     def booking_urls(self):
         opts = self.model._meta
         view = self.admin_site.admin_view
+        name = f"{opts.app_label}_{opts.model_name}_"
         return [
-            path(
-                "<int:pk>/confirm/",
-                view(self.confirm_view),
-                name=f"{opts.app_label}_{opts.model_name}_confirm",
-            )
+            path("<int:pk>/confirm/", view(self.confirm_view), name=name + "confirm"),
+            path("<int:pk>/move/", view(self.move_view), name=name + "move"),
+            path("<int:pk>/book-next/", view(self.book_next_view), name=name + "book_next"),
+            path("book/", view(self.book_for_caller_view), name=name + "book"),
         ]
+
+    # --- Staff choosing a slot: move, book the next one, book for a caller (STF-1, CON-9) ---
+    # Each booking admin names its kind (`bookings.registry`), the form that chooses a place
+    # and a slot, and the place the form chose; the pages and the sequences are these.
+
+    booking_kind = None
+    move_texts = (gettext_lazy("Move to another slot"), gettext_lazy("The booking is moved."))
+    next_texts = (gettext_lazy("Book the next one"), gettext_lazy("The next one is booked."))
+    caller_texts = (gettext_lazy("Book for a caller"), gettext_lazy("The booking is made."))
+
+    def staff_slot_form(self, request, booking, data, *, step: str):
+        """The form of `step` ("move", "next" or "caller"): a place (when it can change), a day,
+        a start time and the override of CON-9."""
+        raise NotImplementedError
+
+    def staff_place(self, form, booking=None):
+        """The place the form chose (with `booking`'s, where the form does not choose it)."""
+        raise NotImplementedError
+
+    def run_staff_flow(self, request, form, call, done: str, *, added: bool):
+        """Run the sequence; its errors land next to the fields, and the change is recorded in
+        the admin's history (STF-2). A lost slot whose counselor is held by another booking is
+        named as the counselor being busy (CON-7)."""
+        starts_at = form.starts_at()
+        counselor = form.cleaned_data.get("counselor")
+
+        def guarded():
+            try:
+                result = call()
+            except bookings.SlotTakenError:
+                if (
+                    counselor is None
+                    or not CounselorHold.objects.filter(
+                        counselor=counselor, starts_at=starts_at
+                    ).exists()
+                ):
+                    raise
+                raise bookings.CounselorBusyError() from None
+            return self.logged(request, result, done, added=added)
+
+        return self.run_service(request, form, guarded, done)
+
+    def logged(self, request, result, message, *, added: bool = False):
+        """Record a change made on a form page in the admin's history (STF-2)."""
+        (self.log_addition if added else self.log_change)(request, result, str(message))
+        return result
+
+    def _staff_slot_page(self, request, pk: int, step: str, flow, texts):
+        booking = self.scoped_booking(request, pk)
+        form = self.staff_slot_form(request, booking, request.POST or None, step=step)
+        if request.method == "POST" and form.is_valid():
+            response = self.run_staff_flow(
+                request,
+                form,
+                lambda: flow(
+                    kind=self.booking_kind,
+                    booking=booking,
+                    staff=request.user,
+                    place=self.staff_place(form, booking),
+                    starts_at=form.starts_at(),
+                    override=form.cleaned_data["outside_availability"],
+                ),
+                texts[1],
+                added=step == "next",
+            )
+            if response:
+                return response
+        return self.form_page(request, booking, form, texts[0])
+
+    def move_view(self, request, pk: int):
+        return self._staff_slot_page(
+            request, pk, "move", flows.booking_move_by_staff, self.move_texts
+        )
+
+    def book_next_view(self, request, pk: int):
+        """BTH-9, CON-5: during a session, book the person's next one."""
+        return self._staff_slot_page(request, pk, "next", flows.booking_book_next, self.next_texts)
+
+    def book_for_caller_view(self, request):
+        """STF-1: book for someone on the phone, confirmed by the call. Staff book for the
+        people of their own office (a superuser: anyone's)."""
+        if not self.has_change_permission(request):
+            raise Http404
+        form = self.staff_slot_form(request, None, request.POST or None, step="caller")
+        if request.method == "POST" and form.is_valid():
+            users = User.objects.filter(username=form.cleaned_data["username"], is_staff=False)
+            if not request.user.is_superuser:
+                users = users.filter(office_id=request.user.office_id)
+            user = users.first()
+            if user is None:
+                form.add_error("username", _("No user of this office has this login ID."))
+            else:
+                response = self.run_staff_flow(
+                    request,
+                    form,
+                    lambda: flows.booking_book_for_caller(
+                        kind=self.booking_kind,
+                        user=user,
+                        staff=request.user,
+                        place=self.staff_place(form),
+                        starts_at=form.starts_at(),
+                        purpose=form.cleaned_data["purpose"],
+                        override=form.cleaned_data["outside_availability"],
+                    ),
+                    self.caller_texts[1],
+                    added=True,
+                )
+                if response:
+                    return response
+        return TemplateResponse(
+            request,
+            "admin/bookings/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": self.caller_texts[0],
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
     def scoped_booking(self, request, pk: int):
         """The booking, if it is of the staff member's office and they may change it; else 404."""

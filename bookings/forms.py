@@ -117,6 +117,17 @@ class StaffSlotForm(Form):
         widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
     )
 
+    # REQ CON-9: a closed day or a time the place does not publish is refused next to the
+    # field unless staff tick this.
+    outside_availability = forms.BooleanField(
+        label=_("Book outside the published times"),
+        required=False,
+        help_text=_(
+            "Only when the person and the counselor agreed to it: a closed day, a withdrawn "
+            "slot or a time outside the published hours."
+        ),
+    )
+
     def clean_date(self):
         day = self.cleaned_data["date"]
         today = local(timezone.now()).date()

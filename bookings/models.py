@@ -303,6 +303,11 @@ class Booking(models.Model):
     )
     joined_at = models.DateTimeField(_("first joined online at"), null=True, blank=True)
     reinstated_at = models.DateTimeField(_("reinstated by staff at"), null=True, blank=True)
+    # REQ CON-9: staff booked or moved it into a closed day or a time the place does not
+    # publish, ticking the override; later availability changes are not held up by it.
+    outside_availability = models.BooleanField(
+        _("booked outside the published times"), default=False
+    )
     checked_in_at = models.DateTimeField(_("checked in / started at"), null=True, blank=True)
     actual_started_at = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_ended_at = models.DateTimeField(_("actual end"), null=True, blank=True)
@@ -332,6 +337,8 @@ class Booking(models.Model):
     uid_prefix = ""  # iCalendar UID prefix, stable for the life of the booking
     # Booked with a counselor rather than a place: a clash on the counselor is the slot taken.
     counselor_is_the_slot = False
+    # A person's request is booked at once (online), or waits for the office's call (booths).
+    confirmed_on_request = False
 
     class Meta:
         abstract = True

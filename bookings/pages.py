@@ -1,6 +1,6 @@
 """What the booking pages of both services share: reading the day and slot from the URL, the
-month grid, the pending request between the form and "check your answers", and the rate limit
-on booking POSTs (REQ NFR-3)."""
+month grid, the request → check your answers → send steps (written once, driven by the kind of
+booking and the place the page chose), and the rate limit on booking POSTs (REQ NFR-3)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import calendar
-from .rules import is_shown_day, shown_months
+from .availability import closures_for
+from .models import Companion
+from .registry import BookingKind
+from .rules import (
+    is_shown_day,
+    noshow_approval_reason,
+    profile_name,
+    profile_number,
+    request_refusal_reason,
+    shown_months,
+)
 from .services import SlotTakenError
 
 REQUEST_SESSION_PREFIX = "bookings:request:"
@@ -142,4 +152,112 @@ def cancel_page(
             return redirect(booking)
         messages.success(request, done_message)
         return redirect(settings.BOOKINGS_LIST_URL)
-    return render(request, template, context)
+    return render(request, template, {"booking": booking, **context})
+
+
+def request_step(
+    request: HttpRequest,
+    *,
+    kind: BookingKind,
+    place,
+    starts_at: datetime.datetime,
+    make_form: Callable,
+    place_payload: dict,
+    check_url: Callable[[str], str],
+    refused: Callable[[str], HttpResponse],
+    template: str,
+    context: dict,
+) -> HttpResponse:
+    """The request form of either service: who may book this place, the slot still open to
+    requests, the form prefilled from the profile; a valid form is kept until "check your
+    answers" (`check_url(token)`) sends it."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    user = request.user
+    office = kind.office_of(place)
+    reason = kind.refusal_reason(user, place, now=now)
+    if not reason:
+        day = calendar.local(starts_at).date()
+        closures = closures_for(office.pk, day, day)
+        reason = request_refusal_reason(office, starts_at, now=now, closures=closures)
+    if reason:
+        return refused(reason)
+    if request.method == "POST":
+        form = make_form(request.POST)
+        if form.is_valid():
+            data = {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
+            payload = {"service": kind.service, "starts_at": starts_at.isoformat(), "data": data}
+            token = remember_request(request, {**payload, **place_payload})
+            return redirect(check_url(token))
+    else:
+        initial = {
+            "requester_name": profile_name(user),
+            "client_number": profile_number(user),
+            "phone": user.phone,
+        }
+        form = make_form(None, initial=initial)
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "office": office,
+            "starts_at": starts_at,
+            "form": form,
+            "approval": noshow_approval_reason(user, office, now=now),
+        },
+    )
+
+
+def check_step(
+    request: HttpRequest,
+    token: uuid.UUID,
+    *,
+    kind: BookingKind,
+    place,
+    starts_at: datetime.datetime,
+    data: dict,
+    book: Callable,
+    change_url: str,
+    refused: Callable[[str, int], HttpResponse],
+    slot_url: Callable,
+    back: tuple[str, str],
+    done_message: str,
+    template: str,
+    context: dict,
+) -> HttpResponse:
+    """ "Check your answers" of either service; sending it books once per token (`book()`)."""
+    if request.method == "POST":
+        return send_pending_request(
+            request,
+            token,
+            book=book,
+            refused=refused,
+            slot_url=slot_url,
+            back=back,
+            done_message=done_message,
+        )
+    purposes = dict(kind.model._meta.get_field("purpose").choices or ())
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "office": kind.office_of(place),
+            "starts_at": starts_at,
+            "data": data,
+            "purpose_label": purposes.get(data["purpose"], data["purpose"]),
+            "companion_labels": [Companion(c).label for c in data["companions"]],
+            "change_url": change_url,
+        },
+    )
+
+
+def pending_booking(request: HttpRequest, token: uuid.UUID, kind: BookingKind):
+    """The booking a request already made with this token (a resent form), or None; else the
+    pending request, or a 404."""
+    done = kind.model.objects.filter(form_token=token, user=request.user).first()
+    if done is not None:
+        return done, None
+    return None, pending_request(request, token, kind.service)

@@ -1,28 +1,79 @@
-"""The booking models of both services, so shared rules can see all of them.
+"""The kinds of booking, so the shared code can see and drive every one of them.
 
-consultations is below booths: it cannot import booth reservations, so booths registers its
-model here in `AppConfig.ready()` (as it registers jobs and demo steps). The refusal rule, the
-per-person caps, closures, the jobs and account deletion then read every registered model.
+bookings sits below both services: it imports neither. Each service describes its kind of
+booking with a `BookingKind` subclass and registers it in its `AppConfig.ready()`. The refusal
+rule, the per-person caps, closures, the jobs and account deletion read every registered model;
+the request, move, book-next and book-for-caller sequences (`bookings.flows`) ask the kind for
+what only it knows: who may book it, its purposes, its place (a booth; a counselor and a video
+tool) and the place's published availability.
+
+A "place" is whatever the kind books: the booths app passes a `Booth`, the consultations app an
+`OnlinePlace` (office, counselor or None for "any", video tool).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
 
 
-@dataclass(frozen=True)
 class BookingKind:
-    model: type  # a concrete subclass of consultations.models.Booking
+    model: type  # a concrete subclass of bookings.models.Booking
     office_lookup: str  # path from the model to its office, e.g. "booth__office"
     cap_field: str  # the Office field with the per-person cap of active future bookings
     select_related: tuple[str, ...] = ()
+    # The form field the place is chosen with, for errors shown next to it.
+    place_field: str = ""
+
+    @property
+    def service(self) -> str:
+        return self.model.service
+
+    # --- Hooks the sequences call -------------------------------------------------------------
+
+    def office_of(self, place):
+        raise NotImplementedError
+
+    def check_place(self, place) -> None:
+        """Raise a ValidationError keyed by field when the place is not one of its office's
+        (a video tool of another office, say)."""
+
+    def refusal_reason(self, user, place, *, now: datetime.datetime) -> str | None:
+        """Why `user` can't book `place` at all (eligibility, the place closed to bookings)."""
+        raise NotImplementedError
+
+    def purposes(self, user) -> list[str]:
+        raise NotImplementedError
+
+    def availability_refusal_reason(self, place, starts_at: datetime.datetime) -> str | None:
+        """Why `starts_at` is outside what the place publishes (withdrawn, not offered), beyond
+        the office calendar; None when it is offered, or the kind publishes nothing more."""
+        return None
+
+    def candidates(self, place, starts_at: datetime.datetime, *, now: datetime.datetime):
+        """The place fields to try, in order, for a booking at `starts_at` (e.g. each free
+        counselor for "any counselor")."""
+        raise NotImplementedError
+
+    def move_fields(self, place, starts_at: datetime.datetime, *, now: datetime.datetime):
+        """The fields a move to `place` changes besides the time (the booth; the counselor)."""
+        return next(iter(self.candidates(place, starts_at, now=now)), {})
+
+    def alternatives(self, place, *, now: datetime.datetime) -> list:
+        """Free slots to offer when the slot was just taken (BTH-2)."""
+        return []
+
+    def new_booking(self, place_fields: dict, starts_at: datetime.datetime, **fields):
+        """An unsaved booking of one slot with the given place fields."""
+        from .calendar import SLOT
+
+        return self.model(starts_at=starts_at, ends_at=starts_at + SLOT, **place_fields, **fields)
 
 
 _kinds: dict[str, BookingKind] = {}
 
 
 def register(kind: BookingKind) -> BookingKind:
-    _kinds[kind.model.service] = kind
+    _kinds[kind.service] = kind
     return kind
 
 

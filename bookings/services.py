@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.access import AccessKind, access_record
 from core.audit import audit_erase
+from terms.services import consent_needed
 
 from . import calendar, notify
 from .models import (
@@ -185,6 +186,14 @@ def transition(
     if changes.get("status") == Status.CANCELLED:
         _record_cancellation(booking)
     return booking
+
+
+def consent_missing(booking: Booking, *, now: datetime.datetime) -> bool:
+    """Whether the booking's person has yet to accept the terms of its service in effect
+    (REQ TRM-2, TRM-4): it may be booked, but not started or joined until they do."""
+    return booking.user is not None and (
+        consent_needed(user=booking.user, service=booking.service, now=now) is not None
+    )
 
 
 def user_may_change(booking: Booking, now: datetime.datetime) -> bool:
@@ -356,9 +365,20 @@ def booking_reinstate(*, booking: Booking, staff, now: datetime.datetime | None 
 
 @transaction.atomic
 def booking_start(*, booking: Booking, staff, now: datetime.datetime | None = None) -> Booking:
-    """The user has arrived or the consultation has begun: the actual start (BTH-10)."""
+    """The user has arrived or the consultation has begun: the actual start (BTH-10).
+
+    A booking staff made for someone may exist before they accepted the terms in effect; it
+    starts only once they have, online or recorded at the counter (REQ TRM-4)."""
     now = now or timezone.now()
     ensure_started_window(booking, now)
+    if consent_missing(booking, now=now):
+        raise ValidationError(
+            _(
+                "This person has not accepted the terms of use in effect. Record their consent "
+                "at the counter (Terms: consents, add) or ask them to accept online, then start."
+            ),
+            code="consent_needed",
+        )
     return transition(
         booking,
         allowed_from=AWAITING_STATUSES,

@@ -31,6 +31,7 @@ from core.forms import ModelForm
 
 from . import services
 from .forms import BookForCallerForm, CounterAdhocForm, SlotChoiceForm
+from .kind import BOOTHS
 from .models import Booth, Reservation
 
 
@@ -113,34 +114,9 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         )
 
     def book_view(self, request, pk: int):
-        """Staff book a slot for someone on the phone, confirmed by that call (STF-1, BTH-7)."""
+        """Book for a caller at this booth: the reservation admin's page, the booth chosen."""
         booth = self._scoped_booth(request, pk)
-        form = BookForCallerForm(
-            request.POST or None,
-            booths=Booth.objects.filter(office_id=booth.office_id, is_active=True),
-            initial={"booth": booth},
-        )
-        if request.method == "POST" and form.is_valid():
-            user = self._office_user(form, booth)
-            if user is not None:
-                try:
-                    reservation = services.reservation_book_for_caller(
-                        user=user,
-                        booth=form.cleaned_data["booth"],
-                        staff=request.user,
-                        starts_at=form.starts_at(),
-                        purpose=form.cleaned_data["purpose"],
-                    )
-                except ValidationError as error:
-                    add_service_error(form, error)
-                else:
-                    messages.success(
-                        request, _("The reservation is booked, confirmed and mailed to the user.")
-                    )
-                    return redirect("admin:booths_reservation_change", reservation.pk)
-        return self._page(
-            request, booth, form, _("Book for a caller: %(booth)s") % {"booth": booth}
-        )
+        return redirect(f"{reverse('admin:booths_reservation_book')}?booth={booth.pk}")
 
 
 class ReservationAdminForm(ModelForm):
@@ -194,6 +170,34 @@ class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
         *BookingAdminMixin.lifecycle_fields,
     ]
 
+    booking_kind = BOOTHS
+    move_texts = (
+        gettext_lazy("Move to another slot"),
+        gettext_lazy("The reservation is moved and the user is told by e-mail."),
+    )
+    next_texts = (
+        gettext_lazy("Book the next reservation"),
+        gettext_lazy("The next reservation is booked and confirmed."),
+    )
+    caller_texts = (
+        gettext_lazy("Book a booth for a caller"),
+        gettext_lazy("The reservation is booked, confirmed and mailed to the user."),
+    )
+
+    def staff_slot_form(self, request, booking, data, *, step: str):
+        office_id = booking.booth.office_id if booking else request.user.office_id
+        booths = Booth.objects.filter(is_active=True)
+        if office_id is not None or not request.user.is_superuser:
+            booths = booths.filter(office_id=office_id)
+        if step == "caller":
+            return BookForCallerForm(
+                data, booths=booths, initial={"booth": request.GET.get("booth")}
+            )
+        return SlotChoiceForm(data, booths=booths, initial={"booth": booking.booth_id})
+
+    def staff_place(self, form, booking=None):
+        return form.cleaned_data["booth"]
+
     def get_readonly_fields(self, request, obj=None):
         # Only the counselor is edited in the form; everything else moves through a service.
         return [name for name in self.fields if name != "counselor"]
@@ -222,55 +226,3 @@ class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
             self.message_user(request, error, messages.ERROR)
             return redirect("admin:booths_reservation_change", obj.pk)
         return super().response_change(request, obj)
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            *self.booking_urls(),
-            path("<int:pk>/move/", view(self.move_view), name="booths_reservation_move"),
-            path(
-                "<int:pk>/book-next/",
-                view(self.book_next_view),
-                name="booths_reservation_book_next",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _slot_view(self, request, pk: int, service, title: str, done: str):
-        reservation = self.scoped_booking(request, pk)
-        booths = Booth.objects.filter(office_id=reservation.booth.office_id, is_active=True)
-        form = SlotChoiceForm(request.POST or None, booths=booths)
-        if request.method == "POST" and form.is_valid():
-            response = self.run_service(
-                request,
-                form,
-                lambda: service(
-                    reservation=reservation,
-                    staff=request.user,
-                    booth=form.cleaned_data["booth"],
-                    starts_at=form.starts_at(),
-                ),
-                done,
-            )
-            if response:
-                return response
-        return self.form_page(request, reservation, form, title)
-
-    def move_view(self, request, pk: int):
-        return self._slot_view(
-            request,
-            pk,
-            services.reservation_move,
-            _("Move to another slot"),
-            _("The reservation is moved and the user is told by e-mail."),
-        )
-
-    def book_next_view(self, request, pk: int):
-        """BTH-9: book the user's next reservation during the session."""
-        return self._slot_view(
-            request,
-            pk,
-            services.reservation_book_next,
-            _("Book the next reservation"),
-            _("The next reservation is booked and confirmed."),
-        )

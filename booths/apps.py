@@ -7,16 +7,9 @@ class BoothsConfig(AppConfig):
     verbose_name = _("Consultation booths")
 
     def ready(self) -> None:
-        from bookings.registry import BookingKind, register
+        from bookings.registry import register
 
         from . import demo  # noqa: F401  (demo step)
-        from .models import Reservation
+        from .kind import BOOTHS
 
-        register(
-            BookingKind(
-                model=Reservation,
-                office_lookup="booth__office",
-                cap_field="max_active_booth_reservations",
-                select_related=("booth__office",),
-            )
-        )
+        register(BOOTHS)

@@ -1,62 +1,34 @@
-"""Writes particular to booths: requesting a slot, ad-hoc use, staff booking for someone,
-moving between booths (REQ BTH-1 … BTH-9, STF-1).
+"""Writes of booths (REQ BTH-1 … BTH-9, STF-1): the ad-hoc use is booths' own; requesting,
+moving, booking the next one and booking for a caller are the shared sequences of
+`bookings.flows` with the booth as the place (`booths.kind`).
 
-Everything a booth reservation shares with an online consultation (confirm, cancel, late
+Everything else a booth reservation shares with an online consultation (confirm, cancel, late
 contact, start, complete, no-show, reinstate, the jobs, account deletion, mails, .ics) is in
-`consultations.bookings`; the views and the admin call those directly.
+`bookings.services`; the views and the admin call those directly.
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.eligibility import booking_block_reason
-from accounts.models import UserType
-from bookings import calendar, notify
+from bookings import calendar, flows
 from bookings import services as bookings
 from bookings.rules import (
     adhoc_approval_reason,
-    cap_refusal_reason,
-    lock_user,
-    noshow_approval_reason,
     profile_fields,
-    request_refusal_reason,
-    staff_slot_refusal_reason,
 )
 from bookings.services import SlotTakenError  # noqa: F401  (re-exported for the views)
 from terms.services import consent_needed
 
-from .availability import closures_for, current_slot
-from .models import EMPLOYER_PURPOSES, JOB_SEEKER_PURPOSES, Booth, Reservation, Source, Status
-
-
-def purposes_for(user) -> list:
-    return EMPLOYER_PURPOSES if user.user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
-
-
-def booking_refusal_reason(
-    user, booth: Booth, *, now: datetime.datetime | None = None, verified: bool | None = None
-):
-    """Why this user can't book this booth at all now (REG-3, REG-7), or None.
-
-    Repeated no-contact cancellations don't refuse: see noshow_approval_reason (BTH-7).
-    `verified`: see booking_block_reason.
-    """
-    reason = booking_block_reason(user, verified=verified)
-    if reason:
-        return reason
-    if user.user_type not in (UserType.JOB_SEEKER, UserType.EMPLOYER):
-        return _("Staff book booths for users in the staff admin.")
-    if not booth.is_active or not booth.office.offers_booths:
-        return _("This booth is not taking reservations.")
-    return None
+from .availability import current_slot
+from .kind import BOOTHS, booking_refusal_reason, purposes_for
+from .models import Booth, Reservation, Source, Status
 
 
 def _new(booth: Booth, starts_at: datetime.datetime, user, **fields) -> Reservation:
@@ -67,98 +39,46 @@ def _new(booth: Booth, starts_at: datetime.datetime, user, **fields) -> Reservat
     )
 
 
-@transaction.atomic
 def reservation_request(
     *,
     user,
     booth: Booth,
     starts_at: datetime.datetime,
-    purpose: str,
-    requester_name: str,
-    phone: str,
-    client_number: str = "",
-    companions: Iterable[str] = (),
-    note: str = "",
     form_token: uuid.UUID | None = None,
     now: datetime.datetime | None = None,
+    **details,
 ) -> Reservation:
-    """Request one slot of one booth (BTH-1 … BTH-4, BTH-7). Idempotent per `form_token`.
-
-    After repeated no-contact cancellations the request is taken and holds its slot, but is
-    marked `needs_approval`: staff confirming it after their phone call is the approval.
-    """
-    now = now or timezone.now()
-    lock_user(user)
-    if form_token:
-        existing = Reservation.objects.filter(form_token=form_token, user=user).first()
-        if existing is not None:
-            return existing
-    reason = booking_refusal_reason(user, booth, now=now)
-    if reason:
-        raise ValidationError(reason, code="refused")
-    if purpose not in purposes_for(user):
-        raise ValidationError({"purpose": _("Choose one of the purposes offered.")})
-    day = calendar.local(starts_at).date()
-    reason = request_refusal_reason(
-        booth.office, starts_at, now=now, closures=closures_for(booth, day, day)
-    )
-    if reason:
-        raise ValidationError(reason, code="not_bookable")
-    reason = cap_refusal_reason(user, Reservation, booth.office, now=now)
-    if reason:
-        raise ValidationError(reason, code="cap")
-    reservation, created = bookings.booking_insert(
-        _new(
-            booth,
-            starts_at,
-            user,
-            purpose=purpose,
-            requester_name=requester_name,
-            client_number=client_number,
-            phone=phone,
-            companions=list(companions),
-            note=note,
-            form_token=form_token,
-            needs_approval=noshow_approval_reason(user, booth.office, now=now) is not None,
-            created_at=now,
-        ),
+    """Request one slot of one booth (BTH-1 … BTH-4, BTH-7): the shared sequence
+    (`bookings.flows.booking_request`); staff confirm it by phone."""
+    return flows.booking_request(
+        kind=BOOTHS,
+        user=user,
+        place=booth,
+        starts_at=starts_at,
+        form_token=form_token,
         now=now,
+        **details,
     )
-    if created:
-        notify.mail_booking(reservation, notify.RECEIVED)
-    return reservation
 
 
-def _check_staff_slot(*, booth: Booth, starts_at: datetime.datetime, now: datetime.datetime):
-    """On the grid of a business day of the booth's office, and ahead of now."""
-    day = calendar.local(starts_at).date()
-    reason = staff_slot_refusal_reason(
-        booth.office, starts_at, now=now, closures=closures_for(booth, day, day)
-    )
-    if reason:
-        raise ValidationError(reason)
-
-
-def _check_same_office(reservation: Reservation, booth: Booth) -> None:
-    if booth.office_id != reservation.booth.office_id:
-        raise ValidationError({"booth": _("Choose a booth of the same office.")})
-
-
-@transaction.atomic
 def reservation_move(
     *,
     reservation: Reservation,
     staff,
     booth: Booth,
     starts_at: datetime.datetime,
+    override: bool = False,
     now: datetime.datetime | None = None,
 ) -> Reservation:
     """The office moves a reservation to another slot of its own booths; the user is told."""
-    now = now or timezone.now()
-    _check_same_office(reservation, booth)
-    _check_staff_slot(booth=booth, starts_at=starts_at, now=now)
-    return bookings.booking_move(
-        booking=reservation, by=staff, now=now, starts_at=starts_at, booth=booth
+    return flows.booking_move_by_staff(
+        kind=BOOTHS,
+        booking=reservation,
+        staff=staff,
+        place=booth,
+        starts_at=starts_at,
+        override=override,
+        now=now,
     )
 
 
@@ -219,36 +139,27 @@ def reservation_start_adhoc(
     return reservation
 
 
-@transaction.atomic
 def reservation_book_next(
     *,
     reservation: Reservation,
     staff,
     booth: Booth,
     starts_at: datetime.datetime,
+    override: bool = False,
     now: datetime.datetime | None = None,
 ) -> Reservation:
-    """During a session the counselor books the user's next reservation, confirmed (BTH-9).
-
-    The same checks as booking for a caller apply: the user may still book (REG-3, REG-7).
-    """
-    now = now or timezone.now()
-    fields = bookings.next_booking_fields(reservation)
-    reason = booking_refusal_reason(fields["user"], booth, now=now)
-    if reason:
-        raise ValidationError(reason, code="refused")
-    _check_same_office(reservation, booth)
-    _check_staff_slot(booth=booth, starts_at=starts_at, now=now)
-    # Agreed face to face in the session: that counts as the confirming call.
-    return bookings.booking_insert_confirmed(
-        _new(booth, starts_at, counselor=reservation.counselor, **fields),
+    """During a session the counselor books the user's next reservation, confirmed (BTH-9)."""
+    return flows.booking_book_next(
+        kind=BOOTHS,
+        booking=reservation,
         staff=staff,
-        phoned_at=now,
+        place=booth,
+        starts_at=starts_at,
+        override=override,
         now=now,
     )
 
 
-@transaction.atomic
 def reservation_book_for_caller(
     *,
     user,
@@ -257,26 +168,18 @@ def reservation_book_for_caller(
     starts_at: datetime.datetime,
     purpose: str,
     phoned_at: datetime.datetime | None = None,
+    override: bool = False,
     now: datetime.datetime | None = None,
 ) -> Reservation:
-    """Staff book a slot for someone on the phone (STF-1, BTH-7), confirmed by that call.
-
-    The users' online cut-off and the per-person cap do not bind staff; the office calendar,
-    the grid and the one-reservation-per-slot rule do. Repeated no-contact cancellations don't
-    refuse: staff booking it is the approval.
-    """
-    now = now or timezone.now()
-    reason = booking_refusal_reason(user, booth, now=now)
-    if reason:
-        raise ValidationError(reason, code="refused")
-    if booth.office_id != user.office_id:
-        raise ValidationError({"booth": _("Choose a booth of the user's office.")})
-    if purpose not in purposes_for(user):
-        raise ValidationError({"purpose": _("Choose one of the purposes offered.")})
-    _check_staff_slot(booth=booth, starts_at=starts_at, now=now)
-    return bookings.booking_insert_confirmed(
-        _new(booth, starts_at, user, purpose=purpose, **profile_fields(user)),
+    """Staff book a slot for someone on the phone (STF-1, BTH-7), confirmed by that call."""
+    return flows.booking_book_for_caller(
+        kind=BOOTHS,
+        user=user,
         staff=staff,
-        phoned_at=phoned_at or now,
+        place=booth,
+        starts_at=starts_at,
+        purpose=purpose,
+        phoned_at=phoned_at,
+        override=override,
         now=now,
     )

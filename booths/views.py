@@ -27,13 +27,13 @@ from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
+    check_step,
     month_navigation,
     parse_day,
     parse_slot,
-    pending_request,
+    pending_booking,
     rate_limited_message,
-    remember_request,
-    send_pending_request,
+    request_step,
     weeks,
 )
 from core.maintenance import paused_during_maintenance
@@ -42,7 +42,8 @@ from terms.gate import consent_required
 
 from . import availability, services
 from .forms import ReservationRequestForm
-from .models import Booth, Companion, Purpose, Reservation
+from .kind import BOOTHS
+from .models import Booth, Reservation
 
 
 def _booths_for(user):
@@ -161,50 +162,17 @@ def _banners(request: HttpRequest, booth: Booth, now) -> dict:
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> HttpResponse:
     booth = _booth_for(request.user, booth_id)
-    now = timezone.now()
-    starts_at = parse_slot(day, hhmm, now)
-    reason = services.booking_refusal_reason(request.user, booth, now=now)
-    if reason:
-        return _refused(request, booth, reason)
-    closures = availability.closures_for(booth, starts_at.date(), starts_at.date())
-    reason = availability.request_refusal_reason(
-        booth.office, starts_at, now=now, closures=closures
-    )
-    if reason:
-        return _refused(request, booth, reason)
-    user = request.user
-    if request.method == "POST":
-        form = ReservationRequestForm(request.POST, user=user)
-        if form.is_valid():
-            token = remember_request(
-                request,
-                {
-                    "service": "booth",
-                    "booth_id": booth.pk,
-                    "starts_at": starts_at.isoformat(),
-                    "data": form.cleaned_data,
-                },
-            )
-            return redirect("booths:check", token=token)
-    else:
-        form = ReservationRequestForm(
-            user=user,
-            initial={
-                "requester_name": rules.profile_name(user),
-                "client_number": rules.profile_number(user),
-                "phone": user.phone,
-            },
-        )
-    return render(
+    return request_step(
         request,
-        "booths/request.html",
-        {
-            "booth": booth,
-            "office": booth.office,
-            "starts_at": starts_at,
-            "form": form,
-            "approval": rules.noshow_approval_reason(user, booth.office, now=now),
-        },
+        kind=BOOTHS,
+        place=booth,
+        starts_at=parse_slot(day, hhmm, timezone.now()),
+        make_form=lambda data, **kwargs: ReservationRequestForm(data, user=request.user, **kwargs),
+        place_payload={"booth_id": booth.pk},
+        check_url=lambda token: reverse("booths:check", kwargs={"token": token}),
+        refused=lambda reason: _refused(request, booth, reason),
+        template="booths/request.html",
+        context={"booth": booth},
     )
 
 
@@ -214,48 +182,38 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     """Check your answers; sending the form makes the reservation, once per token."""
-    done = Reservation.objects.filter(form_token=token, user=request.user).first()
+    done, pending = pending_booking(request, token, BOOTHS)
     if done is not None:
         return redirect(done)
-    pending = pending_request(request, token, "booth")
     booth = _booth_for(request.user, pending["booth_id"])
     starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
     data = pending["data"]
-    context = {
-        "booth": booth,
-        "office": booth.office,
-        "starts_at": starts_at,
-        "data": data,
-        "purpose_label": Purpose(data["purpose"]).label,
-        "companion_labels": [Companion(c).label for c in data["companions"]],
-        "change_url": reverse(
-            "booths:request",
-            kwargs={
-                "booth_id": booth.pk,
-                "day": calendar.local(starts_at).date().isoformat(),
-                "hhmm": f"{calendar.local(starts_at):%H%M}",
-            },
+    return check_step(
+        request,
+        token,
+        kind=BOOTHS,
+        place=booth,
+        starts_at=starts_at,
+        data=data,
+        book=lambda: services.reservation_request(
+            user=request.user, booth=booth, starts_at=starts_at, form_token=token, **data
         ),
-    }
-    if request.method == "POST":
-        return send_pending_request(
-            request,
-            token,
-            book=lambda: services.reservation_request(
-                user=request.user, booth=booth, starts_at=starts_at, form_token=token, **data
-            ),
-            refused=lambda reason, status: _refused(request, booth, reason, status=status),
-            slot_url=lambda slot: reverse(
-                "booths:request",
-                args=[booth.pk, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
-            ),
-            back=(
-                reverse("booths:month", args=[booth.pk, starts_at.year, starts_at.month]),
-                _("Back to the month"),
-            ),
-            done_message=_("Your request has been sent."),
-        )
-    return render(request, "booths/check.html", context)
+        change_url=_slot_url("booths:request", booth.pk, starts_at),
+        refused=lambda reason, status: _refused(request, booth, reason, status=status),
+        slot_url=lambda slot: _slot_url("booths:request", booth.pk, slot.starts_at),
+        back=(
+            reverse("booths:month", args=[booth.pk, starts_at.year, starts_at.month]),
+            _("Back to the month"),
+        ),
+        done_message=_("Your request has been sent."),
+        template="booths/check.html",
+        context={"booth": booth},
+    )
+
+
+def _slot_url(name: str, place_key, starts_at: datetime.datetime) -> str:
+    start = calendar.local(starts_at)
+    return reverse(name, args=[place_key, start.date().isoformat(), f"{start:%H%M}"])
 
 
 def _own_reservation(request: HttpRequest, pk: int) -> Reservation:

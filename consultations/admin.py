@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin, messages
-from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,11 +19,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
-from bookings import services as bookings
 from bookings.admin_bookings import BookingAdminMixin, NeedsApprovalFilter, StateFilter
 from bookings.calendar import format_slot
 from bookings.forms import StaffSlotForm
-from bookings.models import CounselorHold
 
 from . import services
 from .admin_forms import (
@@ -39,6 +35,7 @@ from .admin_forms import (
     VideoToolAdminForm,
     tried,
 )
+from .kind import ONLINE, OnlinePlace
 from .models import (
     AvailabilityException,
     AvailabilityPattern,
@@ -288,6 +285,42 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
         *BookingAdminMixin.lifecycle_fields,
     ]
 
+    booking_kind = ONLINE
+    move_texts = (
+        gettext_lazy("Move to another slot or counselor"),
+        gettext_lazy("The consultation is moved and the participant is told by e-mail."),
+    )
+    next_texts = (
+        gettext_lazy("Book the next consultation"),
+        gettext_lazy("The next consultation is booked, confirmed and mailed to the participant."),
+    )
+    caller_texts = (
+        gettext_lazy("Book an online consultation for a caller"),
+        gettext_lazy("The consultation is booked, confirmed and mailed to the user."),
+    )
+
+    def staff_slot_form(self, request, booking, data, *, step: str):
+        if step == "next":
+            return StaffSlotForm(data)  # with the same counselor and tool
+        counselors = office_staff(request)
+        if step == "caller":
+            return ConsultationForCallerForm(
+                data, counselors=counselors, video_tools=office_video_tools(request)
+            )
+        return CounselorSlotForm(
+            data,
+            counselors=counselors.filter(office_id=booking.office_id),
+            initial={"counselor": booking.counselor_id},
+        )
+
+    def staff_place(self, form, booking=None):
+        if booking is not None:
+            return OnlinePlace.of(booking, counselor=form.cleaned_data.get("counselor"))
+        counselor = form.cleaned_data["counselor"]
+        return OnlinePlace(
+            office=counselor.office, counselor=counselor, video_tool=form.cleaned_data["video_tool"]
+        )
+
     def get_readonly_fields(self, request, obj=None):
         # Every change goes through a service: the one-click actions and the form pages.
         return self.fields
@@ -300,11 +333,7 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
         view = self.admin_site.admin_view
         name = "consultations_consultation_"
         return [
-            *self.booking_urls(),
-            path("book/", view(self.book_for_caller_view), name=name + "book"),
             path("<int:pk>/link/", view(self.link_view), name=name + "link"),
-            path("<int:pk>/move/", view(self.move_view), name=name + "move"),
-            path("<int:pk>/book-next/", view(self.book_next_view), name=name + "book_next"),
             *super().get_urls(),
         ]
 
@@ -313,30 +342,6 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
         if self.has_change_permission(request):
             extra_context["book_url"] = reverse("admin:consultations_consultation_book")
         return super().changelist_view(request, extra_context)
-
-    def _submit(
-        self, request, form, call, done: str, *, added=False, counselor=None, starts_at=None
-    ):
-        """`run_service`, recorded in the admin's history (STF-2), with a lost slot explained
-        as the counselor being busy when they hold it already (CON-7)."""
-
-        def guarded():
-            try:
-                result = call()
-            except bookings.SlotTakenError:
-                if (
-                    counselor is None
-                    or not CounselorHold.objects.filter(
-                        counselor=counselor, starts_at=starts_at
-                    ).exists()
-                ):
-                    raise
-                raise bookings.CounselorBusyError() from None
-            log = self.log_addition if added else self.log_change
-            log(request, result, done)
-            return result
-
-        return self.run_service(request, form, guarded, done)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing is saved from this page: changes go through the actions and the form pages.
@@ -363,111 +368,21 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
             },
         )
         if request.method == "POST" and form.is_valid():
-            response = self._submit(
+            response = self.run_service(
                 request,
                 form,
-                lambda: services.consultation_set_join_url(
-                    consultation=consultation,
-                    staff=request.user,
-                    video_tool=form.cleaned_data["video_tool"],
-                    join_url=form.cleaned_data["join_url"],
+                lambda: self.logged(
+                    request,
+                    services.consultation_set_join_url(
+                        consultation=consultation,
+                        staff=request.user,
+                        video_tool=form.cleaned_data["video_tool"],
+                        join_url=form.cleaned_data["join_url"],
+                    ),
+                    _("The meeting link is saved."),
                 ),
                 _("The meeting link is saved; the participant is told when it is first set."),
             )
             if response:
                 return response
         return self.form_page(request, consultation, form, _("Set the meeting link"))
-
-    def move_view(self, request, pk: int):
-        consultation = self.scoped_booking(request, pk)
-        form = CounselorSlotForm(
-            request.POST or None,
-            counselors=office_staff(request).filter(office_id=consultation.office_id),
-            initial={"counselor": consultation.counselor_id},
-        )
-        if request.method == "POST" and form.is_valid():
-            counselor, starts_at = form.cleaned_data["counselor"], form.starts_at()
-            response = self._submit(
-                request,
-                form,
-                lambda: services.consultation_move_by_staff(
-                    consultation=consultation,
-                    staff=request.user,
-                    starts_at=starts_at,
-                    counselor=counselor,
-                ),
-                _("The consultation is moved and the participant is told by e-mail."),
-                counselor=counselor,
-                starts_at=starts_at,
-            )
-            if response:
-                return response
-        return self.form_page(request, consultation, form, _("Move to another slot or counselor"))
-
-    def book_next_view(self, request, pk: int):
-        """BTH-9, CON-5: during a consultation, book the next one with the same counselor."""
-        consultation = self.scoped_booking(request, pk)
-        form = StaffSlotForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            starts_at = form.starts_at()
-            response = self._submit(
-                request,
-                form,
-                lambda: services.consultation_book_next(
-                    consultation=consultation, staff=request.user, starts_at=starts_at
-                ),
-                _("The next consultation is booked, confirmed and mailed to the participant."),
-                added=True,
-                counselor=consultation.counselor,
-                starts_at=starts_at,
-            )
-            if response:
-                return response
-        return self.form_page(request, consultation, form, _("Book the next consultation"))
-
-    def book_for_caller_view(self, request):
-        """STF-1: book an online consultation for someone on the phone, confirmed by the call."""
-        if not self.has_change_permission(request):
-            raise Http404
-        form = ConsultationForCallerForm(
-            request.POST or None,
-            counselors=office_staff(request),
-            video_tools=office_video_tools(request),
-        )
-        if request.method == "POST" and form.is_valid():
-            users = User.objects.filter(username=form.cleaned_data["username"], is_staff=False)
-            if not request.user.is_superuser:
-                users = users.filter(office_id=request.user.office_id)
-            user = users.first()
-            if user is None:
-                form.add_error("username", _("No user of this office has this login ID."))
-            else:
-                counselor, starts_at = form.cleaned_data["counselor"], form.starts_at()
-                response = self._submit(
-                    request,
-                    form,
-                    lambda: services.consultation_book_for_caller(
-                        user=user,
-                        staff=request.user,
-                        counselor=counselor,
-                        starts_at=starts_at,
-                        purpose=form.cleaned_data["purpose"],
-                        video_tool=form.cleaned_data["video_tool"],
-                    ),
-                    _("The consultation is booked, confirmed and mailed to the user."),
-                    added=True,
-                    counselor=counselor,
-                    starts_at=starts_at,
-                )
-                if response:
-                    return response
-        return TemplateResponse(
-            request,
-            "admin/bookings/form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Book an online consultation for a caller"),
-                "form": form,
-                "opts": self.model._meta,
-            },
-        )

@@ -7,16 +7,9 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Online consultations")
 
     def ready(self) -> None:
-        from bookings.registry import BookingKind, register
+        from bookings.registry import register
 
         from . import demo, receivers  # noqa: F401  (demo step, signal receivers)
-        from .models import Consultation
+        from .kind import ONLINE
 
-        register(
-            BookingKind(
-                model=Consultation,
-                office_lookup="office",
-                cap_field="max_active_online_consultations",
-                select_related=("office", "video_tool", "counselor"),
-            )
-        )
+        register(ONLINE)

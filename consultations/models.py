@@ -256,6 +256,7 @@ class Consultation(Booking):
     service = "online"
     uid_prefix = "online-consultation"
     counselor_is_the_slot = True
+    confirmed_on_request = True
 
     class Meta(Booking.Meta):
         verbose_name = _("online consultation")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,30 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import client_details
-from bookings import calendar, notify
-from bookings import services as bookings
-from bookings.availability import closures_for
+from bookings import calendar, flows, notify
 from bookings.models import AWAITING_STATUSES, CounselorHold, Status
-from bookings.rules import (
-    cap_refusal_reason,
-    lock_user,
-    noshow_approval_reason,
-    profile_fields,
-    request_refusal_reason,
-    staff_slot_refusal_reason,
-)
 from core.access import AccessKind, access_record
 from core.audit import acting_as
 from terms.services import consent_needed
 
-from .availability import free_counselors_at, free_slots_from, offered_by
-from .eligibility import online_refusal_reason
+from .availability import offered_by
+from .kind import ONLINE, OnlinePlace
 from .models import (
     AvailabilityException,
     Consultation,
     ConsultationJoin,
-    ConsultationPurpose,
-    CounselorVideoDefault,
     ExceptionKind,
     VideoTool,
 )
@@ -81,160 +69,70 @@ def video_tools_for(office) -> list[VideoTool]:
     return list(VideoTool.objects.filter(office=office, is_active=True).order_by("name"))
 
 
-def _default_url(counselor, video_tool: VideoTool) -> str:
-    default = CounselorVideoDefault.objects.filter(
-        counselor=counselor, video_tool=video_tool
-    ).first()
-    if default and join_url_problem(default.join_url, video_tool.host_list()) is None:
-        return default.join_url
-    return ""
-
-
-def _check_online_slot(office, starts_at: datetime.datetime, *, now, staff: bool) -> None:
-    day = calendar.local(starts_at).date()
-    closures = closures_for(office.pk, day, day)
-    check = staff_slot_refusal_reason if staff else request_refusal_reason
-    reason = check(office, starts_at, now=now, closures=closures)
-    if reason:
-        raise ValidationError(reason, code="not_bookable")
-
-
-def _pick_counselor(office, starts_at, counselor, *, now):
-    """The chosen counselor if they offer the slot, or the first free one for "any"."""
-    if counselor is not None:
-        if counselor.office_id != office.pk or not offered_by(counselor, starts_at):
-            raise ValidationError(
-                _("This counselor does not take online consultations at this time."),
-                code="not_offered",
-            )
-        return counselor
-    free = free_counselors_at(office, starts_at, now=now)
-    if not free:
-        raise bookings.SlotTakenError(free_slots_from(office, now=now))
-    return free[0]
-
-
-@transaction.atomic
 def consultation_request(
     *,
     user,
     starts_at: datetime.datetime,
     counselor=None,
     video_tool: VideoTool,
-    purpose: str,
-    requester_name: str,
-    phone: str,
-    client_number: str = "",
-    companions: Iterable[str] = (),
-    note: str = "",
     form_token: uuid.UUID | None = None,
     now: datetime.datetime | None = None,
+    **details,
 ) -> Consultation:
-    """Book a counselor's slot online (CON-1, CON-5 … CON-8). Idempotent per `form_token`.
-
-    Booked at once; after repeated no-contact cancellations (BTH-7) it is a request that
-    holds the slot until staff approve it by phone.
-    """
-    now = now or timezone.now()
-    lock_user(user)
-    if form_token:
-        existing = Consultation.objects.filter(form_token=form_token, user=user).first()
-        if existing is not None:
-            return existing
-    reason = online_refusal_reason(user)
-    if reason:
-        raise ValidationError(reason, code="refused")
-    office = user.office
-    if purpose not in ConsultationPurpose.values:
-        raise ValidationError({"purpose": _("Choose one of the purposes offered.")})
-    if video_tool.office_id != office.pk or not video_tool.is_active:
-        raise ValidationError({"video_tool": _("Choose one of the video tools offered.")})
-    _check_online_slot(office, starts_at, now=now, staff=False)
-    reason = cap_refusal_reason(user, Consultation, office, now=now)
-    if reason:
-        raise ValidationError(reason, code="cap")
-    needs_approval = noshow_approval_reason(user, office, now=now) is not None
-    # "Any counselor": if the first free one is taken a moment ago, try the others (BTH-2).
-    candidates = (
-        [counselor] if counselor is not None else free_counselors_at(office, starts_at, now=now)
+    """Book a counselor's slot online (CON-1, CON-5 … CON-8): the shared sequence
+    (`bookings.flows.booking_request`) with the counselor (or "any") and the tool as the
+    place. Booked at once; after repeated no-contact cancellations a request (BTH-7)."""
+    return flows.booking_request(
+        kind=ONLINE,
+        user=user,
+        place=OnlinePlace(office=user.office, counselor=counselor, video_tool=video_tool),
+        starts_at=starts_at,
+        form_token=form_token,
+        now=now,
+        **details,
     )
-    if counselor is not None:
-        _pick_counselor(office, starts_at, counselor, now=now)
-    for candidate in candidates:
-        join_url = _default_url(candidate, video_tool)
-        try:
-            consultation, created = bookings.booking_insert(
-                Consultation(
-                    office=office,
-                    counselor=candidate,
-                    user=user,
-                    user_type=user.user_type,
-                    starts_at=starts_at,
-                    ends_at=starts_at + calendar.SLOT,
-                    video_tool=video_tool,
-                    join_url=join_url,
-                    # Set with the row, not updated after it: one write, one trigger run.
-                    join_url_set_at=now if join_url else None,
-                    purpose=purpose,
-                    requester_name=requester_name,
-                    client_number=client_number,
-                    phone=phone,
-                    companions=list(companions),
-                    note=note,
-                    form_token=form_token,
-                    needs_approval=needs_approval,
-                    status=Status.REQUESTED if needs_approval else Status.CONFIRMED,
-                    confirmed_at=None if needs_approval else now,
-                    created_at=now,
-                ),
-                now=now,
-            )
-        except bookings.SlotTakenError:
-            continue
-        break
-    else:
-        raise bookings.SlotTakenError(free_slots_from(office, counselor=counselor, now=now))
-    if created:
-        notify.mail_booking(consultation, notify.RECEIVED if needs_approval else notify.CONFIRMED)
-    return consultation
 
 
-@transaction.atomic
 def consultation_move_by_user(
     *, consultation: Consultation, user, starts_at: datetime.datetime, now=None
 ) -> Consultation:
-    """The participant moves their consultation to another free slot before the deadline."""
-    now = now or timezone.now()
-    if consultation.user_id != user.pk or not bookings.user_may_change(consultation, now):
-        raise ValidationError(
-            _("This consultation can no longer be moved online. Please phone the office."),
-            code="too_late",
-        )
-    office = consultation.office
-    _check_online_slot(office, starts_at, now=now, staff=False)
+    """The participant moves their consultation to another free slot before the deadline; with
+    the same counselor if they offer it, else the first free one."""
     counselor = consultation.counselor
-    if not offered_by(counselor, starts_at):
-        counselor = _pick_counselor(office, starts_at, None, now=now)
-    return bookings.booking_move(
-        booking=consultation, by=user, now=now, starts_at=starts_at, counselor=counselor
+    keeps = counselor is not None and offered_by(counselor, starts_at)
+    return flows.booking_move_by_user(
+        kind=ONLINE,
+        booking=consultation,
+        user=user,
+        place=OnlinePlace.of(consultation)
+        if keeps
+        else replace(OnlinePlace.of(consultation), counselor=None),
+        starts_at=starts_at,
+        now=now,
     )
 
 
-@transaction.atomic
 def consultation_move_by_staff(
-    *, consultation: Consultation, staff, starts_at: datetime.datetime, counselor, now=None
+    *,
+    consultation: Consultation,
+    staff,
+    starts_at: datetime.datetime,
+    counselor,
+    override: bool = False,
+    now=None,
 ) -> Consultation:
     """The office moves a consultation to another slot or counselor of its own; the user is told."""
-    now = now or timezone.now()
-    if counselor.office_id != consultation.office_id:
-        raise ValidationError({"counselor": _("Choose a counselor of the same office.")})
-    _check_online_slot(consultation.office, starts_at, now=now, staff=True)
-    return bookings.booking_move(
-        booking=consultation, by=staff, now=now, starts_at=starts_at, counselor=counselor
+    return flows.booking_move_by_staff(
+        kind=ONLINE,
+        booking=consultation,
+        staff=staff,
+        place=OnlinePlace.of(consultation, counselor=counselor),
+        starts_at=starts_at,
+        override=override,
+        now=now,
     )
 
 
-@transaction.atomic
 def consultation_book_for_caller(
     *,
     user,
@@ -244,71 +142,40 @@ def consultation_book_for_caller(
     purpose: str,
     video_tool: VideoTool,
     phoned_at: datetime.datetime | None = None,
+    override: bool = False,
     now=None,
 ) -> Consultation:
     """Staff book an online consultation for someone on the phone (STF-1), confirmed by that
     call; the users' cut-off and cap do not bind staff, the eligibility rules do (CON-6)."""
-    now = now or timezone.now()
-    reason = online_refusal_reason(user)
-    if reason:
-        raise ValidationError(reason, code="refused")
-    if counselor.office_id != user.office_id or video_tool.office_id != user.office_id:
-        raise ValidationError(_("Choose a counselor and a video tool of the user's office."))
-    if purpose not in ConsultationPurpose.values:
-        raise ValidationError({"purpose": _("Choose one of the purposes offered.")})
-    _check_online_slot(user.office, starts_at, now=now, staff=True)
-    return _insert_by_staff(
+    return flows.booking_book_for_caller(
+        kind=ONLINE,
         user=user,
-        counselor=counselor,
-        video_tool=video_tool,
-        starts_at=starts_at,
-        fields={"purpose": purpose, **profile_fields(user)},
         staff=staff,
-        phoned_at=phoned_at or now,
+        place=OnlinePlace(office=counselor.office, counselor=counselor, video_tool=video_tool),
+        starts_at=starts_at,
+        purpose=purpose,
+        phoned_at=phoned_at,
+        override=override,
         now=now,
     )
 
 
-@transaction.atomic
 def consultation_book_next(
-    *, consultation: Consultation, staff, starts_at: datetime.datetime, now=None
+    *,
+    consultation: Consultation,
+    staff,
+    starts_at: datetime.datetime,
+    override: bool = False,
+    now=None,
 ) -> Consultation:
     """During a consultation the counselor books the next one with them (BTH-9, CON-5)."""
-    now = now or timezone.now()
-    fields = bookings.next_booking_fields(consultation)
-    reason = online_refusal_reason(fields["user"])
-    if reason:
-        raise ValidationError(reason, code="refused")
-    _check_online_slot(consultation.office, starts_at, now=now, staff=True)
-    return _insert_by_staff(
-        user=fields.pop("user"),
-        counselor=consultation.counselor,
-        video_tool=consultation.video_tool,
+    return flows.booking_book_next(
+        kind=ONLINE,
+        booking=consultation,
+        staff=staff,
+        place=OnlinePlace.of(consultation),
         starts_at=starts_at,
-        fields=fields,
-        staff=staff,
-        phoned_at=now,
-        now=now,
-    )
-
-
-def _insert_by_staff(*, user, counselor, video_tool, starts_at, fields, staff, phoned_at, now):
-    fields.setdefault("user_type", user.user_type)
-    url = _default_url(counselor, video_tool)
-    return bookings.booking_insert_confirmed(
-        Consultation(
-            office=counselor.office,
-            counselor=counselor,
-            user=user,
-            starts_at=starts_at,
-            ends_at=starts_at + calendar.SLOT,
-            video_tool=video_tool,
-            join_url=url,
-            join_url_set_at=now if url else None,
-            **fields,
-        ),
-        staff=staff,
-        phoned_at=phoned_at,
+        override=override,
         now=now,
     )
 
@@ -394,8 +261,12 @@ def availability_unbooked_problem(*, counselor, now=None) -> str | None:
     """After a change to a counselor's weekly pattern: a future consultation of theirs that
     the availability no longer covers (the change must then be refused, CON-1)."""
     now = now or timezone.now()
+    # A booking staff made outside the published times on purpose never holds a change up (CON-9).
     for consultation in Consultation.objects.filter(
-        counselor=counselor, status__in=AWAITING_STATUSES, starts_at__gt=now
+        counselor=counselor,
+        status__in=AWAITING_STATUSES,
+        starts_at__gt=now,
+        outside_availability=False,
     ).select_related("counselor__office"):
         if not offered_by(counselor, consultation.starts_at):
             return _(

@@ -23,17 +23,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import calendar, rules
 from bookings import services as bookings
-from bookings.models import Companion
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
+    check_step,
     month_navigation,
     parse_day,
     parse_slot,
-    pending_request,
+    pending_booking,
     rate_limited_message,
-    remember_request,
-    send_pending_request,
+    request_step,
     weeks,
 )
 from core.maintenance import paused_during_maintenance
@@ -41,7 +40,8 @@ from terms.gate import consent_required
 
 from . import availability, eligibility, services
 from .forms import ConsultationRequestForm
-from .models import Consultation, ConsultationPurpose, VideoTool
+from .kind import ONLINE, OnlinePlace
+from .models import Consultation, VideoTool
 
 ANY = "any"
 
@@ -65,7 +65,7 @@ def _counselor(request: HttpRequest, who: str):
 def _refused_page(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
     return render(
         request,
-        "consultations/refused.html",
+        "bookings/refused.html",
         {"reason": reason, "office": _office(request)},
         status=status,
     )
@@ -166,51 +166,20 @@ def _video_tools(office):
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpResponse:
     counselor = _counselor(request, who)
-    now = timezone.now()
-    starts_at = parse_slot(day, hhmm, now)
     office = _office(request)
-    reason = _refusal(request)
-    if reason:
-        return _refused_page(request, reason)
-    closures = availability.closures_for(office.pk, starts_at.date(), starts_at.date())
-    reason = rules.request_refusal_reason(office, starts_at, now=now, closures=closures)
-    if reason:
-        return _refused_page(request, reason)
-    user = request.user
-    form_kwargs = {"user": user, "video_tools": _video_tools(office)}
-    if request.method == "POST":
-        form = ConsultationRequestForm(request.POST, **form_kwargs)
-        if form.is_valid():
-            data = {**form.cleaned_data, "video_tool": form.cleaned_data["video_tool"].pk}
-            token = remember_request(
-                request,
-                {
-                    "service": "online",
-                    "counselor_id": getattr(counselor, "pk", None),
-                    "starts_at": starts_at.isoformat(),
-                    "data": data,
-                },
-            )
-            return redirect("consultations:check", token=token)
-    else:
-        form = ConsultationRequestForm(
-            **form_kwargs,
-            initial={
-                "requester_name": rules.profile_name(user),
-                "client_number": rules.profile_number(user),
-                "phone": user.phone,
-            },
-        )
-    return render(
+    return request_step(
         request,
-        "consultations/request.html",
-        {
-            "office": office,
-            "counselor": counselor,
-            "starts_at": starts_at,
-            "form": form,
-            "approval": rules.noshow_approval_reason(user, office, now=now),
-        },
+        kind=ONLINE,
+        place=OnlinePlace(office=office, counselor=counselor),
+        starts_at=parse_slot(day, hhmm, timezone.now()),
+        make_form=lambda data, **kwargs: ConsultationRequestForm(
+            data, user=request.user, video_tools=_video_tools(office), **kwargs
+        ),
+        place_payload={"counselor_id": getattr(counselor, "pk", None)},
+        check_url=lambda token: reverse("consultations:check", kwargs={"token": token}),
+        refused=lambda reason: _refused_page(request, reason),
+        template="consultations/request.html",
+        context={"counselor": counselor},
     )
 
 
@@ -220,53 +189,44 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     """Check your answers; sending the form books the consultation, once per token."""
-    done = Consultation.objects.filter(form_token=token, user=request.user).first()
+    done, pending = pending_booking(request, token, ONLINE)
     if done is not None:
         return redirect(done)
-    pending = pending_request(request, token, "online")
     office = _office(request)
-    counselor = _counselor(request, str(pending["counselor_id"] or ANY))
+    who = str(pending["counselor_id"] or ANY)
+    counselor = _counselor(request, who)
     starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
     data = dict(pending["data"])
     video_tool = get_object_or_404(_video_tools(office), pk=data.pop("video_tool"))
-    context = {
-        "office": office,
-        "counselor": counselor,
-        "starts_at": starts_at,
-        "data": data,
-        "video_tool": video_tool,
-        "purpose_label": ConsultationPurpose(data["purpose"]).label,
-        "companion_labels": [Companion(c).label for c in data["companions"]],
-        "change_url": reverse(
-            "consultations:request",
-            kwargs={
-                "who": str(pending["counselor_id"] or ANY),
-                "day": calendar.local(starts_at).date().isoformat(),
-                "hhmm": f"{calendar.local(starts_at):%H%M}",
-            },
+    start = calendar.local(starts_at)
+    return check_step(
+        request,
+        token,
+        kind=ONLINE,
+        place=OnlinePlace(office=office, counselor=counselor, video_tool=video_tool),
+        starts_at=starts_at,
+        data=data,
+        book=lambda: services.consultation_request(
+            user=request.user,
+            starts_at=starts_at,
+            counselor=counselor,
+            video_tool=video_tool,
+            form_token=token,
+            **data,
         ),
-    }
-    if request.method == "POST":
-        return send_pending_request(
-            request,
-            token,
-            book=lambda: services.consultation_request(
-                user=request.user,
-                starts_at=starts_at,
-                counselor=counselor,
-                video_tool=video_tool,
-                form_token=token,
-                **data,
-            ),
-            refused=lambda reason, status: _refused_page(request, reason, status=status),
-            slot_url=lambda slot: reverse(
-                "consultations:request",
-                args=[ANY, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
-            ),
-            back=(reverse("consultations:index"), _("Online consultations")),
-            done_message=_("Your online consultation is booked."),
-        )
-    return render(request, "consultations/check.html", context)
+        change_url=reverse(
+            "consultations:request", args=[who, start.date().isoformat(), f"{start:%H%M}"]
+        ),
+        refused=lambda reason, status: _refused_page(request, reason, status=status),
+        slot_url=lambda slot: reverse(
+            "consultations:request",
+            args=[ANY, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
+        ),
+        back=(reverse("consultations:index"), _("Online consultations")),
+        done_message=_("Your online consultation is booked."),
+        template="consultations/check.html",
+        context={"counselor": counselor, "video_tool": video_tool},
+    )
 
 
 def _own(request: HttpRequest, pk: int) -> Consultation:

@@ -158,7 +158,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
                 )
             if moment + calendar.SLOT > now:
                 cell.links.append(
-                    Link(reverse("admin:booths_booth_book", args=[booth.pk]), _("Book"))
+                    Link(f"{reverse('admin:booths_reservation_book')}?booth={booth.pk}", _("Book"))
                 )
     for counselor in counselors:
         column = counselor_columns[counselor.pk]

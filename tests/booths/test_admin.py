@@ -239,8 +239,11 @@ def test_requests_awaiting_approval_are_listed_and_approved_by_confirming(
 
 def test_staff_book_for_a_caller(frozen, staff_client, booth, seeker, other_office):
     # REQ STF-1: booked and confirmed by the call; the office's users only
-    url = reverse("admin:booths_booth_book", args=[booth.pk])
-    assert staff_client.get(url).status_code == 200
+    # The booth's "book for a caller" link leads to the booking page with the booth chosen.
+    response = staff_client.get(reverse("admin:booths_booth_book", args=[booth.pk]))
+    url = reverse("admin:booths_reservation_book")
+    assert response.status_code == 302 and response.url == f"{url}?booth={booth.pk}"
+    assert staff_client.get(response.url).status_code == 200
     stranger = UserFactory(office=other_office, username="stranger")
     data = {"booth": booth.pk, "date": "2026-11-17", "time": "10:00", "purpose": "job_consultation"}
     response = staff_client.post(url, {**data, "username": stranger.username})

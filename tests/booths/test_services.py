@@ -379,13 +379,13 @@ def test_staff_book_for_a_caller_past_the_online_cutoff(frozen, seeker, booth, s
 def test_staff_book_for_a_caller_keeps_the_calendar_and_the_slot_rule(
     frozen, seeker, employer, booth, staff
 ):
-    # REQ STF-1, OFF-2, OFF-3, BTH-2: each refusal is the calendar's, with a valid purpose,
-    # so the test fails if the calendar check is removed
+    # REQ STF-1, OFF-2, OFF-3, BTH-2, CON-9: each refusal is the calendar's, next to the field
+    # it belongs to, with a valid purpose, so the test fails if the calendar check is removed
     book = services.reservation_book_for_caller
-    for starts_at, reason in (
-        (tokyo(2026, 11, 23, 10), "祝日"),
-        (tokyo(2026, 11, 18, 10, 10), "30分"),
-        (NOW, "先"),
+    for starts_at, field, reason in (
+        (tokyo(2026, 11, 23, 10), "date", "祝日"),
+        (tokyo(2026, 11, 18, 10, 10), "time", "30分"),
+        (NOW, "time", "先"),
     ):
         with pytest.raises(ValidationError) as refused:
             book(
@@ -395,7 +395,7 @@ def test_staff_book_for_a_caller_keeps_the_calendar_and_the_slot_rule(
                 starts_at=starts_at,
                 purpose="job_consultation",
             )
-        assert not hasattr(refused.value, "error_dict")
+        assert list(refused.value.error_dict) == [field]
         assert reason in refused.value.messages[0], refused.value.messages
     _request(employer, booth)
     with pytest.raises(services.SlotTakenError):

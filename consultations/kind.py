@@ -1,0 +1,118 @@
+"""An online consultation as a kind of booking: what the shared sequences (`bookings.flows`)
+ask of online consultations. The place is an `OnlinePlace`: the office, a counselor (None for
+"any counselor": the first free one) and the video tool."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from bookings.registry import BookingKind
+
+from .availability import free_counselors_at, free_slots_from, offered_by, online_counselors
+from .eligibility import online_refusal_reason
+from .models import Consultation, ConsultationPurpose, CounselorVideoDefault, VideoTool
+from .video import join_url_problem
+
+
+@dataclass(frozen=True)
+class OnlinePlace:
+    office: object
+    counselor: object = None
+    video_tool: VideoTool | None = None
+
+    @classmethod
+    def of(cls, consultation: Consultation, *, counselor=None) -> OnlinePlace:
+        """The place of an existing consultation (with another counselor, when given)."""
+        return cls(
+            office=consultation.office,
+            counselor=counselor or consultation.counselor,
+            video_tool=consultation.video_tool,
+        )
+
+
+def default_join_url(counselor, video_tool: VideoTool | None) -> str:
+    """The counselor's default meeting link for the tool, if it passes the link rule (CON-2)."""
+    if counselor is None or video_tool is None:
+        return ""
+    default = CounselorVideoDefault.objects.filter(
+        counselor=counselor, video_tool=video_tool
+    ).first()
+    if default and join_url_problem(default.join_url, video_tool.host_list()) is None:
+        return default.join_url
+    return ""
+
+
+class OnlineKind(BookingKind):
+    model = Consultation
+    office_lookup = "office"
+    cap_field = "max_active_online_consultations"
+    select_related = ("office", "video_tool", "counselor")
+    place_field = "counselor"
+
+    def office_of(self, place: OnlinePlace):
+        return place.office
+
+    def check_place(self, place: OnlinePlace) -> None:
+        if place.counselor is not None and place.counselor.office_id != place.office.pk:
+            raise ValidationError({"counselor": _("Choose a counselor of the same office.")})
+        tool = place.video_tool
+        if tool is not None and (tool.office_id != place.office.pk or not tool.is_active):
+            raise ValidationError({"video_tool": _("Choose one of the video tools offered.")})
+
+    def refusal_reason(self, user, place: OnlinePlace, *, now: datetime.datetime) -> str | None:
+        return online_refusal_reason(user)
+
+    def purposes(self, user) -> list[str]:
+        return list(ConsultationPurpose.values)
+
+    def availability_refusal_reason(self, place: OnlinePlace, starts_at) -> str | None:
+        """Inside the counselor's published time: their weekly pattern or an extra slot, not a
+        withdrawn one (CON-1); for "any counselor", someone's."""
+        counselors = (
+            [place.counselor] if place.counselor is not None else online_counselors(place.office)
+        )
+        if any(offered_by(counselor, starts_at) for counselor in counselors):
+            return None
+        if place.counselor is not None:
+            return _("This counselor does not take online consultations at this time.")
+        return _("No counselor takes online consultations at this time.")
+
+    def candidates(self, place: OnlinePlace, starts_at, *, now: datetime.datetime):
+        # "Any counselor": if the first free one was taken a moment ago, try the others (BTH-2).
+        counselors = (
+            [place.counselor]
+            if place.counselor is not None
+            else free_counselors_at(place.office, starts_at, now=now)
+        )
+        for counselor in counselors:
+            join_url = default_join_url(counselor, place.video_tool)
+            yield {
+                "office": place.office,
+                "counselor": counselor,
+                "video_tool": place.video_tool,
+                "join_url": join_url,
+                # Set with the row, not updated after it: one write, one trigger run.
+                "join_url_set_at": now if join_url else None,
+            }
+
+    def move_fields(self, place: OnlinePlace, starts_at, *, now: datetime.datetime) -> dict:
+        # The tool and its link stay; the counselor is the one chosen, or the first free one.
+        counselor = place.counselor
+        if counselor is None:
+            free = free_counselors_at(place.office, starts_at, now=now)
+            if not free:
+                from bookings.services import SlotTakenError
+
+                raise SlotTakenError(self.alternatives(place, now=now))
+            counselor = free[0]
+        return {"counselor": counselor}
+
+    def alternatives(self, place: OnlinePlace, *, now: datetime.datetime) -> list:
+        return free_slots_from(place.office, counselor=place.counselor, now=now)
+
+
+ONLINE = OnlineKind()
