@@ -2,6 +2,12 @@
 
 Composed here and stored in the outbox with the change that caused them (NTF-2). Mails and
 calendar files point to the booking's page on the site, never to a video link (CON-3).
+
+Every mail fits the booking as it is when sent (NTF-3): each is stored under the booking's
+outbox topic, and a transition that changes what a waiting mail describes (its time, place or
+state) drops the booking's mails that no longer fit, in its own transaction, before it queues
+its own (`drop_unfitting_mails`, called from `services.transition`). Mails are composed from
+the booking's row after the change locked it, so none of an older state can follow the drop.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from icalendar import Calendar, Event, Timezone
 
-from core.outbox import outbox_enqueue
+from core.outbox import outbox_drop_pending, outbox_enqueue
 
 from .models import Booking, Status
 
@@ -26,6 +32,36 @@ NO_SHOW = "no_show"
 REMINDER = "reminder"
 LINK_READY = "link_ready"
 CANCELLING_KINDS = {CANCELLED, NO_SHOW}
+# What still fits a booking whose status changed but whose time, place and calendar entry
+# did not: a confirmation makes only the request's acknowledgement ("not confirmed yet")
+# wrong; once the session has begun, only the link-ready notice (the join button stays on the
+# page until the end) is still true. Any other change leaves no waiting mail true.
+STILL_FIT_AFTER = {
+    Status.CONFIRMED: (CONFIRMED, REMINDER, LINK_READY),
+    Status.CHECKED_IN: (LINK_READY,),
+}
+
+
+def mail_topic(booking: Booking) -> str:
+    """The booking's key in the outbox: "booking:booths.reservation:42"."""
+    return f"booking:{booking._meta.label_lower}:{booking.pk}"
+
+
+def drop_unfitting_mails(booking: Booking, *, was: str, told: bool, moved: bool = False) -> int:
+    """Drop the booking's waiting mails that no longer fit it after a change (REQ NTF-3).
+
+    Call it in the transaction of the change, after the change (whose UPDATE holds the row
+    lock), with the booking as changed and its status before (`was`). `told`: the change went
+    to the user's calendar (a new `sequence`: moved, cancelled, no-show, reinstated), which
+    leaves no earlier mail true; otherwise the new status keeps what `STILL_FIT_AFTER` says.
+    """
+    if moved:
+        when = timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M")
+        reason = f"moved to {when} (sequence {booking.sequence})"
+    else:
+        reason = f"{was} -> {booking.status} (sequence {booking.sequence})"
+    keep = () if told or moved else STILL_FIT_AFTER.get(booking.status, ())
+    return outbox_drop_pending(topic=mail_topic(booking), reason=reason, keep_kinds=keep)
 
 
 def _subject(booking: Booking, kind: str) -> str:
@@ -102,4 +138,4 @@ def mail_booking(booking: Booking, kind: str) -> None:
         booking_ics(booking, cancelled=kind in CANCELLING_KINDS),
         "text/calendar",
     )
-    outbox_enqueue(message=message)
+    outbox_enqueue(message=message, topic=mail_topic(booking), topic_kind=kind)

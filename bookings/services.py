@@ -150,6 +150,8 @@ def transition(
     `respect_noshow`: once the 10-minute rule applies, the booking is over, whatever the job
     has recorded. `tell_user`: the change goes to the user's calendar (SEQUENCE + 1, in SQL).
     Leaving the active statuses releases the counselor; a new start or counselor moves the hold.
+    A change of what the booking's waiting mails describe drops those that no longer fit, before
+    the caller queues its own (NTF-3).
     """
     model = type(booking)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
@@ -161,6 +163,7 @@ def transition(
     counselor = changes.get("counselor", booking.counselor)
     starts_at = changes.get("starts_at", booking.starts_at)
     old_hold_id = booking.counselor_hold_id
+    was = booking.status
     keeps_hold = new_status in ACTIVE_STATUSES and counselor is not None
     moves_hold = keeps_hold and (
         old_hold_id is None
@@ -185,6 +188,8 @@ def transition(
         del booking.state
     if changes.get("status") == Status.CANCELLED:
         _record_cancellation(booking)
+    if tell_user or booking.status != was:
+        notify.drop_unfitting_mails(booking, was=was, told=tell_user, moved="starts_at" in changes)
     return booking
 
 
@@ -447,7 +452,9 @@ def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
     if updated:
         if booking.counselor_hold_id:
             CounselorHold.objects.filter(pk=booking.counselor_hold_id).delete()
+        was = booking.status
         booking.refresh_from_db()
+        notify.drop_unfitting_mails(booking, was=was, told=True)
         notify.mail_booking(booking, notify.NO_SHOW)
     return bool(updated)
 
@@ -561,9 +568,16 @@ def send_reminders(*, now: datetime.datetime | None = None) -> int:
         for booking in candidates.iterator(chunk_size=200):
             with transaction.atomic():
                 claimed = kind.model.objects.filter(
-                    pk=booking.pk, reminder_sent_at__isnull=True, status__in=AWAITING_STATUSES
+                    pk=booking.pk,
+                    reminder_sent_at__isnull=True,
+                    status__in=AWAITING_STATUSES,
+                    starts_at__gte=start,
+                    starts_at__lt=end,
                 ).update(reminder_sent_at=now)
                 if claimed:
+                    # The row as the claim locked it: a move since the candidates were read
+                    # is in the reminder, never the time it replaced (NTF-3).
+                    booking.refresh_from_db()
                     notify.mail_booking(booking, notify.REMINDER)
                     sent += 1
     return sent

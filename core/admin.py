@@ -17,9 +17,32 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     included (REQ NFR-3, LOG-2). Queueing again changes rows, so it needs the change
     permission."""
 
-    list_display = ["pk", "created_at", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "pk",
+        "created_at",
+        "status",
+        "topic",
+        "topic_kind",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "dropped_at",
+    ]
     list_filter = ["status"]
-    fields = ["created_at", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+    # A topic is a key such as "booking:booths.reservation:42": its mails, sent and dropped.
+    search_fields = ["=topic"]
+    fields = [
+        "created_at",
+        "status",
+        "topic",
+        "topic_kind",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "dropped_at",
+        "drop_reason",
+    ]
     readonly_fields = fields
     actions = ["requeue"]
 

@@ -10,6 +10,8 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Given up")
+    # No longer fits what it was about (a reminder for a time since moved): kept, not sent.
+    DROPPED = "dropped", _("Dropped, no longer fits")
 
 
 class OutboxMessageQuerySet(models.QuerySet):
@@ -50,6 +52,13 @@ class OutboxMessage(models.Model):
     # Set on the last mails to a deleted account (what its deletion cancelled): the row is
     # deleted as soon as it is sent or given up, so no personal data stays behind (REQ REG-5).
     erase_when_done = models.BooleanField(_("erase once sent"), default=False)
+    # What the message is about, as an opaque key of the app that wrote it (bookings writes
+    # "booking:<app_label>.<model>:<pk>"), and which of its mails it is: pending messages of
+    # a topic are dropped when what they describe changes (REQ NTF-3, `outbox_drop_pending`).
+    topic = models.CharField(_("topic"), max_length=100, blank=True, default="")
+    topic_kind = models.CharField(_("kind"), max_length=30, blank=True, default="")
+    dropped_at = models.DateTimeField(_("dropped at"), null=True, blank=True)
+    drop_reason = models.CharField(_("why dropped"), max_length=200, blank=True, default="")
 
     objects = OutboxMessageQuerySet.as_manager()
 
@@ -63,11 +72,21 @@ class OutboxMessage(models.Model):
                 condition=Q(status="pending"),
                 name="core_outbox_pending_due_idx",
             ),
+            # The drop looks up a topic's pending messages only: a small partial index.
+            models.Index(
+                fields=["topic"],
+                condition=Q(status="pending"),
+                name="core_outbox_pending_topic_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="core_outboxmessage_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dropped") | Q(dropped_at__isnull=False),
+                name="core_outboxmessage_dropped_has_time",
             ),
         ]
 

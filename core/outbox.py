@@ -11,6 +11,18 @@ message at once; the batch sends over one SMTP connection and stops at the first
 the server itself, so a server that hangs costs one EMAIL_TIMEOUT per batch. Delivery is
 at-least-once: a runner that dies after the server accepted a message but before it marked it
 sent leaves it to be sent again when the lease runs out.
+
+A message may carry a `topic` (an opaque key of the app that wrote it, such as one booking)
+and a `topic_kind`. When what a topic describes changes, its writer calls
+`outbox_drop_pending` in the transaction of the change: the topic's pending messages that no
+longer fit become DROPPED, kept with when and why, and are never sent (REQ NTF-3). Messages
+are not checked again at delivery: core cannot know whether a booking still looks as its mail
+says, and need not, because a writer that changes a topic's subject locks it (the booking's
+row) before it drops, and composes every mail from the row under that lock, so no mail of an
+older state can be stored after the drop that should have caught it. A message already
+claimed by a runner when the drop comes cannot be called back: it is sent and marked SENT
+(the truth), its `dropped_at` tells that the drop came too late; one whose send then fails is
+not retried.
 """
 
 from __future__ import annotations
@@ -37,8 +49,12 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 
 
-def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
-    """Store a composed e-mail for delivery. Call it inside the transaction of the change."""
+def outbox_enqueue(
+    *, message: EmailMessage, topic: str = "", topic_kind: str = ""
+) -> OutboxMessage:
+    """Store a composed e-mail for delivery. Call it inside the transaction of the change.
+
+    `topic` and `topic_kind` let `outbox_drop_pending` find it while it waits."""
     html_body = ""
     for content, mimetype in getattr(message, "alternatives", []) or []:
         if mimetype == "text/html":
@@ -69,9 +85,34 @@ def outbox_enqueue(*, message: EmailMessage) -> OutboxMessage:
         reply_to=list(message.reply_to),
         headers=dict(message.extra_headers),
         attachments=attachments,
+        topic=topic,
+        topic_kind=topic_kind,
     )
     _defer_delivery()
     return stored
+
+
+def outbox_drop_pending(
+    *, topic: str, reason: str, keep_kinds=(), now: datetime | None = None
+) -> int:
+    """Drop the pending messages of `topic` (all but those of `keep_kinds`): they are never
+    sent, and stay as DROPPED with the time and `reason` (REQ NTF-3). Returns how many.
+
+    Call it in the transaction of the change that makes them wrong. It never waits on a
+    delivery: a runner holds a message's row lock only for the instant of its claim, and
+    sends under a lease. Messages owed to an erased account (`erase_when_done`) are deleted
+    instead, as they would have been once sent (REQ REG-5).
+    """
+    if not topic:
+        raise ValueError("a topic is needed: an empty one would match every untagged message")
+    pending = OutboxMessage.objects.filter(topic=topic, status=OutboxStatus.PENDING)
+    if keep_kinds:
+        pending = pending.exclude(topic_kind__in=list(keep_kinds))
+    deleted = pending.filter(erase_when_done=True).delete()[0]
+    dropped = pending.update(
+        status=OutboxStatus.DROPPED, dropped_at=now or timezone.now(), drop_reason=reason[:200]
+    )
+    return deleted + dropped
 
 
 # Deferrals go through Django's own connection, so the job row is part of the caller's
@@ -152,19 +193,19 @@ def outbox_erase_for_addresses(*, addresses: set[str], up_to_pk: int | None = No
 
 
 def outbox_purge_sent(*, before: datetime, batch: int = 1000) -> int:
-    """Delete delivered messages sent before `before` (OUTBOX_SENT_RETENTION_DAYS): their
-    bodies hold names, slots and links nobody needs once delivered (REQ LOG-2), and erasing
-    by address on account deletion then scans a small table. Safe to run concurrently."""
+    """Delete delivered messages sent before `before` (OUTBOX_SENT_RETENTION_DAYS), and
+    dropped ones dropped before it: their bodies hold names, slots and links nobody needs once
+    done with (REQ LOG-2), and erasing by address on account deletion then scans a small
+    table. Safe to run concurrently."""
     total = 0
-    while True:
-        ids = list(
-            OutboxMessage.objects.filter(status=OutboxStatus.SENT, sent_at__lt=before)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return total
-        total += OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.SENT).delete()[0]
+    for status, moment in ((OutboxStatus.SENT, "sent_at"), (OutboxStatus.DROPPED, "dropped_at")):
+        done = OutboxMessage.objects.filter(status=status, **{f"{moment}__lt": before})
+        while True:
+            ids = list(done.order_by("pk").values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            total += done.filter(pk__in=ids).delete()[0]
+    return total
 
 
 def outbox_compose(outbox_message: OutboxMessage) -> EmailMultiAlternatives:
@@ -260,6 +301,8 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> Deli
                 if isinstance(exc, (*MESSAGE_ERRORS, NothingAccepted)):
                     continue
                 break
+            # Marked sent whatever its status now: a drop that came while it was on its way
+            # did not stop it, and the record must say what reached the person.
             done = OutboxMessage.objects.filter(pk=message.pk)
             if message.erase_when_done:
                 done.delete()
@@ -275,8 +318,10 @@ def _record_failure(
     message: OutboxMessage, exc: Exception, moment: datetime, report: DeliveryReport
 ) -> None:
     error = f"{type(exc).__name__}: {exc}"[:500]
+    # Only a message still pending: one dropped while it was being sent stays dropped.
+    still_pending = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING)
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        given_up = OutboxMessage.objects.filter(pk=message.pk)
+        given_up = still_pending
         if message.erase_when_done:
             given_up.delete()
         else:
@@ -284,7 +329,7 @@ def _record_failure(
         report.given_up += 1
         logger.error("outbox message %s given up after %s attempts", message.pk, message.attempts)
     else:
-        OutboxMessage.objects.filter(pk=message.pk).update(
+        still_pending.update(
             next_attempt_at=moment + backoff_for(message.attempts), last_error=error
         )
         report.failed += 1

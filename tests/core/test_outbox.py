@@ -249,3 +249,116 @@ def test_delivered_mail_is_purged_after_the_retention_period(settings):
     remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
     assert remaining == {recent.pk, failed.pk, pending.pk}
     assert old.pk not in remaining
+
+
+# --- Dropping what no longer fits (REQ NTF-3) ------------------------------------------------
+
+
+def test_dropping_a_topic_touches_only_its_waiting_messages_of_the_kinds_not_kept():
+    # REQ NTF-3: core drops by an opaque topic; the app that wrote the messages decides when.
+    from core.outbox import outbox_drop_pending
+
+    sent = outbox_enqueue(message=_message(), topic="booking:x.y:1", topic_kind="received")
+    outbox_deliver_due()
+    reminder = outbox_enqueue(message=_message(), topic="booking:x.y:1", topic_kind="reminder")
+    notice = outbox_enqueue(message=_message(), topic="booking:x.y:1", topic_kind="link_ready")
+    other = outbox_enqueue(message=_message(), topic="booking:x.y:11", topic_kind="reminder")
+    untagged = outbox_enqueue(message=_message())
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        assert (
+            outbox_drop_pending(topic="booking:x.y:1", reason="moved", keep_kinds=["link_ready"])
+            == 1
+        )
+    statuses = dict(OutboxMessage.objects.values_list("pk", "status"))
+    assert statuses == {
+        sent.pk: OutboxStatus.SENT,
+        reminder.pk: OutboxStatus.DROPPED,
+        notice.pk: OutboxStatus.PENDING,
+        other.pk: OutboxStatus.PENDING,
+        untagged.pk: OutboxStatus.PENDING,
+    }
+    reminder.refresh_from_db()
+    assert (reminder.dropped_at, reminder.drop_reason) == (now, "moved")
+    mail.outbox.clear()
+    assert outbox_deliver_due().sent == 3
+    assert OutboxMessage.objects.get(pk=reminder.pk).status == OutboxStatus.DROPPED
+    with pytest.raises(ValueError):
+        outbox_drop_pending(topic="", reason="an empty topic would match every untagged mail")
+
+
+def test_the_database_refuses_a_dropped_message_without_its_time():
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutboxMessage.objects.create(subject="s", body="b", status=OutboxStatus.DROPPED)
+
+
+class _DropThenFailBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        from core.outbox import outbox_drop_pending
+
+        outbox_drop_pending(topic="t:1", reason="changed while on its way")
+        raise ConnectionRefusedError("smtp down")
+
+
+@override_settings(EMAIL_BACKEND="tests.core.test_outbox._DropThenFailBackend")
+def test_a_message_dropped_while_its_delivery_fails_is_not_tried_again():
+    # REQ NTF-3: the failure is not recorded over the drop, so no retry sends it later.
+    outbox_enqueue(message=_message(), topic="t:1")
+    assert outbox_deliver_due().failed == 1
+    stored = OutboxMessage.objects.get()
+    assert stored.status == OutboxStatus.DROPPED
+    assert stored.last_error == ""
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        assert outbox_deliver_due().sent == 0
+
+
+def test_dropping_deletes_mail_owed_to_an_erased_account():
+    # REQ REG-5: such mail is deleted once done with; dropped, it is done with.
+    from core.outbox import outbox_drop_pending
+
+    owed = outbox_enqueue(message=_message(), topic="t:2")
+    OutboxMessage.objects.filter(pk=owed.pk).update(erase_when_done=True)
+    assert outbox_drop_pending(topic="t:2", reason="cancelled") == 1
+    assert not OutboxMessage.objects.exists()
+
+
+def test_dropped_mail_is_purged_after_the_retention_period():
+    # REQ LOG-2: a dropped body holds the same names and times as a sent one.
+    from core.outbox import outbox_drop_pending, outbox_purge_sent
+
+    now = timezone.now()
+    old = outbox_enqueue(message=_message(), topic="t:3")
+    recent = outbox_enqueue(message=_message(), topic="t:4")
+    with time_machine.travel(now - timedelta(days=31), tick=False):
+        outbox_drop_pending(topic="t:3", reason="moved")
+    with time_machine.travel(now - timedelta(days=29), tick=False):
+        outbox_drop_pending(topic="t:4", reason="moved")
+    assert outbox_purge_sent(before=now - timedelta(days=30)) == 1
+    assert list(OutboxMessage.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != recent.pk
+
+
+def test_the_outbox_admin_lists_dropped_messages_with_their_topic(client, office):
+    # REQ NTF-3: staff see what was not sent, and why.
+    from django.urls import reverse
+
+    from core.outbox import outbox_drop_pending
+    from tests.auth import login_client, staff_with_mfa
+
+    outbox_enqueue(message=_message(), topic="booking:booths.reservation:42", topic_kind="reminder")
+    outbox_drop_pending(topic="booking:booths.reservation:42", reason="moved to 2026-11-19 14:00")
+    admin = login_client(client, staff_with_mfa(office=office, is_superuser=True))
+    url = reverse("admin:core_outboxmessage_changelist")
+    listed = admin.get(url, {"status__exact": "dropped"}).content.decode()
+    assert "booking:booths.reservation:42" in listed
+    assert "取りやめ（内容が古くなったため）" in listed
+    found = admin.get(url, {"q": "booking:booths.reservation:4"}, follow=True).content.decode()
+    assert "booking:booths.reservation:42" not in found  # the whole key, not a part of it
+    found = admin.get(url, {"q": "booking:booths.reservation:42"}, follow=True).content.decode()
+    assert "booking:booths.reservation:42" in found
+    detail = admin.get(
+        reverse("admin:core_outboxmessage_change", args=[OutboxMessage.objects.get().pk])
+    ).content.decode()
+    assert "moved to 2026-11-19 14:00" in detail
