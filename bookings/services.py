@@ -151,6 +151,7 @@ def transition(
     Leaving the active statuses releases the counselor; a new start or counselor moves the hold.
     """
     model = type(booking)
+    asked = dict(changes)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
     if respect_noshow:
         rows = rows.exclude(overdue_q(now))
@@ -184,6 +185,10 @@ def transition(
         del booking.state
     if changes.get("status") == Status.CANCELLED:
         _record_cancellation(booking)
+    if changes.get("status") in (Status.COMPLETED, Status.CANCELLED):
+        # One use in several rows ends as one (BTH-8); its other parts were never mailed.
+        for part in booking.following_parts():
+            transition(part, allowed_from=ACTIVE_STATUSES, error=error, now=now, **asked)
     return booking
 
 
