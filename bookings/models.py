@@ -385,6 +385,11 @@ class Booking(models.Model):
         """Free slots to offer when this booking's slot was just taken (BTH-2)."""
         return []
 
+    def following_parts(self) -> models.QuerySet:
+        """Active bookings that continue this one as one use (a booth's ad-hoc use taking the
+        next slot too, BTH-8): they end when it is completed or cancelled."""
+        return type(self).objects.none()
+
     def current_state(self, now: datetime.datetime | None = None) -> str:
         """The status as the 10-minute rule sees it now (BTH-6)."""
         if hasattr(self, "state"):

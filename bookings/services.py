@@ -154,6 +154,7 @@ def transition(
     the caller queues its own (NTF-3).
     """
     model = type(booking)
+    asked = dict(changes)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
     if respect_noshow:
         rows = rows.exclude(overdue_q(now))
@@ -190,6 +191,10 @@ def transition(
         _record_cancellation(booking)
     if tell_user or booking.status != was:
         notify.drop_unfitting_mails(booking, was=was, told=tell_user, moved="starts_at" in changes)
+    if changes.get("status") in (Status.COMPLETED, Status.CANCELLED):
+        # One use in several rows ends as one (BTH-8); its other parts were never mailed.
+        for part in booking.following_parts():
+            transition(part, allowed_from=ACTIVE_STATUSES, error=error, now=now, **asked)
     return booking
 
 

@@ -13,12 +13,14 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
+from bookings import calendar
 from bookings import services as bookings
 from bookings.admin_bookings import (
     BookingAdminMixin,
@@ -29,7 +31,7 @@ from bookings.admin_bookings import (
 from bookings.models import CounselorHold
 from core.forms import ModelForm
 
-from . import services
+from . import availability, services
 from .forms import BookForCallerForm, CounterAdhocForm, SlotChoiceForm
 from .kind import BOOTHS
 from .models import Booth, Reservation
@@ -72,10 +74,18 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             form.add_error("username", _("No user of this office has this login ID."))
         return user
 
-    def _page(self, request, booth: Booth, form, title: str, **extra):
+    def _page(
+        self,
+        request,
+        booth: Booth,
+        form,
+        title: str,
+        template: str = "admin/bookings/form.html",
+        **extra,
+    ):
         return TemplateResponse(
             request,
-            "admin/bookings/form.html",
+            template,
             {
                 **self.admin_site.each_context(request),
                 "title": title,
@@ -87,13 +97,17 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         )
 
     def adhoc_view(self, request, pk: int):
-        """Staff at the counter start an ad-hoc use for a registered user (BTH-8)."""
+        """Staff at the counter start an ad-hoc use for a registered user (BTH-8); the page
+        tells when a use started now must end before it starts."""
         booth = self._scoped_booth(request, pk)
         form = CounterAdhocForm(request.POST or None)
+        slot, uses = availability.adhoc_uses_now([booth], timezone.now())
         consent_url = None
         if request.method == "POST" and form.is_valid():
             user = self._office_user(form, booth)
             if user is not None:
+                # What this person would be told, to tell a lost race from a known end.
+                uses = availability.adhoc_uses_now([booth], timezone.now(), user=user)[1]
                 try:
                     reservation = services.reservation_start_adhoc(
                         user=user, booth=booth, staff=request.user
@@ -103,14 +117,31 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                     if getattr(error, "code", None) == "consent_needed":
                         consent_url = f"{reverse('admin:terms_consent_add')}?user={user.pk}"
                 else:
-                    messages.success(request, _("The use has started."))
+                    ends_at = reservation.use_ends_at()
+                    values = {"time": f"{calendar.local(ends_at):%H:%M}"}
+                    if uses and ends_at < uses[0].ends_at:
+                        message = _(
+                            "The use has started. The next slot was taken a moment ago, so it "
+                            "must end at %(time)s."
+                        )
+                    else:
+                        message = _("The use has started and must end at %(time)s.")
+                    messages.success(request, message % values)
                     return redirect("admin:booths_reservation_change", reservation.pk)
+        if slot is None:
+            use_notice = _("The office is closed now.")
+        elif not uses:
+            use_notice = _("This booth is in use now.")
+        else:
+            use_notice = _("A use started now must end: %(until)s") % {"until": uses[0].until()}
         return self._page(
             request,
             booth,
             form,
             _("Start a use now: %(booth)s") % {"booth": booth},
+            template="admin/booths/adhoc_form.html",
             consent_url=consent_url,
+            use_notice=use_notice,
         )
 
     def book_view(self, request, pk: int):

@@ -9,8 +9,10 @@ of reservations stored (REQ NFR-4).
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings import calendar, gridcache
 from bookings.availability import (
@@ -22,6 +24,7 @@ from bookings.availability import (
     summarise_day,
 )
 from bookings.availability import closures_for as office_closures_for
+from bookings.registry import booking_kinds
 from bookings.rules import (  # noqa: F401  (re-exported for the booths code)
     MONTHS_AHEAD,
     day_refusal_reason,
@@ -32,7 +35,7 @@ from bookings.rules import (  # noqa: F401  (re-exported for the booths code)
     shown_months,
 )
 
-from .models import Booth, Reservation
+from .models import Booth, Reservation, adhoc_use_end
 
 
 def closures_for(booth: Booth, start: datetime.date, end: datetime.date) -> frozenset:
@@ -184,19 +187,124 @@ def current_slot(booth: Booth, now: datetime.datetime) -> datetime.datetime | No
     return calendar.slot_start_containing(now, opens_at=office.opens_at, closes_at=office.closes_at)
 
 
-def free_booths_now(
-    booths: list[Booth], now: datetime.datetime
-) -> tuple[datetime.datetime | None, list[Booth]]:
-    """The slot running now at the booths' office and the booths free in it (BTH-8).
+class CutShort:
+    """Why an ad-hoc use ends with the slot running now instead of lasting 30 minutes."""
 
-    The booths belong to one office; one query whatever their number.
+    NEXT_BOOKED = "next_booked"  # someone holds the booth's next slot
+    OFFICE_CLOSES = "office_closes"  # the slot running now is the day's last
+    PERSON_BUSY = "person_busy"  # the person has another booking from the next slot
+
+
+@dataclass(frozen=True)
+class AdhocUse:
+    """What starting an ad-hoc use of `booth` now gives (BTH-8): the slot running now, the
+    next slot too when the 30 minutes run into it and it is free, and when the use must end.
+    `cut_short` says why the use ends before its 30 minutes are up ("" when it doesn't)."""
+
+    booth: Booth
+    slot: datetime.datetime
+    next_slot: datetime.datetime | None
+    ends_at: datetime.datetime
+    cut_short: str = ""
+
+    def until(self) -> str:
+        """ "until 10:55", with why when the use ends before its 30 minutes are up."""
+        values = {"time": f"{calendar.local(self.ends_at):%H:%M}"}
+        if self.cut_short == CutShort.NEXT_BOOKED:
+            return _("until %(time)s (the next slot is booked)") % values
+        if self.cut_short == CutShort.OFFICE_CLOSES:
+            return _("until %(time)s (the last slot of the day)") % values
+        if self.cut_short == CutShort.PERSON_BUSY:
+            return _("until %(time)s (you have another booking from then)") % values
+        return _("until %(time)s") % values
+
+
+def plan_adhoc_use(
+    booth: Booth,
+    slot: datetime.datetime,
+    now: datetime.datetime,
+    *,
+    following: datetime.datetime | None,
+    next_held: bool,
+    person_busy: bool = False,
+) -> AdhocUse:
+    """The use started `now` inside `slot` (pure): `following` is the office's next slot that
+    day (None after the last one), `next_held` whether someone holds it in this booth."""
+    wanted_end = adhoc_use_end(now)
+    if wanted_end <= slot + calendar.SLOT:
+        return AdhocUse(booth, slot, None, wanted_end)
+    if following is None:
+        reason = CutShort.OFFICE_CLOSES
+    elif next_held:
+        reason = CutShort.NEXT_BOOKED
+    elif person_busy:
+        reason = CutShort.PERSON_BUSY
+    else:
+        return AdhocUse(booth, slot, following, wanted_end)
+    return AdhocUse(booth, slot, None, slot + calendar.SLOT, reason)
+
+
+def following_slot(office, slot: datetime.datetime) -> datetime.datetime | None:
+    """The grid slot after `slot` on the same day, or None when `slot` is the day's last."""
+    after = calendar.local(slot + calendar.SLOT)
+    if after.date() != calendar.local(slot).date():
+        return None
+    if after.time() not in calendar.slot_times(office.opens_at, office.closes_at):
+        return None
+    return after
+
+
+def person_busy_at(user, starts_at: datetime.datetime, now: datetime.datetime) -> bool:
+    """Whether `user` holds a booking of either service in the slot from `starts_at`."""
+    return any(
+        kind.model.objects.for_user(user)
+        .holding_slot(now)
+        .filter(starts_at__lt=starts_at + calendar.SLOT, ends_at__gt=starts_at)
+        .exists()
+        for kind in booking_kinds()
+    )
+
+
+def adhoc_uses_now(
+    booths: list[Booth], now: datetime.datetime, *, user=None
+) -> tuple[datetime.datetime | None, list[AdhocUse]]:
+    """The slot running now at the booths' office and the use each free booth would give
+    (BTH-8), so the person knows before starting when it must end.
+
+    The booths belong to one office; one query for the booths whatever their number, and one
+    per service for the person's own bookings when `user` is given and the use runs on.
     """
     slot = current_slot(booths[0], now) if booths else None
     if slot is None:
         return None, []
-    taken = set(
-        Reservation.objects.filter(booth__in=booths, starts_at=slot)
+    office = booths[0].office
+    following = following_slot(office, slot)
+    runs_on = following is not None and adhoc_use_end(now) > slot + calendar.SLOT
+    starts = [slot, following] if runs_on else [slot]
+    held = set(
+        Reservation.objects.filter(booth__in=booths, starts_at__in=starts)
         .holding_slot(now)
-        .values_list("booth_id", flat=True)
+        .order_by()
+        .values_list("booth_id", "starts_at")
     )
-    return slot, [booth for booth in booths if booth.pk not in taken]
+    busy = runs_on and user is not None and person_busy_at(user, following, now)
+    return slot, [
+        plan_adhoc_use(
+            booth,
+            slot,
+            now,
+            following=following,
+            next_held=(booth.pk, following) in held,
+            person_busy=busy,
+        )
+        for booth in booths
+        if (booth.pk, slot) not in held
+    ]
+
+
+def free_booths_now(
+    booths: list[Booth], now: datetime.datetime
+) -> tuple[datetime.datetime | None, list[Booth]]:
+    """The slot running now at the booths' office and the booths free in it (BTH-8)."""
+    slot, uses = adhoc_uses_now(booths, now)
+    return slot, [use.booth for use in uses]

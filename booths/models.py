@@ -80,6 +80,19 @@ class Reservation(Booking):
         db_index=False,
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    # An ad-hoc use lasts 30 minutes (BTH-8): started during a slot, it also takes the next
+    # slot of the booth as a second row (one row, one slot: BTH-1), which points here. That
+    # row is started with the use (checked in, same actual start), so it never awaits a phone
+    # call or turns into a no-show; completing or cancelling this row ends it too.
+    continues = models.ForeignKey(
+        "self",
+        verbose_name=_("continues the use of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="continued_by",
+    )
 
     service = "booth"
     uid_prefix = "booth-reservation"
@@ -98,6 +111,12 @@ class Reservation(Booking):
             models.CheckConstraint(
                 condition=~Q(status=Status.CONFIRMED) | Q(phoned_at__isnull=False),
                 name="booths_reservation_confirmed_after_phone_call",
+            ),
+            # BTH-8: the second part of an ad-hoc use is started with it, never booked ahead.
+            models.CheckConstraint(
+                condition=Q(continues__isnull=True)
+                | (Q(checked_in_at__isnull=False) & ~Q(status__in=AWAITING_STATUSES)),
+                name="booths_reservation_continuation_started",
             ),
         ]
         indexes = [
@@ -136,3 +155,22 @@ class Reservation(Booking):
         from .availability import free_slots_from
 
         return free_slots_from(self.booth, now=now)
+
+    def following_parts(self) -> models.QuerySet:
+        """The active second part of this ad-hoc use, which ends with it (BTH-8)."""
+        return Reservation.objects.filter(continues=self, status__in=ACTIVE_STATUSES)
+
+    def use_ends_at(self) -> datetime.datetime:
+        """When an ad-hoc use must end: 30 minutes after it started, within the slots it holds
+        (BTH-8)."""
+        held_until = max([self.ends_at, *self.following_parts().values_list("ends_at", flat=True)])
+        return min(adhoc_use_end(self.actual_started_at or self.starts_at), held_until)
+
+
+# An ad-hoc use lasts 30 minutes (BTH-8, seed 001 Art 5-2), counted from the minute it starts.
+ADHOC_USE = datetime.timedelta(minutes=30)
+
+
+def adhoc_use_end(started_at: datetime.datetime) -> datetime.datetime:
+    """When a use started at `started_at` must end: 30 minutes on, to the minute."""
+    return started_at.replace(second=0, microsecond=0) + ADHOC_USE

@@ -9,6 +9,7 @@ contact, start, complete, no-show, reinstate, the jobs, account deletion, mails,
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
 
@@ -26,7 +27,7 @@ from bookings.rules import (
 from bookings.services import SlotTakenError  # noqa: F401  (re-exported for the views)
 from terms.services import consent_needed
 
-from .availability import current_slot
+from .availability import adhoc_uses_now
 from .kind import BOOTHS, booking_refusal_reason, purposes_for
 from .models import Booth, Reservation, Source, Status
 
@@ -91,9 +92,13 @@ def reservation_start_adhoc(
     now: datetime.datetime | None = None,
     purpose: str | None = None,
 ) -> Reservation:
-    """Start using a free booth now, for the slot running now (BTH-8).
+    """Start using a free booth now for 30 minutes (BTH-8); returns the use's first part.
 
-    The use is bound to the current grid slot, so it can never overlap the next reservation.
+    The use holds the grid slot running now. Started after that slot's start, it also takes
+    the booth's next slot when nobody holds it: a second reservation, started with the first
+    and pointing to it (`continues`), so each row stays one slot (BTH-1) and the database
+    keeps deciding who holds a slot (BTH-2). If that slot is taken in the meantime the use
+    starts anyway, ending with the current slot; `Reservation.use_ends_at()` tells when.
     `staff` is set when a counselor starts it for someone at the counter: their presence is
     the approval repeated no-contact cancellations call for (BTH-7), but the user must have
     accepted the booth terms in effect either way.
@@ -115,27 +120,31 @@ def reservation_start_adhoc(
         reason = adhoc_approval_reason(user, booth.office, now=now)
         if reason:
             raise ValidationError(reason, code="needs_approval")
-    starts_at = current_slot(booth, now)
+    starts_at, uses = adhoc_uses_now([booth], now, user=user)
     if starts_at is None:
         raise ValidationError(_("The office is closed now."), code="closed")
     # A reservation of this slot that the 10-minute rule has ended gives way first.
     for overdue in Reservation.objects.overdue(now).filter(booth=booth, starts_at=starts_at):
         bookings.booking_record_no_show(overdue, now=now)
+    started = {
+        "purpose": purpose or purposes_for(user)[0],
+        **profile_fields(user),
+        "source": Source.COUNTER if staff else Source.ADHOC,
+        "status": Status.CHECKED_IN,
+        "checked_in_at": now,
+        "actual_started_at": now,
+        "created_at": now,
+    }
     reservation, _created = bookings.booking_insert(
-        _new(
-            booth,
-            starts_at,
-            user,
-            purpose=purpose or purposes_for(user)[0],
-            **profile_fields(user),
-            source=Source.COUNTER if staff else Source.ADHOC,
-            status=Status.CHECKED_IN,
-            checked_in_at=now,
-            actual_started_at=now,
-            created_at=now,
-        ),
-        now=now,
+        _new(booth, starts_at, user, **started), now=now
     )
+    next_slot = uses[0].next_slot if uses else None
+    if next_slot is not None:
+        # Taken since the page was shown: the use ends with the slot running now.
+        with contextlib.suppress(bookings.SlotTakenError):
+            bookings.booking_insert(
+                _new(booth, next_slot, user, continues=reservation, **started), now=now
+            )
     return reservation
 
 

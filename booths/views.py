@@ -256,24 +256,34 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @consent_required("booth")
 @require_http_methods(["GET", "POST"])
 def adhoc(request: HttpRequest) -> HttpResponse:
-    """Use a booth now (BTH-8): the booths free in the current slot of the user's office."""
+    """Use a booth now (BTH-8): the booths free in the current slot of the user's office, each
+    with the time the use must end, told before it starts."""
     now = timezone.now()
     booths = list(_booths_for(request.user))
-    slot, free = availability.free_booths_now(booths, now)
+    slot, uses = availability.adhoc_uses_now(booths, now, user=request.user)
     error = None
     if request.method == "POST" and slot is not None and booking_rate_limited(request):
         error = rate_limited_message()
     elif request.method == "POST" and slot is not None:
-        booth = next((b for b in free if str(b.pk) == request.POST.get("booth")), None)
-        if booth is None:
+        use = next((u for u in uses if str(u.booth.pk) == request.POST.get("booth")), None)
+        if use is None:
             error = _("Choose one of the free booths.")
         else:
             try:
-                item = services.reservation_start_adhoc(user=request.user, booth=booth, now=now)
+                item = services.reservation_start_adhoc(user=request.user, booth=use.booth, now=now)
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
-                messages.success(request, _("The booth is yours until the end of this slot."))
+                ends_at = item.use_ends_at()
+                values = {"time": f"{calendar.local(ends_at):%H:%M}"}
+                if ends_at < use.ends_at:
+                    message = _(
+                        "The next slot was taken a moment ago, so the booth is yours only "
+                        "until %(time)s."
+                    )
+                else:
+                    message = _("The booth is yours until %(time)s.")
+                messages.success(request, message % values)
                 return redirect(item)
     refusal = None
     if booths:
@@ -284,7 +294,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
         request,
         "booths/adhoc.html",
         {
-            "booths": free,
+            "uses": uses,
             "slot": slot,
             "office": request.user.office,
             "error": error,

@@ -218,7 +218,9 @@ def _booth_counts(office: Office | None, start, end, now) -> list[dict]:
                 "pk",
                 filter=Q(source__in=[Source.ONLINE, Source.STAFF], confirmed_at__isnull=False),
             ),
-            completed=Count("pk", filter=Q(status=Status.COMPLETED)),
+            # The second slot of an ad-hoc use (BTH-8) is the same use: a booked slot, not
+            # another use.
+            completed=Count("pk", filter=Q(status=Status.COMPLETED, continues__isnull=True)),
             cancelled_online=Count(
                 "pk", filter=Q(status=Status.CANCELLED, cancelled_via=CancelledVia.ONLINE)
             ),
@@ -226,7 +228,10 @@ def _booth_counts(office: Office | None, start, end, now) -> list[dict]:
                 "pk", filter=Q(status=Status.CANCELLED, cancelled_via=CancelledVia.PHONE)
             ),
             no_contact=Count("pk", filter=no_contact),
-            adhoc=Count("pk", filter=Q(source__in=[Source.ADHOC, Source.COUNTER])),
+            adhoc=Count(
+                "pk",
+                filter=Q(source__in=[Source.ADHOC, Source.COUNTER], continues__isnull=True),
+            ),
             booked=Count("pk", filter=Q(status__in=BOOKED_STATUSES) & ~overdue_q(now)),
         )
     )
