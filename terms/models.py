@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.audit import audit_track
 
 
@@ -229,21 +229,10 @@ class TermsVersion(models.Model):
         return self.is_published and self.effective_from <= (now or timezone.now())
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Consent records are evidence: the application adds them and never edits or deletes."""
-
-    def update(self, **kwargs):
-        raise ValidationError(_("Consent records cannot be changed."))
-
-    def delete(self):
-        raise ValidationError(_("Consent records cannot be deleted."))
-
+class ConsentQuerySet(AppendOnlyQuerySet):
     def latest_per_document(self):
         return self.order_by("version__document_id", "-version__number")
 
-
-# The sanctioned way past the Protect trigger: erasing a deleted account's IP and browser.
-CONSENT_APPEND_ONLY = "terms.Consent:append_only"
 
 
 @audit_track(  # REQ STF-2
@@ -254,8 +243,12 @@ CONSENT_APPEND_ONLY = "terms.Consent:append_only"
     ),
     indexes=["user"],
 )
-class Consent(models.Model):
-    """A user's acceptance of one terms version (REQ TRM-2). Append-only."""
+class Consent(AppendOnlyModel):
+    """A user's acceptance of one terms version (REQ TRM-2). Append-only, never edited or
+    deleted by the application nor, through the trigger, by raw SQL (REQ STF-2)."""
+
+    changed_message = _("Consent records cannot be changed.")
+    deleted_message = _("Consent records cannot be deleted.")
 
     # PROTECT: an account is erased by anonymising its row (accounts.services.account_delete),
     # never by deleting it, so a consent always keeps pointing at the same (anonymous) person.
@@ -283,9 +276,9 @@ class Consent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = ConsentQuerySet.as_manager()
 
-    class Meta:
+    class Meta(AppendOnlyModel.Meta):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ["-accepted_at"]
@@ -296,19 +289,7 @@ class Consent(models.Model):
                 name="terms_consent_staff_method_names_staff",
             ),
         ]
-        # Evidence: nobody changes or deletes a consent, not even by raw SQL (REQ STF-2).
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.version}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Consent records cannot be changed."))
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Consent records cannot be deleted."))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import nullcontext
 from datetime import datetime
 
-import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -21,7 +20,6 @@ from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue
 
 from .models import (
-    CONSENT_APPEND_ONLY,
     Consent,
     ConsentMethod,
     TermsDocument,
@@ -84,12 +82,12 @@ def consents_anonymise_for_user(*, user: User) -> int:
     """Erase the IP address and browser of a deleted account's consents (REQ REG-5).
 
     The only change the application ever makes to a consent row: the plain QuerySet bypasses
-    the model's guard and `pgtrigger.ignore` the database's, on purpose, in the deletion's
+    the model's guard and `protection_lifted` the database's, on purpose, in the deletion's
     transaction; user, version, time and method stay.
     """
     erased = {"ip_address": None, "user_agent": ""}
     audit_erase(Consent, values=erased, user=user)
-    with pgtrigger.ignore(CONSENT_APPEND_ONLY):
+    with Consent.protection_lifted():
         return models.QuerySet(Consent).filter(user=user).update(**erased)
 
 
