@@ -234,7 +234,6 @@ class ConsentQuerySet(AppendOnlyQuerySet):
         return self.order_by("version__document_id", "-version__number")
 
 
-
 @audit_track(  # REQ STF-2
     office_model="accounts.Office",
     office_sql=(
@@ -292,4 +291,3 @@ class Consent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.version}"
-
