@@ -194,24 +194,16 @@ class Outcome:
     final_status: int | None = None
 
 
-def prepare_check(browser: Browser, slot_path: str) -> str:
-    """The request page and its form: returns the check page's path (not yet sent)."""
+def prepare_check(browser: Browser, slot_path: str) -> Response:
+    """The request page and its form, which answers with the check page itself (its answers
+    signed in its form, not yet sent)."""
     page = browser.get(slot_path)
     if page.status != 200:
         raise RuntimeError(f"request page answered {page.status}")
-    sent = browser.submit(slot_path, page)
-    if sent.status != 302 or "/check/" not in sent.location:
-        raise RuntimeError(f"request form answered {sent.status} {sent.location}")
-    return sent.location
-
-
-def send_check(browser: Browser, check_path: str) -> Outcome:
-    """The check page, then its send button: the moment the reservation is made or refused."""
-    started = time.perf_counter()
-    page = browser.get(check_path)
-    if page.status != 200:
-        return Outcome(f"error-{page.status}", time.perf_counter() - started, None, page.status)
-    return finish(browser, check_path, page, started)
+    check = browser.submit(slot_path, page)
+    if check.status != 200 or 'name="answers"' not in check.text:
+        raise RuntimeError(f"request form answered {check.status} {check.location}")
+    return check
 
 
 def finish(browser: Browser, check_path: str, page: Response, started: float) -> Outcome:
@@ -228,14 +220,12 @@ def finish(browser: Browser, check_path: str, page: Response, started: float) ->
 
 
 def book(browser: Browser, slot_path: str) -> Outcome:
-    """The whole flow as one person: request → check → send."""
+    """The whole flow as one person: the request page, its form (answered with check your
+    answers), the send: three requests."""
     started = time.perf_counter()
     try:
-        check_path = prepare_check(browser, slot_path)
-        page = browser.get(check_path)
-        if page.status != 200:
-            return Outcome(f"error-{page.status}", time.perf_counter() - started, None, page.status)
-        return finish(browser, check_path, page, started)
+        page = prepare_check(browser, slot_path)
+        return finish(browser, slot_path, page, started)
     except RuntimeError as error:
         status = re.search(r"answered (\d+)", str(error))
         return Outcome(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,8 +30,6 @@ from .rules import (
     shown_months,
 )
 from .services import SlotTakenError
-
-REQUEST_SESSION_PREFIX = "bookings:request:"
 
 
 def parse_day(value: str, now: datetime.datetime) -> datetime.date:
@@ -74,24 +73,6 @@ def month_navigation(year: int, month: int, now: datetime.datetime) -> dict:
     }
 
 
-def remember_request(request: HttpRequest, payload: dict) -> str:
-    """Keep a validated request until the user sends it from "check your answers"."""
-    token = str(uuid.uuid4())
-    request.session[REQUEST_SESSION_PREFIX + token] = payload
-    return token
-
-
-def pending_request(request: HttpRequest, token: uuid.UUID, service: str) -> dict:
-    payload = request.session.get(REQUEST_SESSION_PREFIX + str(token))
-    if not isinstance(payload, dict) or payload.get("service") != service:
-        raise Http404
-    return payload
-
-
-def forget_request(request: HttpRequest, token: uuid.UUID) -> None:
-    request.session.pop(REQUEST_SESSION_PREFIX + str(token), None)
-
-
 def booking_rate_limited(request: HttpRequest) -> bool:
     """Whether this user or address has sent too many booking POSTs (ACCOUNT_RATE_LIMITS
     "booking", on the shared cache): a script can't sweep an office's slots."""
@@ -100,38 +81,6 @@ def booking_rate_limited(request: HttpRequest) -> bool:
 
 def rate_limited_message() -> str:
     return _("Too many booking requests in a short time. Please wait a few minutes and try again.")
-
-
-def send_pending_request(
-    request: HttpRequest,
-    token: uuid.UUID,
-    *,
-    book: Callable,
-    refused: Callable[[str, int], HttpResponse],
-    slot_url: Callable,
-    back: tuple[str, str],
-    done_message: str,
-) -> HttpResponse:
-    """The POST of "check your answers", for either service: rate limit, book once per token,
-    "just taken" with the next free slots (409, BTH-2), the refusal page, or the booking."""
-    if booking_rate_limited(request):
-        return refused(rate_limited_message(), 429)
-    try:
-        booking = book()
-    except SlotTakenError as taken:
-        forget_request(request, token)
-        context = {
-            "message": taken.messages[0],
-            "free_slot_links": [(slot, slot_url(slot)) for slot in taken.free_slots],
-            "back_url": back[0],
-            "back_label": back[1],
-        }
-        return render(request, "bookings/taken.html", context, status=409)
-    except ValidationError as error:
-        return refused(" ".join(error.messages), 403)
-    forget_request(request, token)
-    messages.success(request, done_message)
-    return redirect(booking)
 
 
 def cancel_page(
@@ -155,6 +104,40 @@ def cancel_page(
     return render(request, template, {"booking": booking, **context})
 
 
+# --- Request → check your answers → send (REQ BTH-2, BTH-3, CON-8, NFR-4) --------------------
+#
+# Three requests book: the form (GET), the form's POST answered with "check your answers"
+# itself, and the send. The answers travel in the check page, signed (django.core.signing)
+# for this person, this service and this place, with the form token that makes a double
+# submit return the booking it already made; nothing is written to the session. When every
+# answer is known already (the profile's name, number and phone, and the purpose picked with
+# the slot: `?purpose=`), the slot link opens the check page directly, "change" leads to the
+# form.
+
+ANSWERS_SALT = "bookings.answers"
+ANSWERS_MAX_AGE = 2 * 3600  # seconds a check page can be sent
+
+
+def sign_answers(request: HttpRequest, payload: dict) -> str:
+    return signing.dumps({**payload, "user": request.user.pk}, salt=ANSWERS_SALT, compress=True)
+
+
+def read_answers(request: HttpRequest, value: str, service: str) -> dict | None:
+    """The answers a check page carried; None when they are no longer valid (tampered with,
+    or the page is older than two hours); a 404 when they are someone else's."""
+    try:
+        payload = signing.loads(value or "", salt=ANSWERS_SALT, max_age=ANSWERS_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if payload.get("user") != request.user.pk or payload.get("service") != service:
+        raise Http404
+    return payload
+
+
+def _answers_data(form) -> dict:
+    return {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
+
+
 def request_step(
     request: HttpRequest,
     *,
@@ -163,14 +146,14 @@ def request_step(
     starts_at: datetime.datetime,
     make_form: Callable,
     place_payload: dict,
-    check_url: Callable[[str], str],
+    check_page: Callable[[dict], HttpResponse],
     refused: Callable[[str], HttpResponse],
     template: str,
     context: dict,
 ) -> HttpResponse:
     """The request form of either service: who may book this place, the slot still open to
-    requests, the form prefilled from the profile; a valid form is kept until "check your
-    answers" (`check_url(token)`) sends it."""
+    requests, the form prefilled from the profile (or from the answers being changed). A valid
+    form is answered with "check your answers" (`check_page(answers)`) at once."""
     from django.utils import timezone
 
     now = timezone.now()
@@ -183,19 +166,31 @@ def request_step(
         reason = request_refusal_reason(office, starts_at, now=now, closures=closures)
     if reason:
         return refused(reason)
+    answers = {
+        "service": kind.service,
+        "starts_at": starts_at.isoformat(),
+        "token": str(uuid.uuid4()),
+        **place_payload,
+    }
+    initial = {
+        "requester_name": profile_name(user),
+        "client_number": profile_number(user),
+        "phone": user.phone,
+    }
     if request.method == "POST":
         form = make_form(request.POST)
         if form.is_valid():
-            data = {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
-            payload = {"service": kind.service, "starts_at": starts_at.isoformat(), "data": data}
-            token = remember_request(request, {**payload, **place_payload})
-            return redirect(check_url(token))
+            return check_page({**answers, "data": _answers_data(form)})
     else:
-        initial = {
-            "requester_name": profile_name(user),
-            "client_number": profile_number(user),
-            "phone": user.phone,
-        }
+        changing = read_answers(request, request.GET.get("answers", ""), kind.service)
+        if changing is not None:
+            initial = changing["data"]
+        elif "purpose" in request.GET:
+            # Everything known: straight to "check your answers" (with "change" links).
+            known = make_form({**initial, **request.GET.dict(), "companions": [], "note": ""})
+            if known.is_valid():
+                return check_page({**answers, "data": _answers_data(known)})
+            initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
     return render(
         request,
@@ -210,34 +205,19 @@ def request_step(
     )
 
 
-def check_step(
+def check_page(
     request: HttpRequest,
-    token: uuid.UUID,
     *,
     kind: BookingKind,
     place,
-    starts_at: datetime.datetime,
-    data: dict,
-    book: Callable,
+    answers: dict,
+    send_url: str,
     change_url: str,
-    refused: Callable[[str, int], HttpResponse],
-    slot_url: Callable,
-    back: tuple[str, str],
-    done_message: str,
     template: str,
     context: dict,
 ) -> HttpResponse:
-    """ "Check your answers" of either service; sending it books once per token (`book()`)."""
-    if request.method == "POST":
-        return send_pending_request(
-            request,
-            token,
-            book=book,
-            refused=refused,
-            slot_url=slot_url,
-            back=back,
-            done_message=done_message,
-        )
+    """"Check your answers" of either service, carrying the answers signed to `send_url`."""
+    data = answers["data"]
     purposes = dict(kind.model._meta.get_field("purpose").choices or ())
     return render(
         request,
@@ -245,19 +225,52 @@ def check_step(
         {
             **context,
             "office": kind.office_of(place),
-            "starts_at": starts_at,
+            "starts_at": datetime.datetime.fromisoformat(answers["starts_at"]),
             "data": data,
             "purpose_label": purposes.get(data["purpose"], data["purpose"]),
-            "companion_labels": [Companion(c).label for c in data["companions"]],
+            "companion_labels": [Companion(c).label for c in data.get("companions", [])],
             "change_url": change_url,
+            "send_url": send_url,
+            "answers": sign_answers(request, answers),
         },
     )
 
 
-def pending_booking(request: HttpRequest, token: uuid.UUID, kind: BookingKind):
-    """The booking a request already made with this token (a resent form), or None; else the
-    pending request, or a 404."""
+def send_step(
+    request: HttpRequest,
+    *,
+    kind: BookingKind,
+    answers: dict,
+    book: Callable,
+    refused: Callable[[str, int], HttpResponse],
+    slot_url: Callable,
+    back: tuple[str, str],
+    done_message: str,
+) -> HttpResponse:
+    """The send of "check your answers", for either service: the booking this token already
+    made (a double submit), else the rate limit, book once per token, "just taken" with the
+    next free slots (409, BTH-2), the refusal page, or the booking."""
+    token = uuid.UUID(answers["token"])
     done = kind.model.objects.filter(form_token=token, user=request.user).first()
     if done is not None:
-        return done, None
-    return None, pending_request(request, token, kind.service)
+        return redirect(done)
+    if booking_rate_limited(request):
+        return refused(rate_limited_message(), 429)
+    try:
+        booking = book(token)
+    except SlotTakenError as taken:
+        context = {
+            "message": taken.messages[0],
+            "free_slot_links": [(slot, slot_url(slot)) for slot in taken.free_slots],
+            "back_url": back[0],
+            "back_label": back[1],
+        }
+        return render(request, "bookings/taken.html", context, status=409)
+    except ValidationError as error:
+        return refused(" ".join(error.messages), 403)
+    messages.success(request, done_message)
+    return redirect(booking)
+
+
+def expired_answers_message() -> str:
+    return _("This page has expired. Please choose the time again.")

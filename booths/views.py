@@ -7,7 +7,6 @@ Thin views: the booth is scoped to the user's own office and a reservation to it
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import calendar, rules
 from bookings import services as bookings
@@ -27,13 +26,16 @@ from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
-    check_step,
+    check_page,
+    expired_answers_message,
     month_navigation,
     parse_day,
     parse_slot,
-    pending_booking,
     rate_limited_message,
+    read_answers,
     request_step,
+    send_step,
+    sign_answers,
     weeks,
 )
 from core.maintenance import paused_during_maintenance
@@ -161,15 +163,30 @@ def _banners(request: HttpRequest, booth: Booth, now) -> dict:
 @consent_required("booth")
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> HttpResponse:
+    """The request form; its POST answers with "check your answers" (or the slot link does,
+    when every answer is known)."""
     booth = _booth_for(request.user, booth_id)
+    starts_at = parse_slot(day, hhmm, timezone.now())
+    request_url = _slot_url("booths:request", booth.pk, starts_at)
     return request_step(
         request,
         kind=BOOTHS,
         place=booth,
-        starts_at=parse_slot(day, hhmm, timezone.now()),
-        make_form=lambda data, **kwargs: ReservationRequestForm(data, user=request.user, **kwargs),
+        starts_at=starts_at,
+        make_form=lambda data, **kwargs: ReservationRequestForm(
+            data, user=request.user, **kwargs
+        ),
         place_payload={"booth_id": booth.pk},
-        check_url=lambda token: reverse("booths:check", kwargs={"token": token}),
+        check_page=lambda answers: check_page(
+            request,
+            kind=BOOTHS,
+            place=booth,
+            answers=answers,
+            send_url=reverse("booths:send"),
+            change_url=f"{request_url}?answers={sign_answers(request, answers)}",
+            template="booths/check.html",
+            context={"booth": booth},
+        ),
         refused=lambda reason: _refused(request, booth, reason),
         template="booths/request.html",
         context={"booth": booth},
@@ -179,26 +196,26 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
 @login_required
 @paused_during_maintenance
 @consent_required("booth")
-@require_http_methods(["GET", "POST"])
-def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
-    """Check your answers; sending the form makes the reservation, once per token."""
-    done, pending = pending_booking(request, token, BOOTHS)
-    if done is not None:
-        return redirect(done)
-    booth = _booth_for(request.user, pending["booth_id"])
-    starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
-    data = pending["data"]
-    return check_step(
+@require_POST
+def send(request: HttpRequest) -> HttpResponse:
+    """Send "check your answers": the reservation is made once per form token."""
+    answers = read_answers(request, request.POST.get("answers", ""), BOOTHS.service)
+    if answers is None:
+        messages.error(request, expired_answers_message())
+        return redirect("booths:index")
+    booth = _booth_for(request.user, answers["booth_id"])
+    starts_at = datetime.datetime.fromisoformat(answers["starts_at"])
+    return send_step(
         request,
-        token,
         kind=BOOTHS,
-        place=booth,
-        starts_at=starts_at,
-        data=data,
-        book=lambda: services.reservation_request(
-            user=request.user, booth=booth, starts_at=starts_at, form_token=token, **data
+        answers=answers,
+        book=lambda token: services.reservation_request(
+            user=request.user,
+            booth=booth,
+            starts_at=starts_at,
+            form_token=token,
+            **answers["data"],
         ),
-        change_url=_slot_url("booths:request", booth.pk, starts_at),
         refused=lambda reason, status: _refused(request, booth, reason, status=status),
         slot_url=lambda slot: _slot_url("booths:request", booth.pk, slot.starts_at),
         back=(
@@ -206,8 +223,6 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             _("Back to the month"),
         ),
         done_message=_("Your request has been sent."),
-        template="booths/check.html",
-        context={"booth": booth},
     )
 
 

@@ -12,7 +12,7 @@ urlpatterns = [
     path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/move/", views.move, name="move"),
-    path("check/<uuid:token>/", views.check, name="check"),
+    path("send/", views.send, name="send"),
     re_path(rf"^{WHO}/(?P<year>\d{{4}})/(?P<month>\d{{1,2}})/$", views.month, name="month"),
     re_path(rf"^{WHO}/(?P<day>[0-9-]{{10}})/$", views.day, name="day"),
     re_path(

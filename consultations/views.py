@@ -8,7 +8,6 @@ the application only through the join view, as a redirect, inside the join windo
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from csp.decorators import csp_update
 from django.contrib import messages
@@ -26,13 +25,16 @@ from bookings import services as bookings
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
-    check_step,
+    check_page,
+    expired_answers_message,
     month_navigation,
     parse_day,
     parse_slot,
-    pending_booking,
     rate_limited_message,
+    read_answers,
     request_step,
+    send_step,
+    sign_answers,
     weeks,
 )
 from core.maintenance import paused_during_maintenance
@@ -160,23 +162,46 @@ def _video_tools(office):
     return VideoTool.objects.filter(office=office, is_active=True).order_by("name")
 
 
+def _request_url(who: str, starts_at: datetime.datetime) -> str:
+    start = calendar.local(starts_at)
+    return reverse("consultations:request", args=[who, start.date().isoformat(), f"{start:%H%M}"])
+
+
 @login_required
 @paused_during_maintenance
 @consent_required("online")
 @require_http_methods(["GET", "POST"])
 def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpResponse:
+    """The request form; its POST answers with "check your answers" (or the slot link does,
+    when every answer is known)."""
     counselor = _counselor(request, who)
     office = _office(request)
+    starts_at = parse_slot(day, hhmm, timezone.now())
+    tools = _video_tools(office)
+
+    def check(answers):
+        tool = get_object_or_404(tools, pk=answers["data"]["video_tool"])
+        return check_page(
+            request,
+            kind=ONLINE,
+            place=OnlinePlace(office=office, counselor=counselor, video_tool=tool),
+            answers=answers,
+            send_url=reverse("consultations:send"),
+            change_url=f"{_request_url(who, starts_at)}?answers={sign_answers(request, answers)}",
+            template="consultations/check.html",
+            context={"counselor": counselor, "video_tool": tool},
+        )
+
     return request_step(
         request,
         kind=ONLINE,
         place=OnlinePlace(office=office, counselor=counselor),
-        starts_at=parse_slot(day, hhmm, timezone.now()),
+        starts_at=starts_at,
         make_form=lambda data, **kwargs: ConsultationRequestForm(
-            data, user=request.user, video_tools=_video_tools(office), **kwargs
+            data, user=request.user, video_tools=tools, **kwargs
         ),
         place_payload={"counselor_id": getattr(counselor, "pk", None)},
-        check_url=lambda token: reverse("consultations:check", kwargs={"token": token}),
+        check_page=check,
         refused=lambda reason: _refused_page(request, reason),
         template="consultations/request.html",
         context={"counselor": counselor},
@@ -186,27 +211,22 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
 @login_required
 @paused_during_maintenance
 @consent_required("online")
-@require_http_methods(["GET", "POST"])
-def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
-    """Check your answers; sending the form books the consultation, once per token."""
-    done, pending = pending_booking(request, token, ONLINE)
-    if done is not None:
-        return redirect(done)
-    office = _office(request)
-    who = str(pending["counselor_id"] or ANY)
-    counselor = _counselor(request, who)
-    starts_at = datetime.datetime.fromisoformat(pending["starts_at"])
-    data = dict(pending["data"])
-    video_tool = get_object_or_404(_video_tools(office), pk=data.pop("video_tool"))
-    start = calendar.local(starts_at)
-    return check_step(
+@require_POST
+def send(request: HttpRequest) -> HttpResponse:
+    """Send "check your answers": the consultation is booked once per form token."""
+    answers = read_answers(request, request.POST.get("answers", ""), ONLINE.service)
+    if answers is None:
+        messages.error(request, expired_answers_message())
+        return redirect("consultations:index")
+    counselor = _counselor(request, str(answers["counselor_id"] or ANY))
+    starts_at = datetime.datetime.fromisoformat(answers["starts_at"])
+    data = dict(answers["data"])
+    video_tool = get_object_or_404(_video_tools(_office(request)), pk=data.pop("video_tool"))
+    return send_step(
         request,
-        token,
         kind=ONLINE,
-        place=OnlinePlace(office=office, counselor=counselor, video_tool=video_tool),
-        starts_at=starts_at,
-        data=data,
-        book=lambda: services.consultation_request(
+        answers=answers,
+        book=lambda token: services.consultation_request(
             user=request.user,
             starts_at=starts_at,
             counselor=counselor,
@@ -214,18 +234,10 @@ def check(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             form_token=token,
             **data,
         ),
-        change_url=reverse(
-            "consultations:request", args=[who, start.date().isoformat(), f"{start:%H%M}"]
-        ),
         refused=lambda reason, status: _refused_page(request, reason, status=status),
-        slot_url=lambda slot: reverse(
-            "consultations:request",
-            args=[ANY, f"{slot.starts_at:%Y-%m-%d}", f"{slot.starts_at:%H%M}"],
-        ),
+        slot_url=lambda slot: _request_url(ANY, slot.starts_at),
         back=(reverse("consultations:index"), _("Online consultations")),
         done_message=_("Your online consultation is booked."),
-        template="consultations/check.html",
-        context={"counselor": counselor, "video_tool": video_tool},
     )
 
 

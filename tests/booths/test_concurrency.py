@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from booths.models import Reservation
 from tests.booths.conftest import NOW
+from tests.checkpage import fill_and_check
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,9 +39,9 @@ def test_fifty_threads_requesting_one_slot_make_one_reservation(booth, request_d
         try:
             client = Client(raise_request_exception=False)
             client.force_login(user)
-            check_url = client.post(url, request_data)["Location"]
+            check = fill_and_check(client, url, request_data)
             barrier.wait(timeout=60)
-            response = client.post(check_url)
+            response = check.send(client)
             with lock:
                 results.append((response.status_code, response.content.decode()))
         except BaseException as exc:  # reported below, never swallowed

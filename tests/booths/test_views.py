@@ -1,7 +1,6 @@
 """Booking pages (REQ BTH-1 … BTH-8, TRM-4, NFR-4) with owner / other user / other office tests."""
 
 import re
-import uuid
 
 import pytest
 from django.core import mail
@@ -14,6 +13,7 @@ from core.outbox import outbox_deliver_due
 from core.versioning import CACHE_ALIAS
 from tests.booths.conftest import SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.checkpage import CheckPage, fill_and_check
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +25,9 @@ def _request_url(booth, **kwargs):
     return reverse("booths:request", kwargs={"booth_id": booth.pk, **REQUEST_URL_ARGS, **kwargs})
 
 
-def _fill_and_check(client, booth, data, **kwargs):
-    response = client.post(_request_url(booth, **kwargs), data)
-    assert response.status_code == 302, response.content.decode()
-    return response["Location"]
+def _fill_and_check(client, booth, data, **kwargs) -> CheckPage:
+    # REQ NFR-4: the form's POST answers with "check your answers" itself, no redirect
+    return fill_and_check(client, _request_url(booth, **kwargs), data)
 
 
 def test_index_lists_the_booths_of_the_users_office(frozen, client, seeker, booth):
@@ -119,11 +118,10 @@ def test_full_booking_flow_check_answers_confirm_and_mail(
 ):
     # REQ BTH-3, NTF-1
     client.force_login(seeker)
-    check_url = _fill_and_check(client, booth, request_data)
-    html = client.get(check_url).content.decode()
-    assert "2026年11月18日（水）10:00〜10:30" in html
-    assert "通訳者" in html
-    response = client.post(check_url)
+    check = _fill_and_check(client, booth, request_data)
+    assert "2026年11月18日（水）10:00〜10:30" in check.html
+    assert "通訳者" in check.html
+    response = check.send(client)
     reservation = Reservation.objects.get()
     assert response["Location"] == reservation.get_absolute_url()
     html = client.get(response["Location"]).content.decode()
@@ -145,9 +143,9 @@ def test_sending_the_check_page_twice_makes_one_reservation(
 ):
     # REQ BTH-2: double submit
     client.force_login(seeker)
-    check_url = _fill_and_check(client, booth, request_data)
-    first = client.post(check_url)
-    second = client.post(check_url)
+    check = _fill_and_check(client, booth, request_data)
+    first = check.send(client)
+    second = check.send(client)
     assert first["Location"] == second["Location"]
     assert Reservation.objects.count() == 1
 
@@ -157,9 +155,9 @@ def test_losing_the_race_shows_just_taken_with_free_slots(
 ):
     # REQ BTH-2
     client.force_login(seeker)
-    check_url = _fill_and_check(client, booth, request_data)
+    check = _fill_and_check(client, booth, request_data)
     ReservationFactory(booth=booth, starts_at=SLOT_AT)
-    response = client.post(check_url)
+    response = check.send(client)
     html = response.content.decode()
     assert response.status_code == 409
     assert "たった今" in html
@@ -192,7 +190,7 @@ def test_request_after_repeated_no_shows_needs_approval_and_says_whom_to_call(
     assert "承認" in month and booth.office.phone in month
     form_page = client.get(_request_url(booth)).content.decode()
     assert "承認" in form_page and booth.office.phone in form_page
-    response = client.post(_fill_and_check(client, booth, request_data))
+    response = _fill_and_check(client, booth, request_data).send(client)
     reservation = Reservation.objects.get(user=seeker, starts_at=SLOT_AT)
     assert response["Location"] == reservation.get_absolute_url()
     assert reservation.needs_approval
@@ -223,7 +221,7 @@ def test_every_booking_view_is_behind_the_booth_consent_gate():
         for p in urls.urlpatterns
         if getattr(p.callback, "terms_consent_service", None) == "booth"
     }
-    assert gated == {"request", "check", "adhoc"}
+    assert gated == {"request", "send", "adhoc"}
 
 
 def test_anonymous_users_are_sent_to_sign_in(client, booth):
@@ -257,24 +255,55 @@ def test_staff_do_not_book_through_the_public_pages(frozen, client, staff, booth
     assert client.get(_request_url(booth)).status_code == 403
 
 
-def test_someone_elses_check_page_is_not_found(
-    frozen, client, seeker, employer, booth, request_data
-):
-    # A second browser: the other user's session is their own, so only ownership protects.
+def test_someone_elses_answers_are_not_found(frozen, client, seeker, employer, booth, request_data):
+    # The answers are signed for the person who gave them: another person sending them (a
+    # copied page) gets a 404, before and after the owner sent them.
     client.force_login(seeker)
-    check_url = _fill_and_check(client, booth, request_data)
+    check = _fill_and_check(client, booth, request_data)
     other = Client()
     other.force_login(UserFactory(office=booth.office, username="seeker2"))
-    assert other.post(check_url).status_code == 404
+    assert check.send(other).status_code == 404
     assert not Reservation.objects.exists()
-    assert client.post(check_url).status_code == 302
-    mine = Reservation.objects.get()
-    # Sent: the token now names a reservation; the other user is not sent to it.
-    assert other.get(check_url).status_code == 404
-    assert other.post(check_url).status_code == 404
-    assert client.get(check_url)["Location"] == mine.get_absolute_url()
-    assert other.get(reverse("booths:check", args=[uuid.uuid4()])).status_code == 404
+    assert check.send(client).status_code == 302
+    assert check.send(other).status_code == 404
     assert Reservation.objects.count() == 1
+
+
+def test_tampered_or_expired_answers_start_again_with_a_message(
+    frozen, client, seeker, booth, request_data, monkeypatch
+):
+    # REQ BTH-2: nothing is booked from answers the site did not sign, or signed too long ago
+    client.force_login(seeker)
+    check = _fill_and_check(client, booth, request_data)
+    response = client.post(check.send_url, {"answers": check.answers + "x"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("booths:index")
+    assert "もう一度" in response.content.decode()
+    monkeypatch.setattr("bookings.pages.ANSWERS_MAX_AGE", -1)  # signed too long ago
+    assert check.send(client)["Location"] == reverse("booths:index")
+    assert not Reservation.objects.exists()
+
+
+def test_change_your_answers_reopens_the_form_with_them(
+    frozen, client, seeker, booth, request_data
+):
+    # GOV.UK "check your answers": each answer can be changed, nothing is lost
+    client.force_login(seeker)
+    check = _fill_and_check(client, booth, {**request_data, "note": "車いすで伺います"})
+    form = client.get(check.change_url).context["form"]
+    assert form.initial["note"] == "車いすで伺います"
+    assert form.initial["companions"] == request_data["companions"]
+
+
+def test_a_slot_link_with_every_answer_known_opens_check_your_answers(
+    frozen, client, seeker, booth
+):
+    # REQ NFR-4: profile name, number and phone plus the purpose picked with the slot
+    client.force_login(seeker)
+    response = client.get(_request_url(booth), {"purpose": "job_consultation"})
+    check = CheckPage(response)
+    assert "職業相談" in check.html
+    assert check.send(client).status_code == 302
+    assert Reservation.objects.get().purpose == "job_consultation"
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2099-11-18", "2026-10-30"])
@@ -301,12 +330,12 @@ def test_request_form_accepts_full_width_digits_and_dashes(
         "phone": "０１７３－１１－２２２２",
         "client_number": "０２０１０ー１２３４５６７８",
     }
-    client.post(_fill_and_check(client, booth, data))
+    _fill_and_check(client, booth, data).send(client)
     reservation = Reservation.objects.get(user=seeker)
     assert (reservation.phone, reservation.client_number) == ("0173-11-2222", "02010-12345678")
     client.force_login(employer)
     data = {**request_data, "purpose": "interview", "client_number": "０２０１－１２３４５６－７"}
-    client.post(_fill_and_check(client, booth, data, hhmm="1030"))
+    _fill_and_check(client, booth, data, hhmm="1030").send(client)
     assert Reservation.objects.get(user=employer).client_number == "0201-123456-7"
 
 

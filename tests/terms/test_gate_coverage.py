@@ -48,11 +48,11 @@ def test_every_booking_view_of_the_project_is_gated():
     )
     assert ungated == []
     gated = {n for n, c in booking_views.items() if getattr(c, "terms_consent_service", None)}
-    assert {"booths:request", "booths:check", "booths:adhoc"} <= gated
+    assert {"booths:request", "booths:send", "booths:adhoc"} <= gated
     # REQ CON-4: booking, moving and joining an online consultation need the online terms
     assert {
         "consultations:request",
-        "consultations:check",
+        "consultations:send",
         "consultations:move",
         "consultations:join",
     } <= gated
