@@ -216,7 +216,7 @@ def check_page(
     template: str,
     context: dict,
 ) -> HttpResponse:
-    """"Check your answers" of either service, carrying the answers signed to `send_url`."""
+    """ "Check your answers" of either service, carrying the answers signed to `send_url`."""
     data = answers["data"]
     purposes = dict(kind.model._meta.get_field("purpose").choices or ())
     return render(

@@ -173,9 +173,7 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
         kind=BOOTHS,
         place=booth,
         starts_at=starts_at,
-        make_form=lambda data, **kwargs: ReservationRequestForm(
-            data, user=request.user, **kwargs
-        ),
+        make_form=lambda data, **kwargs: ReservationRequestForm(data, user=request.user, **kwargs),
         place_payload={"booth_id": booth.pk},
         check_page=lambda answers: check_page(
             request,
