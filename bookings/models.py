@@ -5,9 +5,26 @@ statuses and the 10-minute rule, and the counselor's holds.
 online consultation (consultations app) share their statuses, the 10-minute rule, the refusal
 rule, the staff transitions, the mails and the .ics, written once in this app (REQ CON-5).
 
-A counselor is held at most once per slot across both services (REQ CON-7): every active booking
-with a counselor points to its own `CounselorHold` row, unique per (counselor, start), and a check
-constraint on each booking table makes "active with a counselor" and "holds a row" the same thing.
+The holds (REQ CON-7, CON-10) are rules the database keeps, whatever writes the rows (the
+services, `QuerySet.update()`, raw SQL):
+
+- A counselor is held at most once at a time across both services (CON-7), and so is a person
+  (CON-10): every active booking with a counselor points to its own `CounselorHold`, every
+  active booking with a user to its own `PersonHold`. Each hold is unique per (counselor or
+  person, start) and, by an exclusion constraint, overlaps no other hold of the same counselor
+  or person (offices may open at different times, so their grids need not line up).
+- The checks `<table>_counselor_held_while_active` and `<table>_person_held_while_active` on
+  each booking table make "active with a counselor / user" and "holds a row" the same thing.
+- A composite foreign key `<table>_counselor_hold_matches` (counselor_hold_id, counselor_id,
+  starts_at, holder) → the hold's (id, counselor_id, starts_at, holder), and
+  `<table>_person_hold_matches` likewise with user_id, tie each hold to its own booking's
+  counselor or person and start (written as SQL in the booths and consultations migrations).
+  `holder` is the booking's model label, a generated column, so a hold taken for a booth
+  reservation can't also be pointed at by an online consultation. The keys are checked at once
+  (not deferred) and do not cascade: a booking moves only with a new hold, taken by the services
+  in the same transaction; `update(starts_at=…)` on a booking or on a hold alone fails.
+- The check `<table>_one_slot` makes each booking exactly one 30-minute slot, so a hold's start
+  says all of its time.
 """
 
 from __future__ import annotations
@@ -23,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Office
 from core.audit import audit_track
 
-from .calendar import NO_SHOW_GRACE
+from .calendar import NO_SHOW_GRACE, SLOT
 
 
 class OfficeClosureQuerySet(models.QuerySet):
@@ -197,11 +214,22 @@ class BookingQuerySet(models.QuerySet):
         )
 
 
+class Hold(models.Model):
+    """One slot of one counselor or person, taken by one active booking (REQ CON-7, CON-10)."""
+
+    starts_at = models.DateTimeField(_("starts at"))
+    # The label of the booking model that holds it (its table's generated `holder`).
+    holder = models.CharField(_("held by"), max_length=40, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 @audit_track(  # REQ STF-2
     office_model="accounts.Office",
     office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.counselor_id)",
 )
-class CounselorHold(models.Model):
+class CounselorHold(Hold):
     """A counselor held for one slot by one active booking of either service (REQ CON-7)."""
 
     counselor = models.ForeignKey(
@@ -210,7 +238,6 @@ class CounselorHold(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    starts_at = models.DateTimeField(_("starts at"))
 
     class Meta:
         verbose_name = _("counselor hold")
@@ -219,20 +246,81 @@ class CounselorHold(models.Model):
             models.UniqueConstraint(
                 fields=["counselor", "starts_at"], name="bookings_counselorhold_once_per_slot"
             ),
+            # The target of the bookings' composite foreign keys (see the module docstring).
+            models.UniqueConstraint(
+                fields=["id", "counselor", "starts_at", "holder"],
+                name="bookings_counselorhold_booking_key",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.counselor_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
+@audit_track(  # REQ STF-2
+    office_model="accounts.Office",
+    office_sql="(SELECT office_id FROM accounts_user WHERE id = NEW.user_id)",
+    indexes=["user"],
+)
+class PersonHold(Hold):
+    """A person held for one slot by one active booking of either service (REQ CON-10)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("person hold")
+        verbose_name_plural = _("person holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "starts_at"], name="bookings_personhold_once_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["id", "user", "starts_at", "holder"],
+                name="bookings_personhold_booking_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+
+def holder_field(label: str) -> models.GeneratedField:
+    """A concrete booking model's `holder`: its own label, stored by the database, the last
+    column of its composite foreign keys to the holds (see the module docstring)."""
+    return models.GeneratedField(
+        expression=Value(label),
+        output_field=models.CharField(max_length=40),
+        db_persist=True,
+        verbose_name=_("held by"),
+    )
+
+
 def _holds_counselor() -> Q:
     return Q(status__in=ACTIVE_STATUSES) & Q(counselor__isnull=False)
+
+
+def _holds_person() -> Q:
+    return Q(status__in=ACTIVE_STATUSES) & Q(user__isnull=False)
 
 
 # Kept out of the audit trail: a token, and bookkeeping the tracked changes already explain
 # (the .ics sequence, when reminder and no-show mails were queued). Fewer tracked fields, fewer
 # event rows on a booking write (REQ STF-2).
-BOOKING_UNTRACKED = ["form_token", "sequence", "reminder_sent_at", "no_show_mailed_at"]
+BOOKING_UNTRACKED = [
+    "form_token",
+    "sequence",
+    "reminder_sent_at",
+    "no_show_mailed_at",
+    # The person's hold follows status, user and start, which are tracked; `holder` never
+    # changes.
+    "person_hold",
+    "holder",
+]
 
 
 class Booking(models.Model):
@@ -261,6 +349,14 @@ class Booking(models.Model):
     )
     counselor_hold = models.OneToOneField(
         CounselorHold,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    person_hold = models.OneToOneField(
+        PersonHold,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -344,9 +440,10 @@ class Booking(models.Model):
         abstract = True
         ordering = ["starts_at"]
         constraints = [
+            # REQ CON-7, CON-10: one 30-minute slot; ad-hoc use is bound to the current slot.
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")),
-                name="%(app_label)s_%(class)s_ends_after_start",
+                condition=Q(ends_at=F("starts_at") + SLOT),
+                name="%(app_label)s_%(class)s_one_slot",
             ),
             models.CheckConstraint(
                 condition=~Q(status=Status.CANCELLED) | Q(cancelled_at__isnull=False),
@@ -362,6 +459,12 @@ class Booking(models.Model):
                 condition=(_holds_counselor() & Q(counselor_hold__isnull=False))
                 | (~_holds_counselor() & Q(counselor_hold__isnull=True)),
                 name="%(app_label)s_%(class)s_counselor_held_while_active",
+            ),
+            # REQ CON-10: an active booking with a user holds them; nothing else does.
+            models.CheckConstraint(
+                condition=(_holds_person() & Q(person_hold__isnull=False))
+                | (~_holds_person() & Q(person_hold__isnull=True)),
+                name="%(app_label)s_%(class)s_person_held_while_active",
             ),
         ]
 

@@ -4,7 +4,9 @@
 A status changes only through the transitions below; each is a conditional UPDATE that checks
 the status it comes from, so two staff members (or a staff member and the no-show job) racing
 on one booking can't both win. Each runs inside the caller's transaction and queues its mail in
-it. The counselor's hold (CON-7) is taken, moved and released here and nowhere else.
+it. The counselor's hold (CON-7) and the person's (CON-10) are taken, moved and released here
+and nowhere else; the database refuses any other write that would break them (see
+`bookings.models`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +31,7 @@ from .models import (
     Booking,
     CancelledVia,
     CounselorHold,
+    PersonHold,
     Source,
     Status,
     is_overdue,
@@ -72,11 +75,69 @@ def _hold(counselor, starts_at: datetime.datetime, booking: Booking, now) -> Cou
     (the counselor is its slot) and a busy counselor for a booth session."""
     try:
         with transaction.atomic():
-            return CounselorHold.objects.create(counselor=counselor, starts_at=starts_at)
+            return CounselorHold.objects.create(
+                counselor=counselor, starts_at=starts_at, holder=booking._meta.label_lower
+            )
     except IntegrityError:
         if booking.counselor_is_the_slot:
             raise SlotTakenError(booking.alternatives(now)) from None
         raise CounselorBusyError() from None
+
+
+def _hold_person(user_id: int, starts_at: datetime.datetime, booking: Booking, *, by_staff: bool):
+    """Take the person for the slot (CON-10); a clash is never "just taken": the person is told
+    they already have a booking then, staff which booking it is."""
+    try:
+        with transaction.atomic():
+            return PersonHold.objects.create(
+                user_id=user_id, starts_at=starts_at, holder=booking._meta.label_lower
+            )
+    except IntegrityError:
+        raise _person_busy(user_id, starts_at, by_staff=by_staff) from None
+
+
+class PersonBusyError(ValidationError):
+    """The person already has a booking at an overlapping time, of either service (CON-10)."""
+
+
+def _person_busy(user_id: int, starts_at: datetime.datetime, *, by_staff: bool) -> ValidationError:
+    if not by_staff:
+        # The person's own request names nothing: the clash may be a booking they forgot.
+        return PersonBusyError(_("You already have a booking at this time."), code="person_busy")
+    clash = None
+    hold = PersonHold.objects.filter(
+        user_id=user_id,
+        starts_at__gt=starts_at - calendar.SLOT,
+        starts_at__lt=starts_at + calendar.SLOT,
+    ).first()
+    for kind in booking_kinds() if hold else []:
+        if kind.model._meta.label_lower == hold.holder:
+            clash = (
+                kind.model.objects.select_related(*kind.select_related)
+                .filter(person_hold=hold)
+                .first()
+            )
+    booking = (
+        f"{clash.where_label()} {calendar.format_slot(clash.starts_at, clash.ends_at)}"
+        if clash
+        else calendar.format_slot(starts_at)
+    )
+    # Next to the start time of the staff slot forms (bookings.forms.StaffSlotForm).
+    return PersonBusyError(
+        {
+            "time": _("This person already has a booking at this time: %(booking)s.")
+            % {"booking": booking}
+        },
+        code="person_busy",
+    )
+
+
+def _release(model: type[CounselorHold | PersonHold], pk: int) -> None:
+    """Delete a hold its booking no longer points to, in one statement: the ORM's delete would
+    first read the hold and look for bookings of every kind pointing to it, which the database's
+    keys already refuse."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE id = %s", [pk])
 
 
 def _office_id(booking: Booking) -> int | None:
@@ -104,11 +165,12 @@ def _record_cancellation(booking: Booking) -> None:
 
 @transaction.atomic
 def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking, bool]:
-    """Insert a new booking (and its counselor's hold) in a savepoint.
+    """Insert a new booking (and its person's and counselor's holds) in a savepoint.
 
     Returns the booking and whether it is new: a double submit that lost the race to its own
     twin (same form token) gets the twin's booking back. A lost race for the slot becomes
-    SlotTakenError with the next free slots.
+    SlotTakenError with the next free slots; a person already booked then, a ValidationError
+    (code "person_busy") worded for the person or for staff (CON-10).
     """
     model = type(booking)
     if booking.form_token:
@@ -117,12 +179,20 @@ def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking
             return twin, False
     try:
         with transaction.atomic():
+            if booking.user_id and booking.status in ACTIVE_STATUSES:
+                booking.person_hold = _hold_person(
+                    booking.user_id,
+                    booking.starts_at,
+                    booking,
+                    by_staff=booking.source in (Source.STAFF, Source.COUNTER),
+                )
             if booking.counselor_id and booking.status in ACTIVE_STATUSES:
                 booking.counselor_hold = _hold(booking.counselor, booking.starts_at, booking, now)
             booking.save(force_insert=True)
     except IntegrityError:
         booking.pk = None
         booking.counselor_hold = None
+        booking.person_hold = None
         if booking.form_token:
             twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
             if twin is not None:
@@ -143,13 +213,17 @@ def transition(
     now: datetime.datetime,
     respect_noshow: bool = True,
     tell_user: bool = False,
+    by_staff: bool = True,
     **changes,
 ) -> Booking:
     """Move `booking` to new field values if it is still in one of `allowed_from`.
 
     `respect_noshow`: once the 10-minute rule applies, the booking is over, whatever the job
     has recorded. `tell_user`: the change goes to the user's calendar (SEQUENCE + 1, in SQL).
-    Leaving the active statuses releases the counselor; a new start or counselor moves the hold.
+    Leaving the active statuses releases the counselor and the person; a new start or counselor
+    moves the holds: new ones are taken first, the booking points to them in its one UPDATE
+    (the database checks the pair at once), then the old ones go. `by_staff`: who is told why
+    when the person is already booked at the new time (CON-10).
     A change of what the booking's waiting mails describe drops those that no longer fit, before
     the caller queues its own (NTF-3).
     """
@@ -163,6 +237,15 @@ def transition(
     new_status = changes.get("status", booking.status)
     counselor = changes.get("counselor", booking.counselor)
     starts_at = changes.get("starts_at", booking.starts_at)
+    old_person_id = booking.person_hold_id
+    keeps_person = new_status in ACTIVE_STATUSES and booking.user_id is not None
+    moves_person = keeps_person and (old_person_id is None or starts_at != booking.starts_at)
+    if moves_person:
+        changes["person_hold"] = _hold_person(
+            booking.user_id, starts_at, booking, by_staff=by_staff
+        )
+    elif not keeps_person and old_person_id is not None:
+        changes["person_hold"] = None
     old_hold_id = booking.counselor_hold_id
     was = booking.status
     keeps_hold = new_status in ACTIVE_STATUSES and counselor is not None
@@ -183,7 +266,9 @@ def transition(
     if not updated:
         raise ValidationError(error, code="wrong_status")
     if old_hold_id is not None and (moves_hold or not keeps_hold):
-        CounselorHold.objects.filter(pk=old_hold_id).delete()
+        _release(CounselorHold, old_hold_id)
+    if old_person_id is not None and (moves_person or not keeps_person):
+        _release(PersonHold, old_person_id)
     booking.refresh_from_db()
     if hasattr(booking, "state"):
         del booking.state
@@ -204,6 +289,37 @@ def consent_missing(booking: Booking, *, now: datetime.datetime) -> bool:
     return booking.user is not None and (
         consent_needed(user=booking.user, service=booking.service, now=now) is not None
     )
+
+
+def bookings_bulk_create(model: type[Booking], rows: list[Booking], *, batch_size: int = 1000):
+    """Store many new bookings at once (benchmarks, seeding), each active one with its person's
+    and counselor's holds as `booking_insert` takes them (CON-7, CON-10). No checks, no mails:
+    the rows must not double-book anyone, or the database refuses the batch."""
+    holder = model._meta.label_lower
+    active = [row for row in rows if row.status in ACTIVE_STATUSES]
+    people = PersonHold.objects.bulk_create(
+        [
+            PersonHold(user_id=row.user_id, starts_at=row.starts_at, holder=holder)
+            for row in active
+            if row.user_id
+        ],
+        batch_size=batch_size,
+    )
+    counselors = CounselorHold.objects.bulk_create(
+        [
+            CounselorHold(counselor_id=row.counselor_id, starts_at=row.starts_at, holder=holder)
+            for row in active
+            if row.counselor_id
+        ],
+        batch_size=batch_size,
+    )
+    people_iter, counselors_iter = iter(people), iter(counselors)
+    for row in active:
+        if row.user_id:
+            row.person_hold = next(people_iter)
+        if row.counselor_id:
+            row.counselor_hold = next(counselors_iter)
+    return model.objects.bulk_create(rows, batch_size=batch_size)
 
 
 def user_may_change(booking: Booking, now: datetime.datetime) -> bool:
@@ -309,7 +425,8 @@ def booking_move(
 ) -> Booking:
     """Move a booking to another slot (and booth or counselor, `place`); the user is told.
 
-    What was recorded for the old slot (late contact, reminder, join) does not carry over.
+    What was recorded for the old slot (late contact, reminder, join) does not carry over. The
+    holds move with it; the old time is free again (CON-7, CON-10).
     """
     now = now or timezone.now()
     booking = transition(
@@ -318,6 +435,7 @@ def booking_move(
         error=_("Only a requested or confirmed booking can be moved."),
         now=now,
         tell_user=True,
+        by_staff=getattr(by, "pk", by) != booking.user_id,
         starts_at=starts_at,
         ends_at=starts_at + calendar.SLOT,
         moved_at=now,
@@ -452,11 +570,14 @@ def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
             no_show_mailed_at=now,
             sequence=F("sequence") + 1,
             counselor_hold=None,
+            person_hold=None,
         )
     )
     if updated:
         if booking.counselor_hold_id:
-            CounselorHold.objects.filter(pk=booking.counselor_hold_id).delete()
+            _release(CounselorHold, booking.counselor_hold_id)
+        if booking.person_hold_id:
+            _release(PersonHold, booking.person_hold_id)
         was = booking.status
         booking.refresh_from_db()
         notify.drop_unfitting_mails(booking, was=was, told=True)

@@ -1,11 +1,13 @@
 """Demo booths and reservations at the Goshogawara demo office. Texts invented for the demo."""
 
 import datetime
+from functools import partial
 
 from django.utils import timezone
 
 from accounts.models import Office, User
 from bookings import calendar
+from bookings.models import PersonHold
 from core.demo import register
 
 from .models import Booth, Purpose, Reservation, Status
@@ -59,6 +61,13 @@ def load() -> list[str]:
                 "requester_name": user.establishment_name
                 or f"{user.last_name} {user.first_name}".strip(),
                 "phone": user.phone or "0173-00-0001",
+                # Held as the services hold it (REQ CON-10); called only when it is created.
+                "person_hold": partial(
+                    PersonHold.objects.create,
+                    user=user,
+                    starts_at=starts_at,
+                    holder=Reservation._meta.label_lower,
+                ),
             },
         )
         made += created

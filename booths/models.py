@@ -26,6 +26,7 @@ from bookings.models import (  # noqa: F401  (re-exported for the booths code)
     Companion,
     Source,
     Status,
+    holder_field,
 )
 from core.audit import audit_track
 
@@ -93,6 +94,7 @@ class Reservation(Booking):
         editable=False,
         related_name="continued_by",
     )
+    holder = holder_field("booths.reservation")  # REQ CON-7, CON-10
 
     service = "booth"
     uid_prefix = "booth-reservation"

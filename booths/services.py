@@ -140,8 +140,9 @@ def reservation_start_adhoc(
     )
     next_slot = uses[0].next_slot if uses else None
     if next_slot is not None:
-        # Taken since the page was shown: the use ends with the slot running now.
-        with contextlib.suppress(bookings.SlotTakenError):
+        # Taken since the page was shown (the booth, or the person elsewhere, CON-10): the use
+        # ends with the slot running now.
+        with contextlib.suppress(bookings.SlotTakenError, bookings.PersonBusyError):
             bookings.booking_insert(
                 _new(booth, next_slot, user, continues=reservation, **started), now=now
             )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Office, User
 from bookings import calendar
-from bookings.models import CounselorHold, Status
+from bookings.models import CounselorHold, PersonHold, Status
 from core.demo import register
 from terms.models import Consent, TermsDocument, TermsService, TermsVersion, VersionStatus
 
@@ -120,12 +120,22 @@ def _open_consultation() -> str:
     if counselor is None or tool is None or open_now.exists():
         return "Online consultations: the seeker's consultation is open for joining."
     starts_at = now + datetime.timedelta(minutes=5)
-    if CounselorHold.objects.filter(counselor=counselor, starts_at=starts_at).exists():
+    # Holds may not overlap (REQ CON-7, CON-10): the counselor and the seeker must be free.
+    near = {"starts_at__gt": starts_at - calendar.SLOT, "starts_at__lt": starts_at + calendar.SLOT}
+    if (
+        CounselorHold.objects.filter(counselor=counselor, **near).exists()
+        or PersonHold.objects.filter(user=seeker, **near).exists()
+    ):
         return "Online consultations: the counselor is busy now, no open consultation made."
     Consultation.objects.create(
         office=seeker.office,
         counselor=counselor,
-        counselor_hold=CounselorHold.objects.create(counselor=counselor, starts_at=starts_at),
+        counselor_hold=CounselorHold.objects.create(
+            counselor=counselor, starts_at=starts_at, holder=Consultation._meta.label_lower
+        ),
+        person_hold=PersonHold.objects.create(
+            user=seeker, starts_at=starts_at, holder=Consultation._meta.label_lower
+        ),
         user=seeker,
         user_type=seeker.user_type,
         starts_at=starts_at,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
-from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking
+from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking, holder_field
 from core.audit import audit_track
 
 
@@ -252,6 +252,7 @@ class Consultation(Booking):
     )
     join_url = models.URLField(_("meeting link"), max_length=500, blank=True)
     join_url_set_at = models.DateTimeField(_("meeting link set at"), null=True, blank=True)
+    holder = holder_field("consultations.consultation")  # REQ CON-7, CON-10
 
     service = "online"
     uid_prefix = "online-consultation"

@@ -3,7 +3,7 @@ import datetime
 import factory
 
 from bookings.calendar import SLOT, TOKYO
-from bookings.models import ACTIVE_STATUSES, CounselorHold, Status
+from bookings.models import ACTIVE_STATUSES, CounselorHold, PersonHold, Status
 from booths.models import Booth, Purpose, Reservation
 from tests.factories import OfficeFactory, UserFactory
 
@@ -35,11 +35,16 @@ class ReservationFactory(factory.django.DjangoModelFactory):
 
 
 def create_with_hold(create, model_class, *args, **kwargs):
-    """Stored as the services store it: an active booking with a counselor holds them
-    (REQ CON-7); the database refuses the row otherwise."""
+    """Stored as the services store it: an active booking holds its counselor (REQ CON-7) and
+    its person (REQ CON-10); the database refuses the row otherwise."""
     status = kwargs.get("status", Status.REQUESTED)
+    holder = model_class._meta.label_lower
     if kwargs.get("counselor") is not None and status in ACTIVE_STATUSES:
         kwargs["counselor_hold"] = CounselorHold.objects.create(
-            counselor=kwargs["counselor"], starts_at=kwargs["starts_at"]
+            counselor=kwargs["counselor"], starts_at=kwargs["starts_at"], holder=holder
+        )
+    if kwargs.get("user") is not None and status in ACTIVE_STATUSES:
+        kwargs["person_hold"] = PersonHold.objects.create(
+            user=kwargs["user"], starts_at=kwargs["starts_at"], holder=holder
         )
     return create(model_class, *args, **kwargs)

@@ -123,7 +123,12 @@ def test_every_admin_change_view_of_a_persons_data_is_recorded(frozen, client, o
     pages = {
         "accounts_user_change": seeker,
         "booths_reservation_change": ReservationFactory(booth=booth, user=seeker),
-        "consultations_consultation_change": ConsultationFactory(office=office, user=seeker),
+        "consultations_consultation_change": ConsultationFactory(
+            # An hour after the reservation: one person is never booked twice at once (CON-10).
+            office=office,
+            user=seeker,
+            starts_at=SLOT_AT + datetime.timedelta(hours=1),
+        ),
         "terms_consent_change": ConsentFactory(user=seeker, version=version),
     }
     login_client(client, staff)

@@ -152,7 +152,10 @@ def test_every_watched_write_raises_its_versions_through_the_index_not_a_table_s
     )
     booth = BoothFactory(office=office)
     reservation = ReservationFactory(booth=booth, user=person)
-    consultation = ConsultationFactory(office=office, user=person)
+    # An hour after the reservation: one person is never booked twice at once (REQ CON-10).
+    consultation = ConsultationFactory(
+        office=office, user=person, starts_at=reservation.starts_at + datetime.timedelta(hours=1)
+    )
     address = EmailAddress.objects.create(user=person, email="second@example.jp", verified=False)
     closure = OfficeClosure.objects.create(office=office, date=datetime.date(2026, 12, 1))
     with connection.cursor() as cursor:

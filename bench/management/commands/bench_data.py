@@ -32,6 +32,7 @@ from accounts.models import (
 )
 from bookings import calendar
 from bookings.models import OfficeClosure
+from bookings.services import bookings_bulk_create
 from booths.availability import last_requestable_day
 from booths.models import (
     EMPLOYER_PURPOSES,
@@ -290,6 +291,7 @@ class Command(BaseCommand):
         if per_booth > len(starts):
             raise CommandError("More reservations than slots: add offices or lower the count.")
         self.active_future: dict[int, int] = defaultdict(int)  # user index -> active future
+        self.held: set[tuple[int, datetime.datetime]] = set()  # (user index, start) active
         made, rows = 0, []
         remaining = count
         for position, booth in enumerate(self.booths):
@@ -299,19 +301,23 @@ class Command(BaseCommand):
             for slot in self.rng.sample(range(len(starts)), take):
                 rows.append(self._reservation(booth, starts[slot]))
             if len(rows) >= BATCH * 10:
-                Reservation.objects.bulk_create(rows, batch_size=BATCH)
+                bookings_bulk_create(Reservation, rows, batch_size=BATCH)
                 made += len(rows)
                 rows = []
-        Reservation.objects.bulk_create(rows, batch_size=BATCH)
+        bookings_bulk_create(Reservation, rows, batch_size=BATCH)
         return made + len(rows)
 
-    def _pick_user(self, office_id: int, future_active: bool) -> int:
+    def _pick_user(self, office_id: int, future_active: bool, starts_at: datetime.datetime) -> int:
         candidates = self.users_of[office_id] or range(len(self.user_rows))
         for _ in range(20):
             index = self.rng.choice(candidates)
             if not future_active or self.active_future[index] < 2:
                 break
         if future_active:
+            # One person is never booked twice at one time (REQ CON-10): the database refuses it.
+            if (index, starts_at) in self.held:
+                index = next(i for i in candidates if (i, starts_at) not in self.held)
+            self.held.add((index, starts_at))
             self.active_future[index] += 1
         return index
 
@@ -364,7 +370,7 @@ class Command(BaseCommand):
             status = Status.CANCELLED
             fields = {"cancelled_at": created_at, "cancelled_via": CancelledVia.ONLINE}
         active = status in (Status.REQUESTED, Status.CONFIRMED)
-        index = self._pick_user(booth.office_id, future_active=active)
+        index = self._pick_user(booth.office_id, future_active=active, starts_at=starts_at)
         pk, _office, user_type, name = self.user_rows[index]
         purposes = EMPLOYER_PURPOSES if user_type == UserType.EMPLOYER else JOB_SEEKER_PURPOSES
         return Reservation(

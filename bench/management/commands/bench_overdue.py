@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User, UserType
 from bookings import calendar
+from bookings.services import bookings_bulk_create
 from booths.models import Booth, Purpose, Reservation, Status
 
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
                     created_at=starts_at - datetime.timedelta(days=2),
                 )
             )
-        made = Reservation.objects.bulk_create(rows)
+        made = bookings_bulk_create(Reservation, rows)
         self.stdout.write(
             json.dumps(
                 {

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from accounts.models import Office, User, UserType
 from bookings import calendar
+from bookings.models import PersonHold
+from bookings.services import bookings_bulk_create
 from booths.models import Booth, Reservation, Status
 
 
@@ -57,7 +59,7 @@ def _seed(booth: Booth, users: list[User], count: int, today: datetime.date) -> 
             for n in range(16)
         )
         day -= datetime.timedelta(days=1)
-    Reservation.objects.bulk_create(rows[:count], batch_size=5000)
+    bookings_bulk_create(Reservation, rows[:count], batch_size=5000)
 
 
 def _row(booth, user, starts_at, status) -> Reservation:
@@ -136,6 +138,7 @@ class Command(BaseCommand):
                     _seed_more = size - stored
                     if _seed_more > 0:
                         Reservation.objects.filter(booth=booth).delete()
+                        PersonHold.objects.filter(user__in=users).delete()
                         _seed(booth, users, size, today)
                         stored = size
                     for name, url in (("month", month_url), ("day", day_url)):
