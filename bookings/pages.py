@@ -272,5 +272,11 @@ def send_step(
     return redirect(booking)
 
 
-def expired_answers_message() -> str:
-    return _("This page has expired. Please choose the time again.")
+def sent_answers(request: HttpRequest, kind: BookingKind, restart_url: str):
+    """(the answers the check page sent, None), or (None, a redirect to `restart_url` saying
+    the page has expired) when they are no longer valid."""
+    answers = read_answers(request, request.POST.get("answers", ""), kind.service)
+    if answers is None:
+        messages.error(request, _("This page has expired. Please choose the time again."))
+        return None, redirect(restart_url)
+    return answers, None

@@ -27,14 +27,13 @@ from bookings.pages import (
     booking_rate_limited,
     cancel_page,
     check_page,
-    expired_answers_message,
     month_navigation,
     parse_day,
     parse_slot,
     rate_limited_message,
-    read_answers,
     request_step,
     send_step,
+    sent_answers,
     sign_answers,
     weeks,
 )
@@ -197,10 +196,9 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
 @require_POST
 def send(request: HttpRequest) -> HttpResponse:
     """Send "check your answers": the reservation is made once per form token."""
-    answers = read_answers(request, request.POST.get("answers", ""), BOOTHS.service)
-    if answers is None:
-        messages.error(request, expired_answers_message())
-        return redirect("booths:index")
+    answers, restart = sent_answers(request, BOOTHS, reverse("booths:index"))
+    if restart:
+        return restart
     booth = _booth_for(request.user, answers["booth_id"])
     starts_at = datetime.datetime.fromisoformat(answers["starts_at"])
     return send_step(

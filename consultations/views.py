@@ -26,14 +26,13 @@ from bookings.pages import (
     booking_rate_limited,
     cancel_page,
     check_page,
-    expired_answers_message,
     month_navigation,
     parse_day,
     parse_slot,
     rate_limited_message,
-    read_answers,
     request_step,
     send_step,
+    sent_answers,
     sign_answers,
     weeks,
 )
@@ -214,10 +213,9 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
 @require_POST
 def send(request: HttpRequest) -> HttpResponse:
     """Send "check your answers": the consultation is booked once per form token."""
-    answers = read_answers(request, request.POST.get("answers", ""), ONLINE.service)
-    if answers is None:
-        messages.error(request, expired_answers_message())
-        return redirect("consultations:index")
+    answers, restart = sent_answers(request, ONLINE, reverse("consultations:index"))
+    if restart:
+        return restart
     counselor = _counselor(request, str(answers["counselor_id"] or ANY))
     starts_at = datetime.datetime.fromisoformat(answers["starts_at"])
     data = dict(answers["data"])
