@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
 from bookings.pagefacts import person_facts
@@ -36,7 +37,6 @@ from bookings.pages import (
     request_step,
     weeks,
 )
-from core.maintenance import paused_during_maintenance
 from core.versioning import office_cached
 from terms.gate import consent_required
 
