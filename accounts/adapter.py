@@ -62,7 +62,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return on_site(super().get_reset_password_from_key_url(key))
 
     def get_client_ip(self, request) -> str:
-        """The one client-IP lookup of the project (`accounts.services.client_ip`), so allauth's
+        """The one client-IP lookup of the project (`accounts.terminal.client_ip`), so allauth's
         per-IP rate limits see what sign-in records and consents record (REQ NFR-3)."""
         ip = client_ip(request)
         if not ip:

@@ -267,3 +267,7 @@ class SignInRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The offices' notices and the access records (REQ OPS-1, STF-3, LOG-1).
+from . import admin_notices, admin_records  # noqa: E402, F401

@@ -1,16 +1,18 @@
-"""Users and the offices they belong to (管轄)."""
+"""Users and the offices they belong to (管轄); the offices' news and the records of who used
+whose personal data (REQ OPS-1, LOG-1)."""
 
 import datetime
 
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_track
-from core.models import Notice
 
 
 @audit_track(exclude=["availability_version"])  # REQ STF-2
@@ -319,8 +321,150 @@ class SignInRecord(models.Model):
         return f"{self.get_event_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
-# Notices live in core, below accounts: their trail is kept here, where the office is known, so
-# staff see their own office's notices in the audit list (REQ STF-2).
-audit_track(app_label="accounts", office_model="accounts.Office", office_sql="NEW.office_id")(
-    Notice
-)
+# --- Office data: news and access records ------------------------------------------------
+
+
+class NoticeQuerySet(models.QuerySet):
+    def visible(self, now=None):
+        now = now or timezone.now()
+        return self.filter(published_at__lte=now).filter(
+            Q(hidden_after__isnull=True) | Q(hidden_after__gt=now)
+        )
+
+    def maintenance_in_progress(self, now=None):
+        now = now or timezone.now()
+        return self.filter(maintenance_starts_at__lte=now, maintenance_ends_at__gt=now)
+
+    def for_office(self, office_id: int | None):
+        """National notices and, for someone of an office, that office's own (REQ OPS-1)."""
+        national = Q(office__isnull=True)
+        return self.filter(national if office_id is None else national | Q(office_id=office_id))
+
+
+# The trail keeps the office on each event (`pgh_office`), so staff see their own office's
+# notices in the audit list (REQ STF-2).
+@audit_track(office_model="accounts.Office", office_sql="NEW.office_id")
+class Notice(models.Model):
+    """News (お知らせ) for the top page; a planned maintenance carries its start and end."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    hidden_after = models.DateTimeField(_("hidden after"), null=True, blank=True)
+    maintenance_starts_at = models.DateTimeField(_("maintenance starts"), null=True, blank=True)
+    maintenance_ends_at = models.DateTimeField(_("maintenance ends"), null=True, blank=True)
+    # The office the notice is for, or empty for a national one (REQ OPS-1, OPS-2). An
+    # office's news go with it.
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("office"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notices",
+    )
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-published_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(maintenance_starts_at__isnull=True, maintenance_ends_at__isnull=True)
+                    | Q(maintenance_ends_at__gt=models.F("maintenance_starts_at"))
+                ),
+                name="accounts_notice_maintenance_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.maintenance_starts_at is not None
+
+
+class AccessKind(models.TextChoices):
+    BOOKING = "booking", _("Booking")
+    CANCELLATION = "cancellation", _("Cancellation")
+    JOIN = "join", _("Joined an online consultation")
+    ADMIN_VIEW = "admin_view", _("Staff opened the person's record")
+    DAY_SHEET = "day_sheet", _("Day sheet")
+    CALL_LIST = "call_list", _("Call list")
+    EXPORT = "export", _("Export")
+
+
+class AccessRecordQuerySet(models.QuerySet):
+    def for_staff(self, user):
+        """Superusers see every office; other staff their own office's records."""
+        if user.is_superuser:
+            return self
+        if not user.office_id:
+            return self.none()
+        return self.filter(office_id=user.office_id)
+
+
+class AccessRecord(models.Model):
+    """One use or view of one person's data (REQ LOG-1), written by `accounts.access`.
+
+    Append-only: a trigger refuses UPDATE and DELETE, raw SQL included, except under
+    `pgtrigger.ignore` in the retention purge and the erasure of a deleted account. The
+    people and the office are protected rather than set to NULL: Django would set them with
+    an UPDATE the trigger refuses, and a record must not lose whose data it was before its
+    retention ends. Accounts are erased by anonymising the row (REQ REG-5), never deleted.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        User,
+        verbose_name=_("whose data"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The subject's office (the actor's for a page of several people); the index below
+    # serves it.
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("office"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    kind = models.CharField(_("what"), max_length=20, choices=AccessKind.choices)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    path = models.CharField(_("page"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["office", "at"], name="accounts_access_office_idx"),
+            models.Index(fields=["subject", "at"], name="accounts_access_subject_idx"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"

@@ -11,19 +11,23 @@ COUNSELOR_GROUP = "counselors"
 
 # app label -> codenames; "*" means every permission of the app.
 COUNSELOR_PERMISSIONS = {
-    "accounts": ["view_user", "change_user", "view_office"],
-    "terms": ["*"],
-    "bookings": ["*"],
-    "consultations": ["*"],
-    "booths": ["*"],
     # Notices: the admin scopes them to the counselor's office (national ones: superusers).
-    # The audit list, scoped to their office (STF-2); access records only for staff given
-    # core.view_accessrecord by a superuser (LOG-1).
-    "core": [
+    # Access records only for staff given accounts.view_accessrecord by a superuser (LOG-1).
+    "accounts": [
+        "view_user",
+        "change_user",
+        "view_office",
         "view_notice",
         "add_notice",
         "change_notice",
         "delete_notice",
+    ],
+    "terms": ["*"],
+    "bookings": ["*"],
+    "consultations": ["*"],
+    "booths": ["*"],
+    # The audit list, scoped to their office (STF-2).
+    "core": [
         "view_outboxmessage",
         "view_auditevent",
     ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timedelta
 from importlib import import_module
 from urllib.parse import urlsplit
@@ -21,17 +20,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.access import access_records_erase_person
 from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue, outbox_erase_for_addresses, outbox_last_pk
 
+from .access import access_records_erase_person
 from .models import SignInEvent, SignInRecord, User
 from .signals import account_deleting
+from .terminal import client_details, client_ip  # noqa: F401  (other apps import them here)
 
 # How often the last-activity time is written: often enough for a one-year dormancy rule,
 # rarely enough that a page view almost never writes.
 ACTIVITY_RESOLUTION = timedelta(hours=12)
-USER_AGENT_MAX = 300
 
 
 RESIDENCE_FIELDS = ("is_foreign_national", "residence_status", "period_of_stay_until")
@@ -175,64 +174,6 @@ def password_set_by_staff(*, user: User, request) -> None:
 def password_is_old(user: User, *, now: datetime, max_age_days: int) -> bool:
     changed = user.password_changed_at or user.date_joined
     return now - changed > timedelta(days=max_age_days)
-
-
-def _clean_ip(value: object) -> str | None:
-    """A valid IP address from a header value ("203.0.113.9", "[2001:db8::1]:443"), or None."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if value.startswith("[") and "]" in value:
-        value = value[1 : value.index("]")]
-    elif value.count(":") == 1:
-        value = value.split(":", 1)[0]  # IPv4 with a port
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
-def client_ip(request) -> str | None:
-    """The client's IP address: the one lookup behind every IP the application records or
-    rate-limits by (REQ NFR-3, LOG-1). allauth asks for it through the adapter.
-
-    Behind reverse proxies, settings.ALLAUTH_TRUSTED_PROXY_COUNT (env TRUSTED_PROXY_COUNT)
-    says how many of them append to X-Forwarded-For: the address that many entries from the
-    end is the one the outermost trusted proxy saw; anything before it may be forged by the
-    client. ALLAUTH_TRUSTED_CLIENT_IP_HEADER (env TRUSTED_CLIENT_IP_HEADER) names a header a
-    trusted proxy sets instead. Without either, the socket's address (REMOTE_ADDR). A request
-    that did not pass through the proxies (too few entries, a malformed one) is taken by its
-    socket address; it never fails.
-    """
-    if request is None:
-        return None
-    remote = _clean_ip(request.META.get("REMOTE_ADDR"))
-    header = getattr(settings, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER", None)
-    count = getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0) or 0
-    if header:
-        return _clean_ip(request.headers.get(header)) or remote
-    if count > 0:
-        forwarded = [part for part in request.headers.get("X-Forwarded-For", "").split(",")]
-        if len(forwarded) >= count and forwarded[0].strip():
-            return _clean_ip(forwarded[-count]) or remote
-    return remote
-
-
-def _printable(value: str) -> str:
-    # NUL and other control characters cannot be stored in PostgreSQL text, nor are they
-    # part of any real browser's name.
-    return "".join(char for char in value if char.isprintable())
-
-
-def client_details(request) -> tuple[str | None, str]:
-    """The terminal identification recorded with sign-ins, consents and the like (LOG-1):
-    the client's IP address (`client_ip`) and browser."""
-    if request is None:
-        return None, ""
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    if not isinstance(user_agent, str):
-        user_agent = ""
-    return client_ip(request), _printable(user_agent[: USER_AGENT_MAX * 2])[:USER_AGENT_MAX]
 
 
 LOGIN_MAX_LENGTH = 254  # the longest e-mail address; login IDs are shorter

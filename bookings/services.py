@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import AccessKind, access_record
+from accounts.access import AccessKind, access_record
 from core.audit import audit_erase
 from terms.services import consent_needed
 

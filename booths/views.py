@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
 from bookings.pagefacts import person_facts
@@ -37,7 +38,6 @@ from bookings.pages import (
     sign_answers,
     weeks,
 )
-from core.maintenance import paused_during_maintenance
 from core.versioning import office_cached
 from terms.gate import consent_required
 

@@ -4,9 +4,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Notice
 from booths.models import Booth, Reservation
 from consultations.models import Consultation
-from core.models import Notice
 from terms.models import TermsVersion
 
 

@@ -4,11 +4,8 @@ from django.utils.translation import ngettext
 from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from .admin_notices import NoticeAdmin
-from .models import Notice, OutboxMessage
+from .models import OutboxMessage
 from .outbox import outbox_requeue_failed
-
-admin.site.register(Notice, NoticeAdmin)
 
 
 @admin.register(OutboxMessage)
@@ -93,5 +90,5 @@ if admin.site.is_registered(ProcrastinateJob):
     admin.site.unregister(ProcrastinateJob)
 admin.site.register(ProcrastinateJob, JobAdmin)
 
-# The audit list and access records (REQ STF-2, LOG-1).
+# The audit list (REQ STF-2).
 from . import admin_records  # noqa: E402, F401

@@ -1,12 +1,10 @@
-"""What the admin site adds to every ModelAdmin (REQ STF-2, LOG-1, LOG-2).
+"""What the admin site adds to every ModelAdmin (REQ STF-2, LOG-2).
 
 `accounts.admin_site.HelloWorkAdminSite.register()` puts `AuditedAdminMixin` in front of every
 registered ModelAdmin, so no admin can forget it:
 
 - the "History" page of an object lists its audit trail (the database records every change,
   whatever wrote it: `core.audit`);
-- a change view that shows one person's data (the user model, or a model with a `user`
-  foreign key to it) writes an access record (LOG-1);
 - the links a searched changelist builds carry the search token `qt`, never the term `q`
   (LOG-2, see `core.middleware.AdminSearchMiddleware`).
 """
@@ -14,15 +12,13 @@ registered ModelAdmin, so no admin can forget it:
 from __future__ import annotations
 
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .access import AccessKind, access_record
 from .audit import audit_events_of
 from .middleware import SEARCH_VAR, TOKEN_VAR
 
@@ -36,20 +32,6 @@ def _with_token(query_string: str, token: str) -> str:
         del params[SEARCH_VAR]
         params[TOKEN_VAR] = token
     return params.urlencode()
-
-
-def person_subject(model, obj):
-    """The person whose data `obj` shows: the user itself, or its `user`; else None."""
-    user_model = get_user_model()
-    if isinstance(obj, user_model):
-        return obj
-    try:
-        field = model._meta.get_field("user")
-    except FieldDoesNotExist:
-        return None
-    if getattr(field, "related_model", None) is user_model:
-        return getattr(obj, "user", None)
-    return None
 
 
 class AuditedAdminMixin:
@@ -80,17 +62,6 @@ class AuditedAdminMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.object_history_template, context)
-
-    # --- Access records (LOG-1) --------------------------------------------------------------
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", None) == 200:
-            obj = getattr(response, "context_data", {}).get("original")
-            subject = person_subject(self.model, obj) if obj is not None else None
-            if subject is not None:
-                access_record(kind=AccessKind.ADMIN_VIEW, subject=subject, obj=obj, request=request)
-        return response
 
     # --- Searches that stay out of URLs (LOG-2) ---------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The audit list and the access records in the admin: read-only for everyone, scoped to the
-staff member's office, every office for superusers (REQ STF-2, LOG-1)."""
+"""The audit list in the admin: read-only for everyone, scoped to the staff member's office,
+every office for superusers (REQ STF-2). Other record lists (access records, in accounts)
+build on `ReadOnlyRecordAdmin`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
 from pghistory.core import event_models
 
-from .access import AccessRecord
 from .audit import AuditEvent, AuditPaginator
 
 
@@ -68,26 +68,3 @@ class AuditEventAdmin(ReadOnlyRecordAdmin):
     @admin.display(description=_("action"), ordering="pgh_label")
     def action_label(self, event):
         return event.action
-
-
-@admin.register(AccessRecord)
-class AccessRecordAdmin(ReadOnlyRecordAdmin):
-    """Only staff given `core.view_accessrecord` (not part of the counselor role)."""
-
-    list_display = ["at", "kind", "actor", "subject", "object_repr", "ip_address"]
-    list_filter = ["kind"]
-    search_fields = ["subject__username", "actor__username", "ip_address", "object_repr"]
-    date_hierarchy = "at"
-    list_select_related = ["actor", "subject"]
-    fields = [
-        "at",
-        "kind",
-        "actor",
-        "subject",
-        "office_id",
-        "object_repr",
-        "path",
-        "ip_address",
-        "user_agent",
-    ]
-    readonly_fields = fields

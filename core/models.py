@@ -1,4 +1,4 @@
-"""Infrastructure shared by every app: the mail outbox and site news."""
+"""Infrastructure shared by every app: the mail outbox (and the audit trail, `core.audit`)."""
 
 from django.db import models
 from django.db.models import Q
@@ -94,62 +94,5 @@ class OutboxMessage(models.Model):
         return f"#{self.pk} {self.status}"
 
 
-class NoticeQuerySet(models.QuerySet):
-    def visible(self, now=None):
-        now = now or timezone.now()
-        return self.filter(published_at__lte=now).filter(
-            Q(hidden_after__isnull=True) | Q(hidden_after__gt=now)
-        )
-
-    def maintenance_in_progress(self, now=None):
-        now = now or timezone.now()
-        return self.filter(maintenance_starts_at__lte=now, maintenance_ends_at__gt=now)
-
-    def for_office(self, office_id: int | None):
-        """National notices and, for someone of an office, that office's own (REQ OPS-1)."""
-        national = Q(office_id__isnull=True)
-        return self.filter(national if office_id is None else national | Q(office_id=office_id))
-
-
-class Notice(models.Model):
-    """News (お知らせ) for the top page; a planned maintenance carries its start and end."""
-
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"), blank=True)
-    published_at = models.DateTimeField(_("published at"), default=timezone.now)
-    hidden_after = models.DateTimeField(_("hidden after"), null=True, blank=True)
-    maintenance_starts_at = models.DateTimeField(_("maintenance starts"), null=True, blank=True)
-    maintenance_ends_at = models.DateTimeField(_("maintenance ends"), null=True, blank=True)
-    # The office the notice is for, or empty for a national one (REQ OPS-1, OPS-2). A plain
-    # indexed integer, not a foreign key: core sits below accounts and never refers to its
-    # models. The admin offers accounts' offices through the user model's `office` field and
-    # scopes it to the staff member's office; accounts never deletes offices with data.
-    office_id = models.PositiveIntegerField(_("office"), null=True, blank=True, db_index=True)
-
-    objects = NoticeQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("notice")
-        verbose_name_plural = _("notices")
-        ordering = ["-published_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(maintenance_starts_at__isnull=True, maintenance_ends_at__isnull=True)
-                    | Q(maintenance_ends_at__gt=models.F("maintenance_starts_at"))
-                ),
-                name="core_notice_maintenance_window_ordered",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def is_maintenance(self) -> bool:
-        return self.maintenance_starts_at is not None
-
-
-# The audit trail and access records live in their own modules (REQ STF-2, LOG-1).
-from .access import AccessRecord  # noqa: E402, F401
+# The audit trail lives in its own module (REQ STF-2).
 from .audit import AuditEvent  # noqa: E402, F401

@@ -82,18 +82,6 @@ def purge_sent_mail(now: datetime) -> object:
     return f"deleted={outbox_purge_sent(before=now - retention)}"
 
 
-# --- Records --------------------------------------------------------------------------------
-
-
-@periodic_job(name="access_records_purge", cron="20 18 * * *")  # 03:20 in Tokyo
-def purge_access_records(now: datetime) -> object:
-    """Access records older than ACCESS_RECORD_RETENTION_DAYS are deleted (REQ LOG-1)."""
-    from .access import access_records_purge
-
-    retention = timedelta(days=settings.ACCESS_RECORD_RETENTION_DAYS)
-    return f"deleted={access_records_purge(before=now - retention)}"
-
-
 # --- The queue's own upkeep -----------------------------------------------------------------
 
 

@@ -1,10 +1,11 @@
 """Data versions: numbers the database raises whenever what a booking page shows changes
 (REQ NFR-4, BTH-2, BTH-6, BTH-7).
 
-- `accounts_office.availability_version`: an office's bookings of either service, booths and
-  closures (what its month and day grids show);
-- `accounts_user.booking_facts_version`: a person's bookings of either service and e-mail
-  addresses (whether they may book, their no-contact cancellations).
+The numbers live in the tables of an app above this one, which names them as targets
+(`accounts.versions`): an office's availability version (its bookings of either service,
+booths and closures: what its month and day grids show) and a person's booking facts version
+(their bookings of either service and e-mail addresses: whether they may book, their
+no-contact cancellations).
 
 Triggers on those tables raise the number in the same transaction as the change, whoever writes
 it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger keeps
@@ -30,14 +31,14 @@ from django.core.cache import caches
 # Where pages keep what they derive from an office's data: settings CACHES["grids"] (each
 # process's local memory, or a Redis all servers share).
 CACHE_ALIAS = "grids"
-# What a version counts: the table and column it lives in.
-OFFICE = ("accounts_office", "availability_version")
-PERSON = ("accounts_user", "booking_facts_version")
+# What a version counts: the table and column it lives in, e.g. ("shop_item", "version").
+Target = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Watched:
-    """A table whose changes raise a version (`target`: OFFICE or PERSON).
+    """A table whose changes raise a version (`target`: the table and column of the version,
+    given by the app that owns it).
 
     `ids` is the SQL that gives the ids of the target's rows for the rows of a relation named
     `{rows}` (columns `columns`), e.g. "SELECT office_id FROM {rows}".
@@ -46,14 +47,14 @@ class Watched:
     table: str
     columns: tuple[str, ...]
     ids: str
-    target: tuple[str, str] = OFFICE
+    target: Target
 
     @property
     def name(self) -> str:
         return f"{self.table}_{self.target[1]}"
 
 
-def _bump(target: tuple[str, str], where: str) -> str:
+def _bump(target: Target, where: str) -> str:
     table, column = target
     return f"UPDATE {table} SET {column} = {column} + 1 WHERE {where}"
 
@@ -86,11 +87,11 @@ def _triggers(watched: Watched) -> list[str]:
     return statements
 
 
-def _guard_name(target: tuple[str, str]) -> str:
+def _guard_name(target: Target) -> str:
     return f"{target[0]}_{target[1]}_never_down"
 
 
-def _guard(target: tuple[str, str]) -> list[str]:
+def _guard(target: Target) -> list[str]:
     table, column = target
     name = _guard_name(target)
     return [
@@ -140,7 +141,7 @@ def replace_functions(watched: list[Watched]):
 
 def operations(watched: list[Watched], *, guards=()):
     """The RunPython operation of a migration that installs these triggers (and the guards
-    that keep the versions of `guards`, OFFICE and/or PERSON, from going down)."""
+    that keep the versions of `guards`, targets, from going down)."""
     from django.db import migrations
 
     def install(apps, schema_editor):

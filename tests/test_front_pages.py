@@ -134,7 +134,7 @@ def test_month_says_closed_for_requests_for_a_day_only_past_the_cut_off(client, 
 
 def test_the_top_page_shows_national_news_and_only_the_users_own_offices(client, db):
     # REQ OPS-1: an office's notice is for that office's people; national ones for everyone
-    from core.models import Notice
+    from accounts.models import Notice
     from tests.factories import OfficeFactory, UserFactory
 
     mine, other = OfficeFactory(), OfficeFactory()

@@ -78,3 +78,47 @@ def test_the_walk_sees_an_upward_import():
         {"booths", "consultations"} <= names for names in imported_apps("workplace").values()
     )
     assert any("booths" in names for names in named_apps("workplace").values())
+
+
+# "accounts_office" in SQL or a setting, `import_string` to reach a module by its dotted name:
+# both let core use an app above it without an import the walk above would see.
+TABLE_OF_AN_APP = re.compile(r"\b(" + "|".join(sorted(APPS)) + r")_[a-z]\w*")
+
+
+def upward_reaches(app: str, root: Path = ROOT) -> dict[str, list[str]]:
+    """{module: tables of apps above `app` it names, and any `import_string`}, migrations
+    aside (they are history: their SQL names the tables as they were)."""
+    above = APPS - BELOW[app] - {app}
+    found = {}
+    for path in sorted((root / app).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        hits = [m.group(0) for m in TABLE_OF_AN_APP.finditer(text) if m.group(1) in above]
+        hits += ["import_string"] * text.count("import_string")
+        if hits:
+            found[str(path.relative_to(root))] = hits
+    return found
+
+
+def test_core_names_no_table_of_an_app_above_it_nor_imports_by_string():
+    # Issue 20: core keeps infrastructure only; no table name in a string, no import_string
+    # to reach upward (the version targets are declared in accounts.versions).
+    assert len(list((ROOT / "core").rglob("*.py"))) > 5  # the walk found core's modules
+    assert upward_reaches("core") == {}
+
+
+def test_the_string_walk_sees_a_table_name_and_import_string(tmp_path):
+    # The check can fail: what core held before issue 20 is seen; its own tables are not.
+    (tmp_path / "core" / "migrations").mkdir(parents=True)
+    (tmp_path / "core" / "versioning.py").write_text(
+        'OFFICE = ("accounts_office", "availability_version")\nCACHE = "core_outboxmessage"\n'
+    )
+    (tmp_path / "core" / "access.py").write_text(
+        "from django.utils.module_loading import import_string\n"
+    )
+    (tmp_path / "core" / "migrations" / "0001_initial.py").write_text('T = "accounts_user"\n')
+    assert upward_reaches("core", root=tmp_path) == {
+        "core/access.py": ["import_string"],
+        "core/versioning.py": ["accounts_office"],
+    }

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import Notice
+from accounts.models import Notice
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import AccessKind, access_record_page
 from accounts.models import Office
 from bookings import calendar
 from bookings.models import Status
 from booths.models import Reservation
 from consultations.models import Consultation
-from core.access import AccessKind, access_record_page
 
 from .entries import Entry, entry_for
 from .pages import BOOTH, ONLINE, PageQueryForm, day_bounds, page_context, page_url, read_query

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import AccessKind, access_record_page
 from accounts.models import Office, User
 from bookings import calendar
 from booths.models import Booth, Reservation
@@ -23,7 +24,6 @@ from consultations.models import (
     Consultation,
     ExceptionKind,
 )
-from core.access import AccessKind, access_record_page
 
 from .entries import Entry, Link, entry_for, staff_name
 from .pages import (

@@ -1,5 +1,6 @@
 from django.db import migrations, models
 
+from accounts.versions import OFFICE, PERSON
 from core import versioning
 
 # A person's e-mail addresses decide whether they may book (REQ REG-1).
@@ -8,7 +9,7 @@ WATCHED = [
         table="account_emailaddress",
         columns=("user_id",),
         ids="SELECT user_id FROM {rows}",
-        target=versioning.PERSON,
+        target=PERSON,
     )
 ]
 
@@ -35,5 +36,5 @@ class Migration(migrations.Migration):
                 default=0, editable=False, verbose_name="booking facts version"
             ),
         ),
-        versioning.operations(WATCHED, guards=(versioning.OFFICE, versioning.PERSON)),
+        versioning.operations(WATCHED, guards=(OFFICE, PERSON)),
     ]

@@ -9,6 +9,7 @@ import pghistory.utils
 import pgtrigger.compiler
 import pgtrigger.migrations
 
+from accounts.versions import OFFICE
 from core import versioning
 from django.conf import settings
 from django.db import migrations, models
@@ -19,6 +20,7 @@ CLOSURE_VERSION = [
         table="bookings_officeclosure",
         columns=("office_id",),
         ids="SELECT office_id FROM {rows}",
+        target=OFFICE,
     )
 ]
 

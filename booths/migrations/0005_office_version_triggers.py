@@ -1,5 +1,6 @@
 from django.db import migrations
 
+from accounts.versions import OFFICE, PERSON
 from core import versioning
 
 WATCHED = [
@@ -7,15 +8,19 @@ WATCHED = [
         table="booths_reservation",
         columns=("booth_id",),
         ids="SELECT office_id FROM booths_booth WHERE id IN (SELECT booth_id FROM {rows})",
+        target=OFFICE,
     ),
     versioning.Watched(
         table="booths_reservation",
         columns=("user_id",),
         ids="SELECT user_id FROM {rows}",
-        target=versioning.PERSON,
+        target=PERSON,
     ),
     versioning.Watched(
-        table="booths_booth", columns=("office_id",), ids="SELECT office_id FROM {rows}"
+        table="booths_booth",
+        columns=("office_id",),
+        ids="SELECT office_id FROM {rows}",
+        target=OFFICE,
     ),
 ]
 

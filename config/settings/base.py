@@ -26,7 +26,7 @@ SITE_ID = 1
 DEMO_DATA_ALLOWED = True
 # Client IPs (REQ NFR-3, LOG-1): how many reverse proxies in front of the app append to
 # X-Forwarded-For (1 behind one nginx), or the header a trusted proxy sets instead. Read by
-# accounts.services.client_ip, the one lookup for sign-in records, consents and rate limits.
+# accounts.terminal.client_ip, the one lookup for sign-in records, consents and rate limits.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
 
@@ -308,7 +308,6 @@ SIGNIN_RECORD_RETENTION_DAYS = env.int("SIGNIN_RECORD_RETENTION_DAYS", default=3
 # Access records (bookings, joins, staff views of personal data) are kept this long (REQ LOG-1);
 # they take the terminal identification from the project's one client-IP lookup.
 ACCESS_RECORD_RETENTION_DAYS = env.int("ACCESS_RECORD_RETENTION_DAYS", default=365)
-CLIENT_DETAILS_FUNCTION = "accounts.services.client_details"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

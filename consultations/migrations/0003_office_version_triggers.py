@@ -1,5 +1,6 @@
 from django.db import migrations
 
+from accounts.versions import OFFICE, PERSON
 from core import versioning
 
 WATCHED = [
@@ -7,17 +8,19 @@ WATCHED = [
         table="consultations_officeclosure",
         columns=("office_id",),
         ids="SELECT office_id FROM {rows}",
+        target=OFFICE,
     ),
     versioning.Watched(
         table="consultations_consultation",
         columns=("office_id",),
         ids="SELECT office_id FROM {rows}",
+        target=OFFICE,
     ),
     versioning.Watched(
         table="consultations_consultation",
         columns=("user_id",),
         ids="SELECT user_id FROM {rows}",
-        target=versioning.PERSON,
+        target=PERSON,
     ),
 ]
 

@@ -8,6 +8,7 @@ takes the models over in Django's state; `consultations.0007` lets them go from 
 
 from django.db import migrations
 
+from accounts.versions import OFFICE
 from core import versioning
 
 MOVED_TABLES = {
@@ -36,6 +37,7 @@ OLD_CLOSURE_VERSION = [
         table="consultations_officeclosure",
         columns=("office_id",),
         ids="SELECT office_id FROM {rows}",
+        target=OFFICE,
     )
 ]
 

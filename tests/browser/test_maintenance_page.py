@@ -5,8 +5,8 @@ import datetime
 import pytest
 import time_machine
 
+from accounts.models import Notice
 from bookings.calendar import TOKYO
-from core.models import Notice
 from tests.a11y import assert_accessible
 from tests.auth import login_browser
 from tests.booths.factories import BoothFactory

@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from pghistory.core import event_models
 
+from accounts.access import AccessKind, AccessRecord, access_record
 from accounts.models import User
 from accounts.roles import ensure_counselor_group
 from accounts.services import user_profile_update, user_suspend, user_unsuspend
@@ -26,7 +27,6 @@ from bookings.tasks import bookings_record_no_shows
 from booths import services as booth_services
 from booths.models import Reservation, Status
 from consultations.models import CounselorVideoDefault
-from core.access import AccessKind, AccessRecord, access_record
 from core.audit import AuditEvent, AuditPaginator, acting_as, audit_events_of
 from terms.models import Consent, ConsentMethod, VersionStatus
 from terms.services import consent_record, terms_version_publish
@@ -591,8 +591,8 @@ def test_nobody_changes_or_deletes_the_trail_consents_or_access_records(client, 
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.5")
     request.user = person
     record = access_record(kind=AccessKind.BOOKING, subject=person, request=request)
-    assert _refused("UPDATE core_accessrecord SET ip_address = NULL WHERE id = %s", [record.pk])
-    assert _refused("DELETE FROM core_accessrecord WHERE id = %s", [record.pk])
+    assert _refused("UPDATE accounts_accessrecord SET ip_address = NULL WHERE id = %s", [record.pk])
+    assert _refused("DELETE FROM accounts_accessrecord WHERE id = %s", [record.pk])
     assert Consent.objects.filter(pk=consent.pk, method="online").exists()
     assert AccessRecord.objects.filter(pk=record.pk, ip_address="203.0.113.5").exists()
     assert events_of(person)[0].changes == {"phone": [event.changes["phone"][0], "0184-12-3456"]}
@@ -655,7 +655,7 @@ def test_the_counselor_role_may_read_the_audit_list(office):
     me = counselor(office)
     me = User.objects.get(pk=me.pk)
     assert me.has_perm("core.view_auditevent")
-    assert not me.has_perm("core.view_accessrecord")
+    assert not me.has_perm("accounts.view_accessrecord")
     assert not Permission.objects.filter(
         content_type=ContentType.objects.get_for_model(AuditEvent, for_concrete_model=False),
         codename__in=["add_auditevent", "change_auditevent", "delete_auditevent"],

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.models import Notice
 from config.settings import base as base_settings
-from core.models import Notice
 from tests.auth import login_client
 from tests.factories import OfficeFactory, UserFactory
 from tests.terms.factories import TermsVersionFactory

@@ -561,7 +561,7 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
 
 def test_the_day_sheet_and_call_list_record_whose_data_staff_saw(frozen, office, staff_client):
     # REQ LOG-1: the pages showing people's names and phones leave access records
-    from core.access import AccessKind, AccessRecord
+    from accounts.access import AccessKind, AccessRecord
 
     booth = BoothFactory(office=office)
     reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 18, 10))

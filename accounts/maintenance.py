@@ -7,9 +7,8 @@ office; an office's notice pauses only the people of that office. Reading pages,
 and the admin are never decorated, so they keep working.
 
 The paused page answers 503 with `Retry-After` (seconds until the window ends), says until
-when, and shows the user's office contacts (REQ OPS-3). core sits below accounts: the office
-is read from `request.user.office` as an attribute and rendered by the project template
-`includes/office_contact.html`; nothing here imports a higher app.
+when, and shows the user's office contacts (REQ OPS-3) with the project template
+`includes/office_contact.html`. The notices live here, with the offices they belong to.
 """
 
 from __future__ import annotations

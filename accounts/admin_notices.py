@@ -2,26 +2,18 @@
 
 Superusers manage every notice, national ones (no office, they pause every office during a
 maintenance window) included. Counselors add, change and delete their own office's notices and
-see the national ones read-only. core sits below accounts, so the office model is reached
-through the user model's `office` field rather than imported.
+see the national ones read-only.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notice
+from .models import Notice, Office
 
 
-def office_model():
-    """The model the user model's `office` field points to (accounts' Office)."""
-    return get_user_model()._meta.get_field("office").related_model
-
-
+@admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
     list_display = [
         "title",
@@ -30,11 +22,12 @@ class NoticeAdmin(admin.ModelAdmin):
         "maintenance_starts_at",
         "maintenance_ends_at",
     ]
+    list_select_related = ["office"]
     search_fields = ["title"]
     fields = [
         "title",
         "body",
-        "office_id",
+        "office",
         "published_at",
         "hidden_after",
         "maintenance_starts_at",
@@ -42,15 +35,14 @@ class NoticeAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        office_name = office_model().objects.filter(pk=OuterRef("office_id")).values("name")[:1]
-        queryset = super().get_queryset(request).annotate(office_name=Subquery(office_name))
+        queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
         return queryset.for_office(request.user.office_id)
 
-    @admin.display(description=_("office"), ordering="office_name")
+    @admin.display(description=_("office"), ordering="office__name")
     def office_label(self, obj: Notice) -> str:
-        return getattr(obj, "office_name", None) or str(_("All offices (national)"))
+        return obj.office.name if obj.office_id else str(_("All offices (national)"))
 
     def _may_edit(self, request, obj: Notice | None) -> bool:
         if request.user.is_superuser:
@@ -68,27 +60,21 @@ class NoticeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name != "office_id":
-            return super().formfield_for_dbfield(db_field, request, **kwargs)
-        offices = office_model().objects.order_by("code")
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name != "office":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        offices = Office.objects.order_by("code")
         if request.user.is_superuser:
-            choices = [("", _("All offices (national)"))]
+            kwargs["empty_label"] = _("All offices (national)")
         else:
             offices = offices.filter(pk=request.user.office_id)
-            choices = []
-        choices += [(office.pk, str(office)) for office in offices]
-        return forms.TypedChoiceField(
-            label=db_field.verbose_name,
-            choices=choices,
-            coerce=int,
-            empty_value=None,
-            required=not request.user.is_superuser,
-            help_text=_(
-                "A maintenance window pauses booking and joining for the people of this office; "
-                "a national notice pauses every office."
-            ),
+            kwargs["required"] = True
+        kwargs["queryset"] = offices
+        kwargs["help_text"] = _(
+            "A maintenance window pauses booking and joining for the people of this office; "
+            "a national notice pauses every office."
         )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:

@@ -1,13 +1,13 @@
 """Access records: who saw or used whose personal data, when, from where (REQ LOG-1).
 
-Sign-ins have their own records (`accounts.SignInRecord`). These cover the rest: bookings,
+Sign-ins have their own records (`SignInRecord`). These cover the rest: bookings,
 cancellations and joins made by a person, and every staff page that shows one person's data
 (admin change views, the day sheet, the call list, exports). Each record keeps the terminal
-identification (IP address and browser) from the one client-IP lookup of the project, named by
-the `CLIENT_DETAILS_FUNCTION` setting (`accounts.services.client_details`; core is below
-accounts, so it is named, not imported).
+identification (IP address and browser) from the one client-IP lookup of the project
+(`accounts.terminal.client_details`). The model is `accounts.models.AccessRecord`, with real
+foreign keys to the people and the office.
 
-Only staff holding the `core.view_accessrecord` permission see them (read-only, their own
+Only staff holding the `accounts.view_accessrecord` permission see them (read-only, their own
 office's people; superusers every office). They are kept `ACCESS_RECORD_RETENTION_DAYS` days and
 then deleted by the `access_records_purge` job; otherwise append-only: a pgtrigger Protect
 trigger refuses UPDATE and DELETE, raw SQL included, except inside the two sanctioned paths
@@ -20,92 +20,26 @@ import datetime
 from collections.abc import Iterable
 
 import pgtrigger
-from django.conf import settings
-from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
-from django.utils import timezone
-from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 
-from .audit import current_context, current_request
+from core.audit import current_context, current_request
 
-PATH_MAX = 200
+from .models import AccessKind, AccessRecord
+from .terminal import client_details
+
+__all__ = [
+    "AccessKind",
+    "AccessRecord",
+    "access_record",
+    "access_record_page",
+    "access_records_erase_person",
+    "access_records_purge",
+]
+
+PATH_MAX = AccessRecord._meta.get_field("path").max_length
 # The sanctioned way past the Protect trigger (purge, erasure).
-APPEND_ONLY = "core.AccessRecord:append_only"
-
-
-class AccessKind(models.TextChoices):
-    BOOKING = "booking", _("Booking")
-    CANCELLATION = "cancellation", _("Cancellation")
-    JOIN = "join", _("Joined an online consultation")
-    ADMIN_VIEW = "admin_view", _("Staff opened the person's record")
-    DAY_SHEET = "day_sheet", _("Day sheet")
-    CALL_LIST = "call_list", _("Call list")
-    EXPORT = "export", _("Export")
-
-
-class AccessRecordQuerySet(models.QuerySet):
-    def for_staff(self, user):
-        """Superusers see every office; other staff their own office's records."""
-        if user.is_superuser:
-            return self
-        if not user.office_id:
-            return self.none()
-        return self.filter(office_id=user.office_id)
-
-
-class AccessRecord(models.Model):
-    """One use or view of one person's data."""
-
-    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("whose data"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    # The subject's office (the actor's for a page of several people); an integer because
-    # core is below accounts.
-    office_id = models.IntegerField(_("office"), null=True, blank=True)
-    kind = models.CharField(_("what"), max_length=20, choices=AccessKind.choices)
-    object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    path = models.CharField(_("page"), max_length=PATH_MAX, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
-
-    objects = AccessRecordQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("access record")
-        verbose_name_plural = _("access records")
-        ordering = ["-at", "-pk"]
-        indexes = [
-            models.Index(fields=["office_id", "at"], name="core_access_office_idx"),
-            models.Index(fields=["subject", "at"], name="core_access_subject_idx"),
-        ]
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
-
-
-def client_details(request) -> tuple[str | None, str]:
-    if request is None:
-        return None, ""
-    return import_string(settings.CLIENT_DETAILS_FUNCTION)(request)
+APPEND_ONLY = "accounts.AccessRecord:append_only"
 
 
 def _actor_of(request):

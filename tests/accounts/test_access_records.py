@@ -7,18 +7,20 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import AccessKind, AccessRecord, access_record, access_record_page
 from accounts.roles import ensure_counselor_group
+from accounts.services import account_delete
+from accounts.tasks import purge_access_records
 from bookings import services as bookings
 from booths import services as booth_services
 from consultations import services as consultation_services
-from core.access import AccessKind, AccessRecord, access_record, access_record_page
 from core.audit import acting_as
-from core.tasks import purge_access_records
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.conftest import NOW, SLOT_AT
 from tests.booths.factories import BoothFactory, ReservationFactory
@@ -164,19 +166,20 @@ def test_only_staff_with_the_permission_see_access_records_of_their_office(clien
     theirs = UserFactory(office=other, username="theirs1")
     for subject in (mine, theirs):
         access_record(kind=AccessKind.BOOKING, subject=subject, request=person_request(subject))
-    changelist = reverse("admin:core_accessrecord_changelist")
+    changelist = reverse("admin:accounts_accessrecord_changelist")
     login_client(client, counselor(office))
     assert client.get(changelist).status_code == 403
     login_client(client, counselor(office, access_records=True))
     html = client.get(changelist).content.decode()
     assert "mine1" in html and "theirs1" not in html
     record = AccessRecord.objects.get(subject=mine)
-    assert client.get(reverse("admin:core_accessrecord_add")).status_code == 403
-    assert client.post(reverse("admin:core_accessrecord_change", args=[record.pk])).status_code == (
-        403
-    )
+    assert client.get(reverse("admin:accounts_accessrecord_add")).status_code == 403
+    assert client.post(
+        reverse("admin:accounts_accessrecord_change", args=[record.pk])
+    ).status_code == (403)
     assert (
-        client.post(reverse("admin:core_accessrecord_delete", args=[record.pk])).status_code == 403
+        client.post(reverse("admin:accounts_accessrecord_delete", args=[record.pk])).status_code
+        == 403
     )
     # The database refuses, whatever asks (raw SQL: tests/core/test_audit.py).
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -199,6 +202,83 @@ def test_the_purge_job_deletes_records_older_than_the_retention(settings, office
         )
     assert purge_access_records() == "deleted=1"
     assert list(AccessRecord.objects.all()) == [kept]
+
+
+# --- Real people and a real office, append-only (issue 20) ----------------------------------
+
+
+def _constraints_checked_now():
+    # Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED); a test never commits.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_an_access_record_points_to_a_real_office(office):
+    # REQ LOG-1: the office is a foreign key the database checks
+    subject = UserFactory(office=office)
+    record = access_record(
+        kind=AccessKind.BOOKING, subject=subject, request=person_request(subject)
+    )
+    assert AccessRecord.objects.select_related("office").get(pk=record.pk).office == office
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessRecord.objects.create(kind=AccessKind.EXPORT, office_id=office.pk + 1000)
+        _constraints_checked_now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessRecord.objects.create(kind=AccessKind.EXPORT, subject_id=subject.pk + 1000)
+        _constraints_checked_now()
+    assert list(AccessRecord.objects.all()) == [record]
+
+
+def test_the_database_refuses_to_change_or_delete_an_access_record(office):
+    # REQ LOG-1: append-only, raw SQL included, under the accounts table and trigger
+    subject = UserFactory(office=office)
+    record = access_record(
+        kind=AccessKind.BOOKING, subject=subject, request=person_request(subject)
+    )
+    table = AccessRecord._meta.db_table
+    assert table == "accounts_accessrecord"
+    for sql in (
+        f"UPDATE {table} SET ip_address = NULL, office_id = NULL WHERE id = %s",
+        f"DELETE FROM {table} WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="Cannot update or delete"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [record.pk])
+    record = AccessRecord.objects.get(pk=record.pk)
+    assert record.ip_address == IP and record.office_id == office.pk
+
+
+def test_people_and_offices_with_access_records_are_kept(office):
+    # REQ LOG-1, REG-5: a record keeps whose data it was until its retention ends. Emptying
+    # its people or office on a deletion would be an UPDATE the trigger refuses, so the
+    # deletion is refused first; an account is erased by anonymising, the record stays.
+    staff = staff_with_mfa(office=office)
+    subject = UserFactory(office=office, username="subject1")
+    quiet_office = OfficeFactory(code="quiet")  # no people: only the record holds it
+    record = access_record(
+        kind=AccessKind.EXPORT,
+        subject=subject,
+        obj=subject,
+        request=person_request(staff, path="/admin/"),
+        office_id=quiet_office.pk,
+    )
+    for doomed in (subject, staff, quiet_office):
+        with pytest.raises(ProtectedError), transaction.atomic():
+            doomed.delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM accounts_office WHERE id = %s", [quiet_office.pk])
+        _constraints_checked_now()
+    account_delete(user=subject)
+    record = AccessRecord.objects.get(pk=record.pk)
+    assert record.subject_id == subject.pk and record.actor_id == staff.pk
+    assert record.office_id == quiet_office.pk
+    assert "subject1" not in record.object_repr and record.ip_address == IP  # the staff's own
+    account_delete(user=staff)
+    assert AccessRecord.objects.get(pk=record.pk).ip_address is None
 
 
 # --- LOG-2: admin searches stay out of URLs ---------------------------------------------------

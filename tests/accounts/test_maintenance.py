@@ -5,12 +5,13 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import IntegrityError, connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.maintenance import maintenance_ends_at
+from accounts.models import Notice
 from bookings.calendar import TOKYO
 from booths.models import Reservation
-from core.maintenance import maintenance_ends_at
-from core.models import Notice
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.factories import OfficeFactory, UserFactory
@@ -222,6 +223,23 @@ def test_every_view_of_the_booking_apps_is_paused_or_only_reads():
     } <= paused
 
 
+# --- The notice's office --------------------------------------------------------------------
+
+
+def test_a_notice_points_to_a_real_office(office):
+    # REQ OPS-1: an office's notice names a real office (a foreign key the database checks);
+    # an empty one is national
+    own, national = _window(office=office), _window()
+    assert Notice.objects.get(pk=own.pk).office == office
+    assert Notice.objects.get(pk=national.pk).office is None
+    assert set(Notice.objects.for_office(office.pk)) == {own, national}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _window(office=OfficeFactory.build(pk=office.pk + 1000))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert Notice.objects.count() == 2
+
+
 # --- Notices in the admin, per office ----------------------------------------------------------
 
 
@@ -230,7 +248,7 @@ def _notice_counselor(office):
 
     user = staff_with_mfa(office=office)
     user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="core", codename__endswith="_notice")
+        Permission.objects.filter(content_type__app_label="accounts", codename__endswith="_notice")
     )
     return user
 
@@ -242,17 +260,19 @@ def test_counselors_manage_their_offices_notices_and_only_read_national_ones(cli
     own = _window(office=office)
     foreign = _window(office=other_office)
     login_client(client, _notice_counselor(office))
-    html = client.get(reverse("admin:core_notice_changelist")).content.decode()
-    assert reverse("admin:core_notice_change", args=[own.pk]) in html
-    assert reverse("admin:core_notice_change", args=[national.pk]) in html
-    assert reverse("admin:core_notice_change", args=[foreign.pk]) not in html
-    assert client.get(reverse("admin:core_notice_change", args=[foreign.pk])).status_code == 302
-    assert client.post(reverse("admin:core_notice_delete", args=[national.pk])).status_code == 403
+    html = client.get(reverse("admin:accounts_notice_changelist")).content.decode()
+    assert reverse("admin:accounts_notice_change", args=[own.pk]) in html
+    assert reverse("admin:accounts_notice_change", args=[national.pk]) in html
+    assert reverse("admin:accounts_notice_change", args=[foreign.pk]) not in html
+    assert client.get(reverse("admin:accounts_notice_change", args=[foreign.pk])).status_code == 302
+    assert (
+        client.post(reverse("admin:accounts_notice_delete", args=[national.pk])).status_code == 403
+    )
     response = client.post(
-        reverse("admin:core_notice_change", args=[national.pk]),
+        reverse("admin:accounts_notice_change", args=[national.pk]),
         {
             "title": "変更",
-            "office_id": "",
+            "office": "",
             "published_at_0": "2026-11-01",
             "published_at_1": "9:00",
         },
@@ -276,11 +296,11 @@ def test_a_counselors_new_notice_is_for_their_office_whatever_is_posted(client, 
         "maintenance_ends_at_0": "2026-11-20",
         "maintenance_ends_at_1": "10:00",
     }
-    add = reverse("admin:core_notice_add")
-    assert client.post(add, {**data, "office_id": str(other_office.pk)}).status_code == 200
-    assert client.post(add, {**data, "office_id": ""}).status_code == 200
+    add = reverse("admin:accounts_notice_add")
+    assert client.post(add, {**data, "office": str(other_office.pk)}).status_code == 200
+    assert client.post(add, {**data, "office": ""}).status_code == 200
     assert not Notice.objects.exists()
-    assert client.post(add, {**data, "office_id": str(office.pk)}).status_code == 302
+    assert client.post(add, {**data, "office": str(office.pk)}).status_code == 302
     assert Notice.objects.get().office_id == office.pk
 
 
@@ -288,11 +308,11 @@ def test_superusers_add_national_notices(client):
     # REQ OPS-1
     login_client(client, staff_with_mfa(office=None, is_superuser=True))
     response = client.post(
-        reverse("admin:core_notice_add"),
+        reverse("admin:accounts_notice_add"),
         {
             "title": "全国メンテナンス",
             "body": "",
-            "office_id": "",
+            "office": "",
             "published_at_0": "2026-11-01",
             "published_at_1": "09:00",
         },

@@ -1,0 +1,17 @@
+"""The data versions kept on accounts' rows, as targets of `core.versioning` (REQ NFR-4).
+
+- OFFICE, `Office.availability_version`: an office's bookings of either service, booths and
+  closures (what its month and day grids show);
+- PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
+  addresses (whether they may book, their no-contact cancellations).
+
+Migrations of this app and the apps above it name these when they install the triggers that
+raise them, so core never names a table of accounts.
+"""
+
+from core.versioning import Target
+
+from .models import Office, User
+
+OFFICE: Target = (Office._meta.db_table, "availability_version")
+PERSON: Target = (User._meta.db_table, "booking_facts_version")
