@@ -579,25 +579,30 @@ def record_overdue_no_shows(*, now: datetime.datetime | None = None) -> int:
     """Record every booking time alone has ended, once: no-shows by the 10-minute rule and
     requests unconfirmed at their start; free the slot and counselor, mail (BTH-6, CON-5).
 
-    Each booking is claimed with FOR UPDATE SKIP LOCKED in its own transaction, so a second
-    worker (or a staff member's transition in progress) never waits on it nor records it twice;
-    the conditional UPDATE decides the rest."""
+    One pass per rule, so each query keeps its index condition on the start (one OR of both
+    would read every active row). Each booking is claimed with FOR UPDATE SKIP LOCKED in its
+    own transaction, so a second worker (or a staff member's transition in progress) never
+    waits on it nor records it twice; the conditional UPDATE decides the rest."""
     now = now or timezone.now()
     recorded = 0
     for kind in booking_kinds():
-        model = kind.model
-        due = model.objects.lapsed(now).order_by().values_list("pk", flat=True)
-        for pk in due.iterator(chunk_size=200):
-            with transaction.atomic():
-                booking = (
-                    model.objects.lapsed(now)
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .select_related(*kind.select_related, "user")
-                    .filter(pk=pk)
-                    .first()
-                )
-                if booking is not None:
-                    recorded += booking_record_lapse(booking, now=now)
+        rows = kind.model.objects
+        for lapsed, record in (
+            (rows.overdue, booking_record_no_show),
+            (rows.not_confirmed, booking_record_not_confirmed),
+        ):
+            due = lapsed(now).order_by().values_list("pk", flat=True)
+            for pk in due.iterator(chunk_size=200):
+                with transaction.atomic():
+                    booking = (
+                        lapsed(now)
+                        .select_for_update(skip_locked=True, of=("self",))
+                        .select_related(*kind.select_related, "user")
+                        .filter(pk=pk)
+                        .first()
+                    )
+                    if booking is not None:
+                        recorded += record(booking, now=now)
     return recorded
 
 
