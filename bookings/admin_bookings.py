@@ -24,7 +24,7 @@ from . import flows
 from . import services as bookings
 from .calendar import format_list, format_slot
 from .forms import ConfirmPhoneCallForm
-from .models import CounselorHold, Status
+from .models import CounselorHold, State
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -37,16 +37,17 @@ def add_service_error(form, error: ValidationError) -> None:
 
 
 class StateFilter(admin.SimpleListFilter):
-    """The status as the 10-minute rule sees it now (BTH-6)."""
+    """The state now (BTH-6): the status, a no-show by the 10-minute rule, or a request closed
+    as not confirmed by the office."""
 
     title = gettext_lazy("status now")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return Status.choices
+        return State.choices
 
     def queryset(self, request, queryset):
-        if self.value() in Status.values:
+        if self.value() in State.values:
             return queryset.filter(state=self.value())
         return queryset
 

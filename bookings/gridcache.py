@@ -9,8 +9,8 @@ nothing ever has to be invalidated:
   user's office in the query it makes anyway: a booking changes the number, and the next page
   load builds a new grid;
 - time by `states_change_at`: until the next moment at which any slot's state can change by
-  time alone (a slot starts, the 10-minute rule frees an unattended slot, the cut-off passes,
-  midnight), the grid stays what it is; the key carries that moment and the entry expires at it.
+  time alone (a slot starts, which also closes a request the office never confirmed, the
+  10-minute rule frees an unattended slot, the cut-off passes, midnight), the grid stays what it is; the key carries that moment and the entry expires at it.
 
 A grid built while a change commits is keyed by the version read before it, so it can only be
 newer than its key, never older. The entries live in the "grids" cache of
@@ -33,7 +33,8 @@ from .calendar import NO_SHOW_GRACE
 
 def states_change_at(office, now: datetime.datetime) -> datetime.datetime:
     """The next moment after `now` at which a slot's state can change without any write:
-    a slot of the office's grid starts (it turns "too late"), the 10-minute rule frees a slot
+    a slot of the office's grid starts (it turns "too late", and a request still unconfirmed
+    is closed), the 10-minute rule frees a slot
     nobody came to (BTH-6), the office's cut-off passes (a day closes for requests), or the day
     turns (today, the past and the horizon move)."""
     today = calendar.local(now).date()

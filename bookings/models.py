@@ -30,10 +30,12 @@ services, `QuerySet.update()`, raw SQL):
 from __future__ import annotations
 
 import datetime
+import operator
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,9 +102,24 @@ class Status(models.TextChoices):
 
 
 ACTIVE_STATUSES = [Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN]
-# The statuses the 10-minute rule applies to: booked, not yet started.
+# Booked, not yet started: the user may still cancel or move these, staff check them in.
 AWAITING_STATUSES = [Status.REQUESTED, Status.CONFIRMED]
 ENDED_STATUSES = [Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW]
+
+
+class State(models.TextChoices):
+    """What a booking is now, as every page shows it: its status, except where time alone has
+    ended it (`state_rules`): a no-show by the 10-minute rule, or a request the office never
+    confirmed (BTH-6). Not a column: `BookingQuerySet.with_state` and `Booking.current_state`
+    work it out."""
+
+    REQUESTED = Status.REQUESTED.value, Status.REQUESTED.label
+    CONFIRMED = Status.CONFIRMED.value, Status.CONFIRMED.label
+    CHECKED_IN = Status.CHECKED_IN.value, Status.CHECKED_IN.label
+    COMPLETED = Status.COMPLETED.value, Status.COMPLETED.label
+    CANCELLED = Status.CANCELLED.value, Status.CANCELLED.label
+    NO_SHOW = Status.NO_SHOW.value, Status.NO_SHOW.label
+    NOT_CONFIRMED = "not_confirmed", _("Closed: not confirmed by the office")
 
 
 class Companion(models.TextChoices):
@@ -120,6 +137,8 @@ class CancelledVia(models.TextChoices):
     OFFICE = "office", _("By the office")
     ACCOUNT_DELETED = "account_deleted", _("The user deleted their account")
     DORMANT = "dormant", _("The account was purged after a year unused")
+    # BTH-6: a request still unconfirmed (or unapproved) at its start; never a no-show.
+    NOT_CONFIRMED = "not_confirmed", _("Not confirmed by the office before the start")
 
 
 class Source(models.TextChoices):
@@ -129,39 +148,113 @@ class Source(models.TextChoices):
     STAFF = "staff", _("Booked by staff")
 
 
+# --- Time alone ends a booking (REQ BTH-6, CON-5) ---------------------------------------------
+#
+# Each rule below is stated once, as a Q of plain field lookups. The database applies it (the
+# pages' `state`, the slot a booking holds, the jobs, the BTH-7 count) and `q_holds` applies
+# the very same Q to a booking already loaded, so there is no second copy to drift.
+
+
 def overdue_q(now: datetime.datetime) -> Q:
-    """The 10-minute rule (REQ BTH-6, CON-5) as a filter: booked, not started, 10 minutes past
-    the start, no contact recorded in time, nobody joined, not reinstated by staff.
+    """The 10-minute rule (REQ BTH-6, CON-5): a booking the office confirmed (booked at once
+    online, confirmed by staff's call, or approved), not checked in or started, 10 minutes
+    past its start, no contact recorded in time, nobody joined, not reinstated by staff.
 
     Late contact and joins are only ever recorded before the 10 minutes are up (the services
     refuse them later), so once a booking matches it stays matched: the outcome is the same
     before and after the job records it.
     """
     return Q(
-        status__in=AWAITING_STATUSES,
+        status=Status.CONFIRMED,
         starts_at__lte=now - NO_SHOW_GRACE,
+        checked_in_at__isnull=True,
         late_contact_at__isnull=True,
         joined_at__isnull=True,
         reinstated_at__isnull=True,
     )
 
 
+def not_confirmed_q(now: datetime.datetime) -> Q:
+    """A request the office never confirmed (a booth request nobody phoned about, an online
+    request never approved) that has reached its start (REQ BTH-6): closed as "not confirmed
+    by the office", the slot free, never a no-contact cancellation (BTH-7). Nothing revives a
+    request after its start (the transitions refuse it), so it stays matched until recorded."""
+    return Q(status=Status.REQUESTED, starts_at__lte=now)
+
+
+def recorded_not_confirmed_q() -> Q:
+    """A request the job has closed as not confirmed (cancelled with that cause)."""
+    return Q(status=Status.CANCELLED, cancelled_via=CancelledVia.NOT_CONFIRMED)
+
+
+def lapsed_q(now: datetime.datetime) -> Q:
+    """Ended by time alone and not yet recorded: overdue or not confirmed by the start."""
+    return overdue_q(now) | not_confirmed_q(now)
+
+
+def state_rules(now: datetime.datetime) -> list[tuple[State, Q]]:
+    """Where the state differs from the status, first match wins; otherwise the status."""
+    return [
+        (State.NO_SHOW, overdue_q(now)),
+        (State.NOT_CONFIRMED, not_confirmed_q(now) | recorded_not_confirmed_q()),
+    ]
+
+
+_LOOKUPS = {
+    "exact": operator.eq,
+    "in": lambda value, choices: value in choices,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "isnull": lambda value, wanted: (value is None) is bool(wanted),
+}
+
+
+def q_holds(q: Q, obj) -> bool:
+    """Whether the loaded `obj` matches `q`, as the database would say (REQ BTH-6).
+
+    For the rules above: lookups in `_LOOKUPS` on the model's own fields, combined by AND, OR
+    and negation. The fields they compare besides `isnull` are never NULL, so SQL's
+    three-valued logic and Python's two agree. Anything else (a relation, F(), another
+    lookup) raises rather than guesses.
+    """
+    if q.connector not in (Q.AND, Q.OR):
+        raise ValueError(f"Unsupported connector {q.connector!r}")
+    results = (
+        q_holds(child, obj) if isinstance(child, Q) else _lookup_holds(obj, *child)
+        for child in q.children
+    )
+    matched = all(results) if q.connector == Q.AND else any(results)
+    return matched is not q.negated
+
+
+def _lookup_holds(obj, key: str, wanted) -> bool:
+    field, _sep, lookup = key.partition("__")
+    check = _LOOKUPS.get(lookup or "exact")
+    if check is None or "__" in lookup or hasattr(wanted, "resolve_expression"):
+        raise ValueError(f"Unsupported lookup {key!r}")
+    return check(getattr(obj, field), wanted)
+
+
 def no_contact_q(since: datetime.datetime, now: datetime.datetime) -> Q:
     """No-shows counted for the approval rule (BTH-7) as a filter: since `since`, recorded or
-    overdue by the 10-minute rule and not yet recorded."""
+    overdue by the 10-minute rule and not yet recorded. A request closed as not confirmed is
+    neither, before or after the job records it."""
     return Q(starts_at__gte=since) & (Q(status=Status.NO_SHOW) | overdue_q(now))
 
 
 class BookingQuerySet(models.QuerySet):
     def with_state(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Annotate `state`: the status, or "no_show" once the 10-minute rule applies (BTH-6).
+        """Annotate `state` (a `State`): the status, or "no_show" once the 10-minute rule
+        applies, or "not_confirmed" for a request that reached its start unconfirmed (BTH-6).
 
-        The periodic job records the no-show later; pages read `state` so they are true now.
+        The periodic job records both later; pages read `state` so they are true now.
         """
         now = now or timezone.now()
         return self.annotate(
             state=Case(
-                When(overdue_q(now), then=Value(Status.NO_SHOW.value)),
+                *(When(q, then=Value(state.value)) for state, q in state_rules(now)),
                 default=F("status"),
                 output_field=models.CharField(),
             )
@@ -171,9 +264,17 @@ class BookingQuerySet(models.QuerySet):
         """Bookings the 10-minute rule has turned into no-contact cancellations."""
         return self.filter(overdue_q(now or timezone.now()))
 
+    def not_confirmed(self, now: datetime.datetime | None = None) -> BookingQuerySet:
+        """Requests that reached their start unconfirmed, not yet recorded (BTH-6)."""
+        return self.filter(not_confirmed_q(now or timezone.now()))
+
+    def lapsed(self, now: datetime.datetime | None = None) -> BookingQuerySet:
+        """Bookings time alone has ended (either rule), not yet recorded."""
+        return self.filter(lapsed_q(now or timezone.now()))
+
     def holding_slot(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Bookings that really hold their slot now: active and not overdue."""
-        return self.filter(status__in=ACTIVE_STATUSES).exclude(overdue_q(now or timezone.now()))
+        """Bookings that really hold their slot now: active and not ended by time alone."""
+        return self.filter(status__in=ACTIVE_STATUSES).exclude(lapsed_q(now or timezone.now()))
 
     def active_future(self, now: datetime.datetime | None = None) -> BookingQuerySet:
         """Active bookings that have not started yet (the per-person cap counts these)."""
@@ -200,16 +301,17 @@ class BookingQuerySet(models.QuerySet):
         ).exclude(pk=exclude_pk)
 
     def awaiting_approval(self, now: datetime.datetime | None = None) -> BookingQuerySet:
-        """Requests the office must approve (BTH-7), leaving out those the 10-minute rule ended."""
+        """Requests the office must approve (BTH-7), leaving out those that reached their
+        start unapproved (closed as not confirmed, BTH-6)."""
         return self.filter(status=Status.REQUESTED, needs_approval=True).exclude(
-            overdue_q(now or timezone.now())
+            not_confirmed_q(now or timezone.now())
         )
 
     def awaiting_phone_call(self, now: datetime.datetime | None = None) -> BookingQuerySet:
         """Requests staff still have to confirm by phone, oldest first (STF-1)."""
         return (
             self.filter(status=Status.REQUESTED)
-            .exclude(overdue_q(now or timezone.now()))
+            .exclude(not_confirmed_q(now or timezone.now()))
             .order_by("created_at")
         )
 
@@ -479,6 +581,11 @@ class Booking(models.Model):
     def mail_subject(self, kind: str) -> str:
         raise NotImplementedError
 
+    def book_again_url(self) -> str:
+        """Where the person books again (a mail after a request was closed unconfirmed): the
+        list of their bookings, which leads to both services; a kind may name its own page."""
+        return reverse(settings.BOOKINGS_LIST_URL)
+
     def ics_location(self, page_url: str) -> str:
         """The .ics LOCATION: the office's address; an online booking gives its page."""
         office = self.office
@@ -494,15 +601,18 @@ class Booking(models.Model):
         return type(self).objects.none()
 
     def current_state(self, now: datetime.datetime | None = None) -> str:
-        """The status as the 10-minute rule sees it now (BTH-6)."""
+        """The `State` now (BTH-6): the `state` annotation when the query made one
+        (`with_state`), else the same rules (`state_rules`) applied to this loaded booking."""
         if hasattr(self, "state"):
             return self.state
-        if is_overdue(self, now or timezone.now()):
-            return Status.NO_SHOW
+        now = now or timezone.now()
+        for state, q in state_rules(now):
+            if q_holds(q, self):
+                return state
         return self.status
 
     def get_state_display(self) -> str:
-        return Status(self.current_state()).label
+        return State(self.current_state()).label
 
     def companion_labels(self) -> list[str]:
         return [str(Companion(value).label) for value in self.companions if value in Companion]
@@ -510,14 +620,3 @@ class Booking(models.Model):
     def is_upcoming_active(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.current_state(now) in ACTIVE_STATUSES and self.ends_at > now
-
-
-def is_overdue(booking: Booking, now: datetime.datetime) -> bool:
-    """The 10-minute rule on one loaded booking; the same conditions as `overdue_q`."""
-    return (
-        booking.status in AWAITING_STATUSES
-        and booking.starts_at <= now - NO_SHOW_GRACE
-        and booking.late_contact_at is None
-        and booking.joined_at is None
-        and booking.reinstated_at is None
-    )

@@ -29,9 +29,11 @@ CONFIRMED = "confirmed"
 MOVED = "moved"
 CANCELLED = "cancelled"
 NO_SHOW = "no_show"
+# BTH-6: a request the office never confirmed, closed at its start; not a no-show.
+NOT_CONFIRMED = "not_confirmed"
 REMINDER = "reminder"
 LINK_READY = "link_ready"
-CANCELLING_KINDS = {CANCELLED, NO_SHOW}
+CANCELLING_KINDS = {CANCELLED, NO_SHOW, NOT_CONFIRMED}
 # What still fits a booking whose status changed but whose time, place and calendar entry
 # did not: a confirmation makes only the request's acknowledgement ("not confirmed yet")
 # wrong; once the session has begun, only the link-ready notice (the join button stays on the
@@ -129,6 +131,7 @@ def mail_booking(booking: Booking, kind: str) -> None:
             "office": office,
             "cancelling": kind in CANCELLING_KINDS,
             "page_url": f"{settings.SITE_URL}{booking.get_absolute_url()}",
+            "book_again_url": f"{settings.SITE_URL}{booking.book_again_url()}",
         }
         subject = f"[{office.name}] {_subject(booking, kind)}"
         body = render_to_string(booking.mail_template, context)

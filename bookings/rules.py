@@ -15,7 +15,7 @@ from accounts.models import Office, User, UserType
 
 from . import calendar
 from .calendar import NO_SHOW_GRACE
-from .models import AWAITING_STATUSES, no_contact_q
+from .models import Status, no_contact_q
 from .registry import booking_kinds, kind_of
 
 # Users see and request slots from the current month up to this many months ahead.
@@ -141,12 +141,12 @@ def no_contact_facts(
     user, office: Office, *, now: datetime.datetime
 ) -> tuple[int, datetime.datetime | None]:
     """`no_contact_cancellations`, and no later than the first moment at which time alone
-    changes it (None: never): a booking of the person turns overdue 10 minutes after its start
-    (BTH-6), or a counted one leaves the window (a month is at least 28 days). One query a
-    service, the same rule (`no_contact_q`)."""
+    changes it (None: never): a confirmed booking of the person turns overdue 10 minutes after
+    its start (BTH-6; a request closed unconfirmed never counts), or a counted one leaves the
+    window (a month is at least 28 days). One query a service, the same rule (`no_contact_q`)."""
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
     counted = no_contact_q(since, now)
-    awaiting = Q(status__in=AWAITING_STATUSES, starts_at__gt=now - NO_SHOW_GRACE)
+    awaiting = Q(status=Status.CONFIRMED, starts_at__gt=now - NO_SHOW_GRACE)
     count, moments = 0, []
     for kind in booking_kinds():
         facts = (

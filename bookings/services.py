@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,9 +33,12 @@ from .models import (
     CounselorHold,
     PersonHold,
     Source,
+    State,
     Status,
-    is_overdue,
+    lapsed_q,
+    not_confirmed_q,
     overdue_q,
+    q_holds,
 )
 from .registry import booking_kinds, kind_of
 
@@ -214,12 +217,15 @@ def transition(
     respect_noshow: bool = True,
     tell_user: bool = False,
     by_staff: bool = True,
+    only_if: Q | None = None,
     **changes,
 ) -> Booking:
     """Move `booking` to new field values if it is still in one of `allowed_from`.
 
-    `respect_noshow`: once the 10-minute rule applies, the booking is over, whatever the job
-    has recorded. `tell_user`: the change goes to the user's calendar (SEQUENCE + 1, in SQL).
+    `respect_noshow`: once time alone has ended the booking (the 10-minute rule, or a request
+    unconfirmed at its start, BTH-6), it is over, whatever the job has recorded. `tell_user`:
+    the change goes to the user's calendar (SEQUENCE + 1, in SQL). `only_if`: a further
+    condition checked in the same UPDATE.
     Leaving the active statuses releases the counselor and the person; a new start or counselor
     moves the holds: new ones are taken first, the booking points to them in its one UPDATE
     (the database checks the pair at once), then the old ones go. `by_staff`: who is told why
@@ -230,8 +236,10 @@ def transition(
     model = type(booking)
     asked = dict(changes)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
+    if only_if is not None:
+        rows = rows.filter(only_if)
     if respect_noshow:
-        rows = rows.exclude(overdue_q(now))
+        rows = rows.exclude(lapsed_q(now))
     if tell_user:
         changes["sequence"] = F("sequence") + 1
     new_status = changes.get("status", booking.status)
@@ -473,7 +481,7 @@ def booking_reinstate(*, booking: Booking, staff, now: datetime.datetime | None 
     now = now or timezone.now()
     if booking.ends_at <= now:
         raise ValidationError(_("A booking that has ended can't be reinstated."))
-    if booking.status != Status.NO_SHOW and not is_overdue(booking, now):
+    if booking.current_state(now) != Status.NO_SHOW:
         raise ValidationError(_("Only a booking cancelled for no contact can be reinstated."))
     back_to = Status.CONFIRMED if booking.phoned_at or booking.confirmed_at else Status.REQUESTED
     booking = transition(
@@ -538,17 +546,45 @@ def booking_complete(*, booking: Booking, staff, now: datetime.datetime | None =
 def booking_mark_no_show(
     *, booking: Booking, staff, now: datetime.datetime | None = None
 ) -> Booking:
-    """Staff record a no-show themselves (also after a late call that came to nothing)."""
+    """Staff record a no-show themselves (also after a late call that came to nothing): only a
+    booking the office confirmed, after its start, that nobody joined and nobody started
+    (BTH-6, CON-5). A request never confirmed closes by itself at its start, uncounted."""
     now = now or timezone.now()
     if booking.starts_at > now:
         raise ValidationError(_("A booking can be a no-show only after it has started."))
+    if booking.joined_at is not None:
+        raise ValidationError(
+            _("Someone joined this consultation online, so it can't be a no-show."),
+            code="joined",
+        )
+    if booking.checked_in_at is not None or booking.status in (
+        Status.CHECKED_IN,
+        Status.COMPLETED,
+    ):
+        raise ValidationError(
+            _("This booking was checked in or started, so it can't be a no-show."),
+            code="started",
+        )
+    if booking.current_state(now) == State.NOT_CONFIRMED:
+        raise ValidationError(
+            _(
+                "The office never confirmed this request, so it can't be a no-show: it was "
+                "closed at its start as not confirmed by the office."
+            ),
+            code="not_confirmed",
+        )
+    # The same conditions again in the UPDATE: a join or check-in committed a moment ago wins.
     booking = transition(
         booking,
-        allowed_from=AWAITING_STATUSES,
-        error=_("Only a requested or confirmed booking can be a no-show."),
+        allowed_from=[Status.CONFIRMED],
+        error=_(
+            "Only a confirmed booking that nobody joined or started can be a no-show. "
+            "Reload the page to see its state now."
+        ),
         now=now,
         respect_noshow=False,
         tell_user=True,
+        only_if=Q(joined_at__isnull=True, checked_in_at__isnull=True),
         status=Status.NO_SHOW,
         no_show_at=now,
         no_show_mailed_at=now,
@@ -557,21 +593,16 @@ def booking_mark_no_show(
     return booking
 
 
-def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
-    """Record the 10-minute rule's no-show once and queue its mail; False when someone else
-    already did (the job, or a staff member at the same moment)."""
+def _record_lapse(booking: Booking, rule: Q, *, kind: str, **changes) -> bool:
+    """Record that time alone ended `booking` (still matching `rule`), free its slot and
+    counselor and queue its mail, in one conditional UPDATE: False when someone else already
+    did (the other job worker, or a staff member at the same moment)."""
     model = type(booking)
-    updated = (
-        model.objects.overdue(now)
-        .filter(pk=booking.pk)
-        .update(
-            status=Status.NO_SHOW,
-            no_show_at=now,
-            no_show_mailed_at=now,
-            sequence=F("sequence") + 1,
-            counselor_hold=None,
-            person_hold=None,
-        )
+    updated = model.objects.filter(rule, pk=booking.pk).update(
+        **changes,
+        sequence=F("sequence") + 1,
+        counselor_hold=None,
+        person_hold=None,
     )
     if updated:
         if booking.counselor_hold_id:
@@ -581,8 +612,42 @@ def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
         was = booking.status
         booking.refresh_from_db()
         notify.drop_unfitting_mails(booking, was=was, told=True)
-        notify.mail_booking(booking, notify.NO_SHOW)
+        notify.mail_booking(booking, kind)
     return bool(updated)
+
+
+def booking_record_no_show(booking: Booking, *, now: datetime.datetime) -> bool:
+    """Record the 10-minute rule's no-show once and queue its mail (BTH-6); False when someone
+    else already did."""
+    return _record_lapse(
+        booking,
+        overdue_q(now),
+        kind=notify.NO_SHOW,
+        status=Status.NO_SHOW,
+        no_show_at=now,
+        no_show_mailed_at=now,
+    )
+
+
+def booking_record_not_confirmed(booking: Booking, *, now: datetime.datetime) -> bool:
+    """Close a request that reached its start unconfirmed (BTH-6): cancelled "not confirmed
+    by the office", the slot free, the person mailed once and asked to book again. Never a
+    no-contact cancellation (BTH-7). False when someone else already did."""
+    return _record_lapse(
+        booking,
+        not_confirmed_q(now),
+        kind=notify.NOT_CONFIRMED,
+        status=Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_via=CancelledVia.NOT_CONFIRMED,
+    )
+
+
+def booking_record_lapse(booking: Booking, *, now: datetime.datetime) -> bool:
+    """Record whichever rule of time has ended `booking` (see `lapsed_q`)."""
+    if q_holds(overdue_q(now), booking):
+        return booking_record_no_show(booking, now=now)
+    return booking_record_not_confirmed(booking, now=now)
 
 
 @transaction.atomic
@@ -666,14 +731,33 @@ def next_booking_fields(booking: Booking) -> dict:
 
 
 def record_overdue_no_shows(*, now: datetime.datetime | None = None) -> int:
-    """Record every overdue booking once, free its slot and counselor, mail (BTH-6, CON-5)."""
+    """Record every booking time alone has ended, once: no-shows by the 10-minute rule and
+    requests unconfirmed at their start; free the slot and counselor, mail (BTH-6, CON-5).
+
+    One pass per rule, so each query keeps its index condition on the start (one OR of both
+    would read every active row). Each booking is claimed with FOR UPDATE SKIP LOCKED in its
+    own transaction, so a second worker (or a staff member's transition in progress) never
+    waits on it nor records it twice; the conditional UPDATE decides the rest."""
     now = now or timezone.now()
     recorded = 0
     for kind in booking_kinds():
-        overdue = kind.model.objects.overdue(now).select_related(*kind.select_related, "user")
-        for booking in overdue.iterator(chunk_size=200):
-            with transaction.atomic():
-                recorded += booking_record_no_show(booking, now=now)
+        rows = kind.model.objects
+        for lapsed, record in (
+            (rows.overdue, booking_record_no_show),
+            (rows.not_confirmed, booking_record_not_confirmed),
+        ):
+            due = lapsed(now).order_by().values_list("pk", flat=True)
+            for pk in due.iterator(chunk_size=200):
+                with transaction.atomic():
+                    booking = (
+                        lapsed(now)
+                        .select_for_update(skip_locked=True, of=("self",))
+                        .select_related(*kind.select_related, "user")
+                        .filter(pk=pk)
+                        .first()
+                    )
+                    if booking is not None:
+                        recorded += record(booking, now=now)
     return recorded
 
 

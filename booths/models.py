@@ -150,8 +150,12 @@ class Reservation(Booking):
             "moved": _("Your booth reservation was moved"),
             "cancelled": _("Your booth reservation was cancelled"),
             "no_show": _("Your booth reservation was cancelled (no contact)"),
+            "not_confirmed": _("Your booth reservation request was not confirmed by the office"),
             "reminder": _("Reminder: your booth reservation tomorrow"),
         }[kind]
+
+    def book_again_url(self) -> str:
+        return reverse("booths:index")
 
     def alternatives(self, now: datetime.datetime) -> list:
         from .availability import free_slots_from

@@ -123,9 +123,9 @@ def reservation_start_adhoc(
     starts_at, uses = adhoc_uses_now([booth], now, user=user)
     if starts_at is None:
         raise ValidationError(_("The office is closed now."), code="closed")
-    # A reservation of this slot that the 10-minute rule has ended gives way first.
-    for overdue in Reservation.objects.overdue(now).filter(booth=booth, starts_at=starts_at):
-        bookings.booking_record_no_show(overdue, now=now)
+    # A reservation of this slot that time alone has ended (BTH-6) gives way first.
+    for lapsed in Reservation.objects.lapsed(now).filter(booth=booth, starts_at=starts_at):
+        bookings.booking_record_lapse(lapsed, now=now)
     started = {
         "purpose": purpose or purposes_for(user)[0],
         **profile_fields(user),

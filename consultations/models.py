@@ -295,9 +295,13 @@ class Consultation(Booking):
             "moved": _("Your online consultation was moved"),
             "cancelled": _("Your online consultation was cancelled"),
             "no_show": _("Your online consultation was cancelled (no contact)"),
+            "not_confirmed": _("Your online consultation request was not confirmed by the office"),
             "reminder": _("Reminder: your online consultation tomorrow"),
             "link_ready": _("Your online consultation: the join link is ready"),
         }[kind]
+
+    def book_again_url(self) -> str:
+        return reverse("consultations:index")
 
     def ics_location(self, page_url: str) -> str:
         # Joined from its page: the meeting link itself never leaves the site (CON-3).

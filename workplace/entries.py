@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import UserType
 from bookings import services as bookings
-from bookings.models import ACTIVE_STATUSES, AWAITING_STATUSES, Status
+from bookings.models import ACTIVE_STATUSES, AWAITING_STATUSES, State, Status
 
 from .pages import ONLINE
 
@@ -24,6 +24,7 @@ STATE_LABELS = {
     Status.COMPLETED: gettext_lazy("Completed"),
     Status.CANCELLED: gettext_lazy("Cancelled"),
     Status.NO_SHOW: gettext_lazy("No-show (no contact)"),
+    State.NOT_CONFIRMED: gettext_lazy("Closed: never confirmed (not a no-show)"),
 }
 
 ACTION_LABELS = {
@@ -97,7 +98,8 @@ def entry_for(booking, kind: str, now: datetime.datetime, *, place: str = "") ->
         entry.actions.append(("start", str(ACTION_LABELS["start"])))
     if state == Status.CHECKED_IN:
         entry.actions.append(("complete", str(ACTION_LABELS["complete"])))
-    if awaiting and booking.starts_at <= now:
+    # BTH-6: only a confirmed booking nobody joined or started can be a no-show.
+    if state == Status.CONFIRMED and booking.starts_at <= now and booking.joined_at is None:
         entry.actions.append(("no_show", str(ACTION_LABELS["no_show"])))
     if awaiting:
         entry.actions.append(("cancel_phone", str(ACTION_LABELS["cancel_phone"])))

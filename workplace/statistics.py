@@ -13,10 +13,13 @@ The figures, each over the month's slots:
 - completed: booth uses that ended normally;
 - cancelled online / by phone: cancelled by the user online, or by phone and recorded by staff;
 - no-contact cancellations: recorded by the job, or already overdue under the 10-minute rule
-  and not yet recorded (REQ BTH-6), so the figures are true before the job runs;
+  and not yet recorded (REQ BTH-6), so the figures are true before the job runs; only
+  bookings the office confirmed can be one: a request closed "not confirmed by the office"
+  counts in none of the cancellation figures;
 - ad-hoc uses: booth uses started without a booking (online "use now" or at the counter);
 - online consultations held: in progress, completed, or joined (and not cancelled);
-- booked slots: booth slots held by a reservation that was not cancelled and not a no-show;
+- booked slots: booth slots held by a reservation that was not cancelled, not a no-show and
+  not a request that reached its start unconfirmed;
   utilisation is booked slots / offered slots, where offered slots are the month's business
   days (office closures removed) x the office's active booths x its slots per day.
 
@@ -44,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office, UserType
 from bookings import calendar
-from bookings.models import CancelledVia, OfficeClosure, Source, Status, overdue_q
+from bookings.models import CancelledVia, OfficeClosure, Source, Status, lapsed_q, overdue_q
 from booths.models import Booth, Purpose, Reservation
 from consultations.models import Consultation, ConsultationPurpose
 
@@ -232,7 +235,8 @@ def _booth_counts(office: Office | None, start, end, now) -> list[dict]:
                 "pk",
                 filter=Q(source__in=[Source.ADHOC, Source.COUNTER], continues__isnull=True),
             ),
-            booked=Count("pk", filter=Q(status__in=BOOKED_STATUSES) & ~overdue_q(now)),
+            # Time alone ended some (BTH-6): a no-show, or a request never confirmed.
+            booked=Count("pk", filter=Q(status__in=BOOKED_STATUSES) & ~lapsed_q(now)),
         )
     )
 

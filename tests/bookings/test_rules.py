@@ -38,7 +38,9 @@ def _request(user, booth, starts_at=SLOT_AT):
 
 def test_late_contact_after_the_ten_minutes_does_not_revive_a_no_show(frozen, booth, staff):
     # REQ BTH-6: the outcome is the same before and after the job records it
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True
+    )
     frozen.move_to(tokyo(2026, 11, 16, 9, 41))
     with pytest.raises(ValidationError):
         bookings.booking_record_late_contact(booking=reservation, staff=staff)
@@ -51,26 +53,28 @@ def test_late_contact_after_the_ten_minutes_does_not_revive_a_no_show(frozen, bo
 
 def test_late_contact_within_the_ten_minutes_keeps_the_reservation(frozen, booth, staff):
     # REQ BTH-6
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 55))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 9, 55), confirmed=True
+    )
     frozen.move_to(tokyo(2026, 11, 16, 10, 4))
     bookings.booking_record_late_contact(booking=reservation, staff=staff)
     frozen.move_to(tokyo(2026, 11, 16, 10, 20))
-    assert Reservation.objects.with_state().get().state == Status.REQUESTED
+    assert Reservation.objects.with_state().get().state == Status.CONFIRMED
 
 
 def test_staff_may_explicitly_reinstate_a_no_show_before_or_after_the_job(frozen, booth, staff):
     # REQ BTH-6: the one way back, recorded on the reservation
-    first = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30))
+    first = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True)
     second = ReservationFactory(
         booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30), status="cancelled", cancelled_at=NOW
     )
     frozen.move_to(tokyo(2026, 11, 16, 9, 45))
     bookings.booking_reinstate(booking=first, staff=staff)
-    assert Reservation.objects.with_state().get(pk=first.pk).state == Status.REQUESTED
+    assert Reservation.objects.with_state().get(pk=first.pk).state == Status.CONFIRMED
     bookings.booking_mark_no_show(booking=first, staff=staff)
     first.refresh_from_db()
     reinstated = bookings.booking_reinstate(booking=first, staff=staff)
-    assert reinstated.status == Status.REQUESTED and reinstated.reinstated_at is not None
+    assert reinstated.status == Status.CONFIRMED and reinstated.reinstated_at is not None
     with pytest.raises(ValidationError):
         bookings.booking_reinstate(booking=second, staff=staff)
 
@@ -169,7 +173,9 @@ def test_the_no_contact_window_counts_months_in_tokyo(seeker, booth):
 
 def test_book_next_checks_the_person_may_still_book(frozen, seeker, booth, staff):
     # REQ BTH-9, REG-7: the same eligibility as booking for a caller
-    current = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10))
+    current = ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10), confirmed=True
+    )
     bookings.booking_start(booking=current, staff=staff)
     seeker.suspended_at, seeker.suspension_reason = NOW, "threats"
     seeker.save()
@@ -184,7 +190,7 @@ def test_a_counselor_conflict_is_named_as_such(frozen, seeker, booth, staff):
     other_booth = BoothFactory(office=booth.office, name="ブースZ")
     ReservationFactory(booth=other_booth, starts_at=tokyo(2026, 11, 30, 10), counselor=staff)
     current = ReservationFactory(
-        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10), counselor=staff
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10), counselor=staff, confirmed=True
     )
     bookings.booking_start(booking=current, staff=staff)
     with pytest.raises(bookings.CounselorBusyError):

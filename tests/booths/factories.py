@@ -29,6 +29,14 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     requester_name = "山田 太郎"
     phone = "0173-12-3456"
 
+    class Params:
+        # Confirmed by staff's phone call two days before (BTH-5).
+        confirmed = factory.Trait(
+            status=Status.CONFIRMED,
+            phoned_at=factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=2)),
+            confirmed_at=factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=2)),
+        )
+
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return create_with_hold(super()._create, model_class, *args, **kwargs)

@@ -71,7 +71,9 @@ def test_confirm_records_when_staff_phoned_and_mails_the_user(frozen, staff_clie
 
 def test_one_click_check_in_and_complete_record_actual_times(frozen, staff_client, booth):
     # REQ BTH-10
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True
+    )
     changelist = reverse("admin:booths_reservation_changelist")
     staff_client.post(changelist, {"action": "start", "_selected_action": [reservation.pk]})
     frozen.move_to(tokyo(2026, 11, 16, 10, 25))
@@ -84,7 +86,9 @@ def test_one_click_check_in_and_complete_record_actual_times(frozen, staff_clien
 
 def test_late_contact_then_check_in_after_ten_minutes(frozen, staff_client, booth):
     # REQ BTH-6: "the user phoned, will be late" stops the rule
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True
+    )
     changelist = reverse("admin:booths_reservation_changelist")
     frozen.move_to(tokyo(2026, 11, 16, 10, 5))
     staff_client.post(
@@ -100,7 +104,10 @@ def test_cancel_by_phone_and_no_show_actions(frozen, staff_client, booth):
     # REQ BTH-5
     called = ReservationFactory(booth=booth)
     absent = ReservationFactory(
-        booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30), late_contact_at=tokyo(2026, 11, 16, 9)
+        booth=booth,
+        starts_at=tokyo(2026, 11, 16, 9, 30),
+        late_contact_at=tokyo(2026, 11, 16, 9),
+        confirmed=True,
     )
     changelist = reverse("admin:booths_reservation_changelist")
     staff_client.post(changelist, {"action": "cancel_by_phone", "_selected_action": [called.pk]})

@@ -196,14 +196,18 @@ def test_no_shows_older_than_the_window_do_not_count(frozen, seeker, booth):
 
 def test_overdue_reservations_count_as_no_shows_before_the_job_runs(frozen, seeker, booth):
     # REQ BTH-6, BTH-7: the count uses the rule, not only what the job recorded
-    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10, 0))
-    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10), confirmed=True)
+    ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True
+    )
     assert _request(seeker, booth).needs_approval
 
 
 def test_no_contact_count_uses_the_callers_now(seeker, booth):
     # REQ BTH-6, BTH-7: a reservation 9:30 is overdue at 9:40 of the caller's `now`, not the clock
-    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True
+    )
     since = tokyo(2026, 5, 16, 0, 0)
     with time_machine.travel(tokyo(2026, 11, 16, 9, 35), tick=False):
         mine = Reservation.objects.for_user(seeker)
@@ -281,6 +285,7 @@ def test_transitions_check_where_they_come_from(frozen, seeker, booth, staff):
 def test_check_in_and_complete_record_actual_times(frozen, seeker, booth, staff):
     # REQ BTH-10
     reservation = _request(seeker, booth)
+    bookings.booking_confirm(booking=reservation, staff=staff, phoned_at=NOW)
     frozen.move_to(tokyo(2026, 11, 18, 10, 3))
     bookings.booking_start(booking=reservation, staff=staff)
     frozen.move_to(tokyo(2026, 11, 18, 10, 27))
@@ -319,7 +324,11 @@ def test_move_onto_a_taken_slot_is_just_taken(frozen, seeker, employer, booth, s
 def test_move_resets_what_was_recorded_for_the_old_slot(frozen, seeker, booth, staff):
     # REQ BTH-6: a late call for the old slot must not exempt the new one from the 10-minute rule
     reservation = ReservationFactory(
-        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10, 0), late_contact_at=NOW
+        booth=booth,
+        user=seeker,
+        starts_at=tokyo(2026, 11, 16, 10, 0),
+        late_contact_at=NOW,
+        confirmed=True,
     )
     Reservation.objects.filter(pk=reservation.pk).update(reminder_sent_at=NOW)
     frozen.move_to(tokyo(2026, 11, 16, 10, 20))
@@ -405,7 +414,9 @@ def test_staff_book_for_a_caller_keeps_the_calendar_and_the_slot_rule(
 def test_counselor_books_the_next_reservation_during_a_session(frozen, seeker, booth, staff):
     # REQ BTH-9
     frozen.move_to(tokyo(2026, 11, 16, 10, 2))
-    current = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10, 0))
+    current = ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True
+    )
     bookings.booking_start(booking=current, staff=staff)
     following = services.reservation_book_next(
         reservation=current, staff=staff, booth=booth, starts_at=tokyo(2026, 11, 30, 10, 0)
@@ -426,7 +437,9 @@ def test_ad_hoc_use_takes_the_current_slot_when_free(frozen, seeker, booth):
 
 def test_ad_hoc_use_is_refused_when_the_booth_is_in_use(frozen, seeker, booth, staff):
     # REQ BTH-8
-    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), late_contact_at=NOW)
+    ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), late_contact_at=NOW, confirmed=True
+    )
     frozen.move_to(tokyo(2026, 11, 16, 10, 12))
     with pytest.raises(services.SlotTakenError):
         services.reservation_start_adhoc(user=seeker, booth=booth)
@@ -434,7 +447,7 @@ def test_ad_hoc_use_is_refused_when_the_booth_is_in_use(frozen, seeker, booth, s
 
 def test_ad_hoc_use_takes_over_a_no_show_slot(frozen, seeker, booth):
     # REQ BTH-6, BTH-8: 10 minutes after the start without contact, the slot is free again
-    absent = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    absent = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True)
     frozen.move_to(tokyo(2026, 11, 16, 10, 10))
     services.reservation_start_adhoc(user=seeker, booth=booth)
     absent.refresh_from_db()

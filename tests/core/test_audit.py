@@ -97,17 +97,17 @@ def _move(ctx):
 
 
 def _late_contact(ctx):
-    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 10, 0))
+    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True)
     ctx["skip"] = all_event_ids()
     bookings.booking_record_late_contact(booking=r, staff=ctx["staff"])
     return r, "late_contact_at", [None, None]
 
 
 def _check_in(ctx):
-    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 10, 0))
+    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True)
     ctx["skip"] = all_event_ids()
     bookings.booking_start(booking=r, staff=ctx["staff"])
-    return r, "status", ["requested", "checked_in"]
+    return r, "status", ["confirmed", "checked_in"]
 
 
 def _complete(ctx):
@@ -124,10 +124,10 @@ def _complete(ctx):
 
 
 def _no_show_by_staff(ctx):
-    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 9, 30))
+    r = ReservationFactory(booth=ctx["booth"], starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True)
     ctx["skip"] = all_event_ids()
     bookings.booking_mark_no_show(booking=r, staff=ctx["staff"])
-    return r, "status", ["requested", "no_show"]
+    return r, "status", ["confirmed", "no_show"]
 
 
 def _suspend(ctx):
@@ -276,11 +276,13 @@ def test_a_raw_sql_update_leaves_an_event_with_the_actor(frozen, booth, staff):
 
 def test_a_jobs_change_names_the_job(frozen, booth):
     # REQ STF-2, BTH-6: a periodic job's changes name the job
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True
+    )
     bookings_record_no_shows()  # the periodic task, as a worker runs it
     event = events_of(reservation)[0]
     assert event.user is None and event.by == "job:bookings_record_no_shows"
-    assert event.changes["status"] == ["requested", "no_show"]
+    assert event.changes["status"] == ["confirmed", "no_show"]
 
 
 def test_a_change_outside_requests_and_jobs_is_the_systems(frozen, booth, staff):
@@ -455,14 +457,16 @@ def test_an_admin_action_through_a_service_is_recorded_once(frozen, client, offi
     # REQ STF-2
     staff = counselor(office)
     login_client(client, staff)
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    reservation = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True
+    )
     before = all_event_ids()
     client.post(
         reverse("admin:booths_reservation_changelist"),
         {"action": "start", "_selected_action": [reservation.pk]},
     )
     (event,) = new_events_of(reservation, before)
-    assert event.user == staff and event.changes["status"] == ["requested", "checked_in"]
+    assert event.user == staff and event.changes["status"] == ["confirmed", "checked_in"]
 
 
 def _all_history_text() -> str:

@@ -34,13 +34,19 @@ def test_my_reservations_reads_a_bounded_past(frozen, client, seeker, booth):
 def test_my_reservations_lists_only_my_own_with_the_true_state(frozen, client, seeker, booth):
     # REQ BTH-6
     mine = ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
-    overdue = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30))
+    overdue = ReservationFactory(
+        booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9, 30), confirmed=True
+    )
+    unconfirmed = ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 9))
     ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 19, 10), requester_name="他人 花子")
     client.force_login(seeker)
     html = client.get(reverse("workplace:my_reservations")).content.decode()
     assert mine.get_absolute_url() in html
     assert overdue.get_absolute_url() in html
-    assert "連絡なしの取消" in html
+    assert unconfirmed.get_absolute_url() in html
+    # REQ BTH-6: a request the office never confirmed is not "no contact", before the job too
+    assert html.count("連絡なしの取消") == 1
+    assert "終了：ハローワークが確定しませんでした" in html
     assert "他人" not in html
 
 

@@ -111,7 +111,7 @@ def dataset(frozen, office, booth):
     # One no-contact cancellation the job recorded, one overdue it has not recorded yet.
     at = next(slots)
     ReservationFactory(booth=booth, user=seeker, starts_at=at, status=Status.NO_SHOW, no_show_at=at)
-    ReservationFactory(booth=booth, user=seeker, starts_at=next(slots), status=Status.REQUESTED)
+    ReservationFactory(booth=booth, user=seeker, starts_at=next(slots), confirmed=True)
     for _n in range(5):
         at = next(slots)
         ReservationFactory(
@@ -171,16 +171,16 @@ def test_figures_of_a_small_month(dataset):
         "online_held",
     ]
     values = [cell.value for cell in stats.totals.cells]
-    assert values == [24, 14, 19, 6, 2, 2, 5, 6]
+    assert values == [24, 15, 19, 6, 2, 2, 5, 6]
     by_type = {row.key: [cell.value for cell in row.cells] for row in stats.by_user_type.rows}
     assert by_type == {
-        "job_seeker": [15, 7, 12, 6, 0, 2, 5, 6],
+        "job_seeker": [15, 8, 12, 6, 0, 2, 5, 6],
         # the deleted employer's booking is in here (REQ REG-5)
         "employer": [3, 1, 1, 0, 2, 0, 0, 0],
         "other": [6, 6, 6, 0, 0, 0, 0, 0],
     }
     by_purpose = {row.key: [cell.value for cell in row.cells] for row in stats.by_purpose.rows}
-    assert by_purpose["job_consultation"] == [15, 13, 18, 0, 0, 2, 5, 6]
+    assert by_purpose["job_consultation"] == [15, 14, 18, 0, 0, 2, 5, 6]
     assert by_purpose["selection"] == [1, 1, 1, 0, 0, 0, 0, 0]
     # Booked slots: completed (7 + 5 ad-hoc + 6 + 1); cancellations and no-shows are free.
     assert stats.booked_slots.value == 19
@@ -189,14 +189,37 @@ def test_figures_of_a_small_month(dataset):
     assert stats.utilisation_percent == "6.6"
 
 
+def test_requests_never_confirmed_count_in_no_cancellation_figure_nor_as_booked(office, booth):
+    # REQ STA-1, BTH-6: before and after the job closes them; a confirmed one left unattended
+    # is a no-contact cancellation (so the test can fail)
+    seeker = UserFactory(office=office, user_type=UserType.JOB_SEEKER)
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 9, 10))
+    ReservationFactory(
+        booth=booth,
+        user=seeker,
+        starts_at=tokyo(2026, 11, 10, 10),
+        status=Status.CANCELLED,
+        cancelled_at=tokyo(2026, 11, 10, 10),
+        cancelled_via=CancelledVia.NOT_CONFIRMED,
+    )
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 11, 10), confirmed=True)
+    stats = month_statistics(office=office, year=2026, month=11, now=NOW)
+    figures = dict(zip([name for name, _label in stats.figures], stats.totals.cells, strict=True))
+    assert figures["requests"].value == 3
+    assert figures["confirmed"].value == 1
+    assert figures["no_contact"].value == 1
+    assert figures["cancelled_online"].value == figures["cancelled_phone"].value == 0
+    assert stats.booked_slots.value == 0
+
+
 def test_counts_under_five_and_derivable_counts_are_hidden(dataset):
     # REQ STA-1: "<5", and the complementary cell so no hidden count can be worked out
     stats = month_statistics(office=dataset, year=2026, month=11)
-    assert _displays(stats.totals) == ["24", "14", "19", "6", "<5", "<5", "5", "6"]
+    assert _displays(stats.totals) == ["24", "15", "19", "6", "<5", "<5", "5", "6"]
     rows = {row.key: _displays(row) for row in stats.by_user_type.rows}
     # requests: only the employers' 3 is under 5, so the next smallest (the 6 bookings
     # without a user type) is hidden as well; the same in the confirmed and completed columns
-    assert rows["job_seeker"] == ["15", "7", "12", "6", "<5", "<5", "5", "6"]
+    assert rows["job_seeker"] == ["15", "8", "12", "6", "<5", "<5", "5", "6"]
     assert rows["employer"] == ["<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5"]
     assert rows["other"] == ["<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5"]
     for breakdown in stats.breakdowns:
@@ -284,7 +307,7 @@ def test_csv_has_a_bom_the_figures_and_no_personal_data(dataset, client):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["ハローワーク", "ハローワーク五所川原"]
     total_rows = [row for row in rows if len(row) == 10 and row[2] == "24"]
-    assert total_rows and total_rows[0][2:] == ["24", "14", "19", "6", "<5", "<5", "5", "6"]
+    assert total_rows and total_rows[0][2:] == ["24", "15", "19", "6", "<5", "<5", "5", "6"]
     for personal in ["山田", "0184-00-1234", "0173-12-3456", "株式会社試験", "example.jp"]:
         assert personal not in text
 

@@ -169,6 +169,58 @@ def test_one_click_actions_call_the_service_and_return_to_the_sheet(
     assert online.status == Status.CANCELLED
 
 
+def test_day_sheet_shows_a_join_and_refuses_a_no_show_after_it(
+    frozen, staff_client, office, booth, me, zoom
+):
+    # REQ CON-5, BTH-6, STF-1: the counselor sees the join; no no-show on someone who joined
+    weekly(me, datetime.time(9), datetime.time(17))
+    frozen.move_to(tokyo(2026, 11, 16, 10, 5))
+    joined = consultation(
+        office,
+        me,
+        zoom,
+        starts_at=tokyo(2026, 11, 16, 10, 0),
+        joined_at=tokyo(2026, 11, 16, 10, 2),
+        requester_name="参加 花子",
+    )
+    absent = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True, requester_name="不在"
+    )
+    response = staff_client.get(DAY, {"date": "2026-11-16"})
+    [online_entry] = entries_in(response, "online")[("相談 一郎", "10:00")]
+    [booth_entry] = entries_in(response, "booth")[("ブースA", "10:00")]
+    assert online_entry.booking.pk == joined.pk and booth_entry.booking.pk == absent.pk
+    assert "no_show" not in dict(online_entry.actions)
+    assert "no_show" in dict(booth_entry.actions)
+    html = response.content.decode()
+    assert '<span class="wp-joined">10:02 参加</span>' in html
+    assert html.count('class="wp-joined"') == 1
+    # A stale page's POST is refused with the reason, shown on the sheet.
+    response = act(staff_client, joined, "no_show", back="day", date="2026-11-16")
+    page = staff_client.get(response["Location"])
+    [message] = [str(m) for m in page.context["messages"]]
+    assert "参加の記録" in message
+    joined.refresh_from_db()
+    assert joined.status == Status.CONFIRMED and joined.no_show_at is None
+
+
+def test_day_sheet_shows_a_request_never_confirmed_as_closed_and_its_slot_free(
+    frozen, staff_client, booth
+):
+    # REQ BTH-6, STF-1: from the start, before the job runs; no no-show action
+    frozen.move_to(tokyo(2026, 11, 16, 10, 5))
+    request = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0))
+    response = staff_client.get(DAY, {"date": "2026-11-16"})
+    [entry] = entries_in(response, "booth")[("ブースA", "10:00")]
+    assert entry.booking.pk == request.pk and entry.state == "not_confirmed"
+    assert entry.actions == [] and not entry.is_active
+    assert "未確定のまま終了" in response.content.decode()
+    cell = next(
+        cells[0] for moment, cells in response.context["rows"] if f"{moment:%H:%M}" == "10:00"
+    )
+    assert reverse("admin:booths_booth_adhoc", args=[booth.pk]) in [link.url for link in cell.links]
+
+
 def test_actions_are_post_only(frozen, staff_client, booth):
     # REQ NFR-3: nothing changes on a GET
     reservation = ReservationFactory(booth=booth)
@@ -293,14 +345,16 @@ def test_week_view_counts_per_booth_and_counselor_and_links_the_day(
         phoned_at=tokyo(2026, 11, 16, 9, 0),
         counselor=me,
     )
-    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 0))  # overdue: ended
+    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 0), confirmed=True)  # ended
+    # REQ BTH-6: a request never confirmed closed at its start, counted nowhere
+    ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 9, 30))
     consultation(office, me, zoom, starts_at=tokyo(2026, 11, 18, 10, 0))
     response = staff_client.get(WEEK, {"date": "2026-11-18"})
     assert response.status_code == 200
     [(label, cells)] = response.context["booth_rows"]
     assert label == "ブースA"
     monday, tuesday = cells[0][0], cells[1][0]
-    assert monday["ended"] == 1
+    assert monday["ended"] == 1 and sum(monday.values()) == 1
     assert tuesday["requested"] == 1 and tuesday["confirmed"] == 1
     [(name, counselor_cells)] = response.context["counselor_rows"]
     assert name == "相談 一郎"

@@ -1,4 +1,5 @@
-"""`manage.py bench_overdue --count K`: K requests whose time has passed without contact.
+"""`manage.py bench_overdue --count K`: K confirmed bookings whose time has passed without
+contact (the 10-minute rule applies only to bookings the office confirmed, BTH-6).
 
 Each belongs to a different user who has no other reservation, so the no-show job must record
 each once and queue exactly one mail per user (the faults harness counts them). Prints JSON.
@@ -20,7 +21,7 @@ from booths.models import Booth, Purpose, Reservation, Status
 
 
 class Command(BaseCommand):
-    help = "Insert overdue requests (the 10-minute rule applies) for distinct fresh users."
+    help = "Insert overdue confirmed bookings (the 10-minute rule applies) for fresh users."
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, default=50)
@@ -59,8 +60,10 @@ class Command(BaseCommand):
                     purpose=Purpose.JOB_CONSULTATION,
                     requester_name=user.username,
                     phone="090-0000-0000",
-                    status=Status.REQUESTED,
+                    status=Status.CONFIRMED,
                     created_at=starts_at - datetime.timedelta(days=2),
+                    phoned_at=starts_at - datetime.timedelta(days=1),
+                    confirmed_at=starts_at - datetime.timedelta(days=1),
                 )
             )
         made = bookings_bulk_create(Reservation, rows)
