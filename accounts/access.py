@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-import pgtrigger
+from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
 
@@ -39,9 +39,6 @@ __all__ = [
 
 PATH_MAX = AccessRecord._meta.get_field("path").max_length
 # The sanctioned way past the Protect trigger (purge, erasure).
-APPEND_ONLY = "accounts.AccessRecord:append_only"
-
-
 def _actor_of(request):
     user = getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False) and user.pk:
@@ -107,21 +104,22 @@ def access_record_page(request, kind: str, subjects: Iterable) -> int:
 def access_records_purge(*, before: datetime.datetime, batch: int = 5000) -> int:
     """Delete records older than the retention period (REQ LOG-1): the one deletion the
     application makes."""
-    records = AccessRecord.objects
+    # The plain QuerySet: past the model's own refusal, as the trigger is ignored.
+    records = models.QuerySet(AccessRecord)
     total = 0
     while True:
         ids = list(records.filter(at__lt=before).values_list("pk", flat=True)[:batch])
         if not ids:
             return total
-        with pgtrigger.ignore(APPEND_ONLY):
+        with AccessRecord.protection_lifted():
             total += records.filter(pk__in=ids).delete()[0]
 
 
 def access_records_erase_person(*, user_id: int, names: Iterable[str], anonymous_name: str) -> int:
     """A deleted account (REQ REG-5): its own terminal identification is erased and its names
     leave the object labels; who looked at its data, and when, stays."""
-    records = AccessRecord.objects
-    with pgtrigger.ignore(APPEND_ONLY):
+    records = models.QuerySet(AccessRecord)
+    with AccessRecord.protection_lifted():
         changed = records.filter(actor_id=user_id).update(ip_address=None, user_agent="")
         for name in names:
             if name:

@@ -3,7 +3,6 @@ whose personal data (REQ OPS-1, LOG-1)."""
 
 import datetime
 
-import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.audit import audit_track
 
 
@@ -398,7 +398,7 @@ class AccessKind(models.TextChoices):
     EXPORT = "export", _("Export")
 
 
-class AccessRecordQuerySet(models.QuerySet):
+class AccessRecordQuerySet(AppendOnlyQuerySet):
     def for_staff(self, user):
         """Superusers see every office; other staff their own office's records."""
         if user.is_superuser:
@@ -408,7 +408,7 @@ class AccessRecordQuerySet(models.QuerySet):
         return self.filter(office_id=user.office_id)
 
 
-class AccessRecord(models.Model):
+class AccessRecord(AppendOnlyModel):
     """One use or view of one person's data (REQ LOG-1), written by `accounts.access`.
 
     Append-only: a trigger refuses UPDATE and DELETE, raw SQL included, except under
@@ -454,16 +454,13 @@ class AccessRecord(models.Model):
 
     objects = AccessRecordQuerySet.as_manager()
 
-    class Meta:
+    class Meta(AppendOnlyModel.Meta):
         verbose_name = _("access record")
         verbose_name_plural = _("access records")
         ordering = ["-at", "-pk"]
         indexes = [
             models.Index(fields=["office", "at"], name="accounts_access_office_idx"),
             models.Index(fields=["subject", "at"], name="accounts_access_subject_idx"),
-        ]
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:

@@ -41,6 +41,22 @@ def consent_needed(*, user, service: str, now: datetime | None = None) -> TermsV
     return None if accepted else current
 
 
+def users_without_consent(*, office, service: str, user_ids, now=None) -> set[int]:
+    """Of `user_ids` (people of `office`), those who have not accepted the `service` terms in
+    effect (REQ TRM-4), in two queries whatever their number: for staff pages over many
+    bookings."""
+    user_ids = set(user_ids)
+    current = TermsVersion.objects.current_for(office=office, service=service, now=now)
+    if current is None or not user_ids:
+        return set()
+    accepted = Consent.objects.filter(
+        user_id__in=user_ids,
+        version__document=current.document,
+        version__number__gte=current.number,
+    ).values_list("user_id", flat=True)
+    return user_ids - set(accepted)
+
+
 def last_accepted_version(*, user, document: TermsDocument) -> TermsVersion | None:
     consent = (
         Consent.objects.filter(user=user, version__document=document)

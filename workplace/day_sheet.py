@@ -24,6 +24,7 @@ from consultations.models import (
     Consultation,
     ExceptionKind,
 )
+from terms.services import users_without_consent
 
 from .entries import Entry, Link, entry_for, staff_name
 from .pages import (
@@ -129,16 +130,41 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         now, opens_at=office.opens_at, closes_at=office.closes_at
     )
 
+    # REQ TRM-4: who still has to accept the terms in effect, per service (two queries each).
+    missing = {
+        kind: users_without_consent(
+            office=office,
+            service=service,
+            user_ids={b.user_id for b in bookings_of if b.user_id},
+            now=now,
+        )
+        for kind, service, bookings_of in (
+            (BOOTH, Reservation.service, reservations),
+            (ONLINE, Consultation.service, consultations),
+        )
+    }
     booth_columns = {booth.pk: Column(BOOTH, booth.name) for booth in booths}
     counselor_columns = {c.pk: Column(ONLINE, staff_name(c)) for c in counselors}
     for reservation in reservations:
-        entry = entry_for(reservation, BOOTH, now, place=reservation.booth.name)
+        entry = entry_for(
+            reservation,
+            BOOTH,
+            now,
+            place=reservation.booth.name,
+            terms_missing=reservation.user_id in missing[BOOTH],
+        )
         moment = calendar.local(reservation.starts_at)
         booth_columns[reservation.booth_id].cells[moment].entries.append(entry)
         if reservation.counselor_id in counselor_columns and entry.is_active:
             counselor_columns[reservation.counselor_id].cells[moment].also.append(entry)
     for consultation in consultations:
-        entry = entry_for(consultation, ONLINE, now, place=consultation.video_tool.name)
+        entry = entry_for(
+            consultation,
+            ONLINE,
+            now,
+            place=consultation.video_tool.name,
+            terms_missing=consultation.user_id in missing[ONLINE],
+        )
         moment = calendar.local(consultation.starts_at)
         if consultation.counselor_id in counselor_columns:
             counselor_columns[consultation.counselor_id].cells[moment].entries.append(entry)

@@ -58,6 +58,8 @@ class Entry:
     change_url: str
     actions: list[tuple[str, str]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    # REQ TRM-4: booked, but not to be started until the person accepts the terms in effect.
+    terms_missing: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -73,7 +75,9 @@ def user_type_label(value: str) -> str:
     return str(UserType(value).label) if value in UserType.values else ""
 
 
-def entry_for(booking, kind: str, now: datetime.datetime, *, place: str = "") -> Entry:
+def entry_for(
+    booking, kind: str, now: datetime.datetime, *, place: str = "", terms_missing: bool = False
+) -> Entry:
     state = booking.current_state(now)
     opts = type(booking)._meta
     prefix = f"admin:{opts.app_label}_{opts.model_name}_"
@@ -87,6 +91,7 @@ def entry_for(booking, kind: str, now: datetime.datetime, *, place: str = "") ->
         purpose=booking.get_purpose_display(),
         companions=booking.companion_labels(),
         change_url=reverse(prefix + "change", args=[booking.pk]),
+        terms_missing=terms_missing,
     )
     awaiting = state in AWAITING_STATUSES
     if state == Status.REQUESTED:
@@ -94,7 +99,15 @@ def entry_for(booking, kind: str, now: datetime.datetime, *, place: str = "") ->
         entry.links.append(
             Link(reverse(prefix + "confirm", args=[booking.pk]), _("Confirm with the phone time"))
         )
-    if awaiting and booking.starts_at - bookings.START_OPENS_BEFORE <= now < booking.ends_at:
+    if awaiting and terms_missing and booking.ends_at > now:
+        # Starting waits for the consent: recorded at the counter, or given online.
+        entry.links.append(
+            Link(
+                f"{reverse('admin:terms_consent_add')}?user={booking.user_id}",
+                _("Record consent to the terms"),
+            )
+        )
+    elif awaiting and booking.starts_at - bookings.START_OPENS_BEFORE <= now < booking.ends_at:
         entry.actions.append(("start", str(ACTION_LABELS["start"])))
     if state == Status.CHECKED_IN:
         entry.actions.append(("complete", str(ACTION_LABELS["complete"])))

@@ -356,7 +356,7 @@ def test_cancelling_frees_the_person_and_the_counselor(frozen, booth, seeker, co
 
 def test_a_recorded_no_show_frees_the_person(booth, seeker):
     # REQ CON-10, BTH-6: the job releases the hold with the slot
-    reservation = ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
+    reservation = ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT, confirmed=True)
     assert bookings.booking_record_no_show(
         reservation, now=SLOT_AT + datetime.timedelta(minutes=10)
     )

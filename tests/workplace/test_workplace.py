@@ -204,6 +204,33 @@ def test_day_sheet_shows_a_join_and_refuses_a_no_show_after_it(
     assert joined.status == Status.CONFIRMED and joined.no_show_at is None
 
 
+def test_day_sheet_card_says_when_the_person_has_yet_to_accept_the_terms(
+    frozen, staff_client, office, booth, me
+):
+    # REQ TRM-4: booked by staff, the person must accept the booth terms before the start;
+    # the card says so and offers recording the consent instead of "start"
+    from terms.models import ConsentMethod, TermsService
+    from terms.services import consent_record
+    from tests.terms.factories import TermsDocumentFactory, TermsVersionFactory
+
+    version = TermsVersionFactory(
+        document=TermsDocumentFactory(office=office, service=TermsService.BOOTH), number=1
+    )
+    frozen.move_to(tokyo(2026, 11, 16, 9, 50))
+    pending = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 10, 0), confirmed=True, requester_name="未同意"
+    )
+    response = staff_client.get(DAY, {"date": "2026-11-16"})
+    [entry] = entries_in(response, "booth")[("ブースA", "10:00")]
+    assert entry.terms_missing and "start" not in dict(entry.actions)
+    assert any("terms/consent/add" in link.url for link in entry.links)
+    assert "利用規約に未同意" in response.content.decode()
+    consent_record(user=pending.user, version=version, method=ConsentMethod.STAFF, recorded_by=me)
+    response = staff_client.get(DAY, {"date": "2026-11-16"})
+    [entry] = entries_in(response, "booth")[("ブースA", "10:00")]
+    assert not entry.terms_missing and "start" in dict(entry.actions)
+
+
 def test_day_sheet_shows_a_request_never_confirmed_as_closed_and_its_slot_free(
     frozen, staff_client, booth
 ):
