@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 PATH_MAX = AccessRecord._meta.get_field("path").max_length
+
+
 # The sanctioned way past the Protect trigger (purge, erasure).
 def _actor_of(request):
     user = getattr(request, "user", None)
