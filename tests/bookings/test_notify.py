@@ -140,12 +140,12 @@ def test_a_link_ready_notice_stays_until_the_consultation_moves(staff):
 
 def test_a_no_show_recorded_by_the_job_drops_the_waiting_mails(booth):
     # REQ NTF-3: the 10-minute rule's own path (not a staff transition) drops them too.
-    reservation = ReservationFactory(booth=booth, starts_at=START)
+    reservation = ReservationFactory(booth=booth, starts_at=START, confirmed=True)
     assert bookings.send_reminders(now=EVE) == 1
     assert bookings.record_overdue_no_shows(now=tokyo(2026, 11, 18, 10, 10)) == 1
     kinds = {m.topic_kind: m.status for m in _mails(reservation)}
     assert kinds == {notify.REMINDER: OutboxStatus.DROPPED, notify.NO_SHOW: OutboxStatus.PENDING}
-    assert "requested -> no_show" in _mails(reservation).get(topic_kind="reminder").drop_reason
+    assert "confirmed -> no_show" in _mails(reservation).get(topic_kind="reminder").drop_reason
 
 
 def test_a_mail_already_sent_is_untouched(booth, staff):

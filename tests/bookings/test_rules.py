@@ -21,6 +21,7 @@ from core.outbox import outbox_deliver_due
 from tests.auth import login_client
 from tests.booths.conftest import NOW, SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.checkpage import fill_and_check
 
 pytestmark = pytest.mark.django_db
 
@@ -254,6 +255,6 @@ def test_booking_posts_are_rate_limited_with_a_clear_message(
     data = {"purpose": "job_consultation", "requester_name": "山田", "phone": "0173-11-2222"}
     for hhmm, expected in (("1000", 302), ("1030", 429)):
         url = reverse("booths:request", args=[booth.pk, "2026-11-18", hhmm])
-        response = client.post(client.post(url, data)["Location"])
+        response = fill_and_check(client, url, data).send(client)
         assert response.status_code == expected
     assert Reservation.objects.count() == 1
