@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .admin_scoping import OfficeScopedAdminMixin, scoped_list_filter
-from .forms import SuspensionForm
-from .models import Office, SignInRecord, User
+from .forms import ErasureForm, NumberMoveForm, SuspensionForm
+from .models import JobseekerNumberMove, Office, SignInRecord, User
 from .services import (
+    account_erase_by_staff,
+    jobseeker_number_move,
     password_changed,
     password_set_by_staff,
     user_email_set_by_staff,
@@ -68,6 +70,9 @@ LIFECYCLE_FIELDS = [
     "last_activity_at",
     "dormancy_warned_at",
     "deleted_at",
+    "erased_by",
+    "erasure_reason",
+    "erasure_note",
 ]
 
 
@@ -137,7 +142,7 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": LIFECYCLE_FIELDS},
         ),
     ]
-    actions = ["suspend", "lift_suspension"]
+    actions = ["suspend", "lift_suspension", "erase", "move_jobseeker_number"]
     form = StaffUserChangeForm
 
     def save_model(self, request, obj, form, change):
@@ -242,6 +247,114 @@ class UserAdmin(DjangoUserAdmin):
             ngettext("%(count)d suspension lifted.", "%(count)d suspensions lifted.", count)
             % {"count": count},
         )
+
+    def _confirmation_page(self, request, queryset, *, action, title, template, form):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "users": queryset,
+                "form": form,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(
+        description=_("Erase the selected accounts (prohibited acts)"), permissions=["change"]
+    )
+    def erase(self, request, queryset):
+        """REQ REG-10: a confirmation page with the reason, then the REG-5 erasure of each."""
+        _refuse_other_staff(request, queryset)
+        form = ErasureForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done = 0
+            for user in queryset:
+                try:
+                    account_erase_by_staff(
+                        user=user,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                        note=form.cleaned_data["note"],
+                    )
+                except ValidationError as exc:
+                    self.message_user(request, f"{user}: {exc.messages[0]}", messages.ERROR)
+                else:
+                    done += 1
+            self.message_user(
+                request,
+                ngettext("%(count)d account erased.", "%(count)d accounts erased.", done)
+                % {"count": done},
+            )
+            return None
+        return self._confirmation_page(
+            request,
+            queryset,
+            action="erase",
+            title=_("Erase accounts"),
+            template="accounts/admin_erase.html",
+            form=form,
+        )
+
+    @admin.action(
+        description=_("Give a job-seeker number to the selected account"), permissions=["change"]
+    )
+    def move_jobseeker_number(self, request, queryset):
+        """REQ REG-9: the number leaves the account holding it for the selected one."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one account."), messages.ERROR)
+            return None
+        target = queryset.get()
+        form = NumberMoveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                jobseeker_number_move(
+                    number=form.cleaned_data["number"],
+                    to_user=target,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(request, _("The job-seeker number has been moved."))
+                return None
+        return self._confirmation_page(
+            request,
+            queryset,
+            action="move_jobseeker_number",
+            title=_("Give a job-seeker number to this account"),
+            template="accounts/admin_move_number.html",
+            form=form,
+        )
+
+
+@admin.register(JobseekerNumberMove)
+class JobseekerNumberMoveAdmin(admin.ModelAdmin):
+    """Read-only record of the moves, scoped to the staff member's office (REQ REG-9)."""
+
+    list_display = ["at", "from_user", "to_user", "moved_by", "reason"]
+    fields = list_display
+    readonly_fields = fields
+    list_select_related = ["from_user", "to_user", "moved_by"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(to_user__office_id=request.user.office_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SignInRecord)

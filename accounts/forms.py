@@ -10,6 +10,7 @@ from __future__ import annotations
 from allauth.account.forms import SignupForm
 from django import forms
 from django.contrib.auth import password_validation
+from django.db import IntegrityError, transaction
 from django.forms.models import fields_for_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,7 @@ from .models import (
     User,
     UserType,
 )
+from .services import is_jobseeker_number_taken, jobseeker_number_message
 
 JOB_SEEKER_FIELDS = [
     "last_name",
@@ -155,11 +157,26 @@ class ProfileRulesMixin:
         )
 
     def clean_jobseeker_number(self) -> str:
-        return self._normalised(
-            "jobseeker_number",
-            numbers.normalise_jobseeker_number,
-            _("Enter the job-seeker number as 13 digits: NNNNN-NNNNNNNN."),
-        )
+        """A malformed number and one another active account holds get the same answer, after
+        the same query, so the form never tells whether a number is registered (REQ REG-9)."""
+        typed = self.cleaned_data.get("jobseeker_number", "")
+        if not typed:
+            return typed
+        normalised = numbers.normalise_jobseeker_number(typed)
+        holders = User.objects.holding_jobseeker_number(normalised or typed)
+        if self._own_account_pk is not None:
+            holders = holders.exclude(pk=self._own_account_pk)
+        taken = holders.exists()
+        if normalised is None or taken:
+            raise forms.ValidationError(
+                jobseeker_number_message(self.cleaned_data.get("office")), code="format"
+            )
+        return normalised
+
+    @property
+    def _own_account_pk(self) -> int | None:
+        instance = getattr(self, "instance", None)
+        return instance.pk if isinstance(instance, User) else None
 
     def clean_establishment_number(self) -> str:
         return self._normalised(
@@ -217,6 +234,10 @@ if not issubclass(SignupForm, JISTextFormMixin):
     _SIGNUP_BASES = (JISTextFormMixin, *_SIGNUP_BASES)
 
 
+class SignupRefused(Exception):
+    """The sign-up was refused while saving; the form carries the errors to show."""
+
+
 class BaseProfileSignupForm(*_SIGNUP_BASES):
     """allauth's sign-up form plus the office and the profile of one user type (REQ REG-1, 2)."""
 
@@ -254,6 +275,21 @@ class BaseProfileSignupForm(*_SIGNUP_BASES):
         rest = [name for name in self.fields if name not in order]
         self.order_fields(order + rest)
         apply_jis_rule_to_form(self)
+
+    def try_save(self, request):
+        """A sign-up that loses the race for a job-seeker number to another one gets the field's
+        error instead of a server error (REQ REG-9). The savepoint takes the half-made account
+        and its verification mail back with it."""
+        try:
+            with transaction.atomic():
+                return super().try_save(request)
+        except IntegrityError as exc:
+            if not is_jobseeker_number_taken(exc):
+                raise
+            self.add_error(
+                "jobseeker_number", jobseeker_number_message(self.cleaned_data.get("office"))
+            )
+            raise SignupRefused from exc
 
     def apply_profile(self, user: User) -> None:
         """Called by the adapter while it builds the new user, before the consent hook."""
@@ -330,4 +366,34 @@ class SuspensionForm(Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=SuspensionReason.choices)
     note = forms.CharField(
         label=_("Note for staff"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class ErasureForm(Form):
+    """Staff erase an account for prohibited acts, with the reason (REQ REG-10)."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=SuspensionReason.choices,
+        initial=SuspensionReason.PROHIBITED_ACTS,
+    )
+    note = forms.CharField(
+        label=_("Note for staff"),
+        help_text=_("Kept after the erasure: describe the acts, not the person."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that the account and its personal data will be erased for good."),
+        error_messages={"required": _("Tick the box to confirm the erasure.")},
+    )
+
+
+class NumberMoveForm(Form):
+    """Staff give a job-seeker number to another account, with the reason (REQ REG-9)."""
+
+    number = forms.CharField(label=_("Job-seeker number"), max_length=20)
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("For example: the person lost access to the old login."),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -103,6 +103,9 @@ class SuspensionReason(models.TextChoices):
     OTHER = "other", _("Other reason")
 
 
+JOBSEEKER_NUMBER_CONSTRAINT = "accounts_user_one_active_jobseeker_number"
+
+
 class UserQuerySet(models.QuerySet):
     def not_deleted(self):
         return self.filter(deleted_at__isnull=True)
@@ -114,6 +117,10 @@ class UserQuerySet(models.QuerySet):
             .filter(is_staff=False, is_superuser=False)
             .exclude(user_type=UserType.STAFF)
         )
+
+    def holding_jobseeker_number(self, number: str):
+        """The active job-seeker account the constraint gives `number` to (REQ REG-9)."""
+        return self.not_deleted().filter(user_type=UserType.JOB_SEEKER, jobseeker_number=number)
 
     def last_active_before(self, moment):
         return self.filter(
@@ -210,6 +217,20 @@ class User(AbstractUser):
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     dormancy_warned_at = models.DateTimeField(_("warned of dormancy at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # Erasure by staff (REQ REG-10); empty when the person deleted the account or it was
+    # purged. Kept after the erasure: it names the staff member and the rule, not the person.
+    erased_by = models.ForeignKey(
+        "self",
+        verbose_name=_("erased by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    erasure_reason = models.CharField(
+        _("reason for the erasure"), max_length=30, choices=SuspensionReason.choices, blank=True
+    )
+    erasure_note = models.TextField(_("note on the erasure"), blank=True)
 
     objects = UserManager()
 
@@ -242,6 +263,15 @@ class User(AbstractUser):
                 | Q(establishment_number_status=EstablishmentNumberStatus.NUMBER),
                 name="accounts_user_establishment_number_matches_status",
             ),
+            # One job-seeker number, one active account (REQ REG-9): a suspended person
+            # cannot start again under a new e-mail. Employers' establishment numbers repeat
+            # on purpose: an establishment keeps several HR accounts.
+            models.UniqueConstraint(
+                fields=["jobseeker_number"],
+                condition=Q(user_type="job_seeker", deleted_at__isnull=True)
+                & ~Q(jobseeker_number=""),
+                name=JOBSEEKER_NUMBER_CONSTRAINT,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -271,6 +301,33 @@ class User(AbstractUser):
         if self.period_of_stay_until < today:
             return "expired"
         return None
+
+
+class JobseekerNumberMove(models.Model):
+    """Staff gave a job-seeker number to another account, with the reason (REQ REG-9).
+
+    The number itself is not repeated here: it is on the receiving account, and erased with it.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    moved_by = models.ForeignKey(
+        User, verbose_name=_("moved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    from_user = models.ForeignKey(
+        User, verbose_name=_("from account"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        User, verbose_name=_("to account"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("job-seeker number move")
+        verbose_name_plural = _("job-seeker number moves")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.from_user_id} → {self.to_user_id}"
 
 
 class SignInEvent(models.TextChoices):

@@ -23,8 +23,17 @@ from django.utils.translation import gettext as _
 from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue, outbox_erase_for_addresses, outbox_last_pk
 
+from . import numbers
 from .access import access_records_erase_person
-from .models import SignInEvent, SignInRecord, User
+from .models import (
+    JOBSEEKER_NUMBER_CONSTRAINT,
+    JobseekerNumberMove,
+    JobseekerNumberStatus,
+    SignInEvent,
+    SignInRecord,
+    User,
+    UserType,
+)
 from .signals import account_deleting
 from .terminal import client_details, client_ip  # noqa: F401  (other apps import them here)
 
@@ -59,8 +68,14 @@ def user_profile_update(*, user: User, data: dict) -> User:
         for name, value in data.items():
             setattr(locked, name, value)
         try:
-            locked.save(update_fields=list(data))
+            with transaction.atomic():
+                locked.save(update_fields=list(data))
         except IntegrityError as exc:
+            if is_jobseeker_number_taken(exc):
+                # Lost a race with another account for the number (REQ REG-9).
+                raise ValidationError(
+                    {"jobseeker_number": jobseeker_number_message(locked.office)}
+                ) from exc
             raise ValidationError(_("The profile could not be saved. Check the numbers.")) from exc
         changed = [
             name for name in RESIDENCE_FIELDS if getattr(locked, name) != residence_before[name]
@@ -68,6 +83,84 @@ def user_profile_update(*, user: User, data: dict) -> User:
         if changed:
             _residence_change_record(user=locked, changed=changed)
     return locked
+
+
+def is_jobseeker_number_taken(exc: IntegrityError) -> bool:
+    """The IntegrityError is the one-number-one-account constraint (REQ REG-9)."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == JOBSEEKER_NUMBER_CONSTRAINT
+
+
+def jobseeker_number_message(office) -> str:
+    """The one answer to a job-seeker number that can't be used, malformed or already someone's
+    (REQ REG-9): whom to call, and no hint that another account exists."""
+    if office is not None and office.phone:
+        return _(
+            "This job-seeker number can't be used. Check that it is the 13 digits on your "
+            "job-seeker card (NNNNN-NNNNNNNN). If it is, please call your Hello Work office: "
+            "%(phone)s."
+        ) % {"phone": office.phone}
+    return _(
+        "This job-seeker number can't be used. Check that it is the 13 digits on your "
+        "job-seeker card (NNNNN-NNNNNNNN). If it is, please call your Hello Work office."
+    )
+
+
+def _may_act_for_office(by: User, *users: User) -> bool:
+    return by.is_superuser or (
+        by.is_staff and by.office_id is not None and all(u.office_id == by.office_id for u in users)
+    )
+
+
+def jobseeker_number_move(
+    *, number: str, to_user: User, by: User, reason: str
+) -> JobseekerNumberMove:
+    """Give a job-seeker number held by one active account to another, e.g. the new login of a
+    person who lost theirs (REQ REG-9, seed 000 Art 6-3), with the reason recorded.
+
+    Staff of the accounts' office only (superusers: any). A suspended account keeps its number
+    until the suspension is lifted, so a move never carries anyone past a suspension. The audit
+    trail names `by` on both accounts' changes; the move record keeps the reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the move.")})
+    normalised = numbers.normalise_jobseeker_number(number or "")
+    if normalised is None:
+        raise ValidationError({"number": _("Enter the job-seeker number as 13 digits.")})
+    with transaction.atomic(), acting_as(user=by):
+        holder = User.objects.holding_jobseeker_number(normalised).select_for_update().first()
+        target = User.objects.select_for_update().get(pk=to_user.pk)
+        if holder is None:
+            raise ValidationError(
+                {"number": _("No active account holds this number: enter it on the account.")}
+            )
+        if holder.pk == target.pk:
+            raise ValidationError({"number": _("This account already holds the number.")})
+        if not _may_act_for_office(by, holder, target):
+            raise ValidationError(_("Only staff of the accounts' office can move the number."))
+        if target.deleted_at is not None or target.user_type != UserType.JOB_SEEKER:
+            raise ValidationError(_("The number can go to an active job seeker's account only."))
+        if holder.suspended_at is not None:
+            raise ValidationError(
+                _("The account holding the number is suspended: lift the suspension first.")
+            )
+        holder.jobseeker_number = ""
+        holder.save(update_fields=["jobseeker_number"])
+        target.jobseeker_number = normalised
+        target.jobseeker_number_status = JobseekerNumberStatus.NUMBER
+        try:
+            with transaction.atomic():
+                target.save(update_fields=["jobseeker_number", "jobseeker_number_status"])
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"number": _("Another account took the number meanwhile.")}
+            ) from exc
+        move = JobseekerNumberMove.objects.create(
+            moved_by=by, from_user=holder, to_user=target, reason=reason
+        )
+    to_user.refresh_from_db()
+    return move
 
 
 def _residence_change_record(*, user: User, changed: list[str]) -> None:
@@ -242,7 +335,7 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
 
     Other apps cancel the user's future bookings and erase their own personal data in receivers
     of `accounts.signals.account_deleting`, inside this transaction; `reason` ("self",
-    "dormant") tells them why, so they record the real cause. The mails they queue there (what
+    "dormant", "staff") tells them why, so they record the real cause. The mails they queue there (what
     was cancelled) are kept and delivered; every earlier mail to the person's addresses is
     erased. The User row stays, with nothing but its type, office and dates, so anonymised
     counts and the bookings that point to it keep adding up. Idempotent: deleting a deleted
@@ -297,6 +390,44 @@ def account_delete(*, user: User, reason: str = "self", now: datetime | None = N
         # The trail keeps that and when the account changed, not what it said (REQ REG-5).
         audit_erase(User, values=erased, pgh_obj=locked)
     return locked
+
+
+def account_erase_by_staff(
+    *, user: User, by: User, reason: str, note: str = "", now: datetime | None = None
+) -> User:
+    """Erase an account for prohibited acts (REQ REG-10, seed 000 Art 14/15): the erasure of
+    REG-5 (`account_delete`: future bookings cancelled and the person mailed about each), then
+    a mail that the office erased the account, and who, when and why kept on the anonymous row.
+
+    Only staff of the person's office (superusers: any); staff accounts only by superusers.
+    """
+    now = now or timezone.now()
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot erase your own account."))
+    with transaction.atomic(), acting_as(user=by):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not _may_act_for_office(by, locked) or (locked.is_staff and not by.is_superuser):
+            raise ValidationError(_("Only staff of the person's office can erase this account."))
+        if locked.deleted_at is not None:
+            raise ValidationError(_("This account has been deleted."))
+        address, office = locked.email, locked.office
+        erased = account_delete(user=locked, reason="staff", now=now)
+        User.objects.filter(pk=erased.pk).update(
+            erased_by=by, erasure_reason=reason, erasure_note=note
+        )
+        if address:
+            _erasure_mail(address=address, office=office, now=now)
+        erased.refresh_from_db()
+    return erased
+
+
+def _erasure_mail(*, address: str, office, now: datetime) -> None:
+    """Queued after the erasure, so it is not among the person's mails the erasure removes."""
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"office": office, "erased_at": now}
+        subject = render_to_string("accounts/email/erased_by_staff_subject.txt", context)
+        body = render_to_string("accounts/email/erased_by_staff_message.txt", context)
+    outbox_enqueue(message=EmailMessage(subject=" ".join(subject.split()), body=body, to=[address]))
 
 
 ANONYMISED_FIELDS = [

@@ -17,19 +17,31 @@ from django.views.decorators.http import require_http_methods
 
 from .adapter import SUSPENDED_OFFICE_SESSION_KEY
 from .eligibility import booking_block_reason
-from .forms import AccountDeleteForm, EmployerSignupForm, ProfileForm
+from .forms import AccountDeleteForm, EmployerSignupForm, ProfileForm, SignupRefused
 from .models import Office, UserType
 from .security import has_second_factor
 from .services import account_delete, password_is_old, user_profile_update
 
 
-class EmployerSignupView(SignupView):
+class RefusableSignupView(SignupView):
+    """allauth's sign-up flow; a sign-up refused while saving (a job-seeker number another
+    sign-up took a moment earlier, REQ REG-9) shows the form again with the field's error."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except SignupRefused:
+            return self.form_invalid(form)
+
+
+class EmployerSignupView(RefusableSignupView):
     """allauth's sign-up flow with the employer's form (REQ REG-1, REG-2)."""
 
     def get_form_class(self):
         return EmployerSignupForm
 
 
+signup_job_seeker = RefusableSignupView.as_view()
 signup_employer = EmployerSignupView.as_view()
 
 

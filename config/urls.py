@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as accounts_views
 from core.health import HealthView
 
 from . import views
@@ -12,6 +13,8 @@ urlpatterns = [
     # For load balancers: no session, no sign-in, never paused (core/health.py, REQ NFR-6).
     path("health/", HealthView.as_view(), name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # allauth's sign-up, able to show a number lost to a concurrent sign-up (REQ REG-9).
+    path("accounts/signup/", accounts_views.signup_job_seeker, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("terms/", include("terms.urls")),

@@ -111,6 +111,30 @@ def chart_bars(stats: MonthStatistics) -> dict:
     }
 
 
+# A cell beginning with one of these is a formula to Excel and LibreOffice (REQ LOG-2: an office
+# name typed as "=HYPERLINK(…)" must reach the sheet as text). Tab and carriage return start one
+# too in some versions.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_cell(value) -> object:
+    """`value` with a leading apostrophe when a spreadsheet would read it as a formula."""
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class FormulaSafeWriter:
+    """csv.writer whose every cell passes through `csv_safe_cell`."""
+
+    def __init__(self, writer):
+        self._writer = writer
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([csv_safe_cell(cell) for cell in row])
+
+
 def statistics_csv(stats: MonthStatistics) -> HttpResponse:
     """UTF-8 with a byte-order mark, so Excel opens the Japanese labels correctly."""
     scope = stats.office.code if stats.office else NATIONAL
@@ -118,7 +142,7 @@ def statistics_csv(stats: MonthStatistics) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = FormulaSafeWriter(csv.writer(response))
     writer.writerow([_("Office"), stats.scope_label])
     writer.writerow([_("Month"), f"{stats.year:04d}-{stats.month:02d}"])
     writer.writerow([_("Counts under 5, and counts from which one could be worked out: <5")])
