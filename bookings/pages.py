@@ -247,14 +247,16 @@ def send_step(
     back: tuple[str, str],
     done_message: str,
 ) -> HttpResponse:
-    """The send of "check your answers", for either service: the booking this token already
-    made (a double submit), else the rate limit, book once per token, "just taken" with the
-    next free slots (409, BTH-2), the refusal page, or the booking."""
+    """The send of "check your answers", for either service: the rate limit, book once per
+    token (a double submit gets the booking its token already made, looked up once, under the
+    person's lock, by `flows.booking_request`), "just taken" with the next free slots (409,
+    BTH-2), the refusal page, or the booking."""
     token = uuid.UUID(answers["token"])
-    done = kind.model.objects.filter(form_token=token, user=request.user).first()
-    if done is not None:
-        return redirect(done)
     if booking_rate_limited(request):
+        # A double submit after the limit is reached still finds its booking.
+        done = kind.model.objects.filter(form_token=token, user=request.user).first()
+        if done is not None:
+            return redirect(done)
         return refused(rate_limited_message(), 429)
     try:
         booking = book(token)
