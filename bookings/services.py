@@ -636,7 +636,8 @@ def booking_cancel_for_account_end(
         cancelled_at=now,
         cancelled_via=via,
     )
-    notify.mail_booking(booking, notify.CANCELLED)
+    # Written now: the person's data is erased in this transaction, the mail must tell them.
+    notify.mail_booking(booking, notify.CANCELLED, compose_now=True)
     return booking
 
 
