@@ -22,9 +22,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.versioning import office_cached
+
 from . import calendar
 from .availability import closures_for
 from .models import Companion
+from .pagefacts import kept_person_facts
 from .registry import BookingKind
 from .rules import (
     is_shown_day,
@@ -179,6 +182,16 @@ def read_answers(request: HttpRequest, value: str, service: str) -> dict | None:
     return payload
 
 
+def kept_closures(office, starts_at: datetime.datetime) -> frozenset:
+    """The office's closures the day of `starts_at` needs, from the grids cache while the
+    office's data version stands (closures raise it, core.versioning): the form and its POST
+    read them once between them (REQ NFR-4). `office` must have been read in this request."""
+    day = calendar.local(starts_at).date()
+    return office_cached(
+        "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
+    )
+
+
 def _answers_data(form) -> dict:
     return {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
 
@@ -206,9 +219,9 @@ def request_step(
     office = kind.office_of(place)
     reason = kind.refusal_reason(user, place, now=now)
     if not reason:
-        day = calendar.local(starts_at).date()
-        closures = closures_for(office.pk, day, day)
-        reason = request_refusal_reason(office, starts_at, now=now, closures=closures)
+        reason = request_refusal_reason(
+            office, starts_at, now=now, closures=kept_closures(office, starts_at)
+        )
     if reason:
         return refused(reason)
     answers = {
@@ -237,6 +250,8 @@ def request_step(
                 return check_page({**answers, "data": _answers_data(known)})
             initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
+    # The no-contact count the day page kept in the session, else one query (BTH-7).
+    facts = kept_person_facts(request, office, now=now)
     return render(
         request,
         template,
@@ -245,7 +260,9 @@ def request_step(
             "office": office,
             "starts_at": starts_at,
             "form": form,
-            "approval": noshow_approval_reason(user, office, now=now),
+            "approval": noshow_approval_reason(
+                user, office, now=now, count=facts and facts.no_contact_cancellations
+            ),
         },
     )
 
