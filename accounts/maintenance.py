@@ -23,6 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.versioning import office_cached
+
 from .models import Notice
 
 MAINTENANCE_TEMPLATE = "maintenance.html"
@@ -41,11 +43,40 @@ def maintenance_ends_at(
     )
 
 
+def _windows(office) -> tuple:
+    """(built at, [(start, end)…]) of the maintenance windows of the notices that reach the
+    people of `office` and had not ended when built, kept in the per-process
+    cache while the office's `gate_version` stands: the database raises it with any write of
+    a notice of the office or a national one (core.versioning)."""
+    now = timezone.now()
+
+    def build():
+        windows = (
+            Notice.objects.for_office(office.pk)
+            .filter(maintenance_starts_at__isnull=False, maintenance_ends_at__gt=now)
+            .values_list("maintenance_starts_at", "maintenance_ends_at")
+        )
+        return now, list(windows)
+
+    return office_cached("maintenance", (), office=office, build=build, version="gate_version")
+
+
 def is_paused_for(user, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
-    """The end of the maintenance pausing `user`, or None. Staff are never paused."""
+    """The end of the maintenance pausing `user`, or None. Staff are never paused.
+
+    For a person of an office no query (REQ NFR-4): the windows are kept by the office's gate
+    version and compared with the time of the request, so a window starts and ends on time
+    without any write, and a new or changed notice is seen on the next request."""
     if getattr(user, "is_staff", False):
         return None
-    return maintenance_ends_at(office_id=getattr(user, "office_id", None), now=now)
+    now = now or timezone.now()
+    office = getattr(user, "office", None) if getattr(user, "office_id", None) else None
+    if office is None:
+        return maintenance_ends_at(office_id=None, now=now)
+    built_at, windows = _windows(office)
+    if now < built_at:  # a clock set back (tests travel in time): ask the database
+        return maintenance_ends_at(office_id=office.pk, now=now)
+    return max((end for start, end in windows if start <= now < end), default=None)
 
 
 def maintenance_response(

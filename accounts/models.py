@@ -15,7 +15,7 @@ from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.audit import audit_track
 
 
-@audit_track(exclude=["availability_version"])  # REQ STF-2
+@audit_track(exclude=["availability_version", "gate_version"])  # REQ STF-2
 class Office(models.Model):
     """A Hello Work office with its own calendar, booths, counselors and terms (REQ OFF-1)."""
 
@@ -57,6 +57,12 @@ class Office(models.Model):
     # and never lowered: pages key what they keep of the office's data by it (core.versioning).
     availability_version = models.PositiveBigIntegerField(
         _("availability data version"), default=0, editable=False
+    )
+    # Raised by database triggers whenever a terms version of the office or a notice that
+    # reaches its people (its own or a national one) changes, never lowered: the consent and
+    # maintenance gates key what they keep by it (terms.gate, core.maintenance).
+    gate_version = models.PositiveBigIntegerField(
+        _("terms and notices version"), default=0, editable=False
     )
 
     class Meta:

@@ -3,7 +3,9 @@
 - OFFICE, `Office.availability_version`: an office's bookings of either service, booths and
   closures (what its month and day grids show);
 - PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
-  addresses (whether they may book, their no-contact cancellations).
+  addresses (whether they may book, their no-contact cancellations);
+- GATE, `Office.gate_version`: the office's terms versions and the notices that reach its
+  people, its own and national ones (what the consent and maintenance gates read).
 
 Migrations of this app and the apps above it name these when they install the triggers that
 raise them, so core never names a table of accounts.
@@ -15,3 +17,4 @@ from .models import Office, User
 
 OFFICE: Target = (Office._meta.db_table, "availability_version")
 PERSON: Target = (User._meta.db_table, "booking_facts_version")
+GATE: Target = (Office._meta.db_table, "gate_version")

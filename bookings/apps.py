@@ -7,4 +7,8 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Calendar and bookings")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (signal receivers)
+        from core.outbox import register_composer
+
+        from . import notify, receivers  # noqa: F401  (signal receivers)
+
+        register_composer(notify.COMPOSER, notify.compose_booking_mail)

@@ -1,13 +1,14 @@
 """Booking e-mails and their .ics, for both services (REQ NTF-1, CON-3).
 
-Composed here and stored in the outbox with the change that caused them (NTF-2). Mails and
-calendar files point to the booking's page on the site, never to a video link (CON-3).
+Queued in the outbox with the change that caused them (NTF-2), as a row naming the booking and
+the kind; the mail job composes them from the booking as it is when sent. Mails and calendar
+files point to the booking's page on the site, never to a video link (CON-3).
 
 Every mail fits the booking as it is when sent (NTF-3): each is stored under the booking's
 outbox topic, and a transition that changes what a waiting mail describes (its time, place or
 state) drops the booking's mails that no longer fit, in its own transaction, before it queues
-its own (`drop_unfitting_mails`, called from `services.transition`). Mails are composed from
-the booking's row after the change locked it, so none of an older state can follow the drop.
+its own (`drop_unfitting_mails`, called from `services.transition`). A mail is composed from
+the booking's committed row when it is sent, so none of an older state can follow the drop.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from icalendar import Calendar, Event, Timezone
 
-from core.outbox import outbox_drop_pending, outbox_enqueue
+from core.outbox import outbox_drop_pending, outbox_enqueue, outbox_enqueue_to_compose
 
 from .models import Booking, Status
+from .registry import booking_kinds
 
 RECEIVED = "received"
 CONFIRMED = "confirmed"
@@ -118,11 +120,34 @@ def booking_ics(booking: Booking, *, cancelled: bool = False) -> bytes:
     return cal.to_ical()
 
 
-def mail_booking(booking: Booking, kind: str) -> None:
-    """Queue the mail of `kind` for the booking's user, in the caller's transaction."""
+def mail_booking(booking: Booking, kind: str, *, compose_now: bool = False) -> None:
+    """Queue the mail of `kind` for the booking's user, in the caller's transaction.
+
+    The transaction stores a small row naming the booking and the kind; the mail job writes
+    subject, body and .ics from the booking as it is when sent (`compose_booking_mail`), so
+    nothing is composed while the booking's locks are held (REQ NFR-4, NTF-2, NTF-3).
+    `compose_now`: written at once, for a mail that must outlive the data it describes (the
+    cancellations an account's deletion tells the person, before their data is erased, REG-5).
+    """
     user = booking.user
     if user is None or not user.email:
         return
+    if compose_now:
+        outbox_enqueue(
+            message=_booking_message(booking, kind, to=[user.email]),
+            topic=mail_topic(booking),
+            topic_kind=kind,
+        )
+    else:
+        outbox_enqueue_to_compose(
+            composer=COMPOSER, to=[user.email], topic=mail_topic(booking), topic_kind=kind
+        )
+
+
+COMPOSER = "booking"
+
+
+def _booking_message(booking: Booking, kind: str, *, to: list[str]) -> EmailMessage:
     office = booking.office
     with translation.override(settings.LANGUAGE_CODE):
         context = {
@@ -135,10 +160,24 @@ def mail_booking(booking: Booking, kind: str) -> None:
         }
         subject = f"[{office.name}] {_subject(booking, kind)}"
         body = render_to_string(booking.mail_template, context)
-    message = EmailMessage(subject=subject, body=body, to=[user.email])
+    message = EmailMessage(subject=subject, body=body, to=to)
     message.attach(
         "booking.ics",
         booking_ics(booking, cancelled=kind in CANCELLING_KINDS),
         "text/calendar",
     )
-    outbox_enqueue(message=message, topic=mail_topic(booking), topic_kind=kind)
+    return message
+
+
+def compose_booking_mail(message) -> EmailMessage | None:
+    """The mail job's composer of booking mails (`core.outbox.register_composer`): the mail of
+    the stored message's kind, from its booking as it is now; None when the booking is gone."""
+    label, _sep, pk = message.topic.removeprefix("booking:").rpartition(":")
+    try:
+        kind = next(k for k in booking_kinds() if k.model._meta.label_lower == label)
+    except StopIteration:
+        return None
+    booking = kind.model.objects.select_related(*kind.select_related, "user").filter(pk=pk).first()
+    if booking is None:
+        return None
+    return _booking_message(booking, message.topic_kind, to=list(message.to))

@@ -29,8 +29,9 @@ class PersonFacts:
     no_contact_cancellations: int
 
 
-def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
-    """The signed-in person's facts for booking at `office` (counted in its window)."""
+def kept_person_facts(request, office, *, now: datetime.datetime) -> PersonFacts | None:
+    """The person's facts for `office` if their session holds them and they are still true;
+    None otherwise (a page that needs only one of them may ask for just that one)."""
     user = request.user
     key = [user.booking_facts_version, office.pk, office.noshow_window_months]
     kept = request.session.get(SESSION_KEY)
@@ -40,6 +41,16 @@ def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
         and (kept.get("until") is None or now.timestamp() < kept["until"])
     ):
         return PersonFacts(bool(kept["verified"]), int(kept["no_contact"]))
+    return None
+
+
+def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
+    """The signed-in person's facts for booking at `office` (counted in its window)."""
+    kept = kept_person_facts(request, office, now=now)
+    if kept is not None:
+        return kept
+    user = request.user
+    key = [user.booking_facts_version, office.pk, office.noshow_window_months]
     count, until = rules.no_contact_facts(user, office, now=now)
     facts = PersonFacts(verified_email=has_verified_email(user), no_contact_cancellations=count)
     request.session[SESSION_KEY] = {

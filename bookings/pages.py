@@ -5,21 +5,29 @@ booking and the place the page chose), and the rate limit on booking POSTs (REQ 
 from __future__ import annotations
 
 import datetime
+import math
+import time
 import uuid
 from collections.abc import Callable
 
-from allauth.core import ratelimit
+from allauth.account import app_settings as account_settings
+from allauth.core.internal.ratelimit import get_ip, parse_rates
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.versioning import office_cached
+
 from . import calendar
 from .availability import closures_for
 from .models import Companion
+from .pagefacts import kept_person_facts
 from .registry import BookingKind
 from .rules import (
     is_shown_day,
@@ -75,8 +83,48 @@ def month_navigation(year: int, month: int, now: datetime.datetime) -> dict:
 
 def booking_rate_limited(request: HttpRequest) -> bool:
     """Whether this user or address has sent too many booking POSTs (ACCOUNT_RATE_LIMITS
-    "booking", on the shared cache): a script can't sweep an office's slots."""
-    return not ratelimit.consume(request, action="booking", user=request.user)
+    "booking", on the shared cache): a script can't sweep an office's slots.
+
+    A counter per rate and fixed window (allauth's history of timestamps costs a lock, a read,
+    a write and an unlock per rate): on Redis every counter is raised in one round trip; on
+    another cache an `add`, or an `incr` once the window's counter exists (REQ NFR-3, NFR-4).
+    Every POST counts, a refused one too: a script that keeps trying stays refused.
+    """
+    rates = parse_rates((account_settings.RATE_LIMITS or {}).get("booking"))
+    if not rates:
+        return False
+    now = time.time()
+    keys = []
+    for rate in rates:
+        source = get_ip(request) if rate.per == "ip" else str(request.user.pk)
+        window = int(now // rate.duration)
+        key = f"bookings:rl:{rate.amount}/{rate.duration}/{rate.per}:{source}:{window}"
+        keys.append((key, math.ceil((window + 1) * rate.duration - now)))
+    counts = _count_hits(keys)
+    return any(count > rate.amount for count, rate in zip(counts, rates, strict=True))
+
+
+def _count_hits(keys: list[tuple[str, int]]) -> list[int]:
+    """Add one to each counter (key, seconds it lives) and return the counts."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+        for key, timeout in keys:
+            name = cache.make_and_validate_key(key)
+            pipeline.set(name, 0, ex=timeout, nx=True)
+            pipeline.incr(name)
+        return pipeline.execute()[1::2]
+    counts = []
+    for key, timeout in keys:
+        if cache.add(key, 1, timeout):
+            counts.append(1)
+            continue
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between the two: a new window
+            cache.add(key, 1, timeout)
+            counts.append(1)
+    return counts
 
 
 def rate_limited_message() -> str:
@@ -134,6 +182,16 @@ def read_answers(request: HttpRequest, value: str, service: str) -> dict | None:
     return payload
 
 
+def kept_closures(office, starts_at: datetime.datetime) -> frozenset:
+    """The office's closures the day of `starts_at` needs, from the grids cache while the
+    office's data version stands (closures raise it, core.versioning): the form and its POST
+    read them once between them (REQ NFR-4). `office` must have been read in this request."""
+    day = calendar.local(starts_at).date()
+    return office_cached(
+        "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
+    )
+
+
 def _answers_data(form) -> dict:
     return {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
 
@@ -161,9 +219,9 @@ def request_step(
     office = kind.office_of(place)
     reason = kind.refusal_reason(user, place, now=now)
     if not reason:
-        day = calendar.local(starts_at).date()
-        closures = closures_for(office.pk, day, day)
-        reason = request_refusal_reason(office, starts_at, now=now, closures=closures)
+        reason = request_refusal_reason(
+            office, starts_at, now=now, closures=kept_closures(office, starts_at)
+        )
     if reason:
         return refused(reason)
     answers = {
@@ -192,6 +250,8 @@ def request_step(
                 return check_page({**answers, "data": _answers_data(known)})
             initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
+    # The no-contact count the day page kept in the session, else one query (BTH-7).
+    facts = kept_person_facts(request, office, now=now)
     return render(
         request,
         template,
@@ -200,7 +260,9 @@ def request_step(
             "office": office,
             "starts_at": starts_at,
             "form": form,
-            "approval": noshow_approval_reason(user, office, now=now),
+            "approval": noshow_approval_reason(
+                user, office, now=now, count=facts and facts.no_contact_cancellations
+            ),
         },
     )
 
@@ -247,14 +309,16 @@ def send_step(
     back: tuple[str, str],
     done_message: str,
 ) -> HttpResponse:
-    """The send of "check your answers", for either service: the booking this token already
-    made (a double submit), else the rate limit, book once per token, "just taken" with the
-    next free slots (409, BTH-2), the refusal page, or the booking."""
+    """The send of "check your answers", for either service: the rate limit, book once per
+    token (a double submit gets the booking its token already made, looked up once, under the
+    person's lock, by `flows.booking_request`), "just taken" with the next free slots (409,
+    BTH-2), the refusal page, or the booking."""
     token = uuid.UUID(answers["token"])
-    done = kind.model.objects.filter(form_token=token, user=request.user).first()
-    if done is not None:
-        return redirect(done)
     if booking_rate_limited(request):
+        # A double submit after the limit is reached still finds its booking.
+        done = kind.model.objects.filter(form_token=token, user=request.user).first()
+        if done is not None:
+            return redirect(done)
         return refused(rate_limited_message(), 429)
     try:
         booking = book(token)

@@ -166,45 +166,60 @@ def _record_cancellation(booking: Booking) -> None:
     )
 
 
-@transaction.atomic
 def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking, bool]:
     """Insert a new booking (and its person's and counselor's holds) in a savepoint.
 
     Returns the booking and whether it is new: a double submit that lost the race to its own
     twin (same form token) gets the twin's booking back. A lost race for the slot becomes
     SlotTakenError with the next free slots; a person already booked then, a ValidationError
-    (code "person_busy") worded for the person or for staff (CON-10).
+    (code "person_busy") worded for the person or for staff (CON-10); a counselor already
+    booked, SlotTakenError for an online consultation and CounselorBusyError for a booth.
+
+    One savepoint for the holds and the row (the table that refused the insert tells which
+    clash it was), and none around it: nothing is raised inside the enclosing block, so a
+    caller that catches SlotTakenError may try the next counselor (REQ NFR-4). The form token
+    is looked for only after a refused insert: the person's request
+    (`flows.booking_request`) has already looked under the person's row lock, and the
+    token's unique constraint refuses a twin that got past it (REQ BTH-2).
     """
     model = type(booking)
+    holder = model._meta.label_lower
+    active = booking.status in ACTIVE_STATUSES
+    with transaction.atomic(savepoint=False):
+        try:
+            with transaction.atomic():
+                if booking.user_id and active:
+                    booking.person_hold = PersonHold.objects.create(
+                        user_id=booking.user_id, starts_at=booking.starts_at, holder=holder
+                    )
+                if booking.counselor_id and active:
+                    booking.counselor_hold = CounselorHold.objects.create(
+                        counselor=booking.counselor, starts_at=booking.starts_at, holder=holder
+                    )
+                booking.save(force_insert=True)
+        except IntegrityError as error:
+            refused_by = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
+        else:
+            access_record(
+                kind=AccessKind.BOOKING,
+                subject=booking.user_id,
+                obj=booking,
+                office_id=_office_id(booking),
+            )
+            return booking, True
+    booking.pk = None
+    booking.counselor_hold = None
+    booking.person_hold = None
+    if refused_by == PersonHold._meta.db_table:
+        by_staff = booking.source in (Source.STAFF, Source.COUNTER)
+        raise _person_busy(booking.user_id, booking.starts_at, by_staff=by_staff)
+    if refused_by == CounselorHold._meta.db_table and not booking.counselor_is_the_slot:
+        raise CounselorBusyError()
     if booking.form_token:
         twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
         if twin is not None:
             return twin, False
-    try:
-        with transaction.atomic():
-            if booking.user_id and booking.status in ACTIVE_STATUSES:
-                booking.person_hold = _hold_person(
-                    booking.user_id,
-                    booking.starts_at,
-                    booking,
-                    by_staff=booking.source in (Source.STAFF, Source.COUNTER),
-                )
-            if booking.counselor_id and booking.status in ACTIVE_STATUSES:
-                booking.counselor_hold = _hold(booking.counselor, booking.starts_at, booking, now)
-            booking.save(force_insert=True)
-    except IntegrityError:
-        booking.pk = None
-        booking.counselor_hold = None
-        booking.person_hold = None
-        if booking.form_token:
-            twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
-            if twin is not None:
-                return twin, False
-        raise SlotTakenError(booking.alternatives(now)) from None
-    access_record(
-        kind=AccessKind.BOOKING, subject=booking.user_id, obj=booking, office_id=_office_id(booking)
-    )
-    return booking, True
+    raise SlotTakenError(booking.alternatives(now))
 
 
 @transaction.atomic
@@ -686,7 +701,8 @@ def booking_cancel_for_account_end(
         cancelled_at=now,
         cancelled_via=via,
     )
-    notify.mail_booking(booking, notify.CANCELLED)
+    # Written now: the person's data is erased in this transaction, the mail must tell them.
+    notify.mail_booking(booking, notify.CANCELLED, compose_now=True)
     return booking
 
 

@@ -57,6 +57,11 @@ class OutboxMessage(models.Model):
     # a topic are dropped when what they describe changes (REQ NTF-3, `outbox_drop_pending`).
     topic = models.CharField(_("topic"), max_length=100, blank=True, default="")
     topic_kind = models.CharField(_("kind"), max_length=30, blank=True, default="")
+    # Set on a message stored before it is written: the composer (registered by the app that
+    # wrote it, `core.outbox.register_composer`) writes subject, body and attachments from its
+    # topic when the message is delivered, so nothing is composed while the change that queued
+    # it holds its locks (REQ NFR-4), and the mail describes its topic as it is then (NTF-3).
+    composer = models.CharField(_("composed by"), max_length=30, blank=True, default="")
     dropped_at = models.DateTimeField(_("dropped at"), null=True, blank=True)
     drop_reason = models.CharField(_("why dropped"), max_length=200, blank=True, default="")
 

@@ -18,8 +18,11 @@ and a `topic_kind`. When what a topic describes changes, its writer calls
 longer fit become DROPPED, kept with when and why, and are never sent (REQ NTF-3). Messages
 are not checked again at delivery: core cannot know whether a booking still looks as its mail
 says, and need not, because a writer that changes a topic's subject locks it (the booking's
-row) before it drops, and composes every mail from the row under that lock, so no mail of an
-older state can be stored after the drop that should have caught it. A message already
+row) before it drops, so no mail of an older state can be stored after the drop that should
+have caught it. A message may also be stored unwritten (`outbox_enqueue_to_compose`): a
+small row naming its topic and kind, which the composer its app registered writes when the
+message is delivered, from the topic as it is then; nothing is composed while the change's
+locks are held (REQ NFR-4). A message already
 claimed by a runner when the drop comes cannot be called back: it is sent and marked SENT
 (the truth), its `dropped_at` tells that the drop came too late; one whose send then fails is
 not retried.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import base64
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -55,6 +59,23 @@ def outbox_enqueue(
     """Store a composed e-mail for delivery. Call it inside the transaction of the change.
 
     `topic` and `topic_kind` let `outbox_drop_pending` find it while it waits."""
+    stored = OutboxMessage.objects.create(
+        **_stored_fields(message),
+        from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(message.to),
+        cc=list(message.cc),
+        bcc=list(message.bcc),
+        reply_to=list(message.reply_to),
+        headers=dict(message.extra_headers),
+        topic=topic,
+        topic_kind=topic_kind,
+    )
+    _defer_delivery()
+    return stored
+
+
+def _stored_fields(message: EmailMessage) -> dict:
+    """The subject, bodies and attachments of `message` as the outbox row keeps them."""
     html_body = ""
     for content, mimetype in getattr(message, "alternatives", []) or []:
         if mimetype == "text/html":
@@ -74,22 +95,68 @@ def outbox_enqueue(
                 "content_b64": base64.b64encode(content).decode(),
             }
         )
+    return {
+        "subject": message.subject,
+        "body": body,
+        "html_body": html_body,
+        "attachments": attachments,
+    }
+
+
+# Composers by name: compose(message) -> the EmailMessage to send for a stored message's
+# topic and kind (its recipients are the stored ones), or None when there is nothing to send
+# any more (what the topic named is gone).
+Composer = Callable[[OutboxMessage], "EmailMessage | None"]
+_composers: dict[str, Composer] = {}
+
+
+def register_composer(name: str, compose: Composer) -> None:
+    """Let messages stored with `outbox_enqueue_to_compose(composer=name)` be composed by
+    `compose` when delivered. Apps register theirs in `AppConfig.ready`."""
+    _composers[name] = compose
+
+
+def outbox_enqueue_to_compose(
+    *, composer: str, to: list[str], topic: str, topic_kind: str
+) -> OutboxMessage:
+    """Store a mail that the registered `composer` writes when it is delivered: a small row
+    naming the topic and the kind, in the transaction of the change (REQ NTF-2, NFR-4)."""
+    if not topic:
+        raise ValueError("a mail composed when delivered needs the topic it describes")
     stored = OutboxMessage.objects.create(
-        subject=message.subject,
-        body=body,
-        html_body=html_body,
-        from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=list(message.to),
-        cc=list(message.cc),
-        bcc=list(message.bcc),
-        reply_to=list(message.reply_to),
-        headers=dict(message.extra_headers),
-        attachments=attachments,
+        subject="",
+        body="",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
         topic=topic,
         topic_kind=topic_kind,
+        composer=composer,
     )
     _defer_delivery()
     return stored
+
+
+def _compose_stored(message: OutboxMessage, moment: datetime) -> bool:
+    """Write a message stored to be composed, from its topic as it is now: False when its
+    composer finds nothing to send (the message is then dropped, never sent)."""
+    composed = _composers[message.composer](message)
+    if composed is None:
+        done = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING)
+        if message.erase_when_done:
+            done.delete()
+        else:
+            done.update(
+                status=OutboxStatus.DROPPED,
+                dropped_at=moment,
+                drop_reason="nothing to send any more",
+            )
+        return False
+    stored = _stored_fields(composed)
+    for name, value in stored.items():
+        setattr(message, name, value)
+    message.composer = ""
+    OutboxMessage.objects.filter(pk=message.pk).update(composer="", **stored)
+    return True
 
 
 def outbox_drop_pending(
@@ -289,6 +356,13 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> Deli
             message = _claim_next(moment)
             if message is None:
                 break
+            if message.composer:
+                try:
+                    if not _compose_stored(message, moment):
+                        continue
+                except Exception as exc:  # the topic's app failed: retry it later
+                    _record_failure(message, exc, moment, report)
+                    continue
             try:
                 # Opened once, on the first message, and kept for the batch: the backend
                 # then sends each message on it instead of connecting for each.

@@ -5,7 +5,8 @@ The numbers live in the tables of an app above this one, which names them as tar
 (`accounts.versions`): an office's availability version (its bookings of either service,
 booths and closures: what its month and day grids show) and a person's booking facts version
 (their bookings of either service and e-mail addresses: whether they may book, their
-no-contact cancellations).
+no-contact cancellations), and an office's gate version (its terms versions and the notices
+that reach its people, its own and national ones: what the consent and maintenance gates read).
 
 Triggers on those tables raise the number in the same transaction as the change, whoever writes
 it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger keeps
@@ -163,17 +164,19 @@ def office_cached(
     build: Callable[[], object],
     until: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    version: str = "availability_version",
 ):
     """What `build()` derives from `office`'s data, from the "grids" cache while the office's
     data version is the one it saw (and, with `until`, no later than that moment of `now`'s
-    clock, when time alone changes it).
+    clock, when time alone changes it). `version`: the office's column that counts the data
+    it derives from ("gate_version" for its terms and notices).
 
     `office` must have been read in this request, so its `availability_version` is the one
     committed now; `parts` names everything else the value depends on. A `None` from `build()`
     is not kept.
     """
     key = hashlib.blake2b(
-        repr((kind, office.pk, office.availability_version, until, *parts)).encode(),
+        repr((kind, office.pk, getattr(office, version), until, *parts)).encode(),
         digest_size=20,
     ).hexdigest()
     cache = caches[CACHE_ALIAS]

@@ -1,5 +1,6 @@
 """Booking mails that fit the booking as it is when sent (REQ NTF-3, NTF-1, NTF-2)."""
 
+import datetime
 import threading
 
 import pytest
@@ -219,3 +220,78 @@ def test_a_drop_during_delivery_neither_waits_nor_hides_that_the_mail_went(booth
     reservation.refresh_from_db()
     assert reservation.starts_at == LATER
     assert reservation.status == Status.REQUESTED
+
+
+# --- Composed by the mail job (REQ NFR-4, NTF-2, NTF-3) ---------------------------------------
+
+
+def _request(booth, seeker):
+    from booths import services as booth_services
+
+    return booth_services.reservation_request(
+        user=seeker,
+        booth=booth,
+        starts_at=START,
+        purpose="job_consultation",
+        requester_name="山田 太郎",
+        phone="0173-11-2222",
+        now=NOW,
+    )
+
+
+def test_a_booking_stores_only_which_mail_of_which_booking(booth, seeker, monkeypatch):
+    # REQ NFR-4: nothing is composed in the booking's transaction (its locks are held)
+    def composing(*args, **kwargs):
+        raise AssertionError("a mail was composed inside the booking")
+
+    monkeypatch.setattr(notify, "render_to_string", composing)
+    monkeypatch.setattr(notify, "booking_ics", composing)
+    reservation = _request(booth, seeker)
+    stored = _mails(reservation).get()
+    assert (stored.topic_kind, stored.to, stored.subject, stored.body, stored.attachments) == (
+        notify.RECEIVED,
+        [seeker.email],
+        "",
+        "",
+        [],
+    )
+
+
+def test_the_job_composes_the_mail_from_the_booking_as_it_is_when_sent(booth, seeker):
+    # REQ NTF-3, NTF-1: written when sent, from the booking and office of that moment
+    reservation = _request(booth, seeker)
+    booth.office.phone = "0173-99-0000"
+    booth.office.save()
+    outbox_deliver_due()
+    (sent,) = mail.outbox
+    assert sent.subject == _subject(reservation, notify.RECEIVED)
+    assert "0173-99-0000" in sent.body and sent.to == [seeker.email]
+    assert "BEGIN:VEVENT" in str(sent.attachments[0][1])
+    stored = _mails(reservation).get()  # the record keeps what reached the person
+    assert stored.status == OutboxStatus.SENT and stored.subject == sent.subject
+    assert stored.body == sent.body and stored.composer == ""
+
+
+def test_a_composer_that_fails_is_retried_and_nothing_is_lost(booth, seeker, monkeypatch):
+    # REQ NTF-2: composing is part of the delivery and retried like it
+    reservation = _request(booth, seeker)
+    with monkeypatch.context() as patched:
+        patched.setattr(notify, "render_to_string", lambda *a, **k: 1 / 0)
+        report = outbox_deliver_due()
+    assert (report.sent, report.failed, mail.outbox) == (0, 1, [])
+    stored = _mails(reservation).get()
+    assert stored.status == OutboxStatus.PENDING and "ZeroDivisionError" in stored.last_error
+    outbox_deliver_due(now=NOW + datetime.timedelta(minutes=5))
+    assert [m.subject for m in mail.outbox] == [_subject(reservation, notify.RECEIVED)]
+
+
+def test_the_mail_of_a_booking_that_is_gone_is_dropped_not_sent(booth, seeker):
+    # REQ NTF-3: nothing to describe, nothing sent
+    reservation = _request(booth, seeker)
+    topic = notify.mail_topic(reservation)
+    OutboxMessage.objects.filter(topic=topic).update(
+        topic=topic.replace(f":{reservation.pk}", ":0")
+    )
+    outbox_deliver_due()
+    assert mail.outbox == []
+    assert OutboxMessage.objects.get().status == OutboxStatus.DROPPED

@@ -1,0 +1,112 @@
+"""What one whole booking costs in queries, through the pages (REQ NFR-4).
+
+One booth booking and one online booking by a signed-in person who accepted the terms in
+effect, from the day page that links to the slot: the form (GET), its POST answered with
+"check your answers", and the send. The
+ceilings are what the booking costs today; a change that adds a query to a booking fails here
+and prints where each request's queries went.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booths.models import Reservation
+from consultations.models import Consultation
+from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
+from tests.booths.conftest import NOW
+from tests.checkpage import CheckPage
+
+pytestmark = pytest.mark.django_db
+
+BOOTH_CEILING = 30
+ONLINE_CEILING = 48
+PGHISTORY_CONTEXT = re.compile(r"^SELECT set_config\('pghistory.*?;\s*", re.S)
+
+
+def _accepted_terms(user, service: str) -> None:
+    document = TermsDocument.objects.create(office=user.office, service=service, title="規約")
+    version = TermsVersion.objects.create(
+        document=document,
+        number=1,
+        text="v1",
+        status=VersionStatus.PUBLISHED,
+        published_at=NOW - datetime.timedelta(days=9),
+        effective_from=NOW - datetime.timedelta(days=9),
+    )
+    Consent.objects.create(user=user, version=version)
+
+
+def _shown(sql: str) -> str:
+    # The audit trail's context (django-pghistory) prefixes each write: show the write.
+    return PGHISTORY_CONTEXT.sub("", sql)[:140]
+
+
+def _book_through_pages(client, day_url: str, url: str, data: dict, ceiling: int):
+    """The three requests of one booking, their queries counted one by one, after the day
+    page that links to the slot; the response of the send."""
+    assert client.get(day_url).status_code == 200
+    split = {}
+    with CaptureQueriesContext(connection) as form:
+        assert client.get(url).status_code == 200
+    split["form GET"] = form
+    with CaptureQueriesContext(connection) as post:
+        check = CheckPage(client.post(url, data))
+    split["form POST"] = post
+    with CaptureQueriesContext(connection) as send:
+        response = check.send(client)
+    split["send POST"] = send
+    total = sum(len(captured) for captured in split.values())
+    report = "\n".join(
+        f"{name}: {len(captured)}\n"
+        + "\n".join(f"    {_shown(query['sql'])}" for query in captured.captured_queries)
+        for name, captured in split.items()
+    )
+    print(f"\n{total} queries: " + ", ".join(f"{n} {len(c)}" for n, c in split.items()))
+    assert total <= ceiling, f"{total} queries > {ceiling}:\n{report}"
+    return response
+
+
+def test_a_whole_booth_booking_stays_within_its_queries(frozen, client, seeker, booth):
+    # REQ NFR-4: ≤ BOOTH_CEILING queries for form, check and send together
+    _accepted_terms(seeker, "booth")
+    client.force_login(seeker)
+    url = reverse(
+        "booths:request", kwargs={"booth_id": booth.pk, "day": "2026-11-18", "hhmm": "1000"}
+    )
+    data = {
+        "purpose": "job_consultation",
+        "requester_name": "山田 太郎",
+        "phone": "0173-11-2222",
+        "client_number": "",
+        "companions": ["interpreter"],
+        "note": "",
+    }
+    day_url = reverse("booths:day", args=[booth.pk, "2026-11-18"])
+    response = _book_through_pages(client, day_url, url, data, BOOTH_CEILING)
+    assert response["Location"] == Reservation.objects.get(user=seeker).get_absolute_url()
+
+
+def test_a_whole_online_booking_stays_within_its_queries(frozen, client, seeker, counselor, zoom):
+    # REQ NFR-4: ≤ ONLINE_CEILING queries for form, check and send together
+    _accepted_terms(seeker, "online")
+    client.force_login(seeker)
+    url = reverse(
+        "consultations:request", kwargs={"who": "any", "day": "2026-11-18", "hhmm": "1000"}
+    )
+    data = {
+        "purpose": "job_consultation",
+        "video_tool": zoom.pk,
+        "requester_name": "山田 太郎",
+        "phone": "0173-11-2222",
+        "client_number": "",
+        "companions": ["interpreter"],
+        "note": "",
+    }
+    day_url = reverse("consultations:day", args=["any", "2026-11-18"])
+    response = _book_through_pages(client, day_url, url, data, ONLINE_CEILING)
+    assert response["Location"] == Consultation.objects.get(user=seeker).get_absolute_url()
