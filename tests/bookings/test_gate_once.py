@@ -10,8 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Office
-from core.models import Notice
+from accounts.models import Notice, Office
 from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
 from tests.booths.conftest import NOW
 from tests.factories import OfficeFactory
