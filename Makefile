@@ -17,7 +17,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 EMBEDDED_DB = $(if $(DATABASE_URL),,$(BIN)/python -m core.embedded_db)
 STOP_EMBEDDED_DB = $(if $(EMBEDDED_DB),grep -qsx started var/embedded-db.state && $(EMBEDDED_DB) stop >/dev/null;)
 
-.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-views bench-smoke bench-cluster faults wrk clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-views bench-smoke bench-cluster faults wrk clean
 
 # The first install goes through pip (hash-checked); then uv syncs the virtualenv to the lock,
 # removing whatever the lock no longer names.
@@ -99,6 +99,11 @@ bench: prepare wrk
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --office bench-0001 --month $$(date +%Y-%m)
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --national --month $$(date +%Y-%m)
 	$(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
+
+# Every write of the booking life in-process on both databases (bench/README.md, Writes).
+bench-writes: prepare
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_writes
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_10K) $(MANAGE) bench_writes
 
 # Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare
