@@ -25,13 +25,17 @@ the write. Bookings are also measured through gunicorn by `bench.run` (the throu
 The writes commit: each run confirms, cancels, moves and starts about 5 × --count bookings of
 the data and adds --count of each kind of booking and --overdue × --sweeps no-shows. The 10k
 data holds about a thousand awaiting bookings; after a few runs, `make bench-data` again.
-Prints a table, or with --json one JSON object (the last line).
+Prints a table, or with --json one JSON object (the last line). With --profile FILE, a cProfile
+report of each write's calls is appended to FILE (times under the profiler are ~1.5× longer).
 """
 
 from __future__ import annotations
 
+import cProfile
 import datetime
+import io
 import json as jsonlib
+import pstats
 import random
 import statistics
 import time
@@ -76,7 +80,8 @@ def quantile(values: list[float], q: int) -> float:
 
 
 class Timings:
-    def __init__(self):
+    def __init__(self, profiler: cProfile.Profile | None = None):
+        self.profiler = profiler
         self.ms: list[float] = []
         self.queries: list[int] = []
         self.errors: dict[str, int] = {}
@@ -86,12 +91,17 @@ class Timings:
         """Time one call (its own transaction, commit included) with its queries counted."""
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
+            if self.profiler:
+                self.profiler.enable()
             try:
                 result = write()
             except ValidationError as error:
                 code = getattr(error, "code", None) or type(error).__name__
                 self.errors[code] = self.errors.get(code, 0) + 1
                 return None
+            finally:
+                if self.profiler:
+                    self.profiler.disable()
             elapsed = (time.perf_counter() - started) * 1000
         handled = result if per is None else per
         if isinstance(handled, int) and not isinstance(handled, bool):
@@ -131,8 +141,13 @@ class Command(BaseCommand):
         parser.add_argument("--only", help="comma-separated writes; default all")
         parser.add_argument("--seed", type=int, default=21)
         parser.add_argument("--json", action="store_true", dest="as_json")
+        parser.add_argument(
+            "--profile", help="write a cProfile report of the writes' calls to this file"
+        )
 
-    def handle(self, *args, count, overdue, sweeps, reminder_days, only, seed, as_json, **opts):
+    def handle(
+        self, *args, count, overdue, sweeps, reminder_days, only, seed, as_json, profile, **opts
+    ):
         if not (1 <= count <= 5000 and 1 <= overdue <= 5000 and 1 <= sweeps <= 50):
             raise CommandError("--count and --overdue 1..5000, --sweeps 1..50")
         wanted = set(only.split(",")) if only else set(WRITES)
@@ -151,7 +166,7 @@ class Command(BaseCommand):
         for write in WRITES:
             if write not in wanted:
                 continue
-            timings = Timings()
+            timings = Timings(profiler=cProfile.Profile() if profile else None)
             if write == "no_show_sweep":
                 self._sweeps(timings, overdue, sweeps)
             elif write == "reminders":
@@ -159,10 +174,23 @@ class Command(BaseCommand):
             else:
                 getattr(self, f"_{write}")(timings, pool)
             results[write] = timings.summary()
+            if profile and timings.ms:
+                self._report(profile, write, timings)
             if not as_json:
                 self.stdout.write(f"{write:<20} {jsonlib.dumps(results[write])}")
         if as_json:
             self.stdout.write(jsonlib.dumps(results))
+
+    @staticmethod
+    def _report(path: str, write: str, timings: Timings) -> None:
+        """Where the time of the write's calls went (cProfile, cumulative and own time)."""
+        out = io.StringIO()
+        for order in ("cumulative", "tottime"):
+            out.write(f"\n===== {write} ({len(timings.ms)} calls), by {order} =====\n")
+            stats = pstats.Stats(timings.profiler, stream=out)
+            stats.strip_dirs().sort_stats(order).print_stats(35)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(out.getvalue())
 
     # --- bookings -------------------------------------------------------------------------
 
