@@ -64,6 +64,8 @@ BENCH_1M ?= $(BENCH_PG)/hw_bench_1m
 BENCH_10K ?= $(BENCH_PG)/hw_bench_10k
 BENCH_ENV := DJANGO_SETTINGS_MODULE=config.settings.bench
 BENCH_ARGS ?=
+# e.g. --without-triggers: the bulk rows without audit-trail rows (bench_data --help)
+BENCH_DATA_ARGS ?=
 # The shared cache of the benchmarked servers (CACHE_URL, and GRID_CACHE_URL for the grids),
 # e.g. redis://127.0.0.1:6379/5 as documented for production; empty: the database cache and
 # grids kept in each worker.
@@ -88,7 +90,7 @@ bench-data: prepare
 	  psql "$(BENCH_PG)/postgres" -qc "DROP DATABASE IF EXISTS $$name WITH (FORCE)" -c "CREATE DATABASE $$name" && \
 	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) migrate --noinput -v0 && \
 	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) createcachetable && \
-	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) bench_data --reservations $$2 --offices 550 --users 300000 || exit 1; \
+	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) bench_data --reservations $$2 --offices 550 --users 300000 $(BENCH_DATA_ARGS) || exit 1; \
 	done
 
 # Load through gunicorn with wrk; writes bench/RESULTS.md; exits 1 when a target is missed.
