@@ -3,11 +3,12 @@
 Each write is called through the function its page or job calls (`bookings.flows`,
 `bookings.services`, `workplace.statistics`), outside any transaction, so each call is its own
 transaction and its time includes the commit; each runs `--count` times over distinct bookings
-of the data (or distinct people and free slots), with its queries counted by Django's
-`connection.execute_wrapper` (`QueryCount`: the statements sent, savepoints
-included, BEGIN and COMMIT not; `CaptureQueriesContext` would count those two as well). Staff writes are driven here and not through the admin pages: the
-pages add the same Django request cost to each (the floor), and what grows with the data is
-the write. Bookings are also measured through gunicorn by `bench.run` (the throughput targets).
+of the data (or distinct people and free slots), with the statements it sends counted by
+`connection.execute_wrapper` (`QueryCount`: savepoints included, BEGIN and COMMIT not;
+`CaptureQueriesContext` would count those two as well). Staff writes are driven here and not
+through the admin pages: the pages add the same Django request cost to each (the floor), and
+what grows with the data is the write. Bookings are also measured through gunicorn by
+`bench.run` (the throughput targets).
 
 The first call of each write (not of the jobs) is made and not counted: it loads what the
 process keeps for every later call. `--count` calls are counted.
