@@ -17,7 +17,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 EMBEDDED_DB = $(if $(DATABASE_URL),,$(BIN)/python -m core.embedded_db)
 STOP_EMBEDDED_DB = $(if $(EMBEDDED_DB),grep -qsx started var/embedded-db.state && $(EMBEDDED_DB) stop >/dev/null;)
 
-.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-views bench-smoke bench-cluster faults wrk clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-views bench-smoke bench-cluster faults wrk clean
 
 # The first install goes through pip (hash-checked); then uv syncs the virtualenv to the lock,
 # removing whatever the lock no longer names.
@@ -64,6 +64,8 @@ BENCH_1M ?= $(BENCH_PG)/hw_bench_1m
 BENCH_10K ?= $(BENCH_PG)/hw_bench_10k
 BENCH_ENV := DJANGO_SETTINGS_MODULE=config.settings.bench
 BENCH_ARGS ?=
+# e.g. --without-triggers: the bulk rows without audit-trail rows (bench_data --help)
+BENCH_DATA_ARGS ?=
 # The shared cache of the benchmarked servers (CACHE_URL, and GRID_CACHE_URL for the grids),
 # e.g. redis://127.0.0.1:6379/5 as documented for production; empty: the database cache and
 # grids kept in each worker.
@@ -88,7 +90,7 @@ bench-data: prepare
 	  psql "$(BENCH_PG)/postgres" -qc "DROP DATABASE IF EXISTS $$name WITH (FORCE)" -c "CREATE DATABASE $$name" && \
 	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) migrate --noinput -v0 && \
 	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) createcachetable && \
-	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) bench_data --reservations $$2 --offices 550 --users 300000 || exit 1; \
+	  $(BENCH_ENV) DATABASE_URL=$$1 $(MANAGE) bench_data --reservations $$2 --offices 550 --users 300000 $(BENCH_DATA_ARGS) || exit 1; \
 	done
 
 # Load through gunicorn with wrk; writes bench/RESULTS.md; exits 1 when a target is missed.
@@ -99,6 +101,11 @@ bench: prepare wrk
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --office bench-0001 --month $$(date +%Y-%m)
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) stats_bench --national --month $$(date +%Y-%m)
 	$(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(BIN)/python -m bench.run --db 1m=$(BENCH_1M) --db 10k=$(BENCH_10K) $(BENCH_ARGS)
+
+# Every write of the booking life in-process on both databases (bench/README.md, Writes).
+bench-writes: prepare
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_writes
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_10K) $(MANAGE) bench_writes
 
 # Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare

@@ -2,7 +2,7 @@
 
 It makes its own small PostgreSQL database (the harness measures PostgreSQL only), fills it with
 bench_data, and runs `python -m bench.run` for one second on three pages with the Python load driver
-(wrk is not needed), then the race of the faults harness with a few people. Under a minute.
+(wrk is not needed), both booking flows and three calls of each write, then the race of the faults harness with a few people. Under a minute.
 """
 
 import os
@@ -58,6 +58,8 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
             "20",
             "--booking-seconds",
             "2",
+            "--writes",
+            "3",
             "--query-repeat",
             "1",
             "--query-users",
@@ -78,6 +80,13 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
         assert figures["errors"] == 0, page
         assert figures["requests"] > 0, page
         assert figures["queries"] > 0, page
+    # Both booking flows booked, and every write of the booking life was timed (issue 21).
+    for flow in ("booking", "booking_online"):
+        assert result[flow]["results"].get("booked", 0) > 0, (flow, result[flow])
+    for write in run.WRITE_LABELS:
+        assert result["writes"][write]["n"] > 0, (write, result["writes"][write])
+        assert result["writes"][write]["queries"] > 0, write
+    assert "## Writes" in text and "Online booking flow" in text
     assert result["booking"]["results"].get("booked", 0) > 0
     assert set(result["booking"]["results"]) <= {"booked", "taken"}
 

@@ -49,6 +49,8 @@ OFFICE_PREFIX = "bench-"
 # Every generated account signs in with this password (the harness mostly uses sessions).
 PASSWORD = "bench-Password-2026"
 BATCH = 5000
+# The steps --without-triggers loads with the triggers off (the rows that are counted in 100,000s).
+BULK_STEPS = {"users", "e-mail addresses", "consents", "reservations"}
 PAST_DAYS = 730
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
 GIVEN = ["翔", "陽菜", "蓮", "結衣", "湊", "葵", "樹", "凛", "大和", "咲"]
@@ -66,8 +68,15 @@ class Command(BaseCommand):
         parser.add_argument("--offices", type=int, default=550)
         parser.add_argument("--users", type=int, default=300_000)
         parser.add_argument("--seed", type=int, default=11)
+        parser.add_argument(
+            "--without-triggers",
+            action="store_true",
+            help="load users, addresses, consents and reservations with the database's "
+            "triggers and foreign-key checks off (session_replication_role = replica): no "
+            "audit-trail rows for the bench data, several times faster on a busy machine",
+        )
 
-    def handle(self, *args, reservations, offices, users, seed, **options):
+    def handle(self, *args, reservations, offices, users, seed, without_triggers, **options):
         if not (1 <= offices <= 10_000 and 1 <= users <= 10_000_000 and reservations >= 0):
             raise CommandError("--offices 1..10000, --users 1..10000000, --reservations >= 0")
         if Office.objects.filter(code__startswith=OFFICE_PREFIX).exists():
@@ -90,6 +99,9 @@ class Command(BaseCommand):
         for name, step in steps:
             step_started = time.monotonic()
             with transaction.atomic():
+                if without_triggers and name in BULK_STEPS:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL session_replication_role = replica")
                 count = step()
             self.stdout.write(
                 f"{name:>18}: {count:>9} rows in {time.monotonic() - step_started:6.1f} s"

@@ -7,6 +7,9 @@ leave them, so the load tool only passes cookies. One JSON object a line goes to
   a business day ahead, their reservations, the top page, the terms, the floor).
 - mode `booking`: users with no active future reservation, each with a distinct free slot of a
   booth of their office (`slot_path`), so a booking load measures bookings, not collisions.
+- mode `booking-online`: job seekers with a job-seeker number and no active future booking,
+  each with a distinct free online-consultation slot of their office's first counselor
+  (`bench.online` gives that counselor a video tool and weekly availability when missing).
 - mode `race`: --count users of one office all aiming at the same free slot.
 - mode `race-online`: --count job seekers of one office all aiming at the same free slot of one
   counselor (online consultations, CON-7); the office gets a video tool and the counselor a
@@ -74,7 +77,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--mode", choices=["pages", "booking", "race", "race-online", "staff"], default="pages"
+            "--mode",
+            choices=["pages", "booking", "booking-online", "race", "race-online", "staff"],
+            default="pages",
         )
         parser.add_argument("--count", type=int, default=2000)
         parser.add_argument("--out", required=True)
@@ -86,25 +91,16 @@ class Command(BaseCommand):
             raise CommandError("--count 1..200000")
         rng = random.Random(seed)
         now = timezone.now()
-        customers = User.objects.filter(
-            office__code__startswith=OFFICE_PREFIX,
-            user_type__in=[UserType.JOB_SEEKER, UserType.EMPLOYER],
-            is_active=True,
-        )
         if mode == "pages":
-            lines = self._pages(customers, count, rng, now)
+            lines = self._pages(self._customers(), count, rng, now)
         elif mode == "staff":
             lines = self._staff(count, now)
         else:
-            free = customers.exclude(
-                Exists(
-                    Reservation.objects.filter(
-                        user=OuterRef("pk"), status__in=ACTIVE_STATUSES, ends_at__gt=now
-                    )
-                )
-            )
+            free = self._free_customers(now)
             if mode == "booking":
                 lines = self._booking(free, count, rng, now, skip)
+            elif mode == "booking-online":
+                lines = self._booking_online(free, count, rng, now)
             elif mode == "race":
                 lines = self._race(free, count, rng, now)
             else:
@@ -113,6 +109,25 @@ class Command(BaseCommand):
             for line in lines:
                 handle.write(json.dumps(line) + "\n")
         self.stdout.write(f"{len(lines)} sessions ({mode}) written to {out}")
+
+    @staticmethod
+    def _customers():
+        return User.objects.filter(
+            office__code__startswith=OFFICE_PREFIX,
+            user_type__in=[UserType.JOB_SEEKER, UserType.EMPLOYER],
+            is_active=True,
+        )
+
+    @classmethod
+    def _free_customers(cls, now):
+        """Bench people with no active booth reservation ahead (bench_writes uses them too)."""
+        return cls._customers().exclude(
+            Exists(
+                Reservation.objects.filter(
+                    user=OuterRef("pk"), status__in=ACTIVE_STATUSES, ends_at__gt=now
+                )
+            )
+        )
 
     def _pages(self, customers, count, rng, now) -> list[dict]:
         ids = list(customers.values_list("pk", flat=True)[: count * 20])
@@ -294,6 +309,53 @@ class Command(BaseCommand):
         return [
             self._slot_line(key, user, booth, start)
             for key, (user, booth, start) in zip(keys, plan, strict=True)
+        ]
+
+    def _booking_online(self, free, count, rng, now) -> list[dict]:
+        """Job seekers spread over offices, each with an online slot nobody else aims at."""
+        from bench.online import online_counselor, online_slot_path
+        from consultations import availability as online
+        from consultations.models import Consultation
+
+        seekers = free.filter(
+            user_type=UserType.JOB_SEEKER,
+            jobseeker_number_status=JobseekerNumberStatus.NUMBER,
+            office__offers_online_consultations=True,
+        ).exclude(
+            Exists(
+                Consultation.objects.filter(
+                    user=OuterRef("pk"), status__in=ACTIVE_STATUSES, ends_at__gt=now
+                )
+            )
+        )
+        ids = list(seekers.values_list("pk", flat=True)[: count * 10])
+        users = list(
+            User.objects.filter(pk__in=rng.sample(ids, min(count, len(ids)))).select_related(
+                "office"
+            )
+        )
+        by_office: dict[int, list[User]] = {}
+        for user in users:
+            by_office.setdefault(user.office_id, []).append(user)
+        plan = []
+        for waiting in by_office.values():
+            counselor, _tool = online_counselor(waiting[0].office, now)
+            slots = online.free_slots_from(
+                waiting[0].office, counselor=counselor, now=now, limit=len(waiting), days=60
+            )
+            for user, slot in zip(waiting, slots, strict=False):
+                plan.append((user, counselor, slot.starts_at))
+        rng.shuffle(plan)
+        keys = make_sessions([user for user, _c, _s in plan])
+        return [
+            {
+                "cookie": key,
+                "user": user.pk,
+                "counselor": counselor.pk,
+                "starts_at": start.isoformat(),
+                "slot_path": online_slot_path(counselor, start),
+            }
+            for key, (user, counselor, start) in zip(keys, plan, strict=True)
         ]
 
     @staticmethod
