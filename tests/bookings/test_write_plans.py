@@ -44,6 +44,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from bookings import flows, services
 from bookings.models import Status
+from bookings.services import bookings_bulk_create
 from booths.kind import BOOTHS
 from booths.models import Booth, Reservation
 from consultations.kind import ONLINE, OnlinePlace
@@ -186,7 +187,12 @@ def world(frozen, office, booth, staff, counselor, zoom):
             phoned_at=NOW - datetime.timedelta(days=1),
             confirmed_at=NOW - datetime.timedelta(days=1),
         ),
-        "overdue": make(booth=booth, user=people[4], starts_at=NOW - datetime.timedelta(hours=1)),
+        "overdue": make(
+            booth=booth,
+            user=people[4],
+            starts_at=NOW - datetime.timedelta(hours=1),
+            confirmed=True,
+        ),
         "tomorrow": make(booth=booth, user=people[5], starts_at=tokyo(2026, 11, 17, 11, 0)),
         "online": ConsultationFactory(
             office=office,
@@ -327,7 +333,7 @@ def crowd(world, booth):
                 status=Status.COMPLETED if starts_at < NOW else Status.REQUESTED,
             )
         )
-    Reservation.objects.bulk_create(rows)
+    bookings_bulk_create(Reservation, rows)  # with the people's holds (CON-10)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE booths_reservation; ANALYZE accounts_user")
     return others
@@ -365,10 +371,11 @@ def test_the_checks_find_a_lookup_with_no_index(crowd, booth):
         cursor.execute("DROP INDEX booths_res_user_start, booths_reservation_user_id_76c65171")
     read = read_by(booking_by(crowd[0], booth))
     assert read["booths_reservation"] > 1000, read
-    # The plans show it too: the slot's index read whole for want of its first column.
+    # The plans show it too: an index of the slot's read whole for want of its first column
+    # (which one the planner takes depends on its statistics).
     found = scans_of(booking_by(crowd[1], booth, hours=5))
-    assert "booths_res_booth_start of booths_reservation without booth_id" in set().union(
-        *found.values()
+    assert any(
+        "of booths_reservation without booth_id" in scan for scan in set().union(*found.values())
     ), found
 
 

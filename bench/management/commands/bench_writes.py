@@ -344,7 +344,9 @@ class Command(BaseCommand):
             )
 
     def _start(self, timings: Timings, pool) -> None:
-        for row in self._take(pool):
+        # Only what the office confirmed is started (a request unconfirmed at its start is
+        # closed as not confirmed, BTH-6).
+        for row in self._take(pool, Status.CONFIRMED):
             timings.call(
                 lambda row=row: services.booking_start(
                     booking=row,
@@ -372,12 +374,13 @@ class Command(BaseCommand):
                 booth = self.rng.choice(booths)
                 user_id, user_type = people[(sweep * overdue + n) % len(people)]
                 rows.append(self._overdue_row(booth, used, user_id, user_type))
-            Reservation.objects.bulk_create(rows, ignore_conflicts=True)
+            services.bookings_bulk_create(Reservation, rows)  # with the people's holds
             timings.call(lambda: services.record_overdue_no_shows(now=timezone.now()))
 
     def _overdue_row(self, booth, used, user_id, user_type) -> Reservation:
-        """A request whose 10 minutes are up, in a slot before opening hours of a past day
-        (so it collides with none of the data's); one slot after another per booth."""
+        """A confirmed booking whose 10 minutes are up (only what the office confirmed becomes
+        a no-show, BTH-6), in a slot before opening hours of a past day (so it collides with
+        none of the data's); one slot after another per booth."""
         step = used.get(booth.pk, 0)
         used[booth.pk] = step + 1
         today = calendar.local(self.now).date()
@@ -397,7 +400,9 @@ class Command(BaseCommand):
             purpose=Purpose.JOB_CONSULTATION,
             requester_name="bench overdue",
             phone="090-0000-0000",
-            status=Status.REQUESTED,
+            status=Status.CONFIRMED,
+            phoned_at=starts_at - datetime.timedelta(days=1),
+            confirmed_at=starts_at - datetime.timedelta(days=1),
             created_at=starts_at - datetime.timedelta(days=2),
         )
 
