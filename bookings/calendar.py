@@ -166,10 +166,16 @@ def slot_refusal_reason(
     closures: Collection[datetime.date] = NO_CLOSURES,
 ) -> str | None:
     """Why `starts_at` is not a slot of the office calendar, or None when it is one."""
+    return closed_reason(local(starts_at).date(), closures=closures) or grid_refusal_reason(
+        starts_at, opens_at=opens_at, closes_at=closes_at
+    )
+
+
+def grid_refusal_reason(
+    starts_at: datetime.datetime, *, opens_at: datetime.time, closes_at: datetime.time
+) -> str | None:
+    """Why `starts_at` is not a start of the office's 30-minute grid, whatever the day."""
     start = local(starts_at)
-    reason = closed_reason(start.date(), closures=closures)
-    if reason:
-        return reason
     if start.time() not in slot_times(opens_at, closes_at):
         if opens_at <= start.time() < closes_at:
             return _("Slots start on the hour or the half hour.")

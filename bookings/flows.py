@@ -39,6 +39,7 @@ from .services import (
     booking_insert_confirmed,
     booking_move,
     next_booking_fields,
+    office_id_of,
     user_may_change,
 )
 
@@ -84,17 +85,14 @@ def staff_slot_problems(
     office = kind.office_of(place)
     hard: dict = {}
     soft: dict = {}
-    start = calendar.local(starts_at)
     if starts_at <= now:
         hard["time"] = _("Choose a slot in the future.")
-    if start.time() not in calendar.slot_times(office.opens_at, office.closes_at):
-        if office.opens_at <= start.time() < office.closes_at:
-            hard["time"] = _("Slots start on the hour or the half hour.")
-        else:
-            hard["time"] = _("This time is outside the office's business hours (%(hours)s).") % {
-                "hours": calendar.format_time_range(office.opens_at, office.closes_at)
-            }
-    day = start.date()
+    off_grid = calendar.grid_refusal_reason(
+        starts_at, opens_at=office.opens_at, closes_at=office.closes_at
+    )
+    if off_grid:
+        hard["time"] = off_grid
+    day = calendar.local(starts_at).date()
     closed = calendar.closed_reason(day, closures=closures_for(office.pk, day, day))
     if closed:
         soft["date"] = closed
@@ -253,7 +251,7 @@ def booking_book_next(
     now = now or timezone.now()
     fields = next_booking_fields(booking)
     _refuse_user(kind, fields["user"], place, now=now)
-    if kind.office_of(place).pk != _office_id(kind, booking):
+    if kind.office_of(place).pk != office_id_of(booking):
         raise ValidationError({kind.place_field: _("Choose one of the same office.")})
     outside = _check_staff_slot(kind, place, starts_at, now=now, override=override)
     return _insert_by_staff(
@@ -277,13 +275,6 @@ def _insert_by_staff(kind, place, starts_at, *, staff, phoned_at, now, **fields)
     )
 
 
-def _office_id(kind: BookingKind, booking: Booking) -> int:
-    target = booking
-    for part in kind.office_lookup.split("__"):
-        target = getattr(target, part)
-    return target.pk
-
-
 @transaction.atomic
 def booking_move_by_staff(
     *,
@@ -299,7 +290,7 @@ def booking_move_by_staff(
     (BTH-5, CON-5). The office calendar and the place's published times apply unless staff
     override them (CON-9)."""
     now = now or timezone.now()
-    if kind.office_of(place).pk != _office_id(kind, booking):
+    if kind.office_of(place).pk != office_id_of(booking):
         raise ValidationError({kind.place_field: _("Choose one of the same office.")})
     outside = _check_staff_slot(kind, place, starts_at, now=now, override=override)
     kind.check_place(place)

@@ -100,21 +100,6 @@ def request_refusal_reason(
     return day_refusal_reason(office, calendar.local(starts_at).date(), now=now, closures=closures)
 
 
-def staff_slot_refusal_reason(
-    office: Office, starts_at: datetime.datetime, *, now: datetime.datetime, closures
-) -> str | None:
-    """A slot staff choose (move, book next, book for a caller): on the grid of a business day
-    and ahead of now. Staff are not bound by the users' cut-off."""
-    reason = calendar.slot_refusal_reason(
-        starts_at, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
-    )
-    if reason:
-        return reason
-    if starts_at <= now:
-        return _("Choose a slot in the future.")
-    return None
-
-
 def office_contact(office: Office) -> dict:
     return {"office": office.name, "phone": office.phone}
 

@@ -143,7 +143,7 @@ def _release(model: type[CounselorHold | PersonHold], pk: int) -> None:
         cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE id = %s", [pk])
 
 
-def _office_id(booking: Booking) -> int | None:
+def office_id_of(booking: Booking) -> int | None:
     """The booking's office id along its kind's lookup ("booth__office" or "office")."""
     try:
         *path, last = kind_of(booking).office_lookup.split("__")
@@ -162,7 +162,7 @@ def _record_cancellation(booking: Booking) -> None:
         kind=AccessKind.CANCELLATION,
         subject=booking.user_id,
         obj=booking,
-        office_id=_office_id(booking),
+        office_id=office_id_of(booking),
     )
 
 
@@ -204,7 +204,7 @@ def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking
                 kind=AccessKind.BOOKING,
                 subject=booking.user_id,
                 obj=booking,
-                office_id=_office_id(booking),
+                office_id=office_id_of(booking),
             )
             return booking, True
     booking.pk = None

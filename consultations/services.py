@@ -65,10 +65,6 @@ def join_refusal_reason(consultation: Consultation, user, *, now: datetime.datet
     return None
 
 
-def video_tools_for(office) -> list[VideoTool]:
-    return list(VideoTool.objects.filter(office=office, is_active=True).order_by("name"))
-
-
 def consultation_request(
     *,
     user,
