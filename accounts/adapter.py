@@ -17,7 +17,8 @@ from django.utils import timezone
 from core.http import safe_local_path
 from core.outbox import outbox_enqueue
 
-from .services import client_ip, login_failure_key
+from .services import login_failure_key
+from .terminal import client_ip
 
 SUSPENDED_OFFICE_SESSION_KEY = "accounts_suspended_office"
 

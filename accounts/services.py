@@ -35,7 +35,7 @@ from .models import (
     UserType,
 )
 from .signals import account_deleting
-from .terminal import client_details, client_ip  # noqa: F401  (other apps import them here)
+from .terminal import client_details
 
 # How often the last-activity time is written: often enough for a one-year dormancy rule,
 # rarely enough that a page view almost never writes.

@@ -126,7 +126,11 @@ def _insert_first_free(kind: BookingKind, place, starts_at, *, now, **fields) ->
     """Insert at the first of the kind's candidate places still free; (booking, created)."""
     for place_fields in kind.candidates(place, starts_at, now=now):
         try:
-            return booking_insert(kind.new_booking(place_fields, starts_at, **fields), now=now)
+            return booking_insert(
+                kind.new_booking(place_fields, starts_at, **fields),
+                now=now,
+                offer_alternatives=False,
+            )
         except SlotTakenError:
             continue
     raise SlotTakenError(kind.alternatives(place, now=now))

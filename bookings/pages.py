@@ -63,6 +63,15 @@ def parse_slot(day: str, hhmm: str, now: datetime.datetime) -> datetime.datetime
     return datetime.datetime.combine(parse_day(day, now), time, tzinfo=calendar.TOKYO)
 
 
+def slot_url(name: str, place_key, starts_at: datetime.datetime) -> str:
+    """The address of a slot's request page (`name` takes the place, the day and HHMM): the
+    inverse of `parse_slot`."""
+    from django.urls import reverse
+
+    start = calendar.local(starts_at)
+    return reverse(name, args=[place_key, start.date().isoformat(), f"{start:%H%M}"])
+
+
 def weeks(days) -> list[list]:
     """Rows of Monday-to-Sunday cells for the month table (None pads the first and last week)."""
     cells = [None] * days[0].date.weekday() + list(days)

@@ -166,7 +166,9 @@ def _record_cancellation(booking: Booking) -> None:
     )
 
 
-def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking, bool]:
+def booking_insert(
+    booking: Booking, *, now: datetime.datetime, offer_alternatives: bool = True
+) -> tuple[Booking, bool]:
     """Insert a new booking (and its person's and counselor's holds) in a savepoint.
 
     Returns the booking and whether it is new: a double submit that lost the race to its own
@@ -219,7 +221,8 @@ def booking_insert(booking: Booking, *, now: datetime.datetime) -> tuple[Booking
         twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
         if twin is not None:
             return twin, False
-    raise SlotTakenError(booking.alternatives(now))
+    # A caller trying the next place (flows) offers its own list once, at the end.
+    raise SlotTakenError(booking.alternatives(now) if offer_alternatives else [])
 
 
 @transaction.atomic
@@ -558,17 +561,12 @@ def booking_complete(*, booking: Booking, staff, now: datetime.datetime | None =
 
 
 @transaction.atomic
-def booking_mark_no_show(
-    *, booking: Booking, staff, now: datetime.datetime | None = None
-) -> Booking:
-    """Staff record a no-show themselves (also after a late call that came to nothing): only a
-    booking the office confirmed, after its start, that nobody joined and nobody started
-    (BTH-6, CON-5). A request never confirmed closes by itself at its start, uncounted."""
-    now = now or timezone.now()
+def no_show_refusal(booking: Booking, now: datetime.datetime) -> ValidationError | None:
+    """Why staff may not record this booking as a no-show now (BTH-6, CON-5), or None."""
     if booking.starts_at > now:
-        raise ValidationError(_("A booking can be a no-show only after it has started."))
+        return ValidationError(_("A booking can be a no-show only after it has started."))
     if booking.joined_at is not None:
-        raise ValidationError(
+        return ValidationError(
             _("Someone joined this consultation online, so it can't be a no-show."),
             code="joined",
         )
@@ -576,18 +574,31 @@ def booking_mark_no_show(
         Status.CHECKED_IN,
         Status.COMPLETED,
     ):
-        raise ValidationError(
+        return ValidationError(
             _("This booking was checked in or started, so it can't be a no-show."),
             code="started",
         )
     if booking.current_state(now) == State.NOT_CONFIRMED:
-        raise ValidationError(
+        return ValidationError(
             _(
                 "The office never confirmed this request, so it can't be a no-show: it was "
                 "closed at its start as not confirmed by the office."
             ),
             code="not_confirmed",
         )
+    return None
+
+
+def booking_mark_no_show(
+    *, booking: Booking, staff, now: datetime.datetime | None = None
+) -> Booking:
+    """Staff record a no-show themselves (also after a late call that came to nothing): only a
+    booking the office confirmed, after its start, that nobody joined and nobody started
+    (BTH-6, CON-5). A request never confirmed closes by itself at its start, uncounted."""
+    now = now or timezone.now()
+    refusal = no_show_refusal(booking, now)
+    if refusal is not None:
+        raise refusal
     # The same conditions again in the UPDATE: a join or check-in committed a moment ago wins.
     booking = transition(
         booking,

@@ -36,6 +36,7 @@ from bookings.pages import (
     send_step,
     sent_answers,
     sign_answers,
+    slot_url,
     weeks,
 )
 from core.versioning import office_cached
@@ -166,7 +167,7 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
     when every answer is known)."""
     booth = _booth_for(request.user, booth_id)
     starts_at = parse_slot(day, hhmm, timezone.now())
-    request_url = _slot_url("booths:request", booth.pk, starts_at)
+    request_url = slot_url("booths:request", booth.pk, starts_at)
     return request_step(
         request,
         kind=BOOTHS,
@@ -213,18 +214,13 @@ def send(request: HttpRequest) -> HttpResponse:
             **answers["data"],
         ),
         refused=lambda reason, status: _refused(request, booth, reason, status=status),
-        slot_url=lambda slot: _slot_url("booths:request", booth.pk, slot.starts_at),
+        slot_url=lambda slot: slot_url("booths:request", booth.pk, slot.starts_at),
         back=(
             reverse("booths:month", args=[booth.pk, starts_at.year, starts_at.month]),
             _("Back to the month"),
         ),
         done_message=_("Your request has been sent."),
     )
-
-
-def _slot_url(name: str, place_key, starts_at: datetime.datetime) -> str:
-    start = calendar.local(starts_at)
-    return reverse(name, args=[place_key, start.date().isoformat(), f"{start:%H%M}"])
 
 
 def _own_reservation(request: HttpRequest, pk: int) -> Reservation:

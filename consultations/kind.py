@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from bookings.registry import BookingKind
+from bookings.services import SlotTakenError
 
 from .availability import free_counselors_at, free_slots_from, offered_by, online_counselors
 from .eligibility import online_refusal_reason
@@ -105,8 +106,6 @@ class OnlineKind(BookingKind):
         if counselor is None:
             free = free_counselors_at(place.office, starts_at, now=now)
             if not free:
-                from bookings.services import SlotTakenError
-
                 raise SlotTakenError(self.alternatives(place, now=now))
             counselor = free[0]
         return {"counselor": counselor}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import AccessKind, access_record
-from accounts.services import client_details
+from accounts.terminal import client_details
 from bookings import calendar, flows, notify
 from bookings.models import AWAITING_STATUSES, CounselorHold, Status
 from core.audit import acting_as

@@ -35,6 +35,7 @@ from bookings.pages import (
     send_step,
     sent_answers,
     sign_answers,
+    slot_url,
     weeks,
 )
 from terms.gate import consent_required
@@ -161,11 +162,6 @@ def _video_tools(office):
     return VideoTool.objects.filter(office=office, is_active=True).order_by("name")
 
 
-def _request_url(who: str, starts_at: datetime.datetime) -> str:
-    start = calendar.local(starts_at)
-    return reverse("consultations:request", args=[who, start.date().isoformat(), f"{start:%H%M}"])
-
-
 @login_required
 @paused_during_maintenance
 @consent_required("online")
@@ -186,7 +182,10 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
             place=OnlinePlace(office=office, counselor=counselor, video_tool=tool),
             answers=answers,
             send_url=reverse("consultations:send"),
-            change_url=f"{_request_url(who, starts_at)}?answers={sign_answers(request, answers)}",
+            change_url=(
+                slot_url("consultations:request", who, starts_at)
+                + f"?answers={sign_answers(request, answers)}"
+            ),
             template="consultations/check.html",
             context={"counselor": counselor, "video_tool": tool},
         )
@@ -233,7 +232,7 @@ def send(request: HttpRequest) -> HttpResponse:
             **data,
         ),
         refused=lambda reason, status: _refused_page(request, reason, status=status),
-        slot_url=lambda slot: _request_url(ANY, slot.starts_at),
+        slot_url=lambda slot: slot_url("consultations:request", ANY, slot.starts_at),
         back=(reverse("consultations:index"), _("Online consultations")),
         done_message=_("Your online consultation is booked."),
     )

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import client_details
+from accounts.terminal import client_details
 from core.audit import acting_as, audit_erase
 from core.outbox import outbox_enqueue
 

@@ -171,6 +171,9 @@ CACHES["grids"]["KEY_PREFIX"] = (
             for name in (
                 "core/versioning.py",
                 "bookings/gridcache.py",
+                "bookings/pages.py",
+                "terms/gate.py",
+                "accounts/maintenance.py",
                 "booths/availability.py",
                 "booths/views.py",
                 "booths/templates/booths/_month_grid.html",

@@ -13,7 +13,8 @@ from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
 from accounts.models import SignInEvent, SignInRecord
-from accounts.services import client_ip, login_failure_key
+from accounts.services import login_failure_key
+from accounts.terminal import client_ip
 from config.settings import base as base_settings
 from tests.auth import login_client, staff_with_mfa
 from tests.factories import DEFAULT_PASSWORD, OfficeFactory, UserFactory
