@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from core.versioning import office_cached
+
 from . import calendar
 from .models import OfficeClosure
 
@@ -50,6 +52,16 @@ def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> fr
     since = start - LOOKBACK if start > datetime.date.min + LOOKBACK else datetime.date.min
     # No ordering: the model's default order would join the office for nothing.
     return OfficeClosure.objects.for_office(office_id).order_by().dates_between(since, end)
+
+
+def kept_closures(office, starts_at: datetime.datetime) -> frozenset:
+    """The office's closures the day of `starts_at` needs, from the grids cache while the
+    office's data version stands (closures raise it, core.versioning): the form and its POST
+    read them once between them (REQ NFR-4). `office` must have been read in this request."""
+    day = calendar.local(starts_at).date()
+    return office_cached(
+        "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
+    )
 
 
 def day_bounds(first: datetime.date, last: datetime.date):

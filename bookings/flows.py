@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import calendar, notify
-from .availability import closures_for
+from .availability import closures_for, kept_closures
 from .models import Booking, Status
 from .registry import BookingKind
 from .rules import (
     cap_refusal_reason,
-    lock_user,
+    locked_facts,
     noshow_approval_reason,
     profile_fields,
     request_refusal_reason,
@@ -44,9 +44,9 @@ from .services import (
 )
 
 
-def _refuse_user(kind: BookingKind, user, place, *, now) -> None:
+def _refuse_user(kind: BookingKind, user, place, *, now, verified: bool | None = None) -> None:
     kind.check_place(place)
-    reason = kind.refusal_reason(user, place, now=now)
+    reason = kind.refusal_reason(user, place, now=now, verified=verified)
     if reason:
         raise ValidationError(reason, code="refused")
 
@@ -58,11 +58,11 @@ def _check_purpose(kind: BookingKind, user, purpose: str) -> None:
 
 def _check_request_slot(kind: BookingKind, place, starts_at, *, now) -> None:
     """A person's request: a free-looking slot of the office calendar before the cut-off,
-    inside what the place publishes."""
+    inside what the place publishes. The place's office was read in this request (the
+    person's own, with their row), so its closures may come from the grids cache."""
     office = kind.office_of(place)
-    day = calendar.local(starts_at).date()
     reason = request_refusal_reason(
-        office, starts_at, now=now, closures=closures_for(office.pk, day, day)
+        office, starts_at, now=now, closures=kept_closures(office, starts_at)
     )
     if reason:
         raise ValidationError(reason, code="not_bookable")
@@ -151,28 +151,31 @@ def booking_request(
     note: str = "",
     form_token: uuid.UUID | None = None,
     now: datetime.datetime | None = None,
+    verified: bool | None = None,
 ) -> Booking:
     """A person books a slot online (BTH-1 … BTH-4, BTH-7, CON-1, CON-5). Idempotent per
     `form_token`: a double submit gets the booking it already made.
 
     A kind that confirms at once (`model.confirmed_on_request`) books it confirmed; a booth
     request waits for the office's call. After repeated no-contact cancellations it is a
-    request that holds its slot until staff approve it by phone (BTH-7).
+    request that holds its slot until staff approve it by phone (BTH-7). `verified`: whether
+    the person has a verified e-mail address, when the page knows it (`pagefacts`, kept by the
+    person's facts version); asked from the database otherwise.
     """
     now = now or timezone.now()
-    lock_user(user)
-    if form_token:
-        done = kind.model.objects.filter(form_token=form_token, user=user).first()
-        if done is not None:
-            return done
-    _refuse_user(kind, user, place, now=now)
+    office = kind.office_of(place)
+    facts = locked_facts(user, kind.model, office, now=now, form_token=form_token)
+    if facts.twin is not None:
+        return kind.model.objects.get(pk=facts.twin)
+    _refuse_user(kind, user, place, now=now, verified=verified)
     _check_purpose(kind, user, purpose)
     _check_request_slot(kind, place, starts_at, now=now)
-    office = kind.office_of(place)
-    reason = cap_refusal_reason(user, kind.model, office, now=now)
+    reason = cap_refusal_reason(user, kind.model, office, now=now, held=facts.held)
     if reason:
         raise ValidationError(reason, code="cap")
-    needs_approval = noshow_approval_reason(user, office, now=now) is not None
+    needs_approval = (
+        noshow_approval_reason(user, office, now=now, count=facts.no_contact) is not None
+    )
     confirmed = kind.model.confirmed_on_request and not needs_approval
     booking, created = _insert_first_free(
         kind,

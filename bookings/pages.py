@@ -22,10 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.versioning import office_cached
-
 from . import calendar
-from .availability import closures_for
+from .availability import kept_closures
 from .models import Companion
 from .pagefacts import kept_person_facts
 from .registry import BookingKind
@@ -191,16 +189,6 @@ def read_answers(request: HttpRequest, value: str, service: str) -> dict | None:
     return payload
 
 
-def kept_closures(office, starts_at: datetime.datetime) -> frozenset:
-    """The office's closures the day of `starts_at` needs, from the grids cache while the
-    office's data version stands (closures raise it, core.versioning): the form and its POST
-    read them once between them (REQ NFR-4). `office` must have been read in this request."""
-    day = calendar.local(starts_at).date()
-    return office_cached(
-        "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
-    )
-
-
 def _answers_data(form) -> dict:
     return {name: getattr(value, "pk", value) for name, value in form.cleaned_data.items()}
 
@@ -226,7 +214,12 @@ def request_step(
     now = timezone.now()
     user = request.user
     office = kind.office_of(place)
-    reason = kind.refusal_reason(user, place, now=now)
+    # The facts the day page kept in the session (e-mail verified, no-contact count), else
+    # a query each (REG-1, BTH-7).
+    facts = kept_person_facts(request, office, now=now)
+    reason = kind.refusal_reason(
+        user, place, now=now, verified=facts.verified_email if facts else None
+    )
     if not reason:
         reason = request_refusal_reason(
             office, starts_at, now=now, closures=kept_closures(office, starts_at)
@@ -259,8 +252,6 @@ def request_step(
                 return check_page({**answers, "data": _answers_data(known)})
             initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
-    # The no-contact count the day page kept in the session, else one query (BTH-7).
-    facts = kept_person_facts(request, office, now=now)
     return render(
         request,
         template,
@@ -322,7 +313,10 @@ def send_step(
     token (a double submit gets the booking its token already made, looked up once, under the
     person's lock, by `flows.booking_request`), "just taken" with the next free slots (409,
     BTH-2), the refusal page, or the booking."""
+    from django.utils import timezone
+
     token = uuid.UUID(answers["token"])
+    facts = kept_person_facts(request, request.user.office, now=timezone.now())
     if booking_rate_limited(request):
         # A double submit after the limit is reached still finds its booking.
         done = kind.model.objects.filter(form_token=token, user=request.user).first()
@@ -330,7 +324,7 @@ def send_step(
             return redirect(done)
         return refused(rate_limited_message(), 429)
     try:
-        booking = book(token)
+        booking = book(token, verified=facts.verified_email if facts else None)
     except SlotTakenError as taken:
         context = {
             "message": taken.messages[0],

@@ -37,8 +37,11 @@ class BookingKind:
         """Raise a ValidationError keyed by field when the place is not one of its office's
         (a video tool of another office, say)."""
 
-    def refusal_reason(self, user, place, *, now: datetime.datetime) -> str | None:
-        """Why `user` can't book `place` at all (eligibility, the place closed to bookings)."""
+    def refusal_reason(
+        self, user, place, *, now: datetime.datetime, verified: bool | None = None
+    ) -> str | None:
+        """Why `user` can't book `place` at all (eligibility, the place closed to bookings).
+        `verified`: whether the user has a verified e-mail address, when the caller knows."""
         raise NotImplementedError
 
     def purposes(self, user) -> list[str]:

@@ -6,7 +6,9 @@ Reads only: each function answers why something may not happen (a text for the u
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,12 +106,9 @@ def office_contact(office: Office) -> dict:
     return {"office": office.name, "phone": office.phone}
 
 
-def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) -> int:
-    """No-contact cancellations of `user` in the office's window, across both services (BTH-7).
-
-    The window is counted in calendar months of Tokyo time, so it never slips a day at the
-    turn of a month.
-    """
+def _no_contact_rows(user, office: Office, now: datetime.datetime):
+    """The person's no-contact cancellations in the office's window, across both services, as
+    one query (UNION ALL keeps equal ids of different tables apart)."""
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
     first, *others = (
         kind.model.objects.for_user(user)
@@ -118,8 +117,16 @@ def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) ->
         .values("pk")
         for kind in booking_kinds()
     )
-    # One query across both tables (UNION ALL keeps equal ids of different tables apart).
-    return first.union(*others, all=True).count() if others else first.count()
+    return first.union(*others, all=True) if others else first
+
+
+def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) -> int:
+    """No-contact cancellations of `user` in the office's window, across both services (BTH-7).
+
+    The window is counted in calendar months of Tokyo time, so it never slips a day at the
+    turn of a month.
+    """
+    return _no_contact_rows(user, office, now).count()
 
 
 def no_contact_facts(
@@ -182,13 +189,17 @@ def adhoc_approval_reason(user, office: Office, *, now: datetime.datetime | None
     ) % office_contact(office)
 
 
-def cap_refusal_reason(user, model, office: Office, *, now: datetime.datetime) -> str | None:
+def cap_refusal_reason(
+    user, model, office: Office, *, now: datetime.datetime, held: int | None = None
+) -> str | None:
     """A person holds at most the office's number of active future bookings of a service.
 
     Callers lock the user's row first (`lock_user`), so two racing requests can't both pass.
+    `held`: the count, when the caller read it under that lock (`locked_facts`).
     """
     cap = getattr(office, kind_of(model).cap_field)
-    held = model.objects.for_user(user).active_future(now).count()
+    if held is None:
+        held = model.objects.for_user(user).active_future(now).count()
     if held >= cap:
         return _(
             "You already have %(count)s upcoming bookings of this kind, the most one person "
@@ -200,6 +211,48 @@ def cap_refusal_reason(user, model, office: Office, *, now: datetime.datetime) -
 def lock_user(user) -> None:
     """Serialise one person's bookings (the cap, double submits) on their user row."""
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+@dataclass(frozen=True)
+class LockedFacts:
+    """What a person's new booking must know, read in one query under their lock."""
+
+    held: int  # active future bookings of the service (the cap)
+    no_contact: int  # no-contact cancellations in the office's window (BTH-7)
+    twin: int | None  # the booking this form token already made (a double submit)
+
+
+def _sql(queryset) -> tuple[str, tuple]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def locked_facts(
+    user, model, office: Office, *, now: datetime.datetime, form_token=None
+) -> LockedFacts:
+    """Lock the person's row (`lock_user`), then read the cap's count, the no-contact count
+    and the form token's booking in one query (REQ BTH-2, BTH-4, BTH-7, NFR-4).
+
+    Two statements, not one: a subquery beside FOR UPDATE would be evaluated in the snapshot
+    taken before the lock was granted, and could miss the booking that the request holding the
+    lock just committed."""
+    lock_user(user)
+    held_sql, held_params = _sql(
+        model.objects.for_user(user).active_future(now).order_by().values("pk")
+    )
+    no_contact_sql, no_contact_params = _sql(_no_contact_rows(user, office, now))
+    twin_sql, twin_params = _sql(
+        model.objects.filter(form_token=form_token, user=user).order_by().values("pk")[:1]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM ({held_sql}) AS held),"
+            f" (SELECT count(*) FROM ({no_contact_sql}) AS no_contact),"
+            f" ({twin_sql})",
+            held_params + no_contact_params + twin_params,
+        )
+        held, no_contact, twin = cursor.fetchone()
+    return LockedFacts(held=held, no_contact=no_contact, twin=twin if form_token else None)
 
 
 def profile_name(user) -> str:

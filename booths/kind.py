@@ -53,8 +53,10 @@ class BoothKind(BookingKind):
         """A booth publishes no hours of its own: the office calendar is its availability."""
         return None
 
-    def refusal_reason(self, user, booth: Booth, *, now: datetime.datetime) -> str | None:
-        return booking_refusal_reason(user, booth, now=now)
+    def refusal_reason(
+        self, user, booth: Booth, *, now: datetime.datetime, verified: bool | None = None
+    ) -> str | None:
+        return booking_refusal_reason(user, booth, now=now, verified=verified)
 
     def purposes(self, user) -> list[str]:
         return purposes_for(user)

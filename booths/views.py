@@ -206,11 +206,12 @@ def send(request: HttpRequest) -> HttpResponse:
         request,
         kind=BOOTHS,
         answers=answers,
-        book=lambda token: services.reservation_request(
+        book=lambda token, verified: services.reservation_request(
             user=request.user,
             booth=booth,
             starts_at=starts_at,
             form_token=token,
+            verified=verified,
             **answers["data"],
         ),
         refused=lambda reason, status: _refused(request, booth, reason, status=status),

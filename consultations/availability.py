@@ -22,6 +22,7 @@ from bookings.availability import (
     SlotState,
     closures_for,
     day_bounds,
+    kept_closures,
     summarise_day,
 )
 from bookings.models import CounselorHold
@@ -51,9 +52,16 @@ class _Grid:
 
 
 def _grid(
-    office: Office, first: datetime.date, last: datetime.date, *, now, counselors: list
+    office: Office,
+    first: datetime.date,
+    last: datetime.date,
+    *,
+    now,
+    counselors: list,
+    closures: frozenset | None = None,
 ) -> _Grid:
-    closures = closures_for(office.pk, first, last)
+    if closures is None:
+        closures = closures_for(office.pk, first, last)
     grid = _Grid(closures=closures)
     if not counselors:
         return grid
@@ -160,11 +168,38 @@ def free_slots_from(
     return free
 
 
+@dataclass(frozen=True)
+class SlotCounselors:
+    """Who publishes one slot and who of them is still free in it."""
+
+    offered: tuple
+    free: tuple
+
+
+def counselors_at(
+    office: Office, starts_at: datetime.datetime, *, counselor=None
+) -> SlotCounselors:
+    """The office's counselors (or the one) who publish `starts_at`, and those still free in
+    it: one read of the day's grid, a fixed number of queries whatever the number of
+    counselors. `office` must have been read in this request (`kept_closures`)."""
+    day = calendar.local(starts_at).date()
+    counselors = [counselor] if counselor is not None else online_counselors(office)
+    grid = _grid(
+        office,
+        day,
+        day,
+        now=timezone.now(),
+        counselors=counselors,
+        closures=kept_closures(office, starts_at),
+    )
+    return SlotCounselors(
+        offered=tuple(grid.offered.get(starts_at, ())), free=tuple(grid.free.get(starts_at, ()))
+    )
+
+
 def free_counselors_at(office: Office, starts_at: datetime.datetime, *, now=None) -> list:
     """The counselors who offer `starts_at` and are still free in it."""
-    day = calendar.local(starts_at).date()
-    grid = _grid(office, day, day, now=now or timezone.now(), counselors=online_counselors(office))
-    return list(grid.free.get(starts_at, ()))
+    return list(counselors_at(office, starts_at).free)
 
 
 def offered_by(counselor, starts_at: datetime.datetime) -> bool:

@@ -37,6 +37,7 @@ def online_eligibility_reason(user) -> str | None:
     ) % office_contact(office)
 
 
-def online_refusal_reason(user) -> str | None:
-    """Everything that stops this user from booking an online consultation now, or None."""
-    return booking_block_reason(user) or online_eligibility_reason(user)
+def online_refusal_reason(user, *, verified: bool | None = None) -> str | None:
+    """Everything that stops this user from booking an online consultation now, or None.
+    `verified`: see booking_block_reason."""
+    return booking_block_reason(user, verified=verified) or online_eligibility_reason(user)

@@ -5,7 +5,7 @@ ask of online consultations. The place is an `OnlinePlace`: the office, a counse
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from bookings.registry import BookingKind
 from bookings.services import SlotTakenError
 
-from .availability import free_counselors_at, free_slots_from, offered_by, online_counselors
+from .availability import SlotCounselors, counselors_at, free_slots_from
 from .eligibility import online_refusal_reason
 from .models import Consultation, ConsultationPurpose, CounselorVideoDefault, VideoTool
 from .video import join_url_problem
@@ -24,6 +24,15 @@ class OnlinePlace:
     office: object
     counselor: object = None
     video_tool: VideoTool | None = None
+    # What this place's request read of the office's grid, by slot: the availability check
+    # and the choice of counselor share one read (REQ NFR-4). The holds' constraints still
+    # decide: a counselor taken since is skipped for the next (BTH-2).
+    _read: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def counselors_at(self, starts_at: datetime.datetime) -> SlotCounselors:
+        if starts_at not in self._read:
+            self._read[starts_at] = counselors_at(self.office, starts_at, counselor=self.counselor)
+        return self._read[starts_at]
 
     @classmethod
     def of(cls, consultation: Consultation, *, counselor=None) -> OnlinePlace:
@@ -64,8 +73,10 @@ class OnlineKind(BookingKind):
         if tool is not None and (tool.office_id != place.office.pk or not tool.is_active):
             raise ValidationError({"video_tool": _("Choose one of the video tools offered.")})
 
-    def refusal_reason(self, user, place: OnlinePlace, *, now: datetime.datetime) -> str | None:
-        return online_refusal_reason(user)
+    def refusal_reason(
+        self, user, place: OnlinePlace, *, now: datetime.datetime, verified: bool | None = None
+    ) -> str | None:
+        return online_refusal_reason(user, verified=verified)
 
     def purposes(self, user) -> list[str]:
         return list(ConsultationPurpose.values)
@@ -73,10 +84,7 @@ class OnlineKind(BookingKind):
     def availability_refusal_reason(self, place: OnlinePlace, starts_at) -> str | None:
         """Inside the counselor's published time: their weekly pattern or an extra slot, not a
         withdrawn one (CON-1); for "any counselor", someone's."""
-        counselors = (
-            [place.counselor] if place.counselor is not None else online_counselors(place.office)
-        )
-        if any(offered_by(counselor, starts_at) for counselor in counselors):
+        if place.counselors_at(starts_at).offered:
             return None
         if place.counselor is not None:
             return _("This counselor does not take online consultations at this time.")
@@ -84,10 +92,11 @@ class OnlineKind(BookingKind):
 
     def candidates(self, place: OnlinePlace, starts_at, *, now: datetime.datetime):
         # "Any counselor": if the first free one was taken a moment ago, try the others (BTH-2).
+        # A chosen counselor is tried even if the read shows them taken: the insert says so.
         counselors = (
             [place.counselor]
             if place.counselor is not None
-            else free_counselors_at(place.office, starts_at, now=now)
+            else place.counselors_at(starts_at).free
         )
         for counselor in counselors:
             join_url = default_join_url(counselor, place.video_tool)
@@ -104,7 +113,7 @@ class OnlineKind(BookingKind):
         # The tool and its link stay; the counselor is the one chosen, or the first free one.
         counselor = place.counselor
         if counselor is None:
-            free = free_counselors_at(place.office, starts_at, now=now)
+            free = place.counselors_at(starts_at).free
             if not free:
                 raise SlotTakenError(self.alternatives(place, now=now))
             counselor = free[0]

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
+from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
@@ -73,14 +74,27 @@ def _refused_page(request: HttpRequest, reason: str, status: int = 403) -> HttpR
     )
 
 
-def _refusal(request: HttpRequest) -> str | None:
-    return eligibility.online_refusal_reason(request.user)
+def _refusal(request: HttpRequest) -> tuple[str | None, str | None]:
+    """(why the person can't book online now, the BTH-7 approval notice), from the facts
+    their session keeps (`bookings.pagefacts`): no query once kept, and the form and its send
+    read them there too."""
+    office = _office(request)
+    if office is None:
+        return eligibility.online_refusal_reason(request.user), None
+    now = timezone.now()
+    facts = person_facts(request, office, now=now)
+    return (
+        eligibility.online_refusal_reason(request.user, verified=facts.verified_email),
+        rules.noshow_approval_reason(
+            request.user, office, now=now, count=facts.no_contact_cancellations
+        ),
+    )
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Who may book (CON-6) and, for them, the counselors and the earliest free slots."""
-    reason = _refusal(request)
+    reason, approval = _refusal(request)
     if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     office = _office(request)
@@ -96,7 +110,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "earliest": availability.free_slots_from(office, now=now, limit=8),
             "today": today,
             "any": ANY,
-            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "approval": approval,
         },
     )
 
@@ -104,7 +118,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse:
     year, month = int(year), int(month)
-    reason = _refusal(request)
+    reason, approval = _refusal(request)
     if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     counselor = _counselor(request, who)
@@ -125,14 +139,14 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
             "weeks": weeks(days),
             **month_navigation(year, month, now),
             "refusal": reason,
-            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "approval": approval,
         },
     )
 
 
 @login_required
 def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
-    reason = _refusal(request)
+    reason, approval = _refusal(request)
     if reason and eligibility.online_eligibility_reason(request.user):
         return _refused_page(request, reason)
     counselor = _counselor(request, who)
@@ -153,7 +167,7 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
             "closed_reason": closed_reason,
             "slots": slots,
             "refusal": reason,
-            "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "approval": approval,
         },
     )
 
@@ -223,12 +237,13 @@ def send(request: HttpRequest) -> HttpResponse:
         request,
         kind=ONLINE,
         answers=answers,
-        book=lambda token: services.consultation_request(
+        book=lambda token, verified: services.consultation_request(
             user=request.user,
             starts_at=starts_at,
             counselor=counselor,
             video_tool=video_tool,
             form_token=token,
+            verified=verified,
             **data,
         ),
         refused=lambda reason, status: _refused_page(request, reason, status=status),
