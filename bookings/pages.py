@@ -201,14 +201,15 @@ def request_step(
     starts_at: datetime.datetime,
     make_form: Callable,
     place_payload: dict,
-    check_page: Callable[[dict], HttpResponse],
+    check_page: Callable[[dict, dict], HttpResponse],
     refused: Callable[[str], HttpResponse],
     template: str,
     context: dict,
 ) -> HttpResponse:
     """The request form of either service: who may book this place, the slot still open to
     requests, the form prefilled from the profile (or from the answers being changed). A valid
-    form is answered with "check your answers" (`check_page(answers)`) at once."""
+    form is answered with "check your answers" (`check_page(answers, cleaned_data)`: the
+    form's own objects, so the page looks nothing up again) at once."""
     from django.utils import timezone
 
     now = timezone.now()
@@ -240,7 +241,7 @@ def request_step(
     if request.method == "POST":
         form = make_form(request.POST)
         if form.is_valid():
-            return check_page({**answers, "data": _answers_data(form)})
+            return check_page({**answers, "data": _answers_data(form)}, form.cleaned_data)
     else:
         changing = read_answers(request, request.GET.get("answers", ""), kind.service)
         if changing is not None:
@@ -249,7 +250,7 @@ def request_step(
             # Everything known: straight to "check your answers" (with "change" links).
             known = make_form({**initial, **request.GET.dict(), "companions": [], "note": ""})
             if known.is_valid():
-                return check_page({**answers, "data": _answers_data(known)})
+                return check_page({**answers, "data": _answers_data(known)}, known.cleaned_data)
             initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
     return render(

@@ -175,7 +175,7 @@ def request_slot(request: HttpRequest, booth_id: int, day: str, hhmm: str) -> Ht
         starts_at=starts_at,
         make_form=lambda data, **kwargs: ReservationRequestForm(data, user=request.user, **kwargs),
         place_payload={"booth_id": booth.pk},
-        check_page=lambda answers: check_page(
+        check_page=lambda answers, cleaned: check_page(
             request,
             kind=BOOTHS,
             place=booth,

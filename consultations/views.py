@@ -188,8 +188,8 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
     starts_at = parse_slot(day, hhmm, timezone.now())
     tools = _video_tools(office)
 
-    def check(answers):
-        tool = get_object_or_404(tools, pk=answers["data"]["video_tool"])
+    def check(answers, cleaned):
+        tool = cleaned["video_tool"]
         return check_page(
             request,
             kind=ONLINE,
