@@ -54,11 +54,10 @@ def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> fr
     return OfficeClosure.objects.for_office(office_id).order_by().dates_between(since, end)
 
 
-def kept_closures(office, starts_at: datetime.datetime) -> frozenset:
-    """The office's closures the day of `starts_at` needs, from the grids cache while the
-    office's data version stands (closures raise it, core.versioning): the form and its POST
-    read them once between them (REQ NFR-4). `office` must have been read in this request."""
-    day = calendar.local(starts_at).date()
+def kept_closures(office, day: datetime.date) -> frozenset:
+    """The office's closures `day` needs, from the grids cache while the office's data
+    version stands (closures raise it, core.versioning): the pages of one booking read them
+    once between them (REQ NFR-4). `office` must have been read in this request."""
     return office_cached(
         "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
     )

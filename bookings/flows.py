@@ -62,7 +62,7 @@ def _check_request_slot(kind: BookingKind, place, starts_at, *, now) -> None:
     person's own, with their row), so its closures may come from the grids cache."""
     office = kind.office_of(place)
     reason = request_refusal_reason(
-        office, starts_at, now=now, closures=kept_closures(office, starts_at)
+        office, starts_at, now=now, closures=kept_closures(office, calendar.local(starts_at).date())
     )
     if reason:
         raise ValidationError(reason, code="not_bookable")

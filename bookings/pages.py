@@ -223,7 +223,10 @@ def request_step(
     )
     if not reason:
         reason = request_refusal_reason(
-            office, starts_at, now=now, closures=kept_closures(office, starts_at)
+            office,
+            starts_at,
+            now=now,
+            closures=kept_closures(office, calendar.local(starts_at).date()),
         )
     if reason:
         return refused(reason)

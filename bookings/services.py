@@ -177,8 +177,9 @@ def booking_insert(
     (code "person_busy") worded for the person or for staff (CON-10); a counselor already
     booked, SlotTakenError for an online consultation and CounselorBusyError for a booth.
 
-    One savepoint for the holds and the row (the table that refused the insert tells which
-    clash it was), and none around it: nothing is raised inside the enclosing block, so a
+    A kind whose slot is its counselor (online) takes its holds by statements that cannot fail
+    and needs no savepoint (`_insert_by_holds`). Otherwise one savepoint for the holds and the
+    row (the table that refused the insert tells which clash it was), and none around it: nothing is raised inside the enclosing block, so a
     caller that catches SlotTakenError may try the next counselor (REQ NFR-4). The form token
     is looked for only after a refused insert: the person's request
     (`flows.booking_request`) has already looked under the person's row lock, and the
@@ -187,6 +188,8 @@ def booking_insert(
     model = type(booking)
     holder = model._meta.label_lower
     active = booking.status in ACTIVE_STATUSES
+    if booking.counselor_is_the_slot:
+        return _insert_by_holds(booking, now=now, offer_alternatives=offer_alternatives)
     with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
@@ -202,13 +205,7 @@ def booking_insert(
         except IntegrityError as error:
             refused_by = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
         else:
-            access_record(
-                kind=AccessKind.BOOKING,
-                subject=booking.user_id,
-                obj=booking,
-                office_id=office_id_of(booking),
-            )
-            return booking, True
+            return _recorded_booking(booking), True
     booking.pk = None
     booking.counselor_hold = None
     booking.person_hold = None
@@ -223,6 +220,56 @@ def booking_insert(
             return twin, False
     # A caller trying the next place (flows) offers its own list once, at the end.
     raise SlotTakenError(booking.alternatives(now) if offer_alternatives else [])
+
+
+def _take_hold(model: type[CounselorHold | PersonHold], who: str, booking: Booking) -> int | None:
+    """Insert the hold unless one of the same counselor (person) overlaps it: the exclusion
+    constraint answers without an error (ON CONFLICT DO NOTHING), so no savepoint is needed.
+    Its id, or None when the slot is held already."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({who}, starts_at, holder) "
+            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [getattr(booking, who), booking.starts_at, booking._meta.label_lower],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _insert_by_holds(
+    booking: Booking, *, now: datetime.datetime, offer_alternatives: bool
+) -> tuple[Booking, bool]:
+    """`booking_insert` for a kind whose slot is its counselor (online consultations): the
+    holds alone decide, each taken by a statement that cannot fail (`_take_hold`), so the
+    insert needs no savepoint and "any counselor" tries the next one at the cost of one
+    statement (REQ BTH-2, CON-7, CON-10, NFR-4). A lost hold leaves nothing behind: the
+    person's hold taken just before is released again."""
+    active = booking.status in ACTIVE_STATUSES
+    if booking.user_id and active:
+        booking.person_hold_id = _take_hold(PersonHold, "user_id", booking)
+        if booking.person_hold_id is None:
+            by_staff = booking.source in (Source.STAFF, Source.COUNTER)
+            raise _person_busy(booking.user_id, booking.starts_at, by_staff=by_staff)
+    if booking.counselor_id and active:
+        booking.counselor_hold_id = _take_hold(CounselorHold, "counselor_id", booking)
+        if booking.counselor_hold_id is None:
+            if booking.person_hold_id is not None:
+                _release(PersonHold, booking.person_hold_id)
+                booking.person_hold_id = None
+            raise SlotTakenError(booking.alternatives(now) if offer_alternatives else [])
+    booking.save(force_insert=True)
+    return _recorded_booking(booking), True
+
+
+def _recorded_booking(booking: Booking) -> Booking:
+    """A new booking made in a request is an access record (LOG-1)."""
+    access_record(
+        kind=AccessKind.BOOKING,
+        subject=booking.user_id,
+        obj=booking,
+        office_id=office_id_of(booking),
+    )
+    return booking
 
 
 @transaction.atomic

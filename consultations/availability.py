@@ -27,6 +27,7 @@ from bookings.availability import (
 )
 from bookings.models import CounselorHold
 from bookings.rules import day_refusal_reason
+from core.versioning import office_cached
 
 from .models import AvailabilityException, AvailabilityPattern, ExceptionKind
 
@@ -138,7 +139,7 @@ def day_view(
     """The closed reason (or None) and every offered slot of `day` with its free counselors."""
     now = now or timezone.now()
     counselors = online_counselors(office, counselor_id)
-    grid = _grid(office, day, day, now=now, counselors=counselors)
+    grid = _kept_day(office, day, counselors=counselors)
     reason = calendar.closed_reason(day, closures=grid.closures)
     if reason:
         return reason, []
@@ -176,22 +177,44 @@ class SlotCounselors:
     free: tuple
 
 
+def _kept_day(office: Office, day: datetime.date, *, counselors: list) -> _Grid:
+    """The day's grid of `counselors`: who publishes and who holds each slot.
+
+    Kept in the grids cache under the office's availability version, which the database
+    raises with any change of the office's bookings (and so their holds), closures, patterns
+    and exceptions (core.versioning), and under the counselors' ids and the office's hours:
+    the day page builds it, and the form, its check and the send that follow read it there,
+    down to the choice of a free counselor (REQ NFR-4). `office` must have been read in this
+    request. Time plays no part: `_state` applies the rules of time to it."""
+    closures = kept_closures(office, day)
+
+    def build() -> dict:
+        grid = _grid(office, day, day, now=None, counselors=counselors, closures=closures)
+        return {
+            moment: (tuple(c.pk for c in offered), tuple(c.pk for c in grid.free.get(moment, ())))
+            for moment, offered in grid.offered.items()
+        }
+
+    ids = tuple(c.pk for c in counselors)
+    slots = office_cached(
+        "online-day", (day, ids, office.opens_at, office.closes_at), office=office, build=build
+    )
+    by_id = {c.pk: c for c in counselors}
+    grid = _Grid(closures=closures)
+    for moment, (offered, free) in slots.items():
+        grid.offered[moment] = [by_id[pk] for pk in offered]
+        if free:
+            grid.free[moment] = [by_id[pk] for pk in free]
+    return grid
+
+
 def counselors_at(
     office: Office, starts_at: datetime.datetime, *, counselor=None
 ) -> SlotCounselors:
     """The office's counselors (or the one) who publish `starts_at`, and those still free in
-    it: one read of the day's grid, a fixed number of queries whatever the number of
-    counselors. `office` must have been read in this request (`kept_closures`)."""
-    day = calendar.local(starts_at).date()
+    it, by name: from the kept day grid (`_kept_day`)."""
     counselors = [counselor] if counselor is not None else online_counselors(office)
-    grid = _grid(
-        office,
-        day,
-        day,
-        now=timezone.now(),
-        counselors=counselors,
-        closures=kept_closures(office, starts_at),
-    )
+    grid = _kept_day(office, calendar.local(starts_at).date(), counselors=counselors)
     return SlotCounselors(
         offered=tuple(grid.offered.get(starts_at, ())), free=tuple(grid.free.get(starts_at, ()))
     )

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DB = "django.contrib.sessions.backends.db"
 CACHED_DB = "django.contrib.sessions.backends.cached_db"
 BOOTH_CEILINGS = {DB: (24, 18), CACHED_DB: (21, 15)}
-ONLINE_CEILINGS = {DB: (33, 27), CACHED_DB: (30, 24)}
+ONLINE_CEILINGS = {DB: (27, 21), CACHED_DB: (24, 18)}
 engines = pytest.mark.parametrize("engine", [DB, CACHED_DB], ids=["db", "cached_db"])
 PGHISTORY_CONTEXT = re.compile(r"^SELECT set_config\('pghistory.*?;\s*", re.S)
 
