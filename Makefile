@@ -17,7 +17,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 EMBEDDED_DB = $(if $(DATABASE_URL),,$(BIN)/python -m core.embedded_db)
 STOP_EMBEDDED_DB = $(if $(EMBEDDED_DB),grep -qsx started var/embedded-db.state && $(EMBEDDED_DB) stop >/dev/null;)
 
-.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-views bench-smoke bench-cluster faults wrk clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-split bench-views bench-smoke bench-cluster faults wrk clean
 
 # The first install goes through pip (hash-checked); then uv syncs the virtualenv to the lock,
 # removing whatever the lock no longer names.
@@ -106,6 +106,14 @@ bench: prepare wrk
 bench-writes: prepare
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_writes
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_10K) $(MANAGE) bench_writes
+
+# Where one booking's milliseconds go at 1M, booth and online, against the lean transaction.
+bench-split: prepare
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) collectstatic --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode booking --count 30 --skip 900 --out var/split-booth.jsonl
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode booking-online --count 30 --skip 900 --out var/split-online.jsonl
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --sessions var/split-booth.jsonl --count 30
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --online --sessions var/split-online.jsonl --count 30
 
 # Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare

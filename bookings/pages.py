@@ -9,6 +9,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from allauth.account import app_settings as account_settings
 from allauth.core.internal.ratelimit import get_ip, parse_rates
@@ -75,6 +76,36 @@ def weeks(days) -> list[list]:
     cells = [None] * days[0].date.weekday() + list(days)
     cells += [None] * (-len(cells) % 7)
     return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def slot_answers(request: HttpRequest, kind: BookingKind, *, extra: tuple = ()) -> dict:
+    """What a person may answer on the day page, with the slot (REQ BTH-3, NFR-4): the
+    purposes offered to them and the kind's `extra` groups ((name, legend, [(value, label)])).
+    Valid choices travel in each slot link (`query`), and the slot link then opens "check your
+    answers" directly when the profile holds the rest (`request_step`)."""
+    labels = dict(kind.model._meta.get_field("purpose").choices or ())
+    purposes = [(value, labels.get(value, value)) for value in kind.purposes(request.user)]
+    groups, chosen = [], {}
+    for name, legend, options in (
+        ("purpose", _("What is it about?"), purposes),
+        *extra,
+    ):
+        picked = request.GET.get(name, "")
+        if picked not in {str(value) for value, _label in options}:
+            picked = ""
+        if picked:
+            chosen[name] = picked
+        groups.append(
+            {
+                "name": name,
+                "legend": legend,
+                "options": [
+                    {"value": value, "label": label, "checked": str(value) == picked}
+                    for value, label in options
+                ],
+            }
+        )
+    return {"groups": groups, "query": f"?{urlencode(chosen)}" if chosen else ""}
 
 
 def month_navigation(year: int, month: int, now: datetime.datetime) -> dict:

@@ -36,6 +36,7 @@ from bookings.pages import (
     send_step,
     sent_answers,
     sign_answers,
+    slot_answers,
     slot_url,
     weeks,
 )
@@ -124,6 +125,7 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     date = parse_day(day, now)
     banners = _banners(request, booth, now)
     may_request = not banners["refusal"]
+    answers = slot_answers(request, BOOTHS)
 
     def render_grid(closed_reason, slots):
         context = {
@@ -132,14 +134,24 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
             "closed_reason": closed_reason,
             "slots": slots,
             "may_request": may_request,
+            "slot_query": answers["query"],
         }
         return render_to_string("booths/_day_grid.html", context)
 
-    grid = availability.day_grid(booth, date, now=now, extra=(may_request,), render=render_grid)
+    grid = availability.day_grid(
+        booth, date, now=now, extra=(may_request, answers["query"]), render=render_grid
+    )
     return render(
         request,
         "booths/day.html",
-        {"booth": booth, "office": booth.office, "date": date, "grid": grid, **banners},
+        {
+            "booth": booth,
+            "office": booth.office,
+            "date": date,
+            "grid": grid,
+            "slot_answers": answers,
+            **banners,
+        },
     )
 
 

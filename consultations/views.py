@@ -36,6 +36,7 @@ from bookings.pages import (
     send_step,
     sent_answers,
     sign_answers,
+    slot_answers,
     slot_url,
     weeks,
 )
@@ -156,6 +157,8 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
     closed_reason, slots = availability.day_view(
         office, date, now=now, counselor_id=getattr(counselor, "pk", None)
     )
+    tools = [(tool.pk, tool.name) for tool in _video_tools(office)]
+    answers = slot_answers(request, ONLINE, extra=(("video_tool", _("Video tool"), tools),))
     return render(
         request,
         "consultations/day.html",
@@ -166,6 +169,7 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
             "date": date,
             "closed_reason": closed_reason,
             "slots": slots,
+            "slot_answers": answers,
             "refusal": reason,
             "approval": approval,
         },

@@ -1,0 +1,200 @@
+"""`manage.py bench_booking_split`: where the milliseconds of one booking go, in one process,
+against the same booking written lean (REQ NFR-4; issue 21's profile).
+
+For each person of a `bench_sessions --mode booking` (or `booking-online`) plan, the three
+requests of a booking go through Django's test client (the whole middleware stack, the
+production settings of `config.settings.bench`): the request form (GET), its POST answered with
+"check your answers", and the send. Each request is timed whole, its queries counted and their
+SQL time summed (the rest is Python: middleware, forms, templates, the ORM building
+statements). The same run then times:
+
+- the floor: the same stack answering a signed-in GET with bytes from memory (`bench.views`);
+- the lean transaction: the booking's rules written by hand as SQL in one transaction (lock
+  the person, count for the cap, take the holds, insert the row, the access record and the
+  outbox row), rolled back so the data stays as it was.
+
+So "booking − 3 × floor − lean" is what the framework and the app's own Python add.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import statistics
+import time
+import uuid
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client
+
+from bench.client import forms_of, ip_for
+
+STEPS = ("form GET", "form POST", "send POST")
+
+
+def _fields(html: str) -> tuple[str, list[tuple[str, str]]]:
+    forms = forms_of(html)
+    if not forms:
+        raise CommandError("the page has no form")
+    return forms[-1]
+
+
+class _SqlClock:
+    """Each statement's round trip, measured around the driver's call (Django's own query log
+    rounds to whole milliseconds)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
+def _timed(call, *args):
+    clock = _SqlClock()
+    with connection.execute_wrapper(clock):
+        started = time.perf_counter()
+        response = call(*args)
+        total = (time.perf_counter() - started) * 1000
+    return response, {"ms": total, "sql_ms": clock.seconds * 1000, "queries": clock.count}
+
+
+def _book_one(client: Client, path: str) -> tuple[list[dict], bool]:
+    """The three requests of one booking: their timings, and whether it was booked."""
+    page, form = _timed(client.get, path)
+    if page.status_code != 200:
+        raise CommandError(f"{path}: the form answered {page.status_code}")
+    _action, fields = _fields(page.content.decode())
+    check, answered = _timed(client.post, path, dict(_multi(fields)))
+    if check.status_code != 200:
+        raise CommandError(f"{path}: the form's POST answered {check.status_code}")
+    action, fields = _fields(check.content.decode())
+    sent, send = _timed(client.post, action, dict(_multi(fields)))
+    return [form, answered, send], sent.status_code == 302
+
+
+def _lean(line: dict, online: bool) -> float:
+    """The booking's statements by hand, in one transaction, rolled back: milliseconds."""
+    user, starts_at = line["user"], line["starts_at"]
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM accounts_user WHERE id = %s FOR UPDATE", [user])
+        table = "consultations_consultation" if online else "booths_reservation"
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE user_id = %s AND starts_at > now() "
+            "AND status IN ('requested', 'confirmed', 'checked_in')",
+            [user],
+        )
+        holder = "consultations.consultation" if online else "booths.reservation"
+        cursor.execute(
+            "INSERT INTO bookings_personhold (user_id, starts_at, holder) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [user, starts_at, holder],
+        )
+        cursor.execute(
+            "INSERT INTO accounts_accessrecord (at, actor_id, subject_id, kind, object_repr, "
+            "path, ip_address, user_agent) VALUES (now(), %s, %s, 'booking', 'x', '/', "
+            "'10.0.0.1', 'bench')",
+            [user, user],
+        )
+        cursor.execute(
+            "INSERT INTO core_outboxmessage (created_at, subject, body, html_body, from_email, "
+            '"to", cc, bcc, reply_to, headers, attachments, status, attempts, next_attempt_at, '
+            "last_error, erase_when_done, drop_reason, topic, topic_kind, composer) VALUES "
+            "(now(), '', '', '', '', '[]', '[]', '[]', '[]', '{}', '[]', 'pending', 0, now(), "
+            "'', false, '', %s, 'received', 'booking')",
+            [f"lean-{uuid.uuid4()}"],
+        )
+        transaction.set_rollback(True)
+    return (time.perf_counter() - started) * 1000
+
+
+class Command(BaseCommand):
+    help = "Split one booking's time into requests, SQL and Python, against the lean form."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sessions", required=True, help="a bench_sessions booking plan")
+        parser.add_argument("--online", action="store_true", help="a booking-online plan")
+        parser.add_argument("--count", type=int, default=20)
+        parser.add_argument("--json", action="store_true", dest="as_json")
+
+    def handle(self, *args, sessions, online, count, as_json, **options):
+        with open(sessions) as handle:
+            lines = [jsonlib.loads(line) for line in handle][:count]
+        if not lines:
+            raise CommandError("no sessions in the plan")
+        steps = {step: [] for step in STEPS}
+        from accounts.models import User
+        from booths.models import Booth
+
+        today = time.localtime()
+        floors, leans, booked = [], [], 0
+        # One client for all: its handler loads the middleware once, as a server's worker does.
+        client = Client(HTTP_HOST="127.0.0.1")
+        for line in lines:
+            client.cookies.clear()
+            client.defaults["HTTP_X_REAL_IP"] = ip_for(line["user"])
+            client.cookies[settings.SESSION_COOKIE_NAME] = line["cookie"]
+            timings, done = _book_one(client, line["slot_path"])
+            for step, timing in zip(STEPS, timings, strict=True):
+                steps[step].append(timing)
+            booked += done
+            office = User.objects.filter(pk=line["user"]).values("office_id")
+            booth = Booth.objects.filter(office_id__in=office).values_list("pk", flat=True)[0]
+            floor = f"/bench/floor/{booth}/{today.tm_year}/{today.tm_mon}/"
+            client.get(floor)  # the first fills the bytes kept in memory
+            _floor, timing = _timed(client.get, floor)
+            floors.append(timing["ms"])
+            leans.append(_lean(line, online))
+        report = {
+            step: {
+                key: round(statistics.median(t[key] for t in timings), 2)
+                for key in ("ms", "sql_ms", "queries")
+            }
+            for step, timings in steps.items()
+        }
+        booking_ms = sum(report[step]["ms"] for step in STEPS)
+        sql_ms = sum(report[step]["sql_ms"] for step in STEPS)
+        summary = {
+            "kind": "online" if online else "booth",
+            "bookings": booked,
+            "of": len(lines),
+            "steps": report,
+            "booking_ms": round(booking_ms, 2),
+            "booking_sql_ms": round(sql_ms, 2),
+            "booking_python_ms": round(booking_ms - sql_ms, 2),
+            "floor_ms": round(statistics.median(floors), 2),
+            "lean_transaction_ms": round(statistics.median(leans), 2),
+        }
+        if as_json:
+            self.stdout.write(jsonlib.dumps(summary))
+            return
+        for step in STEPS:
+            r = report[step]
+            self.stdout.write(
+                f"{step:10} {r['ms']:7.2f} ms  SQL {r['sql_ms']:6.2f} ms  {r['queries']:3.0f} queries"
+            )
+        self.stdout.write(
+            f"booking    {booking_ms:7.2f} ms  SQL {sql_ms:6.2f} ms  Python "
+            f"{booking_ms - sql_ms:6.2f} ms  ({booked} of {len(lines)} booked)\n"
+            f"floor      {summary['floor_ms']:7.2f} ms a request (3 requests: "
+            f"{3 * summary['floor_ms']:.2f} ms)\n"
+            f"lean       {summary['lean_transaction_ms']:7.2f} ms (the booking's statements "
+            "by hand, one transaction)"
+        )
+
+
+def _multi(fields: list[tuple[str, str]]):
+    """Form fields as the test client wants them: repeated names as lists."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in fields:
+        grouped.setdefault(name, []).append(value)
+    for name, values in grouped.items():
+        yield name, values if len(values) > 1 else values[0]
