@@ -415,13 +415,13 @@ def test_staff_book_a_consultation_for_a_caller(
         "video_tool": zoom.pk,
     }
     stranger = UserFactory(office=other_office, username="stranger")
-    response = staff_client.post(target, {**data, "username": stranger.username})
-    assert response.status_code == 200 and "username" in response.context["form"].errors
+    response = staff_client.post(target, {**data, "caller": stranger.pk})
+    assert response.status_code == 200 and "caller" in response.context["form"].errors
     busy_counselor(office, counselor, tokyo(2026, 11, 17, 10, 0))
-    response = staff_client.post(target, {**data, "username": seeker.username})
+    response = staff_client.post(target, {**data, "caller": seeker.pk})
     assert response.status_code == 200 and "counselor" in response.context["form"].errors
     assert not Consultation.objects.exists()
-    response = staff_client.post(target, {**data, "time": "10:30", "username": seeker.username})
+    response = staff_client.post(target, {**data, "time": "10:30", "caller": seeker.pk})
     assert response.status_code == 302
     booked = Consultation.objects.get()
     assert (booked.user, booked.status, booked.source) == (seeker, Status.CONFIRMED, "staff")
