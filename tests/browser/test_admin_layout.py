@@ -187,5 +187,23 @@ def test_counselor_lists_and_forms_fit_360_and_1280px_in_both_languages(
                 "/admin/booths/reservation/book/",
                 f"/admin/consultations/consultation/{consultation.pk}/link/",
                 f"/admin/consultations/consultation/{consultation.pk}/move/",
+                f"/admin/consultations/consultation/{consultation.pk}/book-next/",
             ],
         )
+
+
+def test_counselor_forms_are_the_admins_aligned_forms_with_full_width_inputs(
+    live_server, page, busy_office
+):
+    # REQ STF-1, NFR-1: the meeting link was a 180 px box in an unstyled form
+    _, counselor, consultation = busy_office
+    with time_machine.travel(NOW, tick=True):
+        login_browser(page, live_server.url, counselor)
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}/admin/consultations/consultation/{consultation.pk}/link/")
+        assert page.locator("form fieldset.module.aligned .form-row.field-join_url").count() == 1
+        form_width = page.locator("form fieldset.module").bounding_box()["width"]
+        link = page.locator("input[name=join_url]")
+        assert link.bounding_box()["width"] >= 0.9 * form_width
+        page.set_viewport_size(DESKTOP)
+        assert link.bounding_box()["width"] >= 400
