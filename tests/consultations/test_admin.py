@@ -643,7 +643,9 @@ def find_caller(client, query, **slot):
 
 
 def listed(response) -> set:
-    return {int(value) for value, _label in response.context["form"].fields["caller"].widget.choices}
+    return {
+        int(value) for value, _label in response.context["form"].fields["caller"].widget.choices
+    }
 
 
 def test_staff_find_the_caller_by_name_kana_number_or_phone_within_their_office(
@@ -660,7 +662,9 @@ def test_staff_find_the_caller_by_name_kana_number_or_phone_within_their_office(
         jobseeker_number_status="number",
     )
     UserFactory(office=office, last_name="佐藤", first_name="一郎", name_kana="サトウ　イチロウ")
-    UserFactory(office=other_office, last_name="山田", first_name="花子", name_kana="ヤマダ　ハナコ")
+    UserFactory(
+        office=other_office, last_name="山田", first_name="花子", name_kana="ヤマダ　ハナコ"
+    )
     StaffFactory(office=office, last_name="山田", first_name="花子")
     for query in (
         "山田 花子",
