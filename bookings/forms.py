@@ -218,8 +218,9 @@ class CallerFormMixin(forms.Form):
         field.queryset = people
         chosen = self["caller"].value() if self.is_bound else None
         shown = list(found)
-        if chosen and not any(str(user.pk) == str(chosen) for user in shown):
-            shown += list(people.filter(pk=chosen)) if str(chosen).isdigit() else []
+        chosen = str(chosen or "")
+        if chosen.isdigit() and len(chosen) < 10 and all(str(u.pk) != chosen for u in shown):
+            shown += list(people.filter(pk=int(chosen)))
         field.widget.choices = [(user.pk, field.label_from_instance(user)) for user in shown]
         if not shown:
             field.help_text = _("Nobody found yet.")
