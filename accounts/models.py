@@ -2,17 +2,22 @@
 whose personal data (REQ OPS-1, LOG-1)."""
 
 import datetime
+import re
+import unicodedata
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Replace
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.audit import audit_track
+
+from . import numbers
 
 
 @audit_track(exclude=["availability_version", "gate_version"])  # REQ STF-2
@@ -127,6 +132,49 @@ class UserQuerySet(models.QuerySet):
     def holding_jobseeker_number(self, number: str):
         """The active job-seeker account the constraint gives `number` to (REQ REG-9)."""
         return self.not_deleted().filter(user_type=UserType.JOB_SEEKER, jobseeker_number=number)
+
+    def bookable_by(self, staff):
+        """The people `staff` may book for on the phone (REQ STF-1, STF-2): job seekers and
+        employers of the staff member's own office, never another office's; a superuser
+        without an office reaches every office."""
+        people = self.customers().filter(is_active=True)
+        if staff.office_id is not None:
+            return people.filter(office_id=staff.office_id)
+        return people if staff.is_superuser else people.none()
+
+    def matching_caller(self, text: str):
+        """People whose name, name in kana (hiragana or katakana, spaces ignored), job-seeker
+        or establishment number, phone number or login ID matches what staff typed while the
+        person is on the phone (REQ STF-1). Names and kana match in part; numbers, phones and
+        login IDs whole."""
+        text = unicodedata.normalize("NFKC", text or "").strip()
+        if not text:
+            return self.none()
+        compact = re.sub(r"\s+", "", text)
+        condition = Q(username__iexact=text)
+        for field, number in (
+            ("jobseeker_number", numbers.normalise_jobseeker_number(text)),
+            ("establishment_number", numbers.normalise_establishment_number(text)),
+        ):
+            if number:
+                condition |= Q(**{field: number})
+        digits = numbers.half_width(text).replace("-", "")
+        if re.fullmatch(r"0\d{9,10}", digits):
+            condition |= Q(phone_digits=digits)
+        if not compact.replace("-", "").isdigit():
+            condition |= (
+                Q(full_name__icontains=compact)
+                | Q(establishment_name__icontains=compact)
+                | Q(kana_compact__contains=numbers.katakana(compact))
+                | Q(kana_compact__contains=numbers.hiragana(compact))
+            )
+        return self.annotate(
+            phone_digits=Replace("phone", Value("-"), Value("")),
+            full_name=Concat("last_name", "first_name"),
+            kana_compact=Replace(
+                Replace("name_kana", Value("\u3000"), Value("")), Value(" "), Value("")
+            ),
+        ).filter(condition)
 
     def last_active_before(self, moment):
         return self.filter(
@@ -459,6 +507,7 @@ class AccessKind(models.TextChoices):
     DAY_SHEET = "day_sheet", _("Day sheet")
     CALL_LIST = "call_list", _("Call list")
     EXPORT = "export", _("Export")
+    CALLER_SEARCH = "caller_search", _("Staff searched for a caller")
 
 
 class AccessRecordQuerySet(AppendOnlyQuerySet):

@@ -75,3 +75,13 @@ def normalise_kana(value: str) -> str | None:
     value = unicodedata.normalize("NFKC", value).strip()
     value = re.sub(r"\s+", "\u3000", value)
     return value if KANA.fullmatch(value) else None
+
+
+def katakana(value: str) -> str:
+    """Hiragana turned into katakana; everything else as it is."""
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in value)
+
+
+def hiragana(value: str) -> str:
+    """Katakana turned into hiragana; everything else as it is."""
+    return "".join(chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch for ch in value)

@@ -16,15 +16,45 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.access import AccessKind, access_record_page
 from accounts.models import User
 
 from . import flows
 from . import services as bookings
 from .calendar import format_list, format_slot
-from .forms import ConfirmPhoneCallForm
+from .forms import ConfirmPhoneCallForm, StaffPrefillForm
 from .models import CounselorHold, State
+
+# The caller search lists at most this many people; more asks staff to type more.
+CALLER_RESULTS = 20
+
+
+def caller_search(people, query: str) -> list:
+    """Up to one more than CALLER_RESULTS people matching `query`, by kana, then name."""
+    return list(
+        people.matching_caller(query).order_by("name_kana", "last_name", "first_name", "pk")[
+            : CALLER_RESULTS + 1
+        ]
+    )
+
+
+def search_notice(query: str, found: list) -> str:
+    if not query.strip():
+        return _("Type a name, a number or a phone number to find the caller.")
+    if not found:
+        return _("Nobody of your office matches. Check the spelling or try the phone number.")
+    if len(found) > CALLER_RESULTS:
+        return _(
+            "More than %(count)s people match; the first %(count)s are listed. Type more to "
+            "narrow the search."
+        ) % {"count": CALLER_RESULTS}
+    return ngettext(
+        "%(count)s person matches: choose the caller.",
+        "%(count)s people match: choose the caller.",
+        len(found),
+    ) % {"count": len(found)}
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -244,9 +274,9 @@ class BookingAdminMixin:
     next_texts = (gettext_lazy("Book the next one"), gettext_lazy("The next one is booked."))
     caller_texts = (gettext_lazy("Book for a caller"), gettext_lazy("The booking is made."))
 
-    def staff_slot_form(self, request, booking, data, *, step: str):
+    def staff_slot_form(self, request, booking, data, *, step: str, initial=None):
         """The form of `step` ("move", "next" or "caller"): a place (when it can change), a day,
-        a start time and the override of CON-9."""
+        a start time and the override of CON-9; `initial` fills in the caller form."""
         raise NotImplementedError
 
     def staff_place(self, form, booking=None):
@@ -313,36 +343,46 @@ class BookingAdminMixin:
         return self._staff_slot_page(request, pk, "next", flows.booking_book_next, self.next_texts)
 
     def book_for_caller_view(self, request):
-        """STF-1: book for someone on the phone, confirmed by the call. Staff book for the
-        people of their own office (a superuser: anyone's)."""
+        """STF-1: book for someone on the phone, confirmed by the call. Staff find the person
+        by name, kana, number or phone among the people of their own office (a superuser
+        without an office: anyone's); "Find" and "Save" post the same form, so the slot
+        filled in (from the day sheet's link, `?counselor=&date=&time=`) stays."""
         if not self.has_change_permission(request):
             raise Http404
-        form = self.staff_slot_form(request, None, request.POST or None, step="caller")
-        if request.method == "POST" and form.is_valid():
-            users = User.objects.filter(username=form.cleaned_data["username"], is_staff=False)
-            if not request.user.is_superuser:
-                users = users.filter(office_id=request.user.office_id)
-            user = users.first()
-            if user is None:
-                form.add_error("username", _("No user of this office has this login ID."))
-            else:
-                response = self.run_staff_flow(
-                    request,
-                    form,
-                    lambda: flows.booking_book_for_caller(
-                        kind=self.booking_kind,
-                        user=user,
-                        staff=request.user,
-                        place=self.staff_place(form),
-                        starts_at=form.starts_at(),
-                        purpose=form.cleaned_data["purpose"],
-                        override=form.cleaned_data["outside_availability"],
-                    ),
-                    self.caller_texts[1],
-                    added=True,
-                )
-                if response:
-                    return response
+        people = User.objects.bookable_by(request.user)
+        data = request.POST if request.method == "POST" else None
+        finding = data is not None and "_find" in data
+        query = data.get("caller_query", "") if data is not None else ""
+        found = caller_search(people, query) if query.strip() else []
+        if finding:
+            # A search is not an attempt to book: the form comes back unbound, as filled in.
+            initial = {name: data.get(name) for name in data if name != "caller"}
+            form = self.staff_slot_form(request, None, None, step="caller", initial=initial)
+        else:
+            initial = StaffPrefillForm.initial_from(request.GET)
+            form = self.staff_slot_form(request, None, data, step="caller", initial=initial)
+        form.show_callers(people, found[:CALLER_RESULTS])
+        if finding or (data is not None and found):
+            # LOG-1: the list shows these people's names, numbers and phones.
+            access_record_page(request, AccessKind.CALLER_SEARCH, found[:CALLER_RESULTS])
+        if data is not None and not finding and form.is_valid():
+            response = self.run_staff_flow(
+                request,
+                form,
+                lambda: flows.booking_book_for_caller(
+                    kind=self.booking_kind,
+                    user=form.cleaned_data["caller"],
+                    staff=request.user,
+                    place=self.staff_place(form),
+                    starts_at=form.starts_at(),
+                    purpose=form.cleaned_data["purpose"],
+                    override=form.cleaned_data["outside_availability"],
+                ),
+                self.caller_texts[1],
+                added=True,
+            )
+            if response:
+                return response
         return TemplateResponse(
             request,
             "admin/bookings/form.html",
@@ -351,6 +391,7 @@ class BookingAdminMixin:
                 "title": self.caller_texts[0],
                 "form": form,
                 "opts": self.model._meta,
+                "search_notice": search_notice(query, found) if finding else "",
             },
         )
 

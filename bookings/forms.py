@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import UserType
+from accounts.models import User, UserType
 from accounts.numbers import (
     normalise_establishment_number,
     normalise_jobseeker_number,
@@ -141,6 +141,89 @@ class StaffSlotForm(Form):
         return datetime.datetime.combine(
             self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=TOKYO
         )
+
+
+class StaffPrefillForm(Form):
+    """What a link from the day sheet may fill in on a staff form (REQ STF-1): the day, the
+    start time and the place's id. Values that do not parse are left out, never an error."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    time = forms.TimeField(required=False, input_formats=["%H:%M", "%H%M"])
+    counselor = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    booth = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    @classmethod
+    def initial_from(cls, query) -> dict:
+        form = cls(query)
+        form.is_valid()
+        return {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if value is not None and name not in form.errors
+        }
+
+
+class CallerSearchInput(forms.TextInput):
+    """The search box with its own submit button ("Find"), so the search works without
+    JavaScript and is sent by POST: what staff type never reaches a URL (REQ LOG-2)."""
+
+    template_name = "bookings/widgets/caller_search.html"
+    input_type = "search"
+
+
+class CallerField(forms.ModelChoiceField):
+    """The person on the phone, chosen among the people the search found. The queryset is
+    everyone the staff member may book for; the radio buttons list the search's results."""
+
+    widget = forms.RadioSelect(attrs={"class": "radiolist"})
+
+    def label_from_instance(self, user) -> str:
+        name = user.establishment_name or f"{user.last_name} {user.first_name}".strip()
+        parts = [f"{name}（{user.name_kana}）" if user.name_kana else name]
+        if user.jobseeker_number or user.establishment_number:
+            parts.append(user.jobseeker_number or user.establishment_number)
+        if user.phone:
+            parts.append(user.phone)
+        parts.append(user.username)
+        return " / ".join(parts)
+
+
+class CallerFormMixin(forms.Form):
+    """Book for a caller (REQ STF-1): find the person by name, kana, number or phone within
+    the office, then choose them."""
+
+    caller_query = forms.CharField(
+        label=_("Find the caller"),
+        required=False,
+        max_length=100,
+        widget=CallerSearchInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Name, name in kana, job-seeker or establishment number, phone number or login "
+            "ID. Only people of your office are found."
+        ),
+    )
+    caller = CallerField(
+        label=_("Caller"),
+        queryset=User.objects.none(),
+        error_messages={
+            "required": _("Find the caller above and choose them from the list."),
+            "invalid_choice": _("Find the caller above and choose them from the list."),
+        },
+    )
+
+    def show_callers(self, people, found) -> None:
+        """Validate against `people` (whom the staff member may book for) and list `found`,
+        with the person already chosen, if any."""
+        field = self.fields["caller"]
+        field.queryset = people
+        chosen = self["caller"].value() if self.is_bound else None
+        shown = list(found)
+        chosen = str(chosen or "")
+        if chosen.isdigit() and len(chosen) < 10 and all(str(u.pk) != chosen for u in shown):
+            shown += list(people.filter(pk=int(chosen)))
+        field.widget.choices = [(user.pk, field.label_from_instance(user)) for user in shown]
+        if not shown:
+            field.help_text = _("Nobody found yet.")
 
 
 class UsernameField(forms.CharField):

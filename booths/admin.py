@@ -215,15 +215,13 @@ class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
         gettext_lazy("The reservation is booked, confirmed and mailed to the user."),
     )
 
-    def staff_slot_form(self, request, booking, data, *, step: str):
+    def staff_slot_form(self, request, booking, data, *, step: str, initial=None):
         office_id = booking.booth.office_id if booking else request.user.office_id
         booths = Booth.objects.filter(is_active=True)
         if office_id is not None or not request.user.is_superuser:
             booths = booths.filter(office_id=office_id)
         if step == "caller":
-            return BookForCallerForm(
-                data, booths=booths, initial={"booth": request.GET.get("booth")}
-            )
+            return BookForCallerForm(data, booths=booths, initial=initial)
         return SlotChoiceForm(data, booths=booths, initial={"booth": booking.booth_id})
 
     def staff_place(self, form, booking=None):

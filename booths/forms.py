@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import UserType
-from bookings.forms import BookingDetailsForm, StaffSlotForm, UsernameField
+from bookings.forms import BookingDetailsForm, CallerFormMixin, StaffSlotForm, UsernameField
 from core.forms import Form
 
 from .models import EMPLOYER_PURPOSES, JOB_SEEKER_PURPOSES, Purpose
@@ -34,12 +34,11 @@ class SlotChoiceForm(StaffSlotForm):
         self.fields["booth"].queryset = booths
 
 
-class BookForCallerForm(SlotChoiceForm):
+class BookForCallerForm(CallerFormMixin, SlotChoiceForm):
     """Staff book a slot for someone on the phone (STF-1)."""
 
-    username = UsernameField()
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
-    field_order = ["username", "booth", "date", "time", "purpose"]
+    field_order = ["caller_query", "caller", "booth", "date", "time", "purpose"]
 
 
 class CounterAdhocForm(Form):

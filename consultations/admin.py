@@ -299,13 +299,16 @@ class ConsultationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
         gettext_lazy("The consultation is booked, confirmed and mailed to the user."),
     )
 
-    def staff_slot_form(self, request, booking, data, *, step: str):
+    def staff_slot_form(self, request, booking, data, *, step: str, initial=None):
         if step == "next":
             return StaffSlotForm(data)  # with the same counselor and tool
         counselors = office_staff(request)
         if step == "caller":
             return ConsultationForCallerForm(
-                data, counselors=counselors, video_tools=office_video_tools(request)
+                data,
+                counselors=counselors,
+                video_tools=office_video_tools(request),
+                initial=initial,
             )
         return CounselorSlotForm(
             data,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from bookings import calendar
 from bookings.availability import closures_for
-from bookings.forms import StaffSlotForm, UsernameField
+from bookings.forms import CallerFormMixin, StaffSlotForm, UsernameField
 from core.forms import Form, ModelForm
 
 from . import services
@@ -312,10 +312,30 @@ class OnlineApprovalAdminForm(StaffFormMixin, ModelForm):
 # --- Consultation form pages (STF-1, CON-2) -----------------------------------------------------
 
 
+class VideoToolField(forms.ModelChoiceField):
+    """The video tool, chosen by staff: no tool is picked for them (REQ STF-1). Radio buttons
+    with none checked, so a forgotten choice is an error next to the field, never the first
+    tool of the list."""
+
+    widget = forms.RadioSelect(attrs={"class": "radiolist"})
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=VideoTool.objects.none(),
+            label=_("Video tool"),
+            empty_label=None,
+            error_messages={
+                "required": _("Choose the video tool the person will use."),
+                "invalid_choice": _("Choose one of this office's video tools."),
+            },
+            **kwargs,
+        )
+
+
 class MeetingLinkForm(Form):
     """Staff set the meeting link (CON-2); the service checks it against the tool's hosts."""
 
-    video_tool = forms.ModelChoiceField(label=_("Video tool"), queryset=None, empty_label=None)
+    video_tool = VideoToolField()
     join_url = MeetingLinkField(
         label=_("Meeting link"),
         required=False,
@@ -338,13 +358,12 @@ class CounselorSlotForm(StaffSlotForm):
         self.fields["counselor"].queryset = counselors
 
 
-class ConsultationForCallerForm(CounselorSlotForm):
+class ConsultationForCallerForm(CallerFormMixin, CounselorSlotForm):
     """Staff book an online consultation for someone on the phone (STF-1)."""
 
-    username = UsernameField()
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsultationPurpose.choices)
-    video_tool = forms.ModelChoiceField(label=_("Video tool"), queryset=None, empty_label=None)
-    field_order = ["username", "counselor", "date", "time", "purpose", "video_tool"]
+    video_tool = VideoToolField()
+    field_order = ["caller_query", "caller", "counselor", "date", "time", "purpose", "video_tool"]
 
     def __init__(self, *args, video_tools, **kwargs):
         super().__init__(*args, **kwargs)

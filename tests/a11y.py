@@ -73,6 +73,11 @@ def _violations(page) -> list[str]:
     ]
 
 
+def axe_problems(page) -> list[str]:
+    """axe's violations of any impact on the page as it is now (its current width)."""
+    return _violations(page)
+
+
 def _check_here(page, where: str) -> list[str]:
     """axe at the current size and at 360 px; in English also the unmarked Japanese check."""
     problems = [f"[{where}, {page.viewport_size['width']}px] {p}" for p in _violations(page)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.template.response import TemplateResponse
@@ -113,6 +114,13 @@ def sheet_counselors(office: Office, day: datetime.date, booked_ids: set[int]):
     return counselors, offers
 
 
+def book_url(base: str, moment: datetime.datetime, **place) -> str:
+    """The phone-booking form with the cell's place, day and start time filled in (STF-1)."""
+    moment = calendar.local(moment)
+    query = {**place, "date": moment.date().isoformat(), "time": f"{moment:%H:%M}"}
+    return f"{base}?{urlencode(query)}"
+
+
 def build_day_sheet(office: Office, day: datetime.date, now, closures):
     grid = calendar.day_slots(
         day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
@@ -170,6 +178,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
             counselor_columns[consultation.counselor_id].cells[moment].entries.append(entry)
 
     book_for_caller = reverse("admin:consultations_consultation_book")
+    book_for_booth = reverse("admin:booths_reservation_book")
     grid_set = set(grid)
     for booth in booths:
         column = booth_columns[booth.pk]
@@ -183,9 +192,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
                     Link(reverse("admin:booths_booth_adhoc", args=[booth.pk]), _("Start a use now"))
                 )
             if moment + calendar.SLOT > now:
-                cell.links.append(
-                    Link(f"{reverse('admin:booths_reservation_book')}?booth={booth.pk}", _("Book"))
-                )
+                cell.links.append(Link(book_url(book_for_booth, moment, booth=booth.pk), _("Book")))
     for counselor in counselors:
         column = counselor_columns[counselor.pk]
         for moment in slots:
@@ -194,7 +201,9 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
             cell.offered = moment in grid_set and offers(counselor.pk, moment)
             busy = any(e.is_active for e in (*cell.entries, *cell.also))
             if cell.offered and not busy and moment > now:
-                cell.links.append(Link(book_for_caller, _("Book")))
+                cell.links.append(
+                    Link(book_url(book_for_caller, moment, counselor=counselor.pk), _("Book"))
+                )
 
     columns = [*booth_columns.values(), *counselor_columns.values()]
     rows = [(moment, [column.cells[moment] for column in columns]) for moment in slots]

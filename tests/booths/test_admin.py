@@ -253,9 +253,9 @@ def test_staff_book_for_a_caller(frozen, staff_client, booth, seeker, other_offi
     assert staff_client.get(response.url).status_code == 200
     stranger = UserFactory(office=other_office, username="stranger")
     data = {"booth": booth.pk, "date": "2026-11-17", "time": "10:00", "purpose": "job_consultation"}
-    response = staff_client.post(url, {**data, "username": stranger.username})
+    response = staff_client.post(url, {**data, "caller": stranger.pk})
     assert response.status_code == 200 and not Reservation.objects.exists()
-    response = staff_client.post(url, {**data, "username": seeker.username})
+    response = staff_client.post(url, {**data, "caller": seeker.pk})
     assert response.status_code == 302
     reservation = Reservation.objects.get()
     assert (reservation.user, reservation.status) == (seeker, Status.CONFIRMED)

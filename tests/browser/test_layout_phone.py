@@ -176,3 +176,21 @@ def test_the_header_menu_opens_by_keyboard_with_a_visible_focus(live_server, pag
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="予約の確認")).to_be_focused()
     assert_accessible(page)
+
+
+def test_the_online_month_keeps_its_weekdays_and_no_empty_rows_on_a_phone(
+    live_server, page, booking
+):
+    # REQ NFR-1: each day says its weekday; the days of the months around are not blank rows
+    _, seeker, _ = booking
+    page.set_viewport_size(PHONE)
+    with time_machine.travel(NOW, tick=True):
+        login_browser(page, live_server.url, seeker)
+        page.goto(f"{live_server.url}/consultations/any/2026/12/")
+        cells = page.locator("table.month-calendar td:visible")
+        expect(cells).to_have_count(31)
+        labels = cells.evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        )
+        assert labels[0] == '"火"' and labels[5] == '"日"', labels[:7]
+        assert_fits_phone(page)

@@ -7,7 +7,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.urls import reverse
+from django.utils.translation import gettext
 
+from accounts.models import AccessKind, AccessRecord
 from bookings.models import Status
 from booths.models import Reservation
 from consultations.eligibility import online_eligibility_reason
@@ -415,13 +417,13 @@ def test_staff_book_a_consultation_for_a_caller(
         "video_tool": zoom.pk,
     }
     stranger = UserFactory(office=other_office, username="stranger")
-    response = staff_client.post(target, {**data, "username": stranger.username})
-    assert response.status_code == 200 and "username" in response.context["form"].errors
+    response = staff_client.post(target, {**data, "caller": stranger.pk})
+    assert response.status_code == 200 and "caller" in response.context["form"].errors
     busy_counselor(office, counselor, tokyo(2026, 11, 17, 10, 0))
-    response = staff_client.post(target, {**data, "username": seeker.username})
+    response = staff_client.post(target, {**data, "caller": seeker.pk})
     assert response.status_code == 200 and "counselor" in response.context["form"].errors
     assert not Consultation.objects.exists()
-    response = staff_client.post(target, {**data, "time": "10:30", "username": seeker.username})
+    response = staff_client.post(target, {**data, "time": "10:30", "caller": seeker.pk})
     assert response.status_code == 302
     booked = Consultation.objects.get()
     assert (booked.user, booked.status, booked.source) == (seeker, Status.CONFIRMED, "staff")
@@ -631,3 +633,115 @@ def test_a_superuser_sees_every_offices_consultations(frozen, client, consultati
     for name in ("consultation_book", "videotool_add", "availabilitypattern_add"):
         assert admin_client.get(url(name)).status_code == 200
     assert admin_client.get(url("consultation_link", theirs.pk)).status_code == 200
+
+
+# --- Book for a caller: the search and the video tool (issue 22) -------------------------------
+
+
+def find_caller(client, query, **slot):
+    return client.post(url("consultation_book"), {"caller_query": query, "_find": "1", **slot})
+
+
+def listed(response) -> set:
+    return {
+        int(value) for value, _label in response.context["form"].fields["caller"].widget.choices
+    }
+
+
+def test_staff_find_the_caller_by_name_kana_number_or_phone_within_their_office(
+    frozen, staff_client, office, other_office
+):
+    # REQ STF-1, STF-2: no login ID needed; another office's namesake is never listed
+    hanako = UserFactory(
+        office=office,
+        last_name="山田",
+        first_name="花子",
+        name_kana="ヤマダ　ハナコ",
+        phone="0173-11-2222",
+        jobseeker_number="02010-12345678",
+        jobseeker_number_status="number",
+    )
+    UserFactory(office=office, last_name="佐藤", first_name="一郎", name_kana="サトウ　イチロウ")
+    UserFactory(
+        office=other_office, last_name="山田", first_name="花子", name_kana="ヤマダ　ハナコ"
+    )
+    StaffFactory(office=office, last_name="山田", first_name="花子")
+    for query in (
+        "山田 花子",
+        "山田花子",
+        "やまだ はなこ",
+        "ﾔﾏﾀﾞ",
+        "０２０１０－１２３４５６７８",
+        "0173112222",
+        hanako.username,
+    ):
+        response = find_caller(staff_client, query)
+        assert response.status_code == 200
+        assert listed(response) == {hanako.pk}, query
+        assert not response.context["form"].errors
+    assert listed(find_caller(staff_client, "田中")) == set()
+
+
+def test_the_caller_search_is_posted_and_leaves_an_access_record(
+    frozen, staff_client, office, counselor
+):
+    # REQ LOG-1, LOG-2: the typed name never reaches a URL; the people listed are recorded
+    hanako = UserFactory(office=office, last_name="山田", first_name="花子", name_kana="ヤマダ")
+    page = staff_client.get(url("consultation_book"), {"caller_query": "山田"})
+    assert hanako.pk not in listed(page)
+    assert not AccessRecord.objects.filter(kind=AccessKind.CALLER_SEARCH).exists()
+    html = page.content.decode()
+    form = html[html.index('<form method="post"') :]
+    assert 'name="caller_query"' in form and 'name="_find"' in form
+    response = find_caller(staff_client, "山田", counselor=counselor.pk, date="2026-11-17")
+    assert listed(response) == {hanako.pk}
+    assert f"{hanako.last_name} {hanako.first_name}" in response.content.decode()
+    record = AccessRecord.objects.get(kind=AccessKind.CALLER_SEARCH)
+    assert record.subject_id == hanako.pk and "山田" not in record.path
+    # The search keeps what was filled in, and shows no error for what was not yet.
+    assert response.context["form"]["date"].value() == "2026-11-17"
+    assert 'class="errorlist' not in response.content.decode()
+
+
+def test_staff_book_the_caller_they_found(frozen, staff_client, office, counselor, zoom):
+    # REQ STF-1
+    hanako = UserFactory(office=office, last_name="山田", first_name="花子")
+    data = {
+        "caller_query": "山田",
+        "counselor": counselor.pk,
+        "date": "2026-11-17",
+        "time": "10:00",
+        "purpose": "job_consultation",
+        "video_tool": zoom.pk,
+    }
+    assert listed(staff_client.post(url("consultation_book"), {**data, "_find": "1"})) == {
+        hanako.pk
+    }
+    response = staff_client.post(url("consultation_book"), {**data, "caller": hanako.pk})
+    assert response.status_code == 302
+    assert Consultation.objects.get().user == hanako
+
+
+def test_the_video_tool_is_chosen_by_staff_never_by_default(
+    frozen, staff_client, office, counselor, zoom, seeker
+):
+    # REQ STF-1, NFR-2: no tool is checked for staff; a missing one is an error at the field
+    VideoToolFactory(office=office, name="ELMO", kind="elmo", allowed_hosts="elmo.example.jp")
+    page = staff_client.get(url("consultation_book"))
+    assert page.context["form"]["video_tool"].value() is None
+    assert 'name="video_tool" value' in page.content.decode()
+    assert " checked" not in page.content.decode().split('name="video_tool"')[1][:200]
+    response = staff_client.post(
+        url("consultation_book"),
+        {
+            "caller": seeker.pk,
+            "counselor": counselor.pk,
+            "date": "2026-11-17",
+            "time": "10:00",
+            "purpose": "job_consultation",
+        },
+    )
+    assert response.status_code == 200 and not Consultation.objects.exists()
+    assert response.context["form"].errors["video_tool"] == [
+        gettext("Choose the video tool the person will use.")
+    ]

@@ -668,3 +668,30 @@ def test_the_pages_old_admin_paths_still_lead_to_them(staff_client, old, new):
     response = staff_client.get(old, {"date": "2026-11-16"})
     assert response.status_code == 301
     assert response["Location"] == f"{new}?date=2026-11-16"
+
+
+def test_the_day_sheets_book_links_fill_in_the_phone_booking_form(
+    frozen, staff_client, office, booth, zoom
+):
+    # REQ STF-1: the counselor's (or booth's) free cell opens the form with place, day and time
+    adviser = counselor(office, last_name="佐藤", first_name="次郎")
+    weekly(adviser, datetime.time(9), datetime.time(17))
+    response = staff_client.get(DAY, {"date": "2026-11-18"})
+    columns = response.context["columns"]
+    links = {}
+    for moment, cells in response.context["rows"]:
+        for column, cell in zip(columns, cells, strict=True):
+            for link in cell.links:
+                links[(column.kind, column.label, f"{moment:%H:%M}")] = link.url
+    online = links[("online", "佐藤 次郎", "14:30")]
+    form = staff_client.get(online).context["form"]
+    assert form["counselor"].value() == adviser.pk
+    assert str(form["date"].value()) == "2026-11-18"
+    assert f"{form['time'].value():%H:%M}" == "14:30"
+    booth_link = links[("booth", "ブースA", "11:00")]
+    form = staff_client.get(booth_link).context["form"]
+    assert (form["booth"].value(), str(form["date"].value())) == (booth.pk, "2026-11-18")
+    assert f"{form['time'].value():%H:%M}" == "11:00"
+    # What does not parse is left empty, never an error.
+    form = staff_client.get(online.replace("14%3A30", "25%3A99")).context["form"]
+    assert form["time"].value() is None and not form.is_bound
