@@ -126,6 +126,19 @@ class Reservation(Booking):
             # The month and day views read one booth's slots in a date range (REQ NFR-4).
             models.Index(fields=["booth", "starts_at"], name="booths_res_booth_start"),
             models.Index(fields=["user", "starts_at"], name="booths_res_user_start"),
+            # The jobs' range reads of what still awaits its start (the no-show sweep, the
+            # reminders) read only those rows, never the whole set of active ones (NFR-4).
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status__in=AWAITING_STATUSES),
+                name="booths_res_awaiting_start",
+            ),
+            # A person's active bookings: the per-person cap counts them under the lock (BTH-4).
+            models.Index(
+                fields=["user", "starts_at"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="booths_res_user_active",
+            ),
         ]
 
     def __str__(self) -> str:

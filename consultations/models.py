@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
-from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking, holder_field
+from bookings.models import (
+    ACTIVE_STATUSES,
+    AWAITING_STATUSES,
+    BOOKING_UNTRACKED,
+    Booking,
+    holder_field,
+)
 from core.audit import audit_track
 
 
@@ -275,6 +281,17 @@ class Consultation(Booking):
             models.Index(fields=["counselor", "starts_at"], name="consult_counselor_start"),
             models.Index(fields=["user", "starts_at"], name="consult_user_start"),
             models.Index(fields=["starts_at", "status"], name="consult_start_status"),
+            # The jobs' range reads of what still awaits its start (see booths.Reservation).
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status__in=AWAITING_STATUSES),
+                name="consult_awaiting_start",
+            ),
+            models.Index(
+                fields=["user", "starts_at"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="consult_user_active",
+            ),
         ]
 
     def __str__(self) -> str:
