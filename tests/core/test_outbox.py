@@ -76,6 +76,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _smtp_settings(port: int) -> dict:
+    """Django's SMTP backend, towards a local test server on `port`."""
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_TIMEOUT": 5,
+    }
+
+
 class _Collector:
     def __init__(self):
         self.messages = []
@@ -88,16 +99,9 @@ class _Collector:
 def test_failed_smtp_delivery_is_retried_and_succeeds_when_the_server_is_back():
     # REQ NTF-2: a dead SMTP server loses nothing; the message goes out once it is back.
     port = _free_port()
-    smtp = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": port,
-        "EMAIL_USE_TLS": False,
-        "EMAIL_TIMEOUT": 5,
-    }
     outbox_enqueue(message=_message())
     start = timezone.now()
-    with override_settings(**smtp):
+    with override_settings(**_smtp_settings(port)):
         with time_machine.travel(start, tick=False):
             report = outbox_deliver_due()
         assert (report.sent, report.failed) == (0, 1)
@@ -382,14 +386,7 @@ def test_a_refused_recipients_address_is_not_stored_with_the_error():
     controller.start()
     try:
         outbox_enqueue(message=_message(to="Yamada.Taro+jobs@Example.JP"))
-        smtp = {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": port,
-            "EMAIL_USE_TLS": False,
-            "EMAIL_TIMEOUT": 5,
-        }
-        with override_settings(**smtp):
+        with override_settings(**_smtp_settings(port)):
             assert outbox_deliver_due().failed == 1
     finally:
         controller.stop()
