@@ -7,6 +7,11 @@ identification (IP address and browser) from the one client-IP lookup of the pro
 (`accounts.terminal.client_details`). The model is `accounts.models.AccessRecord`, with real
 foreign keys to the people and the office.
 
+Admin lists and searches of people's data (change lists, the admin's autocomplete) leave one
+record per page shown (`access_record_list`): who, when, which list, and the search terms as
+a keyed hash (`search_hash`), never in the clear. An auditor who types the same terms into
+the access records' own search finds the searches for them.
+
 Only staff holding the `accounts.view_accessrecord` permission see them (read-only, their own
 office's people; superusers every office). They are kept `ACCESS_RECORD_RETENTION_DAYS` days and
 then deleted by the `access_records_purge` job; otherwise append-only: a pgtrigger Protect
@@ -17,11 +22,13 @@ below (`pgtrigger.ignore`: the retention purge and erasure of a deleted account,
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
+from django.utils.crypto import salted_hmac
 
 from core.audit import current_context, current_request
 
@@ -32,10 +39,14 @@ __all__ = [
     "AccessKind",
     "AccessRecord",
     "access_record",
+    "access_record_list",
     "access_record_page",
     "access_records_erase_person",
     "access_records_purge",
+    "search_hash",
 ]
+
+SEARCH_HASH_SALT = "accounts.access.search_hash"
 
 PATH_MAX = AccessRecord._meta.get_field("path").max_length
 
@@ -101,6 +112,33 @@ def access_record_page(request, kind: str, subjects: Iterable) -> int:
     ]
     AccessRecord.objects.bulk_create(records)
     return len(records)
+
+
+def search_hash(terms: str) -> str:
+    """The keyed hash (HMAC-SHA256 with a key derived from SECRET_KEY) of search terms, as
+    typed alike: width, case and spacing do not matter. Empty for no terms."""
+    normalised = " ".join(unicodedata.normalize("NFKC", terms or "").casefold().split())
+    if not normalised:
+        return ""
+    return salted_hmac(SEARCH_HASH_SALT, normalised, algorithm="sha256").hexdigest()
+
+
+def access_record_list(*, request, list_name: str, terms: str = "") -> AccessRecord:
+    """Record that a staff member was shown a list of people's data (REQ LOG-1): one INSERT
+    per list shown, whatever it holds; a search keeps its terms only as `search_hash`."""
+    actor = _actor_of(request)
+    ip_address, user_agent = client_details(request)
+    hashed = search_hash(terms)
+    return AccessRecord.objects.create(
+        actor=actor,
+        office_id=getattr(actor, "office_id", None),
+        kind=AccessKind.ADMIN_SEARCH if hashed else AccessKind.ADMIN_LIST,
+        object_repr=str(list_name)[:200],
+        path=request.path[:PATH_MAX],
+        search_hash=hashed,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
 
 
 def access_records_purge(*, before: datetime.datetime, batch: int = 5000) -> int:

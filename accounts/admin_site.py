@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes import views as contenttypes_views
@@ -15,6 +16,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +25,7 @@ from core.forms import JISTextFormMixin
 from core.http import safe_local_path
 
 from . import security
-from .access import AccessKind, access_record
+from .access import AccessKind, access_record, access_record_list
 
 # What a changelist's query string may hold (REQ NFR-3): anything else answers as Django
 # answers a wrong filter, with the unfiltered list and a notice, never a 500.
@@ -89,6 +91,12 @@ class HelloWorkAdminSite(admin.AdminSite):
                 )
         return urls
 
+    def autocomplete_view(self, request):
+        """The admin's autocomplete, answering POST only: what staff type (a person's name)
+        travels in the request's body, never in a URL (REQ LOG-2). The widgets' script
+        (`static/admin/js/autocomplete.js`) posts; a GET is refused (405)."""
+        return PostedAutocompleteJsonView.as_view(admin_site=self)(request)
+
     def view_on_site(self, request, content_type_id, object_id):
         """Django's "view on site" shortcut, answering 404 alike for an object that does not
         exist and one outside the staff member's office: it never tells which (REQ NFR-3)."""
@@ -144,9 +152,43 @@ def person_subject(model, obj):
     return None
 
 
+def list_is_personal(model_admin) -> bool:
+    """Whether the admin's change list shows people's data (REQ LOG-1): what the admin declares
+    (`lists_personal_data`), else the user model and every model that refers to a user."""
+    declared = getattr(model_admin, "lists_personal_data", None)
+    if declared is not None:
+        return declared
+    user_model = get_user_model()
+    model = model_admin.model
+    return model is user_model or any(
+        field.is_relation and field.related_model is user_model
+        for field in model._meta.concrete_fields
+    )
+
+
 class AccessRecordedAdminMixin:
     """A change view that shows one person's data (the user model, or a model with a `user`
-    foreign key to it) writes an access record (REQ LOG-1)."""
+    foreign key to it) writes an access record, and so does each change list or search of
+    people's data shown, once per page (REQ LOG-1)."""
+
+    # An admin may say `lists_personal_data = True` or False; without it,
+    # `list_is_personal()` decides. (Not declared here: this mixin comes first in the MRO.)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", None) or {}
+        changelist = changelist.get("cl")
+        if (
+            changelist is not None
+            and getattr(response, "status_code", None) == 200
+            and list_is_personal(self)
+        ):
+            access_record_list(
+                request=request,
+                list_name=capfirst(self.opts.verbose_name_plural),
+                terms=changelist.query,
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -155,6 +197,27 @@ class AccessRecordedAdminMixin:
             subject = person_subject(self.model, obj) if obj is not None else None
             if subject is not None:
                 access_record(kind=AccessKind.ADMIN_VIEW, subject=subject, obj=obj, request=request)
+        return response
+
+
+class PostedAutocompleteJsonView(AutocompleteJsonView):
+    """Django's autocomplete with its parameters read from a POST (REQ LOG-2), and each list
+    of people it answers recorded, its terms hashed (REQ LOG-1)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        # Django's view, its pagination included, reads `request.GET`: this request carries
+        # the form's fields instead, the CSRF token aside.
+        request.GET = request.POST.copy()
+        request.GET.pop("csrfmiddlewaretoken", None)
+        response = self.get(request, *args, **kwargs)
+        if list_is_personal(self.model_admin):
+            access_record_list(
+                request=request,
+                list_name=capfirst(self.model_admin.opts.verbose_name_plural),
+                terms=self.term,
+            )
         return response
 
 

@@ -504,6 +504,8 @@ class AccessKind(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation")
     JOIN = "join", _("Joined an online consultation")
     ADMIN_VIEW = "admin_view", _("Staff opened the person's record")
+    ADMIN_LIST = "admin_list", _("Staff opened a list of people's data")
+    ADMIN_SEARCH = "admin_search", _("Staff searched people's data")
     DAY_SHEET = "day_sheet", _("Day sheet")
     CALL_LIST = "call_list", _("Call list")
     EXPORT = "export", _("Export")
@@ -563,6 +565,10 @@ class AccessRecord(AppendOnlyModel):
     path = models.CharField(_("page"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    # A search's terms as a keyed hash (`accounts.access.search_hash`), never in the clear:
+    # the record tells that someone searched, and an auditor who types the same terms finds
+    # it, but the table alone tells nobody what was searched (REQ LOG-1, LOG-2).
+    search_hash = models.CharField(_("search (keyed hash)"), max_length=64, blank=True)
 
     objects = AccessRecordQuerySet.as_manager()
 
@@ -573,6 +579,12 @@ class AccessRecord(AppendOnlyModel):
         indexes = [
             models.Index(fields=["office", "at"], name="accounts_access_office_idx"),
             models.Index(fields=["subject", "at"], name="accounts_access_subject_idx"),
+            # Only searches: an auditor looks up who searched for given terms.
+            models.Index(
+                fields=["search_hash"],
+                condition=~Q(search_hash=""),
+                name="accounts_access_search_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,8 @@ class OfficeClosureAdminForm(ModelForm):
 @admin.register(OfficeClosure)
 class OfficeClosureAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     form = OfficeClosureAdminForm
+    # Staff's own schedule, no job seeker's or employer's data: no access record (LOG-1).
+    lists_personal_data = False
     list_display = ["date", "office", "reason", "created_by"]
     list_filter = ["office"]
     date_hierarchy = "date"

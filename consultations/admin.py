@@ -132,6 +132,8 @@ class VideoToolAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 class CounselorVideoDefaultAdmin(StaffFormAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     office_lookup = "counselor__office"
     form = CounselorVideoDefaultAdminForm
+    # Staff's own schedule, no job seeker's or employer's data: no access record (LOG-1).
+    lists_personal_data = False
     list_display = ["counselor", "video_tool", "join_url"]
     list_filter = [CounselorFilter, "video_tool"]
     list_select_related = ["counselor", "video_tool"]
@@ -143,6 +145,8 @@ class AvailabilityAdminMixin(StaffFormAdminMixin):
     the change page, so each refusal names its booking."""
 
     office_lookup = "office"
+    # Staff's own schedule, no job seeker's or employer's data: no access record (LOG-1).
+    lists_personal_data = False
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -41,6 +41,8 @@ class AuditEventAdmin(ReadOnlyRecordAdmin):
     list_select_related = ["user"]
     ordering = ["-pgh_created_at", "-pgh_slug"]
     paginator = AuditPaginator
+    # Who changed what, people's values included: each list shown is recorded (REQ LOG-1).
+    lists_personal_data = True
     fields = [
         "pgh_created_at",
         "by_label",

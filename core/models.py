@@ -93,6 +93,12 @@ class OutboxMessage(models.Model):
                 condition=~Q(status="dropped") | Q(dropped_at__isnull=False),
                 name="core_outboxmessage_dropped_has_time",
             ),
+            # REQ LOG-2: a delivery error is stored without the addresses it named
+            # (`core.outbox.delivery_error_text`).
+            models.CheckConstraint(
+                condition=~Q(last_error__contains="@"),
+                name="core_outboxmessage_error_without_address",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ from .models import OutboxMessage, OutboxStatus
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+
+# Anything joined to an "@": an address with or without <>, whatever the server quoted. Every
+# "@" goes, so the database's check (`core_outboxmessage_error_without_address`) always holds.
+_ADDRESS = re.compile(r"[^\s<>()\[\]{}\"',;:]*@[^\s<>()\[\]{}\"',;:]*")
+ADDRESS_MARK = "[address]"
+ERROR_MAX_LENGTH = 500
 
 
 def outbox_enqueue(
@@ -388,10 +395,40 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> Deli
     return report
 
 
+def without_addresses(text: str, *, addresses=()) -> str:
+    """`text` with every e-mail address replaced by a mark (REQ LOG-2): `addresses` (the
+    message's own recipients) wherever they stand, then anything joined to an "@"."""
+    for address in addresses:
+        address = parseaddr(address)[1]
+        if address:
+            text = re.sub(re.escape(address), ADDRESS_MARK, text, flags=re.IGNORECASE)
+    return _ADDRESS.sub(ADDRESS_MARK, text)
+
+
+def _decoded(reply) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def delivery_error_text(exc: Exception, *, addresses=()) -> str:
+    """What `last_error` keeps of a failed delivery: the error's kind and the server's codes
+    and words, without any address (REQ LOG-2). `SMTPRecipientsRefused` names each refused
+    recipient and `SMTPSenderRefused` the sender; their replies quote them too."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        detail = "; ".join(f"{code} {_decoded(reply)}" for code, reply in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        detail = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+    else:
+        detail = str(exc)
+    text = without_addresses(f"{type(exc).__name__}: {detail}", addresses=addresses)
+    return text[:ERROR_MAX_LENGTH]
+
+
 def _record_failure(
     message: OutboxMessage, exc: Exception, moment: datetime, report: DeliveryReport
 ) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:500]
+    error = delivery_error_text(
+        exc, addresses=[*message.to, *message.cc, *message.bcc, message.from_email]
+    )
     # Only a message still pending: one dropped while it was being sent stays dropped.
     still_pending = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING)
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:

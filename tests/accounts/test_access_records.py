@@ -6,15 +6,24 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import ProtectedError
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import AccessKind, AccessRecord, access_record, access_record_page
+from accounts.access import (
+    AccessKind,
+    AccessRecord,
+    access_record,
+    access_record_page,
+    search_hash,
+)
+from accounts.admin_site import list_is_personal
 from accounts.roles import ensure_counselor_group
 from accounts.services import account_delete
 from accounts.tasks import purge_access_records
@@ -190,7 +199,9 @@ def test_only_staff_with_the_permission_see_access_records_of_their_office(clien
         record.delete()
     with pytest.raises(DatabaseError), transaction.atomic():
         models.QuerySet(AccessRecord).filter(pk=record.pk).update(ip_address=None)
-    assert AccessRecord.objects.count() == 2
+    # The two, and the auditor's view of the list (itself a list of people's data).
+    assert AccessRecord.objects.exclude(kind=AccessKind.ADMIN_LIST).count() == 2
+    assert AccessRecord.objects.filter(kind=AccessKind.ADMIN_LIST).count() == 1
 
 
 def test_the_purge_job_deletes_records_older_than_the_retention(settings, office):
@@ -206,6 +217,131 @@ def test_the_purge_job_deletes_records_older_than_the_retention(settings, office
         )
     assert purge_access_records() == "deleted=1"
     assert list(AccessRecord.objects.all()) == [kept]
+
+
+# --- Lists and searches of people's data (REQ LOG-1) -----------------------------------------
+
+PERSONAL_LISTS = {
+    "accounts.User",
+    "accounts.JobseekerNumberMove",
+    "accounts.SignInRecord",
+    "accounts.AccessRecord",
+    "terms.Consent",
+    "consultations.OnlineApproval",
+    "consultations.Consultation",
+    "booths.Reservation",
+    "core.AuditEvent",
+    "account.EmailAddress",
+    "mfa.Authenticator",
+}
+
+
+def _changelist(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def _search(client, url: str, term: str):
+    """The admin's search box: a POST, then the list it redirects to."""
+    response = client.post(url, {"_search": "1", "q": term})
+    assert response.status_code == 302
+    return client.get(response["Location"], REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER)
+
+
+def _holds_text(record: AccessRecord, text: str) -> bool:
+    values = [str(getattr(record, field.attname)) for field in AccessRecord._meta.concrete_fields]
+    return any(text.lower() in value.lower() for value in values)
+
+
+def test_the_lists_of_peoples_data_are_the_ones_recorded():
+    # REQ LOG-1: reservations (phones), users and HR accounts (addresses), consultations,
+    # consents, sign-ins, access and audit lists; not offices, booths or terms
+    recorded = {
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if list_is_personal(model_admin)
+    }
+    assert recorded == PERSONAL_LISTS
+
+
+def test_every_list_of_peoples_data_shown_writes_one_access_record(client, office):
+    # REQ LOG-1: who, when, which list; one INSERT per list shown
+    staff = staff_with_mfa(office=office, is_superuser=True)
+    UserFactory(office=office, username="listed1")
+    login_client(client, staff)
+    for model, model_admin in admin.site._registry.items():
+        if not list_is_personal(model_admin):
+            assert client.get(_changelist(model)).status_code == 200
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_changelist(model), REMOTE_ADDR=IP, HTTP_USER_AGENT=BROWSER)
+        assert response.status_code == 200, model
+        # (pghistory puts its context before a request's first write, in the same statement.)
+        inserts = [q for q in queries if 'INSERT INTO "accounts_accessrecord"' in q["sql"]]
+        assert len(inserts) == 1, model
+    records = list(AccessRecord.objects.filter(kind=AccessKind.ADMIN_LIST).order_by("pk"))
+    assert AccessRecord.objects.count() == len(records) == len(PERSONAL_LISTS)
+    assert {record.path for record in records} == {
+        _changelist(model) for model, ma in admin.site._registry.items() if list_is_personal(ma)
+    }
+    for record in records:
+        assert record.actor == staff and record.office_id == office.pk
+        assert record.object_repr and record.search_hash == "" and record.subject_id is None
+        assert (record.ip_address, record.user_agent) == (IP, BROWSER)
+
+
+@pytest.mark.parametrize(
+    ("model", "term"),
+    [
+        ("booths_reservation", "0173-12-3456"),
+        ("consultations_consultation", "山田 太郎"),
+        ("accounts_user", "finder@example.jp"),
+    ],
+)
+def test_a_search_of_peoples_data_is_recorded_with_its_terms_only_hashed(
+    client, office, booth, model, term
+):
+    # REQ LOG-1, LOG-2: one record of the search, its terms as a keyed hash, never in the clear
+    UserFactory(office=office, email="finder@example.jp")
+    ReservationFactory(booth=booth)
+    ConsultationFactory(office=office, starts_at=SLOT_AT + datetime.timedelta(hours=1))
+    login_client(client, counselor(office))
+    response = _search(client, reverse(f"admin:{model}_changelist"), term)
+    assert response.status_code == 200 and response.context["cl"].result_count == 1
+    record = AccessRecord.objects.get()
+    assert record.kind == AccessKind.ADMIN_SEARCH and record.path.endswith(
+        model.replace("_", "/", 1) + "/"
+    )
+    assert record.search_hash == search_hash(term) and len(record.search_hash) == 64
+    for part in (term, *term.split(), term.replace("-", "")):
+        assert not _holds_text(record, part)
+    # The same terms typed alike (full-width digits, other spacing and case) hash alike.
+    assert search_hash(f"  {term.upper()} ".replace("0", "０")) == record.search_hash
+    assert search_hash(term + "x") != record.search_hash
+
+
+def test_the_search_hash_is_keyed_by_the_secret_key(settings):
+    # REQ LOG-1: a list of guessed names hashed elsewhere does not find what was searched
+    hashed = search_hash("山田")
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert search_hash("山田") != hashed
+    assert search_hash("   ") == ""
+
+
+def test_an_auditor_finds_who_searched_for_given_terms(client, office):
+    # REQ LOG-1: typing the terms into the access records' search finds the searches
+    searcher = counselor(office)
+    login_client(client, searcher)
+    _search(client, reverse("admin:accounts_user_changelist"), "検索 太郎")
+    _search(client, reverse("admin:accounts_user_changelist"), "別の人")
+    auditor = counselor(office, access_records=True)
+    login_client(client, auditor)
+    found = _search(client, reverse("admin:accounts_accessrecord_changelist"), "検索　太郎")
+    html = found.content.decode()
+    assert searcher.username in html
+    searched = AccessRecord.objects.filter(kind=AccessKind.ADMIN_SEARCH, actor=searcher)
+    first, _second = searched.order_by("pk")
+    assert list(found.context["cl"].result_list) == [first]
+    assert first.search_hash == search_hash("検索 太郎")
 
 
 # --- Real people and a real office, append-only (issue 20) ----------------------------------
@@ -339,4 +475,44 @@ def test_a_forged_search_post_is_refused(office):
 
     client = login_client(Client(enforce_csrf_checks=True), counselor(office))
     response = client.post(reverse("admin:accounts_user_changelist"), {"_search": "1", "q": "x"})
+    assert response.status_code == 403
+
+
+# --- LOG-2: the admin's autocomplete posts -----------------------------------------------------
+
+AUTOCOMPLETE = {"app_label": "booths", "model_name": "reservation", "field_name": "user"}
+
+
+def test_the_autocomplete_never_takes_typed_terms_from_a_url(client, office):
+    # REQ LOG-2: Django's autocomplete answered ?term=<name> on every keystroke
+    UserFactory(office=office, username="yamada1", last_name="鈴木")
+    login_client(client, counselor(office))
+    response = client.get(reverse("admin:autocomplete"), {"term": "鈴木", **AUTOCOMPLETE})
+    assert response.status_code == 405
+    assert "yamada1" not in response.content.decode()
+    assert not AccessRecord.objects.exists()
+
+
+def test_the_autocomplete_answers_a_post_and_records_it_hashed(client, office):
+    # REQ LOG-2, LOG-1: the term in the body; the list of people it showed is recorded
+    UserFactory(office=office, username="yamada1", last_name="鈴木")
+    UserFactory(office=office, username="sato1", last_name="佐藤")
+    staff = counselor(office)
+    staff.user_permissions.add(Permission.objects.get(codename="view_user"))
+    login_client(client, staff)
+    response = client.post(reverse("admin:autocomplete"), {"term": "鈴木", **AUTOCOMPLETE})
+    assert response.status_code == 200
+    assert [item["text"] for item in response.json()["results"]] == ["yamada1"]
+    record = AccessRecord.objects.get()
+    assert record.kind == AccessKind.ADMIN_SEARCH and record.actor == staff
+    assert record.search_hash == search_hash("鈴木") and not _holds_text(record, "鈴木")
+    assert record.path == reverse("admin:autocomplete")
+
+
+def test_a_forged_autocomplete_post_is_refused(office):
+    # REQ LOG-2, NFR-3: the post needs the CSRF token, which the widget's script sends
+    from django.test import Client
+
+    client = login_client(Client(enforce_csrf_checks=True), counselor(office))
+    response = client.post(reverse("admin:autocomplete"), {"term": "x", **AUTOCOMPLETE})
     assert response.status_code == 403

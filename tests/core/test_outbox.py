@@ -1,5 +1,6 @@
 """The mail outbox: stored with the change, delivered later, retried, never twice."""
 
+import smtplib
 import socket
 import threading
 from datetime import timedelta
@@ -10,7 +11,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -75,6 +76,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _smtp_settings(port: int) -> dict:
+    """Django's SMTP backend, towards a local test server on `port`."""
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_TIMEOUT": 5,
+    }
+
+
 class _Collector:
     def __init__(self):
         self.messages = []
@@ -87,16 +99,9 @@ class _Collector:
 def test_failed_smtp_delivery_is_retried_and_succeeds_when_the_server_is_back():
     # REQ NTF-2: a dead SMTP server loses nothing; the message goes out once it is back.
     port = _free_port()
-    smtp = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": port,
-        "EMAIL_USE_TLS": False,
-        "EMAIL_TIMEOUT": 5,
-    }
     outbox_enqueue(message=_message())
     start = timezone.now()
-    with override_settings(**smtp):
+    with override_settings(**_smtp_settings(port)):
         with time_machine.travel(start, tick=False):
             report = outbox_deliver_due()
         assert (report.sent, report.failed) == (0, 1)
@@ -362,3 +367,59 @@ def test_the_outbox_admin_lists_dropped_messages_with_their_topic(client, office
         reverse("admin:core_outboxmessage_change", args=[OutboxMessage.objects.get().pk])
     ).content.decode()
     assert "moved to 2026-11-19 14:00" in detail
+
+
+# --- LOG-2: no addresses in stored delivery errors -----------------------------------------
+
+
+class _RefusingRecipients:
+    """An SMTP server that refuses every recipient, quoting the address as servers do."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+
+
+def test_a_refused_recipients_address_is_not_stored_with_the_error():
+    # REQ LOG-2: SMTPRecipientsRefused names the address, and so does the server's reply
+    port = _free_port()
+    controller = Controller(_RefusingRecipients(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        outbox_enqueue(message=_message(to="Yamada.Taro+jobs@Example.JP"))
+        with override_settings(**_smtp_settings(port)):
+            assert outbox_deliver_due().failed == 1
+    finally:
+        controller.stop()
+    error = OutboxMessage.objects.get().last_error
+    assert error.startswith("SMTPRecipientsRefused: 550")
+    assert "Recipient address rejected" in error  # the server's words stay, for staff
+    assert "@" not in error and "yamada" not in error.lower() and "example" not in error.lower()
+
+
+class _RefusingSender(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPSenderRefused(553, b"5.7.1 <noreply@hellowork.example>: denied", "x")
+
+
+class _QuotingTransport(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise OSError(f"could not deliver to {messages[0].to[0]} (Seeker@Example.jp)")
+
+
+@pytest.mark.parametrize("backend", ["_RefusingSender", "_QuotingTransport"])
+def test_any_delivery_error_is_stored_without_addresses(backend):
+    # REQ LOG-2: the sender's address, and an address quoted by any other error
+    outbox_enqueue(message=_message(to="Taro <seeker@example.jp>"))
+    with override_settings(EMAIL_BACKEND=f"tests.core.test_outbox.{backend}"):
+        outbox_deliver_due()
+    error = OutboxMessage.objects.get().last_error
+    assert error and "@" not in error and "seeker" not in error.lower()
+    assert "noreply" not in error and "[address]" in error
+
+
+def test_the_database_refuses_an_error_holding_an_address():
+    # REQ LOG-2: whatever writes it
+    outbox_enqueue(message=_message())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutboxMessage.objects.update(last_error="SMTPRecipientsRefused: {'a@example.jp': 550}")
+    assert OutboxMessage.objects.get().last_error == ""

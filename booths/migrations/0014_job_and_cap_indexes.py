@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bookings', '0002_person_holds_and_hold_keys'),
-        ('booths', '0012_cancelled_not_confirmed_by_office'),
+        ('booths', '0013_person_use_by_bookings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
