@@ -110,10 +110,18 @@ def _refuse_other_staff(request, queryset) -> None:
 class UserAdmin(DjangoUserAdmin):
     """Staff see the people of their own office; superusers see everyone (REQ STF-2, REG-7)."""
 
-    list_display = ["username", "email", "user_type", "office", "is_active", "suspended_at"]
+    # The name first (STF-1): staff read and pick people by name and reading; the login ID is
+    # one of the account's fields.
+    list_display = ["name", "username", "user_type", "office", "is_active", "suspended_at"]
+    list_display_links = ["name"]
     list_filter = ["user_type", "office", SuspendedFilter, "is_active", "is_staff"]
     search_fields = ["username", "email", "last_name", "first_name", "name_kana"]
     readonly_fields = LIFECYCLE_FIELDS
+
+    @admin.display(description=_("Name (reading)"), ordering="name_kana")
+    def name(self, obj):
+        return obj.name_with_kana
+
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("Hello Work"), {"fields": ["user_type", "office"]}),

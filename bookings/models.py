@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
 from core.audit import audit_track
+from core.dates import format_datetime
 
 from .calendar import NO_SHOW_GRACE, SLOT
 
@@ -356,7 +357,7 @@ class CounselorHold(Hold):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.counselor_id} {format_datetime(self.starts_at)}"
 
 
 @audit_track(  # REQ STF-2
@@ -388,7 +389,7 @@ class PersonHold(Hold):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {format_datetime(self.starts_at)}"
 
 
 def holder_field(label: str) -> models.GeneratedField:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Office
 from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking, holder_field
 from core.audit import audit_track
+from core.dates import format_datetime, format_slot, format_time_range
 
 
 class VideoToolKind(models.TextChoices):
@@ -149,7 +150,7 @@ class AvailabilityPattern(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor} {self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+        return f"{self.counselor} {self.get_weekday_display()} {format_time_range(self.starts_at, self.ends_at)}"
 
     def covers(self, moment: datetime.datetime) -> bool:
         """Whether the 30-minute slot starting at `moment` (local) lies inside this pattern."""
@@ -198,7 +199,7 @@ class AvailabilityException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.counselor or ''} {format_slot(self.starts_at, self.ends_at)}".strip()
 
 
 @audit_track(  # REQ STF-2
@@ -278,7 +279,7 @@ class Consultation(Booking):
         ]
 
     def __str__(self) -> str:
-        return f"{self.office} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.office} {format_datetime(self.starts_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("consultations:detail", kwargs={"pk": self.pk})
@@ -336,4 +337,4 @@ class ConsultationJoin(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.consultation_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.consultation_id} {format_datetime(self.at)}"

@@ -40,6 +40,8 @@ from django.utils.translation import gettext_lazy as _
 from pghistory import core as pghistory_core
 from pghistory.models import Events, EventsQuerySet
 
+from core.dates import format_datetime
+
 SYSTEM = "system"
 # A request by someone not signed in: signing up, resetting a password.
 VISITOR = "visitor"
@@ -224,7 +226,7 @@ class AuditEvent(Events):
         verbose_name_plural = _("audit records")
 
     def __str__(self) -> str:
-        return f"{self.pgh_created_at:%Y-%m-%d %H:%M} {self.pgh_label} {self.pgh_obj_model}"
+        return f"{format_datetime(self.pgh_created_at)} {self.pgh_label} {self.pgh_obj_model}"
 
     @property
     def at(self):

@@ -66,11 +66,6 @@ class Entry:
         return self.state in ACTIVE_STATUSES
 
 
-def staff_name(user) -> str:
-    """Family name first, as Japanese names are written."""
-    return f"{user.last_name} {user.first_name}".strip() or user.username
-
-
 def user_type_label(value: str) -> str:
     return str(UserType(value).label) if value in UserType.values else ""
 
