@@ -538,6 +538,9 @@ class Booking(models.Model):
     counselor_is_the_slot = False
     # A person's request is booked at once (online), or waits for the office's call (booths).
     confirmed_on_request = False
+    # Staff's word for starting it: each service has its own (checking in at the counter,
+    # starting the call), so one service never reads the other's wording.
+    start_label = _("Start")
 
     class Meta:
         abstract = True

@@ -141,6 +141,7 @@ class Reservation(Booking):
     def where_label(self) -> str:
         return self.booth.name
 
+    start_label = _("Check in")
     mail_template = "booths/email/booking.txt"
 
     def mail_subject(self, kind: str) -> str:

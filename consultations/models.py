@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Office
 from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking, holder_field
@@ -126,8 +127,9 @@ class AvailabilityPattern(models.Model):
         Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    starts_at = models.TimeField(_("from"))
-    ends_at = models.TimeField(_("until"))
+    # A time of day, not the sender of a letter: "from" alone was translated 差出人.
+    starts_at = models.TimeField(pgettext_lazy("time of day", "from"))
+    ends_at = models.TimeField(pgettext_lazy("time of day", "until"))
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
@@ -287,6 +289,7 @@ class Consultation(Booking):
     def where_label(self) -> str:
         return str(_("Online (%(tool)s)") % {"tool": self.video_tool.name})
 
+    start_label = _("Start the consultation")
     mail_template = "consultations/email/booking.txt"
 
     def mail_subject(self, kind: str) -> str:
