@@ -26,6 +26,7 @@ from core.versioning import office_cached
 
 from . import calendar
 from .availability import closures_for
+from .forms import BookingDetailsForm
 from .models import Companion
 from .pagefacts import kept_person_facts
 from .registry import BookingKind
@@ -299,6 +300,7 @@ def check_page(
             "starts_at": datetime.datetime.fromisoformat(answers["starts_at"]),
             "data": data,
             "purpose_label": purposes.get(data["purpose"], data["purpose"]),
+            "labels": BookingDetailsForm.labels_for(request.user.user_type),
             "companion_labels": [Companion(c).label for c in data.get("companions", [])],
             "change_url": change_url,
             "send_url": send_url,
