@@ -211,5 +211,3 @@ def day_deadline(
     """The deadline shared by every slot of `day`."""
     previous = previous_business_day(day, closures=closures)
     return datetime.datetime.combine(previous, cutoff_time, tzinfo=TOKYO)
-
-

@@ -59,8 +59,21 @@ class VisibleText(HTMLParser):
     hidden elements and passages marked as another language (`lang="en"`: the switch to
     English names its language in English on purpose)."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-            "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -100,8 +113,11 @@ class VisibleText(HTMLParser):
 
 def _problems(text: str, login_ids: set[str]) -> list[str]:
     found = [f"ISO date {m}" for m in ISO_DATE.findall(text)]
-    found += [f"login ID {login_id!r}" for login_id in login_ids if re.search(
-        rf"(?<![\w.@-]){re.escape(login_id)}(?![\w@-])", text)]
+    found += [
+        f"login ID {login_id!r}"
+        for login_id in login_ids
+        if re.search(rf"(?<![\w.@-]){re.escape(login_id)}(?![\w@-])", text)
+    ]
     plain = URL.sub(" ", EMAIL.sub(" ", text))
     english = {w for w in WORD.findall(plain) if w.lower() not in ALLOWED_WORDS}
     found += [f"English {w!r}" for w in sorted(english)]
@@ -169,8 +185,15 @@ def _admin_starts() -> list[str]:
     return starts
 
 
-PUBLIC_STARTS = ["/", "/consultations/", "/booths/", "/terms/", "/accounts/login/",
-                 "/accounts/signup/", "/accounts/password/reset/"]
+PUBLIC_STARTS = [
+    "/",
+    "/consultations/",
+    "/booths/",
+    "/terms/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+]
 PERSON_STARTS = [*PUBLIC_STARTS, "/me/", "/reservations/"]
 
 
@@ -185,9 +208,7 @@ def test_public_pages_in_japanese_have_no_english_iso_dates_or_login_ids(client,
 
 
 @pytest.mark.parametrize("username", ["seeker", "employer"])
-def test_a_persons_pages_in_japanese_have_no_english_iso_dates_or_login_ids(
-    client, demo, username
-):
+def test_a_persons_pages_in_japanese_have_no_english_iso_dates_or_login_ids(client, demo, username):
     # REQ NFR-1: the person's own login ID is shown once, on their profile, as what it is.
     login_client(client, User.objects.get(username=username))
     problems = walk(client, PERSON_STARTS, demo - {username} | set(), skip_login_id_on=["/me/"])
