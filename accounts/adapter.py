@@ -36,6 +36,10 @@ class ConfiguredSite:
         return self.name
 
 
+def user_display(user) -> str:
+    return user.display_name
+
+
 def configured_site() -> ConfiguredSite:
     return ConfiguredSite(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 

@@ -309,8 +309,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        """Family name first, as Japanese names are written; the login ID only without a name."""
-        return f"{self.last_name} {self.first_name}".strip() or self.username
+        """Family name first, as Japanese names are written; an employer without a contact name
+        by the establishment; the login ID only for an account with neither."""
+        return (
+            f"{self.last_name} {self.first_name}".strip()
+            or self.establishment_name
+            or self.username
+        )
 
     @property
     def name_with_kana(self) -> str:

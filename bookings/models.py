@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Office
+from accounts.models import Office, UserType
 from core.audit import audit_track
 from core.dates import format_datetime
 
@@ -538,6 +538,8 @@ class Booking(models.Model):
     counselor_is_the_slot = False
     # A person's request is booked at once (online), or waits for the office's call (booths).
     confirmed_on_request = False
+    # Stored codes the audit trail shows by their labels (`core.audit.readable_value`).
+    audit_value_labels = {"user_type": dict(UserType.choices)}
     # Staff's word for starting it: each service has its own (checking in at the counter,
     # starting the call), so one service never reads the other's wording.
     start_label = _("Start")

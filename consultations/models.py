@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Office
 from bookings.models import ACTIVE_STATUSES, BOOKING_UNTRACKED, Booking, holder_field
 from core.audit import audit_track
-from core.dates import format_datetime, format_slot, format_time_range
+from core.dates import format_datetime, format_time_range
 
 
 class VideoToolKind(models.TextChoices):
@@ -201,7 +201,7 @@ class AvailabilityException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor or ''} {format_slot(self.starts_at, self.ends_at)}".strip()
+        return f"{self.counselor or ''} {format_datetime(self.starts_at)}".strip()
 
 
 @audit_track(  # REQ STF-2

@@ -25,6 +25,7 @@ from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.conftest import weekly
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.workplace.conftest import counselor
 from workplace import call_list
 
 pytestmark = pytest.mark.django_db
@@ -34,29 +35,6 @@ WEEK = reverse("admin:workplace_week")
 CALLS = reverse("admin:workplace_calls")
 ACTION = reverse("admin:workplace_action")
 INDEX = reverse("admin:index")
-
-
-def counselor(office, **fields):
-    user = staff_with_mfa(office=office, **fields)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["booths", "consultations"])
-    )
-    return user
-
-
-@pytest.fixture
-def me(office):
-    return counselor(office, last_name="相談", first_name="一郎")
-
-
-@pytest.fixture
-def staff_client(client, me):
-    return login_client(client, me)
-
-
-@pytest.fixture
-def zoom(office):
-    return VideoToolFactory(office=office)
 
 
 def consultation(office, counselor_user, zoom, **fields):
