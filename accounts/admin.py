@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.forms import JISTextFormMixin
+
 from .admin_scoping import OfficeScopedAdminMixin, scoped_list_filter
 from .forms import ErasureForm, NumberMoveForm, SuspensionForm
 from .models import JobseekerNumberMove, Office, SignInRecord, User
@@ -107,7 +109,7 @@ def _refuse_other_staff(request, queryset) -> None:
         raise PermissionDenied
 
 
-class PasswordChangeForm(AdminPasswordChangeForm):
+class PasswordChangeForm(JISTextFormMixin, AdminPasswordChangeForm):
     """Django builds this help text once, in English, when it is imported; it is said here in
     the page's language (REQ NFR-1)."""
 

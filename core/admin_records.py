@@ -103,7 +103,7 @@ class AuditEventAdmin(ReadOnlyRecordAdmin):
 
     @admin.display(description=_("by"))
     def by_label(self, event):
-        return event.by
+        return event.by_display
 
     @admin.display(description=_("action"), ordering="pgh_label")
     def action_label(self, event):

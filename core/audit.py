@@ -245,9 +245,15 @@ class AuditEvent(Events):
             return str(self.user) if self.user else str(self.user_id)
         if self.label == VISITOR:
             return str(_("visitor (not signed in)"))
-        if self.label and self.label.startswith("job:"):
-            return str(_("automatic job (%(name)s)") % {"name": self.label.removeprefix("job:")})
-        return str(_("the system")) if not self.label or self.label == SYSTEM else self.label
+        return self.label or SYSTEM
+
+    @property
+    def by_display(self) -> str:
+        """`by` as staff read it: a job and the system in words, not as labels (NFR-1)."""
+        by = self.by
+        if by.startswith("job:"):
+            return str(_("automatic job (%(name)s)") % {"name": by.removeprefix("job:")})
+        return str(_("the system")) if by == SYSTEM else by
 
     @property
     def tracked_model(self) -> type[models.Model] | None:

@@ -30,6 +30,16 @@ pytestmark = pytest.mark.django_db
 STATS = reverse("admin:workplace_statistics")
 
 
+def _confirmed_at_ten(booth):
+    """Confirmed by phone, starting now (10:00 on the frozen Monday)."""
+    return ReservationFactory(
+        booth=booth,
+        starts_at=tokyo(2026, 11, 16, 10, 0),
+        status=Status.CONFIRMED,
+        phoned_at=tokyo(2026, 11, 13, 10, 0),
+    )
+
+
 def _text(response) -> str:
     html = response.content.decode()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
@@ -40,12 +50,7 @@ def test_each_service_starts_in_its_own_words_on_the_sheet_and_in_the_admin(
     frozen, staff_client, office, booth, me, zoom
 ):
     # REQ STF-1, NFR-1: online consultations used the booth's "受付・開始" and "無断不来所".
-    ReservationFactory(
-        booth=booth,
-        starts_at=tokyo(2026, 11, 16, 10, 0),
-        status=Status.CONFIRMED,
-        phoned_at=tokyo(2026, 11, 13, 10, 0),
-    )
+    _confirmed_at_ten(booth)
     consultation(office, me, zoom, starts_at=tokyo(2026, 11, 16, 10, 0))
     response = staff_client.get(DAY, {"date": "2026-11-16"})
     [booth_entry] = entries_in(response, "booth")[("ブースA", "10:00")]
@@ -69,12 +74,7 @@ def test_each_service_starts_in_its_own_words_on_the_sheet_and_in_the_admin(
 def test_a_state_has_one_word_on_the_sheet_the_list_and_the_message(frozen, staff_client, booth):
     # REQ STF-1, NFR-1: the sheet said "完了" where the list said "利用終了", and the message
     # "完了を行いました。"
-    reservation = ReservationFactory(
-        booth=booth,
-        starts_at=tokyo(2026, 11, 16, 10, 0),
-        status=Status.CONFIRMED,
-        phoned_at=tokyo(2026, 11, 13, 10, 0),
-    )
+    reservation = _confirmed_at_ten(booth)
     act(staff_client, reservation, "start", back="day", date="2026-11-16")
     sheet = staff_client.get(DAY, {"date": "2026-11-16"})
     [entry] = entries_in(sheet, "booth")[("ブースA", "10:00")]

@@ -603,9 +603,9 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
 
         page.goto(live_server.url + DAY)
         assert_accessible(page)
-        page.get_by_role("button", name="受付・開始 電話 待子 10:00").focus()
+        page.get_by_role("button", name="受付 電話 待子 10:00").focus()
         page.keyboard.press("Enter")
-        expect(page.locator(".messagelist")).to_contain_text("受付・開始")
+        expect(page.locator(".messagelist")).to_contain_text("「実施中」になりました")
         waiting.refresh_from_db()
         assert waiting.status == Status.CHECKED_IN
 
