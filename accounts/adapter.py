@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.http import safe_local_path
-from core.outbox import outbox_enqueue
+from core.outbox import mail_subject, outbox_enqueue
 
 from .services import login_failure_key
 from .terminal import client_ip
@@ -35,6 +36,10 @@ class ConfiguredSite:
         return self.name
 
 
+def user_display(user) -> str:
+    return user.display_name
+
+
 def configured_site() -> ConfiguredSite:
     return ConfiguredSite(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 
@@ -52,9 +57,18 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx = {"request": request, "email": email}
         ctx.update(context)
         ctx["current_site"] = configured_site()
+        ctx["site_url"] = settings.SITE_URL
+        # The verification mail says how long its link works and whom to ask (REQ NTF-1).
+        ctx["link_valid_days"] = account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS
+        user = ctx.get("user")
+        ctx["office"] = getattr(user, "office", None)
         message = self.render_mail(template_prefix, email, ctx)
         with transaction.atomic():
             outbox_enqueue(message=message)
+
+    def format_email_subject(self, subject) -> str:
+        """allauth's subjects in the style of every other mail: 【site】subject."""
+        return mail_subject(settings.SITE_NAME, subject)
 
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
         return on_site(super().get_email_confirmation_url(request, emailconfirmation))

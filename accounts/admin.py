@@ -2,11 +2,14 @@ from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from core.forms import JISTextFormMixin
 
 from .admin_scoping import OfficeScopedAdminMixin, scoped_list_filter
 from .forms import ErasureForm, NumberMoveForm, SuspensionForm
@@ -106,14 +109,41 @@ def _refuse_other_staff(request, queryset) -> None:
         raise PermissionDenied
 
 
+class PasswordChangeForm(JISTextFormMixin, AdminPasswordChangeForm):
+    """Django builds this help text once, in English, when it is imported; it is said here in
+    the page's language (REQ NFR-1)."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}'
+                "</li></ul>",
+                _(
+                    "Whether the user will be able to sign in with a password. If disabled, "
+                    "they cannot sign in to this site with a password."
+                ),
+                _("If disabled, the current password for this user will be lost."),
+            )
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Staff see the people of their own office; superusers see everyone (REQ STF-2, REG-7)."""
 
-    list_display = ["username", "email", "user_type", "office", "is_active", "suspended_at"]
+    # The name first (STF-1): staff read and pick people by name and reading; the login ID is
+    # one of the account's fields.
+    list_display = ["name", "username", "user_type", "office", "is_active", "suspended_at"]
+    list_display_links = ["name"]
     list_filter = ["user_type", "office", SuspendedFilter, "is_active", "is_staff"]
     search_fields = ["username", "email", "last_name", "first_name", "name_kana"]
     readonly_fields = LIFECYCLE_FIELDS
+    change_password_form = PasswordChangeForm
+
+    @admin.display(description=_("Name (reading)"), ordering="name_kana")
+    def name(self, obj):
+        return obj.name_with_kana
+
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("Hello Work"), {"fields": ["user_type", "office"]}),

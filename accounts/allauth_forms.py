@@ -12,6 +12,7 @@ from allauth.mfa.recovery_codes import forms as mfa_recovery_forms
 from allauth.mfa.totp import forms as mfa_totp_forms
 from allauth.mfa.webauthn import forms as mfa_webauthn_forms
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import JISTextFormMixin
 
@@ -68,6 +69,11 @@ class AccountLoginForm(JISTextFormMixin, account_forms.LoginForm):
         login.max_length = LOGIN_MAX_LENGTH
         login.validators = [*login.validators, MaxLengthValidator(LOGIN_MAX_LENGTH)]
         login.widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
+        # allauth calls it just "Login"; say what to enter (REQ NFR-1).
+        login.label = _("Login ID or e-mail address")
+        # allauth puts "Forgot your password?" under the password too; the page has it once,
+        # beside the button.
+        self.fields["password"].help_text = ""
 
 
 ACCOUNT_FORMS = {"login": f"{__name__}.AccountLoginForm"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from core.dates import format_date
 
 
 def _office_contact(user) -> str:
@@ -52,5 +53,5 @@ def booking_block_reason(user, *, verified: bool | None = None) -> str | None:
         return _(
             "Your period of stay ended on %(date)s. Enter your renewed residence status and "
             "period of stay on your profile page; then you can book."
-        ) % {"date": date_format(user.period_of_stay_until)}
+        ) % {"date": format_date(user.period_of_stay_until)}
     return None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.audit import audit_track
+from core.dates import format_datetime
 
 from . import numbers
 
@@ -176,6 +177,16 @@ class UserQuerySet(models.QuerySet):
             ),
         ).filter(condition)
 
+    def counselors(self, office_id: int | None = None):
+        """The people who counsel at an office (STF-1): its active staff, never a superuser, who
+        administers the system and is nobody's counselor."""
+        counselors = self.filter(is_staff=True, is_active=True, is_superuser=False).exclude(
+            office=None
+        )
+        if office_id is not None:
+            counselors = counselors.filter(office_id=office_id)
+        return counselors.order_by("office", "last_name", "first_name", "pk")
+
     def last_active_before(self, moment):
         return self.filter(
             Q(last_activity_at__lt=moment)
@@ -329,7 +340,9 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.username
+        """The person as staff pick and read them (STF-1): 漢字 and かな, the login ID only for
+        an account without a name."""
+        return self.name_with_kana
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:profile")
@@ -344,7 +357,22 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return f"{self.last_name} {self.first_name}".strip() or self.username
+        """Family name first, as Japanese names are written; an employer without a contact name
+        by the establishment; the login ID only for an account with neither."""
+        return (
+            f"{self.last_name} {self.first_name}".strip()
+            or self.establishment_name
+            or self.username
+        )
+
+    @property
+    def name_with_kana(self) -> str:
+        """山田 太郎（やまだ たろう）: the name with its reading, so staff can say it."""
+        kana = self.name_kana.strip()
+        return f"{self.display_name}（{kana}）" if kana else self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
 
     def residence_data_problem(self, today: datetime.date) -> str | None:
         """What is wrong with a foreign national's residence data, or None (REQ REG-3)."""
@@ -381,7 +409,7 @@ class JobseekerNumberMove(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.from_user_id} → {self.to_user_id}"
+        return f"{format_datetime(self.at)} {self.from_user} → {self.to_user}"
 
 
 class SignInEvent(models.TextChoices):
@@ -429,7 +457,7 @@ class SignInRecord(models.Model):
         indexes = [models.Index(fields=["user", "-at"], name="accounts_signin_user_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_event_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_event_display()} {format_datetime(self.at)}"
 
 
 # --- Office data: news and access records ------------------------------------------------
@@ -588,4 +616,4 @@ class AccessRecord(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+        return f"{format_datetime(self.at)} {self.get_kind_display()}"

@@ -21,7 +21,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import acting_as, audit_erase
-from core.outbox import outbox_enqueue, outbox_erase_for_addresses, outbox_last_pk
+from core.outbox import (
+    mail_subject,
+    outbox_enqueue,
+    outbox_erase_for_addresses,
+    outbox_last_pk,
+)
 
 from . import numbers
 from .access import access_records_erase_person
@@ -184,11 +189,11 @@ def _residence_change_record(*, user: User, changed: list[str]) -> None:
             "fields": [User._meta.get_field(name).verbose_name for name in changed],
             "admin_url": settings.SITE_URL + reverse("admin:accounts_user_change", args=[user.pk]),
         }
-        subject = render_to_string("accounts/email/residence_changed_subject.txt", context)
+        subject = mail_subject(
+            office.name, render_to_string("accounts/email/residence_changed_subject.txt", context)
+        )
         body = render_to_string("accounts/email/residence_changed_message.txt", context)
-    outbox_enqueue(
-        message=EmailMessage(subject=" ".join(subject.split()), body=body, to=[office.email])
-    )
+    outbox_enqueue(message=EmailMessage(subject=subject, body=body, to=[office.email]))
 
 
 def user_suspend(*, user: User, by: User, reason: str, note: str = "") -> User:
@@ -425,9 +430,12 @@ def _erasure_mail(*, address: str, office, now: datetime) -> None:
     """Queued after the erasure, so it is not among the person's mails the erasure removes."""
     with translation.override(settings.LANGUAGE_CODE):
         context = {"office": office, "erased_at": now}
-        subject = render_to_string("accounts/email/erased_by_staff_subject.txt", context)
+        subject = mail_subject(
+            office.name if office else settings.SITE_NAME,
+            render_to_string("accounts/email/erased_by_staff_subject.txt", context),
+        )
         body = render_to_string("accounts/email/erased_by_staff_message.txt", context)
-    outbox_enqueue(message=EmailMessage(subject=" ".join(subject.split()), body=body, to=[address]))
+    outbox_enqueue(message=EmailMessage(subject=subject, body=body, to=[address]))
 
 
 ANONYMISED_FIELDS = [

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from core.outbox import outbox_enqueue
+from core.outbox import mail_subject, outbox_enqueue
 from core.tasks import periodic_job
 
 from .access import access_records_purge
@@ -36,9 +36,12 @@ def _dormancy_limits(now: datetime) -> tuple[datetime, datetime]:
 def _warning_message(user: User, *, purge_on: datetime) -> EmailMessage:
     with translation.override(settings.LANGUAGE_CODE):
         context = {"user": user, "purge_on": purge_on, "SITE_URL": settings.SITE_URL}
-        subject = render_to_string("accounts/email/dormancy_warning_subject.txt", context)
+        subject = mail_subject(
+            settings.SITE_NAME,
+            render_to_string("accounts/email/dormancy_warning_subject.txt", context),
+        )
         body = render_to_string("accounts/email/dormancy_warning_message.txt", context)
-    return EmailMessage(subject=" ".join(subject.split()), body=body, to=[user.email])
+    return EmailMessage(subject=subject, body=body, to=[user.email])
 
 
 def dormancy_warn(now: datetime) -> int:

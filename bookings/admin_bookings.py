@@ -140,6 +140,14 @@ class BookingAdminMixin:
         if not self.has_change_permission(request):
             for name in self.booking_actions:
                 actions.pop(name, None)
+        if "start" in actions:
+            # In the kind's own words (`Booking.start_label`): 受付 for a booth, 相談開始 online.
+            func, name, _description = actions["start"]
+            actions["start"] = (
+                func,
+                name,
+                _("%(start)s (records the actual start)") % {"start": self.model.start_label},
+            )
         return actions
 
     def get_queryset(self, request):
@@ -224,7 +232,7 @@ class BookingAdminMixin:
         )
 
     @admin.action(
-        description=gettext_lazy("Check in / start (records the actual start)"),
+        description=gettext_lazy("Start (records the actual start)"),
         permissions=["change"],
     )
     def start(self, request, queryset):

@@ -14,16 +14,27 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Iterator
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-SLOT = datetime.timedelta(minutes=30)
+# Formatting is core's, one way for every app (REQ OFF-3, NFR-1); named here for the callers of
+# the calendar.
+from core.dates import (  # noqa: F401
+    SLOT,
+    TOKYO,
+    WEEKDAYS_JA,
+    format_date,
+    format_datetime,
+    format_list,
+    format_month,
+    format_slot,
+    format_time,
+    format_time_range,
+    local,
+)
+
 NO_SHOW_GRACE = datetime.timedelta(minutes=10)
-WEEKDAYS_JA = "月火水木金土日"
 NO_CLOSURES: frozenset[datetime.date] = frozenset()
 
 
@@ -142,10 +153,6 @@ def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
     return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
 
 
-def local(moment: datetime.datetime) -> datetime.datetime:
-    return moment.astimezone(TOKYO)
-
-
 def slot_start_containing(
     moment: datetime.datetime, *, opens_at: datetime.time, closes_at: datetime.time
 ) -> datetime.datetime | None:
@@ -204,49 +211,3 @@ def day_deadline(
     """The deadline shared by every slot of `day`."""
     previous = previous_business_day(day, closures=closures)
     return datetime.datetime.combine(previous, cutoff_time, tzinfo=TOKYO)
-
-
-# --- Formatting (REQ OFF-3) -------------------------------------------------------------------
-
-
-def _is_japanese() -> bool:
-    return (get_language() or "ja").split("-")[0] == "ja"
-
-
-def format_time_range(start: datetime.time, end: datetime.time) -> str:
-    return f"{start:%H:%M}〜{end:%H:%M}" if _is_japanese() else f"{start:%H:%M}–{end:%H:%M}"
-
-
-def format_date(day: datetime.date | datetime.datetime) -> str:
-    """2026年11月24日（火） in Japanese; Tue 24 Nov 2026 in English."""
-    if isinstance(day, datetime.datetime):
-        day = local(day).date()
-    if _is_japanese():
-        return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
-def format_datetime(moment: datetime.datetime) -> str:
-    """2026年11月24日（火）10:00"""
-    moment = local(moment)
-    separator = "" if _is_japanese() else ", "
-    return f"{format_date(moment)}{separator}{moment:%H:%M}"
-
-
-def format_slot(starts_at: datetime.datetime, ends_at: datetime.datetime | None = None) -> str:
-    """2026年11月24日（火）10:00〜10:30 (REQ OFF-3)."""
-    start = local(starts_at)
-    end = local(ends_at) if ends_at else start + SLOT
-    separator = "" if _is_japanese() else ", "
-    return f"{format_date(start)}{separator}{format_time_range(start.time(), end.time())}"
-
-
-def format_list(items) -> str:
-    """家族、通訳 in Japanese; Family member, Interpreter in English."""
-    return ("、" if _is_japanese() else ", ").join(str(item) for item in items)
-
-
-def format_month(year: int, month: int) -> str:
-    if _is_japanese():
-        return f"{year}年{month}月"
-    return f"{datetime.date(year, month, 1):%B %Y}"

@@ -51,13 +51,23 @@ class BookingDetailsForm(Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
+    @classmethod
+    def labels_for(cls, user_type: str) -> dict:
+        """Each answer's name for this kind of person: the form and "check your answers" name
+        every answer the same way (REQ NFR-1)."""
+        labels = {name: field.label for name, field in cls.base_fields.items()}
+        if user_type == UserType.EMPLOYER:
+            labels["requester_name"] = _("Establishment name")
+            labels["client_number"] = _("Establishment number")
+        return labels
+
     def __init__(self, *args, user, purposes, **kwargs):
         super().__init__(*args, **kwargs)
         self.user_type = user.user_type
         self.fields["purpose"].choices = [(p.value, p.label) for p in purposes]
+        for name, label in self.labels_for(user.user_type).items():
+            self.fields[name].label = label
         if user.user_type == UserType.EMPLOYER:
-            self.fields["requester_name"].label = _("Establishment name")
-            self.fields["client_number"].label = _("Establishment number")
             self.fields["client_number"].help_text = _(
                 "NNNN-NNNNNN-N. Leave empty if you are about to register."
             )

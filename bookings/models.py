@@ -39,8 +39,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Office
+from accounts.models import Office, UserType
 from core.audit import audit_track
+from core.dates import format_datetime
 
 from .calendar import NO_SHOW_GRACE, SLOT
 
@@ -356,7 +357,7 @@ class CounselorHold(Hold):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.counselor_id} {format_datetime(self.starts_at)}"
 
 
 @audit_track(  # REQ STF-2
@@ -388,7 +389,7 @@ class PersonHold(Hold):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {format_datetime(self.starts_at)}"
 
 
 def holder_field(label: str) -> models.GeneratedField:
@@ -537,6 +538,11 @@ class Booking(models.Model):
     counselor_is_the_slot = False
     # A person's request is booked at once (online), or waits for the office's call (booths).
     confirmed_on_request = False
+    # Stored codes the audit trail shows by their labels (`core.audit.readable_value`).
+    audit_value_labels = {"user_type": dict(UserType.choices)}
+    # Staff's word for starting it: each service has its own (checking in at the counter,
+    # starting the call), so one service never reads the other's wording.
+    start_label = _("Start")
 
     class Meta:
         abstract = True

@@ -19,9 +19,15 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone
 
-from core.outbox import outbox_drop_pending, outbox_enqueue, outbox_enqueue_to_compose
+from core.outbox import (
+    mail_subject,
+    outbox_drop_pending,
+    outbox_enqueue,
+    outbox_enqueue_to_compose,
+)
 
 from .models import Booking, Status
 from .registry import booking_kinds
@@ -86,7 +92,9 @@ def booking_uid(booking: Booking) -> str:
 def _tokyo_vtimezone() -> bytes:
     """Asia/Tokyo as a VTIMEZONE, worked out once per process: icalendar derives it from the
     zone's whole history, which took ~25 ms for every mail (REQ NFR-4)."""
-    return Timezone.from_tzid(settings.TIME_ZONE).to_ical()
+    zone = Timezone.from_tzid(settings.TIME_ZONE)
+    zone.pop("COMMENT", None)  # icalendar's note is in English; the mail's own is added
+    return zone.to_ical()
 
 
 def booking_ics(booking: Booking, *, cancelled: bool = False) -> bytes:
@@ -115,7 +123,10 @@ def booking_ics(booking: Booking, *, cancelled: bool = False) -> bytes:
     else:
         status = "CONFIRMED"
     event.add("status", status)
-    cal.add_component(Timezone.from_ical(_tokyo_vtimezone()))
+    zone = Timezone.from_ical(_tokyo_vtimezone())
+    # In the mail's language, as everything else the person reads (REQ NFR-1).
+    zone.add("comment", _("Japan Standard Time (UTC+9, no daylight saving time)"))
+    cal.add_component(zone)
     cal.add_component(event)
     return cal.to_ical()
 
@@ -158,14 +169,14 @@ def _booking_message(booking: Booking, kind: str, *, to: list[str]) -> EmailMess
             "page_url": f"{settings.SITE_URL}{booking.get_absolute_url()}",
             "book_again_url": f"{settings.SITE_URL}{booking.book_again_url()}",
         }
-        subject = f"[{office.name}] {_subject(booking, kind)}"
+        subject = mail_subject(office.name, _subject(booking, kind))
         body = render_to_string(booking.mail_template, context)
-    message = EmailMessage(subject=subject, body=body, to=to)
-    message.attach(
-        "booking.ics",
-        booking_ics(booking, cancelled=kind in CANCELLING_KINDS),
-        "text/calendar",
-    )
+        message = EmailMessage(subject=subject, body=body, to=to)
+        message.attach(
+            "booking.ics",
+            booking_ics(booking, cancelled=kind in CANCELLING_KINDS),
+            "text/calendar",
+        )
     return message
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from . import calendar
 from .availability import kept_closures
+from .forms import BookingDetailsForm
 from .models import Companion
 from .pagefacts import kept_person_facts
 from .registry import BookingKind
@@ -325,6 +326,7 @@ def check_page(
             "starts_at": datetime.datetime.fromisoformat(answers["starts_at"]),
             "data": data,
             "purpose_label": purposes.get(data["purpose"], data["purpose"]),
+            "labels": BookingDetailsForm.labels_for(request.user.user_type),
             "companion_labels": [Companion(c).label for c in data.get("companions", [])],
             "change_url": change_url,
             "send_url": send_url,

@@ -258,7 +258,7 @@ def locked_facts(
 def profile_name(user) -> str:
     if user.user_type == UserType.EMPLOYER and user.establishment_name:
         return user.establishment_name
-    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+    return user.display_name
 
 
 def profile_number(user) -> str:

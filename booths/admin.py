@@ -118,7 +118,7 @@ class BoothAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                         consent_url = f"{reverse('admin:terms_consent_add')}?user={user.pk}"
                 else:
                     ends_at = reservation.use_ends_at()
-                    values = {"time": f"{calendar.local(ends_at):%H:%M}"}
+                    values = {"time": calendar.format_time(ends_at)}
                     if uses and ends_at < uses[0].ends_at:
                         message = _(
                             "The use has started. The next slot was taken a moment ago, so it "
@@ -233,9 +233,11 @@ class ReservationAdmin(BookingAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "counselor":
-            kwargs["queryset"] = User.objects.filter(is_staff=True)
-            if not request.user.is_superuser:
-                kwargs["queryset"] = kwargs["queryset"].filter(office_id=request.user.office_id)
+            kwargs["queryset"] = (
+                User.objects.counselors()
+                if request.user.is_superuser
+                else User.objects.counselors(request.user.office_id or 0)
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

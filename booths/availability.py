@@ -209,7 +209,7 @@ class AdhocUse:
 
     def until(self) -> str:
         """ "until 10:55", with why when the use ends before its 30 minutes are up."""
-        values = {"time": f"{calendar.local(self.ends_at):%H:%M}"}
+        values = {"time": calendar.format_time(self.ends_at)}
         if self.cut_short == CutShort.NEXT_BOOKED:
             return _("until %(time)s (the next slot is booked)") % values
         if self.cut_short == CutShort.OFFICE_CLOSES:

@@ -13,7 +13,6 @@ import datetime
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
@@ -29,6 +28,7 @@ from bookings.models import (  # noqa: F401  (re-exported for the booths code)
     holder_field,
 )
 from core.audit import audit_track
+from core.dates import format_slot
 
 
 @audit_track(indexes=["office"])  # REQ STF-2
@@ -142,7 +142,7 @@ class Reservation(Booking):
         ]
 
     def __str__(self) -> str:
-        return f"{self.booth} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.booth} {format_slot(self.starts_at, self.ends_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("booths:reservation", kwargs={"pk": self.pk})
@@ -154,6 +154,7 @@ class Reservation(Booking):
     def where_label(self) -> str:
         return self.booth.name
 
+    start_label = _("Check in")
     mail_template = "booths/email/booking.txt"
 
     def mail_subject(self, kind: str) -> str:

@@ -295,7 +295,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
                 error = " ".join(exc.messages)
             else:
                 ends_at = item.use_ends_at()
-                values = {"time": f"{calendar.local(ends_at):%H:%M}"}
+                values = {"time": calendar.format_time(ends_at)}
                 if ends_at < use.ends_at:
                     message = _(
                         "The next slot was taken a moment ago, so the booth is yours only "

@@ -52,10 +52,9 @@ LINK_MISSING_HORIZON = datetime.timedelta(days=2)
 
 def office_staff(request):
     """Staff who can be a counselor for the staff member's office (all offices for superusers)."""
-    staff = User.objects.filter(is_staff=True, is_active=True, office__isnull=False)
-    if not request.user.is_superuser:
-        staff = staff.filter(office_id=request.user.office_id)
-    return staff.order_by("office", "last_name", "first_name", "pk")
+    if request.user.is_superuser:
+        return User.objects.counselors()
+    return User.objects.counselors(request.user.office_id or 0)
 
 
 def office_video_tools(request, office_id: int | None = None):

@@ -33,10 +33,10 @@ from .models import AvailabilityException, AvailabilityPattern, ExceptionKind
 
 
 def online_counselors(office: Office, counselor_id: int | None = None):
-    """Staff of the office who publish availability (CON-1), by name."""
-    counselors = User.objects.filter(
-        office=office, is_staff=True, is_active=True, availability_patterns__isnull=False
-    ).distinct()
+    """The office's counselors who publish availability (CON-1), by name."""
+    counselors = (
+        User.objects.counselors(office.pk).filter(availability_patterns__isnull=False).distinct()
+    )
     if counselor_id is not None:
         counselors = counselors.filter(pk=counselor_id)
     return list(counselors.order_by("last_name", "first_name", "pk"))

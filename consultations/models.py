@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Office
 from bookings.models import (
@@ -25,6 +26,7 @@ from bookings.models import (
     holder_field,
 )
 from core.audit import audit_track
+from core.dates import format_datetime, format_time_range
 
 
 class VideoToolKind(models.TextChoices):
@@ -131,8 +133,9 @@ class AvailabilityPattern(models.Model):
         Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    starts_at = models.TimeField(_("from"))
-    ends_at = models.TimeField(_("until"))
+    # A time of day, not the sender of a letter: "from" alone was translated 差出人.
+    starts_at = models.TimeField(pgettext_lazy("time of day", "from"))
+    ends_at = models.TimeField(pgettext_lazy("time of day", "until"))
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
@@ -155,7 +158,7 @@ class AvailabilityPattern(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor} {self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+        return f"{self.counselor} {self.get_weekday_display()} {format_time_range(self.starts_at, self.ends_at)}"
 
     def covers(self, moment: datetime.datetime) -> bool:
         """Whether the 30-minute slot starting at `moment` (local) lies inside this pattern."""
@@ -204,7 +207,7 @@ class AvailabilityException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counselor} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.counselor or ''} {format_datetime(self.starts_at)}".strip()
 
 
 @audit_track(  # REQ STF-2
@@ -295,7 +298,7 @@ class Consultation(Booking):
         ]
 
     def __str__(self) -> str:
-        return f"{self.office} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.office} {format_datetime(self.starts_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("consultations:detail", kwargs={"pk": self.pk})
@@ -303,6 +306,7 @@ class Consultation(Booking):
     def where_label(self) -> str:
         return str(_("Online (%(tool)s)") % {"tool": self.video_tool.name})
 
+    start_label = _("Start the consultation")
     mail_template = "consultations/email/booking.txt"
 
     def mail_subject(self, kind: str) -> str:
@@ -353,4 +357,4 @@ class ConsultationJoin(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.consultation_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.consultation_id} {format_datetime(self.at)}"

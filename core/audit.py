@@ -33,12 +33,17 @@ from dataclasses import dataclass
 
 import pghistory
 import pgtrigger
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
+from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext_lazy as _
 from pghistory import core as pghistory_core
 from pghistory.models import Events, EventsQuerySet
+
+from core.dates import format_date, format_datetime, format_time
 
 SYSTEM = "system"
 # A request by someone not signed in: signing up, resetting a password.
@@ -224,7 +229,7 @@ class AuditEvent(Events):
         verbose_name_plural = _("audit records")
 
     def __str__(self) -> str:
-        return f"{self.pgh_created_at:%Y-%m-%d %H:%M} {self.pgh_label} {self.pgh_obj_model}"
+        return f"{format_datetime(self.pgh_created_at)} {self.action} {self.object_kind}"
 
     @property
     def at(self):
@@ -243,6 +248,40 @@ class AuditEvent(Events):
         return self.label or SYSTEM
 
     @property
+    def by_display(self) -> str:
+        """`by` as staff read it: a job and the system in words, not as labels (NFR-1)."""
+        by = self.by
+        if by.startswith("job:"):
+            return str(_("automatic job (%(name)s)") % {"name": by.removeprefix("job:")})
+        return str(_("the system")) if by == SYSTEM else by
+
+    @property
+    def tracked_model(self) -> type[models.Model] | None:
+        try:
+            return django_apps.get_model(self.pgh_obj_model)
+        except (LookupError, ValueError):
+            return None
+
+    @property
+    def object_kind(self) -> str:
+        """What the event is about, as the admin names it (オンライン相談, not Consultation)."""
+        model = self.tracked_model
+        return str(model._meta.verbose_name) if model else self.pgh_obj_model
+
+    def readable_changes(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) in the words of the forms: each field by its label, choices
+        by their labels, yes/no, dates the one way of `core.dates` (REQ STF-2, NFR-1)."""
+        model = self.tracked_model
+        return [
+            (
+                readable_field_name(model, name),
+                readable_value(model, name, before),
+                readable_value(model, name, after),
+            )
+            for name, (before, after) in self.changes.items()
+        ]
+
+    @property
     def changes(self) -> dict:
         """{field: [before, after]}: the fields an update changed, every value of an insert
         (before empty) or of a delete (after empty)."""
@@ -254,6 +293,49 @@ class AuditEvent(Events):
         if self.pgh_label == "delete":
             return {name: [value, None] for name, value in filled.items()}
         return {name: [None, value] for name, value in filled.items()}
+
+
+def _field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return next((f for f in model._meta.concrete_fields if f.attname == name), None)
+
+
+def readable_field_name(model, name: str) -> str:
+    field = _field(model, name)
+    if field is None:
+        return name
+    if field.is_relation and field.verbose_name == field.name.replace("_", " "):
+        # A link without a label of its own (the holds): named by what it links to.
+        return str(field.related_model._meta.verbose_name)
+    return str(field.verbose_name)
+
+
+def readable_value(model, name: str, value) -> str:
+    """An event's stored value (JSON) as a person reads it; "—" for none."""
+    if value is None or value == "":
+        return "—"
+    field = _field(model, name)
+    labels = getattr(model, "audit_value_labels", {}).get(name)
+    if labels and value in labels:
+        return str(labels[value])
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        return format_datetime(moment) if moment and moment.tzinfo else value
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        day = parse_date(value)
+        return format_date(day) if day else value
+    if isinstance(field, models.TimeField) and isinstance(value, str):
+        time = parse_time(value)
+        return format_time(time) if time else value
+    return str(value)
 
 
 class AuditPaginator(Paginator):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext as _
 
 from .text import normalise_jis_text, validate_jis_text
 
@@ -64,9 +65,28 @@ def apply_length_bound(field: forms.Field) -> None:
     field.validators = [*field.validators, MaxLengthValidator(limit)]
 
 
+def apply_choice_message(field: forms.Field) -> None:
+    """A required choice of radio buttons says what to choose, not just "this field is
+    required" (REQ NFR-1, NFR-2: the message names the question it answers)."""
+    if not (field.required and isinstance(field.widget, forms.RadioSelect)):
+        return
+    current = field.error_messages.get("required")
+    if current != forms.Field.default_error_messages["required"] and not getattr(
+        field, "_choice_message", False
+    ):
+        return  # a message of the form's own
+    field.error_messages["required"] = (
+        _("Choose one of the options for “%(label)s”.") % {"label": field.label}
+        if field.label
+        else _("Choose one of the options.")
+    )
+    field._choice_message = True
+
+
 def apply_jis_rule_to_form(form: forms.BaseForm) -> None:
     for field in form.fields.values():
         apply_length_bound(field)
+        apply_choice_message(field)
         if is_free_text_field(field):
             apply_jis_rule(field)
 

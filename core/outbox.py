@@ -44,6 +44,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from procrastinate.contrib.django.django_connector import DjangoConnector
 from procrastinate.manager import JobManager
 
@@ -58,6 +59,12 @@ MAX_BACKOFF = timedelta(hours=6)
 _ADDRESS = re.compile(r"[^\s<>()\[\]{}\"',;:]*@[^\s<>()\[\]{}\"',;:]*")
 ADDRESS_MARK = "[address]"
 ERROR_MAX_LENGTH = 500
+
+
+def mail_subject(sender: str, text: str) -> str:
+    """Every mail's subject in one style (REQ NTF-1, NFR-1): who sends it, then what it is
+    about. 【五所川原公共職業安定所】予約が確定しました in Japanese, [Office] text in English."""
+    return _("[%(sender)s] %(text)s") % {"sender": sender, "text": " ".join(str(text).split())}
 
 
 def outbox_enqueue(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.terminal import client_details
 from core.audit import acting_as, audit_erase
-from core.outbox import outbox_enqueue
+from core.outbox import mail_subject, outbox_enqueue
 
 from .models import (
     Consent,
@@ -205,6 +205,9 @@ def _announcement_mail(*, version: TermsVersion, user: User) -> EmailMessage:
             "site_url": settings.SITE_URL,
             "user": user,
         }
-        subject = render_to_string("terms/email/announcement_subject.txt", context).strip()
+        subject = mail_subject(
+            version.document.office.name,
+            render_to_string("terms/email/announcement_subject.txt", context),
+        )
         body = render_to_string("terms/email/announcement_body.txt", context)
     return EmailMessage(subject=subject, body=body, to=[user.email])

@@ -17,7 +17,7 @@ from booths.models import Reservation
 from consultations.models import Consultation
 from core.forms import Form
 
-from .entries import ACTION_LABELS
+from .entries import ACTION_LABELS, STATE_LABELS
 from .pages import BOOTH, MAX_ID, ONLINE, _bounded_date, bad_request, page_url
 
 MODELS = {BOOTH: Reservation, ONLINE: Consultation}
@@ -77,9 +77,11 @@ def action_view(site, request):
     except ValidationError as error:
         messages.error(request, f"{who}: {' '.join(error.messages)}")
     else:
+        # The state it is in now, in the words the sheet uses for it (one word a state).
+        state = rows.get(pk=booking.pk).current_state(now)
         messages.success(
             request,
-            _("%(who)s: %(action)s done.") % {"who": who, "action": ACTION_LABELS[action]},
+            _("%(who)s: now “%(state)s”.") % {"who": who, "state": STATE_LABELS.get(state, state)},
         )
     back = data["back"] or "day"
     office = booking.office

@@ -27,7 +27,7 @@ from consultations.models import (
 )
 from terms.services import users_without_consent
 
-from .entries import Entry, Link, entry_for, staff_name
+from .entries import Entry, Link, entry_for
 from .pages import (
     BOOTH,
     ONLINE,
@@ -94,7 +94,7 @@ def sheet_counselors(office: Office, day: datetime.date, booked_ids: set[int]):
     }
     counselors = list(
         User.objects.filter(pk__in=sorted(booked_ids | publishing))
-        .filter(Q(pk__in=sorted(booked_ids)) | Q(is_active=True, is_staff=True))
+        .filter(Q(pk__in=sorted(booked_ids)) | Q(is_active=True, is_staff=True, is_superuser=False))
         .order_by("last_name", "first_name", "pk")
     )
     by_counselor = defaultdict(list)
@@ -152,7 +152,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         )
     }
     booth_columns = {booth.pk: Column(BOOTH, booth.name) for booth in booths}
-    counselor_columns = {c.pk: Column(ONLINE, staff_name(c)) for c in counselors}
+    counselor_columns = {c.pk: Column(ONLINE, str(c)) for c in counselors}
     for reservation in reservations:
         entry = entry_for(
             reservation,

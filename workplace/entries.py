@@ -23,13 +23,13 @@ STATE_LABELS = {
     Status.CHECKED_IN: gettext_lazy("In progress"),
     Status.COMPLETED: gettext_lazy("Completed"),
     Status.CANCELLED: gettext_lazy("Cancelled"),
-    Status.NO_SHOW: gettext_lazy("No-show (no contact)"),
+    Status.NO_SHOW: Status.NO_SHOW.label,
     State.NOT_CONFIRMED: gettext_lazy("Closed: never confirmed (not a no-show)"),
 }
 
 ACTION_LABELS = {
     "confirm_now": gettext_lazy("Confirm: phoned now"),
-    "start": gettext_lazy("Check in / start"),
+    "start": gettext_lazy("Start"),  # each kind says it its own way: `Booking.start_label`
     "complete": gettext_lazy("Complete"),
     "no_show": gettext_lazy("No-show"),
     "cancel_phone": gettext_lazy("Cancel (the user phoned)"),
@@ -64,11 +64,6 @@ class Entry:
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATUSES
-
-
-def staff_name(user) -> str:
-    """Family name first, as Japanese names are written."""
-    return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
 def user_type_label(value: str) -> str:
@@ -108,7 +103,7 @@ def entry_for(
             )
         )
     elif awaiting and booking.starts_at - bookings.START_OPENS_BEFORE <= now < booking.ends_at:
-        entry.actions.append(("start", str(ACTION_LABELS["start"])))
+        entry.actions.append(("start", str(type(booking).start_label)))
     if state == Status.CHECKED_IN:
         entry.actions.append(("complete", str(ACTION_LABELS["complete"])))
     # BTH-6: only a confirmed booking nobody joined or started can be a no-show.

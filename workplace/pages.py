@@ -44,7 +44,7 @@ def _bounded_date(value):
     if value is not None and not FIRST_DATE <= value <= LAST_DATE:
         raise ValidationError(
             _("Choose a date from %(first)s to %(last)s.")
-            % {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()}
+            % {"first": calendar.format_date(FIRST_DATE), "last": calendar.format_date(LAST_DATE)}
         )
     return value
 

@@ -54,8 +54,17 @@ class StatisticsForm(Form):
         if not match:
             raise forms.ValidationError(_("Enter the month as year-month, e.g. 2026-11."))
         year, month = int(match.group(1)), int(match.group(2))
-        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+        if not 1 <= month <= 12:
             raise forms.ValidationError(_("Enter the month as year-month, e.g. 2026-11."))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            # The format is right; say which months there are (REQ NFR-1).
+            raise forms.ValidationError(
+                _("Choose a month from %(first)s to %(last)s.")
+                % {
+                    "first": calendar.format_month(FIRST_YEAR, 1),
+                    "last": calendar.format_month(LAST_YEAR, 12),
+                }
+            )
         return year, month
 
 

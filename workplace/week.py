@@ -17,7 +17,6 @@ from bookings.models import Status
 from booths.models import Booth, Reservation
 from consultations.models import AvailabilityPattern, Consultation
 
-from .entries import staff_name
 from .pages import (
     BOOTH,
     FIRST_DATE,
@@ -60,7 +59,7 @@ def week_view(site, request):
     publishing = set(patterns.values_list("counselor_id", flat=True))
     counselors = list(
         User.objects.filter(pk__in=sorted(booked | publishing))
-        .filter(Q(pk__in=sorted(booked)) | Q(is_active=True, is_staff=True))
+        .filter(Q(pk__in=sorted(booked)) | Q(is_active=True, is_staff=True, is_superuser=False))
         .order_by("last_name", "first_name", "pk")
     )
     booths = [
@@ -128,7 +127,7 @@ def week_view(site, request):
             form=PageQueryForm(initial={"date": chosen, "office": office.pk}),
             days=open_days,
             booth_rows=rows(BOOTH, booths, lambda b: b.name),
-            counselor_rows=rows(ONLINE, counselors, staff_name),
+            counselor_rows=rows(ONLINE, counselors, str),
             previous_url=week(-7),
             next_url=week(7),
         ),

@@ -216,6 +216,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's pages and mails name a person as every page does: by name, not login ID (STF-1).
+ACCOUNT_USER_DISPLAY = "accounts.adapter.user_display"
 # Mixed into every sign-up form by allauth: consent to the office's terms (REQ TRM-2).
 ACCOUNT_SIGNUP_FORM_CLASS = "terms.forms.SignupConsentForm"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("EMAIL_CONFIRMATION_EXPIRE_DAYS", default=1)

@@ -64,7 +64,7 @@ def header_nav(context) -> str:
     )
     html = mark_safe(  # the frame is our template's output; what goes in is escaped
         frame.replace(
-            _NAME, conditional_escape(user.get_username()) if viewer.is_authenticated else ""
+            _NAME, conditional_escape(user.display_name) if viewer.is_authenticated else ""
         )
         .replace(_NEXT, conditional_escape(request.get_full_path()))
         .replace(_TOKEN, conditional_escape(get_token(request)))

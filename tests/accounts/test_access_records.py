@@ -172,8 +172,8 @@ def test_a_staff_page_of_several_people_records_each_once(office):
 def test_only_staff_with_the_permission_see_access_records_of_their_office(client, office):
     # REQ LOG-1: only authorised staff, scoped to their office
     other = OfficeFactory(code="other")
-    mine = UserFactory(office=office, username="mine1")
-    theirs = UserFactory(office=other, username="theirs1")
+    mine = UserFactory(office=office, username="mine1", last_name="自所", first_name="一郎")
+    theirs = UserFactory(office=other, username="theirs1", last_name="他所", first_name="二郎")
     for subject in (mine, theirs):
         access_record(kind=AccessKind.BOOKING, subject=subject, request=person_request(subject))
     changelist = reverse("admin:accounts_accessrecord_changelist")
@@ -181,7 +181,8 @@ def test_only_staff_with_the_permission_see_access_records_of_their_office(clien
     assert client.get(changelist).status_code == 403
     login_client(client, counselor(office, access_records=True))
     html = client.get(changelist).content.decode()
-    assert "mine1" in html and "theirs1" not in html
+    # Staff read people by name (STF-1).
+    assert "自所 一郎" in html and "他所 二郎" not in html
     record = AccessRecord.objects.get(subject=mine)
     assert client.get(reverse("admin:accounts_accessrecord_add")).status_code == 403
     assert client.post(

@@ -33,7 +33,8 @@ BOOK_AGAIN = {"ja": "改めてご予約いただけます", "en": "You are welco
 
 def _subject(booking, kind):
     with translation.override("ja"):
-        return f"[{booking.office.name}] {booking.mail_subject(kind)}"
+        # REQ NTF-1: one subject style, 【sender】subject
+        return f"【{booking.office.name}】{booking.mail_subject(kind)}"
 
 
 def _mails(booking, status=None):

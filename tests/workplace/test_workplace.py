@@ -25,6 +25,7 @@ from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.conftest import weekly
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.workplace.conftest import counselor
 from workplace import call_list
 
 pytestmark = pytest.mark.django_db
@@ -34,29 +35,6 @@ WEEK = reverse("admin:workplace_week")
 CALLS = reverse("admin:workplace_calls")
 ACTION = reverse("admin:workplace_action")
 INDEX = reverse("admin:index")
-
-
-def counselor(office, **fields):
-    user = staff_with_mfa(office=office, **fields)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["booths", "consultations"])
-    )
-    return user
-
-
-@pytest.fixture
-def me(office):
-    return counselor(office, last_name="相談", first_name="一郎")
-
-
-@pytest.fixture
-def staff_client(client, me):
-    return login_client(client, me)
-
-
-@pytest.fixture
-def zoom(office):
-    return VideoToolFactory(office=office)
 
 
 def consultation(office, counselor_user, zoom, **fields):
@@ -625,9 +603,9 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
 
         page.goto(live_server.url + DAY)
         assert_accessible(page)
-        page.get_by_role("button", name="受付・開始 電話 待子 10:00").focus()
+        page.get_by_role("button", name="受付 電話 待子 10:00").focus()
         page.keyboard.press("Enter")
-        expect(page.locator(".messagelist")).to_contain_text("受付・開始")
+        expect(page.locator(".messagelist")).to_contain_text("「実施中」になりました")
         waiting.refresh_from_db()
         assert waiting.status == Status.CHECKED_IN
 

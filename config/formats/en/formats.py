@@ -1,7 +1,8 @@
-"""Dates as every page writes them in English: Tue 24 Nov 2026, 10:00 (REQ NFR-1, OFF-3).
+"""Dates as Django renders them in English (admin lists and forms, `{{ value }}` in a template):
+Tue 24 Nov 2026, 10:00 (REQ NFR-1, OFF-3).
 
-The same shapes as `consultations.calendar.format_*`, so `|date:"DATE_FORMAT"` in a template
-and the calendar's formatting agree.
+The same shapes as `core.dates`, the one formatting module every page, message and mail uses;
+tests/core/test_dates.py holds the two together.
 """
 
 DATE_FORMAT = "D j M Y"
