@@ -136,6 +136,33 @@ def outbox_enqueue_to_compose(
     return stored
 
 
+def outbox_enqueue_many_to_compose(
+    *, composer: str, messages: list[tuple[list[str], str, str]]
+) -> list[OutboxMessage]:
+    """`outbox_enqueue_to_compose` for many messages at once, (to, topic, topic_kind) each: one
+    INSERT and one delivery deferred, whatever their number (REQ NFR-4)."""
+    if any(not topic for _to, topic, _kind in messages):
+        raise ValueError("a mail composed when delivered needs the topic it describes")
+    stored = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                subject="",
+                body="",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=list(to),
+                topic=topic,
+                topic_kind=topic_kind,
+                composer=composer,
+            )
+            for to, topic, topic_kind in messages
+        ],
+        batch_size=2000,
+    )
+    if stored:
+        _defer_delivery()
+    return stored
+
+
 def _compose_stored(message: OutboxMessage, moment: datetime) -> bool:
     """Write a message stored to be composed, from its topic as it is now: False when its
     composer finds nothing to send (the message is then dropped, never sent)."""
