@@ -6,7 +6,8 @@ a change and hands the answer to `queue_if_freed` after it, which defers the job
 `alerts_mail_freed_slot` (`bookings.tasks`) in the same transaction, a minute later
 (`FREED_SLOT_WAIT`): a slot taken again within the minute mails nobody, since the job first
 checks that the slot is still free and still open to requests (cut-off, closures, the place's
-published times). Withdrawn slots taken back and closures lifted call `queue_slot_freed`.
+published times). A withdrawn slot taken back calls `queue_slot_freed`; a closure lifted,
+`queue_day_opened` (each waiting person is mailed once, for the day's first free slot).
 
 The job selects the matching, eligible people in one query whatever their number (REQ NFR-4):
 live alerts of the office, service and place whose range holds the day; people who may book
@@ -270,6 +271,20 @@ def queue_slot_freed(slot: FreedSlot, *, now: datetime.datetime | None) -> None:
     _jobs_in_this_transaction.defer_job(job)
 
 
+def queue_day_opened(*, office_id: int, day: datetime.date, now=None) -> None:
+    """A closure lifted (REQ ALR-1): defer the job that mails those waiting for the day, in
+    the caller's transaction, FREED_SLOT_WAIT from now."""
+    now = now or timezone.now()
+    if day < calendar.local(now).date():
+        return
+    from .tasks import alerts_mail_opened_day
+
+    job = alerts_mail_opened_day.configure(
+        lock=f"alerts:office:{office_id}", schedule_at=now + FREED_SLOT_WAIT
+    ).make_new_job(office_id=office_id, day=day.isoformat())
+    _jobs_in_this_transaction.defer_job(job)
+
+
 def _count(queryset) -> Coalesce:
     """The number of rows of `queryset` (filtered on OuterRef), as a subquery."""
     return Coalesce(
@@ -375,21 +390,59 @@ def mail_freed_slot(
     """The job's work: mail each person waiting for the slot, if it is still free and open to
     requests; how many were mailed. A fixed number of queries whatever the number of alerts."""
     now = now or timezone.now()
-    kind = kind_for(service)
     office = Office.objects.filter(pk=office_id).first()
     if office is None:
         return 0
     slot = FreedSlot(service, office_id, place_id, starts_at)
     day = calendar.local(starts_at).date()
-    if request_refusal_reason(
-        office, starts_at, now=now, closures=closures_for(office.pk, day, day)
-    ):
+    closures = closures_for(office.pk, day, day)
+    return len(_mail_slot(office, slot, closures=closures, now=now))
+
+
+@transaction.atomic
+def mail_opened_day(
+    *, office_id: int, day: datetime.date, now: datetime.datetime | None = None
+) -> int:
+    """A closure lifted: the whole day opens. Each person waiting for it is mailed once, for
+    the first free slot of the day that matches their alert. Queries grow with the office's
+    places and slots, never with the number of alerts."""
+    now = now or timezone.now()
+    office = Office.objects.filter(pk=office_id).first()
+    if office is None:
         return 0
-    if not kind.alert_slot_free(office, place_id, starts_at, now=now):
-        return 0
-    alerts = waiting_people(kind, office, slot, now=now)
+    closures = closures_for(office.pk, day, day)
+    starts = calendar.day_slots(
+        day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
+    )
+    mailed: set[int] = set()
+    for kind in booking_kinds():
+        if (
+            not EarlierSlotAlert.objects.live(now)
+            .filter(office=office, service=kind.service, first_day__lte=day, last_day__gte=day)
+            .exists()
+        ):
+            continue
+        for place_id, _label in kind.alert_places(office):
+            for starts_at in starts:
+                slot = FreedSlot(kind.service, office.pk, place_id, starts_at)
+                mailed |= _mail_slot(office, slot, closures=closures, now=now, skip=mailed)
+    return len(mailed)
+
+
+def _mail_slot(
+    office: Office, slot: FreedSlot, *, closures, now: datetime.datetime, skip=frozenset()
+) -> set[int]:
+    """Mail the people waiting for `slot` if it is free and open to requests, but those in
+    `skip`; the ids of those mailed."""
+    kind = kind_for(slot.service)
+    if request_refusal_reason(office, slot.starts_at, now=now, closures=closures):
+        return set()
+    if not kind.alert_slot_free(office, slot.place_id, slot.starts_at, now=now):
+        return set()
+    alerts = [a for a in waiting_people(kind, office, slot, now=now) if a.user_id not in skip]
     if not alerts:
-        return 0
+        return set()
+    service, place_id, starts_at = slot.service, slot.place_id, slot.starts_at
     no_consent = users_without_consent(
         office=office, service=service, user_ids=[a.user_id for a in alerts], now=now
     )
@@ -415,7 +468,7 @@ def mail_freed_slot(
         composer=COMPOSER,
         messages=[([emails[mail.user_id]], f"alert:{mail.pk}", MAIL_KIND) for mail in mails],
     )
-    return len(mails)
+    return {mail.user_id for mail in mails}
 
 
 def compose_alert_mail(message) -> EmailMessage | None:

@@ -1,13 +1,13 @@
 """Periodic jobs of both services (`core.tasks.periodic_job`); each is idempotent."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from procrastinate.contrib.django import app
 
 from core.audit import acting_as
 from core.tasks import JOBS_QUEUE, RETRY, periodic_job
 
-from .alerts import end_passed_alerts, mail_freed_slot
+from .alerts import end_passed_alerts, mail_freed_slot, mail_opened_day
 from .services import record_overdue_no_shows, send_reminders
 
 
@@ -42,4 +42,12 @@ def alerts_mail_freed_slot(*, service: str, office_id: int, place_id: int, start
             place_id=place_id,
             starts_at=datetime.fromisoformat(starts_at),
         )
+    return f"mailed={mailed}"
+
+
+@app.task(name="alerts_mail_opened_day", queue=JOBS_QUEUE, retry=RETRY)
+def alerts_mail_opened_day(*, office_id: int, day: str) -> str:
+    """REQ ALR-1: a closure was lifted a minute ago; mail the people waiting for that day."""
+    with acting_as(label="job:alerts_mail_opened_day"):
+        mailed = mail_opened_day(office_id=office_id, day=date.fromisoformat(day))
     return f"mailed={mailed}"

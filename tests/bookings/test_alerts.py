@@ -454,3 +454,68 @@ def test_freeing_a_slot_costs_the_same_queries_whatever_the_number_of_alerts(fro
 
     queries_with(0, 9)  # warm: per-process caches
     assert queries_with(1, 10) == queries_with(30, 11)
+
+
+# --- Online consultations, closures lifted, withdrawals taken back ---------------------------
+
+
+def test_a_freed_online_slot_mails_those_waiting_for_that_counselor_or_any(
+    frozen, office, seeker, counselor, zoom
+):
+    # REQ ALR-1: both services; the link opens that counselor's slot.
+    from tests.consultations.factories import ConsultationFactory
+
+    employer = _person(office, "employer_online", user_type="employer")
+    _alert(employer, service="online")  # online consultations are for job seekers (CON-6)
+    _alert(seeker, service="online", place_id=counselor.pk)
+    booking = ConsultationFactory(office=office, counselor=counselor, video_tool=zoom)
+    bookings.booking_cancel_by_phone(booking=booking, staff=counselor, now=NOW)
+    (job,) = _jobs()
+    assert job.args["place_id"] == counselor.pk
+    assert alerts.mail_freed_slot(**{**job.args, "starts_at": SLOT_AT}, now=NOW) == 1
+    outbox_deliver_due(now=NOW)
+    (message,) = [m for m in mail.outbox if m.to == [seeker.email]]
+    assert f"/consultations/{counselor.pk}/2026-11-18/1000/request/" in message.body
+    assert "Zoom" in message.body and counselor.last_name in message.body
+
+
+def test_lifting_a_closure_mails_each_waiting_person_once_for_the_first_free_slot(
+    frozen, office, booth, seeker, rf, staff
+):
+    # REQ ALR-1: a closure lifted frees the whole day; one mail a person, not one a slot.
+    from django.contrib import admin
+
+    from bookings.admin import OfficeClosureAdmin
+
+    closure = OfficeClosure.objects.create(office=office, date=DAY)
+    _alert(seeker)
+    _booked(booth, user=_person(office, "early"), starts_at=tokyo(2026, 11, 18, 9, 0))
+    request = rf.post("/")
+    request.user = staff
+    OfficeClosureAdmin(OfficeClosure, admin.site).delete_model(request, closure)
+    (job,) = ProcrastinateJob.objects.filter(task_name="alerts_mail_opened_day")
+    assert job.args == {"office_id": office.pk, "day": DAY.isoformat()}
+    assert alerts.mail_opened_day(office_id=office.pk, day=DAY, now=NOW) == 1
+    assert AlertMail.objects.get().starts_at == tokyo(2026, 11, 18, 9, 30)
+
+
+def test_taking_back_a_withdrawn_slot_queues_the_job_for_it(frozen, office, seeker, counselor, rf):
+    # REQ ALR-1: a withdrawal taken back frees the counselor's slot.
+    from django.contrib import admin
+
+    from consultations.admin import AvailabilityExceptionAdmin
+    from consultations.models import AvailabilityException, ExceptionKind
+
+    withdrawn = AvailabilityException.objects.create(
+        counselor=counselor, office=office, starts_at=SLOT_AT, kind=ExceptionKind.WITHDRAWN
+    )
+    request = rf.post("/")
+    request.user = counselor
+    AvailabilityExceptionAdmin(AvailabilityException, admin.site).delete_model(request, withdrawn)
+    (job,) = _jobs()
+    assert job.args == {
+        "service": "online",
+        "office_id": office.pk,
+        "place_id": counselor.pk,
+        "starts_at": SLOT_AT.isoformat(),
+    }
