@@ -35,7 +35,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -47,7 +47,7 @@ from procrastinate.manager import JobManager
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, User
 from core.outbox import outbox_enqueue_many_to_compose
-from terms.services import users_without_consent
+from terms.models import Consent, TermsVersion
 
 from . import calendar
 from .alert_models import MAX_LIVE_ALERTS, AlertEnd, AlertMail, EarlierSlotAlert
@@ -308,11 +308,10 @@ def _on_user(q: Q) -> Q:
     return Q(*children, _connector=q.connector, _negated=q.negated)
 
 
-def waiting_people(
-    kind: BookingKind, office: Office, slot: FreedSlot, *, now: datetime.datetime
-) -> list[EarlierSlotAlert]:
-    """One alert per person who waits for `slot` and may book it now, with its user (one
-    query, whatever the number of alerts)."""
+def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: datetime.datetime):
+    """One live alert per person who waits for `slot` and may book it now, as a queryset of
+    (alert id, user id, consented to the terms in effect): one query, whatever the number of
+    alerts, read by the database alone (REQ NFR-4)."""
     day = calendar.local(slot.starts_at).date()
     today = calendar.local(now).date()
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
@@ -324,7 +323,19 @@ def waiting_people(
         ),
         Value(0),
     )
-    alerts = (
+    terms = TermsVersion.objects.current_for(office=office, service=slot.service, now=now)
+    consented = (
+        Exists(
+            Consent.objects.filter(
+                user=user,
+                version__document_id=terms.document_id,
+                version__number__gte=terms.number,
+            )
+        )
+        if terms is not None
+        else Value(True)
+    )
+    return (
         EarlierSlotAlert.objects.live(now)
         .filter(
             Q(place_id__isnull=True) | Q(place_id=slot.place_id),
@@ -336,6 +347,12 @@ def waiting_people(
             user__is_active=True,
             user__deleted_at__isnull=True,
             user__suspended_at__isnull=True,
+        )
+        .exclude(user__email="")
+        # REG-3: a foreign national's residence data present and in date.
+        .filter(
+            Q(user__is_foreign_national=False)
+            | Q(user__period_of_stay_until__gte=today) & ~Q(user__residence_status="")
         )
         .filter(_on_user(kind.alert_people_q()))
         .filter(Exists(EmailAddress.objects.filter(user=user, verified=True)))
@@ -370,12 +387,11 @@ def waiting_people(
             held__lt=getattr(office, kind.cap_field),
             no_contact__lt=office.noshow_limit,
         )
-        .select_related("user")
+        .annotate(consented=consented)
         .order_by("user_id", "first_day", "pk")
         .distinct("user_id")
+        .values_list("pk", "user_id", "consented")
     )
-    # The residence rule (REG-3) reads fields already loaded.
-    return [a for a in alerts if a.user.residence_data_problem(today) is None and a.user.email]
 
 
 @transaction.atomic
@@ -439,36 +455,47 @@ def _mail_slot(
         return set()
     if not kind.alert_slot_free(office, slot.place_id, slot.starts_at, now=now):
         return set()
-    alerts = [a for a in waiting_people(kind, office, slot, now=now) if a.user_id not in skip]
-    if not alerts:
-        return set()
-    service, place_id, starts_at = slot.service, slot.place_id, slot.starts_at
-    no_consent = users_without_consent(
-        office=office, service=service, user_ids=[a.user_id for a in alerts], now=now
-    )
-    today = calendar.local(now).date()
-    mails = AlertMail.objects.bulk_create(
-        [
-            AlertMail(
-                alert=alert,
-                user_id=alert.user_id,
-                office=office,
-                service=service,
-                place_id=place_id,
-                starts_at=starts_at,
-                sent_at=now,
-                sent_on=today,
-                accept_terms_first=alert.user_id in no_consent,
-            )
-            for alert in alerts
-        ]
-    )
-    emails = {alert.user_id: alert.user.email for alert in alerts}
-    outbox_enqueue_many_to_compose(
-        composer=COMPOSER,
-        messages=[([emails[mail.user_id]], f"alert:{mail.pk}", MAIL_KIND) for mail in mails],
-    )
-    return {mail.user_id for mail in mails}
+    waiting = waiting_people(kind, office, slot, now=now)
+    if skip:
+        waiting = waiting.exclude(user_id__in=list(skip))
+    mailed = _insert_mails(waiting, office, slot, now=now)
+    if mailed:
+        outbox_enqueue_many_to_compose(
+            composer=COMPOSER,
+            messages=[([address], f"alert:{pk}", MAIL_KIND) for pk, _user, address in mailed],
+        )
+    return {user_id for _pk, user_id, _address in mailed}
+
+
+def _insert_mails(waiting, office: Office, slot: FreedSlot, *, now) -> list[tuple]:
+    """Store one `AlertMail` per row of `waiting` in one INSERT … SELECT (a row already there,
+    from a run at the same moment, is skipped); (mail id, user id, address) of each stored."""
+    select, params = waiting.query.sql_with_params()
+    table = AlertMail._meta.db_table
+    sql = f"""
+        WITH waiting (alert_id, user_id, consented) AS ({select}),
+        stored AS (
+            INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
+                                 sent_at, sent_on, accept_terms_first)
+            SELECT alert_id, user_id, %s, %s, %s, %s, %s, %s, NOT consented FROM waiting
+            ON CONFLICT DO NOTHING
+            RETURNING id, user_id
+        )
+        SELECT stored.id, stored.user_id, person.email
+        FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
+        ORDER BY stored.id
+    """
+    values = [
+        office.pk,
+        slot.service,
+        slot.place_id,
+        slot.starts_at,
+        now,
+        calendar.local(now).date(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *values])
+        return cursor.fetchall()
 
 
 def compose_alert_mail(message) -> EmailMessage | None:
