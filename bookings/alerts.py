@@ -140,9 +140,7 @@ def alert_create(
             }
         )
     # A range that has passed no longer counts against the limit, job run or not.
-    EarlierSlotAlert.objects.for_user(user).filter(
-        ended_at__isnull=True, last_day__lt=today
-    ).update(ended_at=now, end_reason=AlertEnd.PASSED)
+    end_passed_alerts(now=now, user=user)
     try:
         with transaction.atomic():
             return EarlierSlotAlert.objects.create(
@@ -175,12 +173,13 @@ def alert_cancel(*, user, alert_id: int, now: datetime.datetime | None = None) -
     )
 
 
-def end_passed_alerts(*, now: datetime.datetime) -> int:
-    """End the alerts whose range has passed (the daily job)."""
+def end_passed_alerts(*, now: datetime.datetime, user=None) -> int:
+    """End the alerts whose range has passed (the daily job; or one person's)."""
     today = calendar.local(now).date()
-    return EarlierSlotAlert.objects.filter(ended_at__isnull=True, last_day__lt=today).update(
-        ended_at=now, end_reason=AlertEnd.PASSED
-    )
+    alerts = EarlierSlotAlert.objects.filter(ended_at__isnull=True, last_day__lt=today)
+    if user is not None:
+        alerts = alerts.for_user(user)
+    return alerts.update(ended_at=now, end_reason=AlertEnd.PASSED)
 
 
 def alerts_erase_for_user(*, user) -> int:
@@ -228,10 +227,9 @@ class FreedSlot:
     starts_at: datetime.datetime
 
 
-def slot_of(booking) -> FreedSlot | None:
-    """The slot an active booking holds, as alerts name it; None for any other booking."""
-    from .services import office_id_of
-
+def slot_of(booking) -> tuple | None:
+    """The slot an active booking holds, as alerts name it (service, place id, start); None
+    for any other booking. Reads the loaded booking only."""
     if booking.status not in ACTIVE_STATUSES:
         return None
     try:
@@ -240,14 +238,20 @@ def slot_of(booking) -> FreedSlot | None:
         return None
     if place_id is None:
         return None
-    return FreedSlot(booking.service, office_id_of(booking), place_id, booking.starts_at)
+    return (booking.service, place_id, booking.starts_at)
 
 
-def queue_if_freed(before: FreedSlot | None, booking, *, now: datetime.datetime | None) -> None:
+def queue_if_freed(before: tuple | None, booking, *, now: datetime.datetime | None) -> None:
     """After a change of `booking`: if the slot it held before (`slot_of` then) is no longer
     the one it holds, queue the alerts' job for it, in the caller's transaction."""
-    if before is not None and slot_of(booking) != before:
-        queue_slot_freed(before, now=now)
+    if before is None or slot_of(booking) == before:
+        return
+    service, place_id, starts_at = before
+    if starts_at <= (now or timezone.now()):
+        return
+    from .services import office_id_of
+
+    queue_slot_freed(FreedSlot(service, office_id_of(booking), place_id, starts_at), now=now)
 
 
 def queue_slot_freed(slot: FreedSlot, *, now: datetime.datetime | None) -> None:

@@ -412,7 +412,9 @@ class Command(BaseCommand):
     def _make_alerts(self, office_id: int, missing: int) -> None:
         from allauth.account.models import EmailAddress
 
+        from accounts.models import Office
         from bookings.alert_models import MAX_LIVE_ALERTS, EarlierSlotAlert
+        from terms.models import Consent, ConsentMethod, TermsVersion
 
         people = list(
             User.objects.filter(office_id=office_id, is_staff=False, is_active=True)
@@ -441,6 +443,32 @@ class Command(BaseCommand):
                 [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in made],
                 batch_size=2000,
             )
+            # People like the data's: the terms in effect accepted, so the other benchmarks
+            # (the races of bench.faults) may sign them in and book.
+            versions = [
+                version
+                for service in ("booth", "online")
+                if (
+                    version := TermsVersion.objects.current_for(
+                        office=Office(pk=office_id), service=service, now=self.now
+                    )
+                )
+            ]
+            Consent.objects.bulk_create(
+                [
+                    Consent(
+                        user=u,
+                        version=version,
+                        accepted_at=self.now,
+                        method=ConsentMethod.ONLINE,
+                        ip_address="127.0.0.1",
+                        user_agent="bench",
+                    )
+                    for u in made
+                    for version in versions
+                ],
+                batch_size=2000,
+            )
             people += [u.pk for u in made]
         booths = list(
             Booth.objects.filter(office_id=office_id, is_active=True).values_list("pk", flat=True)
@@ -462,7 +490,7 @@ class Command(BaseCommand):
         EarlierSlotAlert.objects.bulk_create(rows, batch_size=2000)
 
     def _cancel_alerted(self, timings: Timings, _pool) -> None:
-        from bookings.alerts import slot_of
+        from bookings.alerts import FreedSlot
 
         office_id = self._alerted_office()
         rows = list(
@@ -481,7 +509,7 @@ class Command(BaseCommand):
                 seen.add(row.user_id)
                 taken.append(row)
         for row in taken:
-            slot = slot_of(row)
+            slot = FreedSlot("booth", office_id, row.booth_id, row.starts_at)
             if timings.call(
                 lambda row=row: services.booking_cancel_online(
                     booking=row, user=row.user, now=self.now
