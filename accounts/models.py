@@ -59,6 +59,10 @@ class Office(models.Model):
     max_active_online_consultations = models.PositiveSmallIntegerField(
         _("active online consultations per person"), default=2
     )
+    # Earlier-slot alerts (REQ ALR-1): not a flood, at most this many alert mails a person a day.
+    max_alert_mails_per_day = models.PositiveSmallIntegerField(
+        _("earlier-slot alert mails per person a day"), default=5
+    )
     # Raised by database triggers whenever a booking, booth or closure of the office changes,
     # and never lowered: pages key what they keep of the office's data by it (core.versioning).
     availability_version = models.PositiveBigIntegerField(

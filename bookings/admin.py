@@ -7,7 +7,7 @@ from django.contrib import admin
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from core.forms import ModelForm
 
-from . import closures
+from . import alerts, closures
 from .models import OfficeClosure
 
 
@@ -42,4 +42,17 @@ class OfficeClosureAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        elif "date" in form.changed_data or "office" in form.changed_data:
+            # REQ ALR-1: the day it closed is open again.
+            alerts.queue_day_opened(office_id=form.initial["office"], day=form.initial["date"])
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        alerts.queue_day_opened(office_id=obj.office_id, day=obj.date)  # REQ ALR-1
+
+    def delete_queryset(self, request, queryset):
+        days = list(queryset.values_list("office_id", "date"))
+        super().delete_queryset(request, queryset)
+        for office_id, day in days:
+            alerts.queue_day_opened(office_id=office_id, day=day)  # REQ ALR-1

@@ -9,6 +9,7 @@ class BookingsConfig(AppConfig):
     def ready(self) -> None:
         from core.outbox import register_composer
 
-        from . import notify, receivers  # noqa: F401  (signal receivers)
+        from . import alerts, notify, receivers  # noqa: F401  (signal receivers)
 
         register_composer(notify.COMPOSER, notify.compose_booking_mail)
+        register_composer(alerts.COMPOSER, alerts.compose_alert_mail)

@@ -626,3 +626,7 @@ class Booking(models.Model):
     def is_upcoming_active(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.current_state(now) in ACTIVE_STATUSES and self.ends_at > now
+
+
+# Earlier-slot alerts (REQ ALR-1) live in their own module; Django finds models here.
+from .alert_models import AlertMail, EarlierSlotAlert  # noqa: E402, F401

@@ -65,6 +65,36 @@ class BookingKind:
         """Free slots to offer when the slot was just taken (BTH-2)."""
         return []
 
+    # --- Hooks of the earlier-slot alerts (REQ ALR-1, `bookings.alerts`) -----------------------
+    # An alert names a place by one id: a booth's, or a counselor's for online consultations.
+
+    def alert_places(self, office) -> list[tuple[int, str]]:
+        """The places of `office` an alert may name, as (id, label)."""
+        return []
+
+    def alert_place_id(self, booking) -> int | None:
+        """The place id of a booking's slot (its booth, or its counselor)."""
+        return None
+
+    def alert_slot_free(self, office, place_id: int, starts_at: datetime.datetime, *, now) -> bool:
+        """Whether the place publishes `starts_at` and nobody holds it now."""
+        return False
+
+    def alert_slot_url(self, place_id: int, starts_at: datetime.datetime) -> str:
+        """The request page of the slot (what the alert mail links to)."""
+        raise NotImplementedError
+
+    def alert_where(self, office, place_id: int) -> str:
+        """Where the slot is, for the mail: the booth, or the counselor and the video tools."""
+        raise NotImplementedError
+
+    def alert_people_q(self):
+        """Who may book this kind, beyond the rules every booking shares, as a `Q` over users
+        (the freeing job selects everyone at once, REQ NFR-4)."""
+        from django.db.models import Q
+
+        return Q()
+
     def new_booking(self, place_fields: dict, starts_at: datetime.datetime, **fields):
         """An unsaved booking of one slot with the given place fields."""
         from .calendar import SLOT

@@ -24,7 +24,7 @@ from accounts.access import AccessKind, access_record
 from core.audit import audit_erase
 from terms.services import consent_needed
 
-from . import calendar, notify
+from . import alerts, calendar, notify
 from .models import (
     ACTIVE_STATUSES,
     AWAITING_STATUSES,
@@ -300,6 +300,7 @@ def transition(
     """
     model = type(booking)
     asked = dict(changes)
+    held = alerts.slot_of(booking)
     rows = model.objects.filter(pk=booking.pk, status__in=list(allowed_from))
     if only_if is not None:
         rows = rows.filter(only_if)
@@ -345,6 +346,8 @@ def transition(
     booking.refresh_from_db()
     if hasattr(booking, "state"):
         del booking.state
+    # REQ ALR-1: a slot this booking no longer holds is news for those waiting for one.
+    alerts.queue_if_freed(held, booking, now=now)
     if changes.get("status") == Status.CANCELLED:
         _record_cancellation(booking)
     if tell_user or booking.status != was:

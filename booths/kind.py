@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.eligibility import booking_block_reason
@@ -68,6 +69,43 @@ class BoothKind(BookingKind):
         from .availability import free_slots_from
 
         return free_slots_from(booth, now=now)
+
+    # Earlier-slot alerts (REQ ALR-1): the place is a booth.
+
+    def alert_places(self, office) -> list[tuple[int, str]]:
+        if not office.offers_booths:
+            return []
+        return list(
+            Booth.objects.filter(office=office, is_active=True)
+            .order_by("name", "pk")
+            .values_list("pk", "name")
+        )
+
+    def alert_place_id(self, booking) -> int | None:
+        return booking.booth_id
+
+    def alert_slot_free(self, office, place_id, starts_at, *, now) -> bool:
+        open_booth = Booth.objects.filter(
+            pk=place_id, office=office, is_active=True, office__offers_booths=True
+        ).exists()
+        return (
+            open_booth
+            and not Reservation.objects.filter(booth_id=place_id, starts_at=starts_at)
+            .holding_slot(now)
+            .exists()
+        )
+
+    def alert_slot_url(self, place_id, starts_at) -> str:
+        from bookings.pages import slot_url
+
+        return slot_url("booths:request", place_id, starts_at)
+
+    def alert_where(self, office, place_id) -> str:
+        booth = Booth.objects.filter(pk=place_id).values_list("name", flat=True).first()
+        return _("Consultation booth %(booth)s at the office") % {"booth": booth or ""}
+
+    def alert_people_q(self):
+        return Q(user_type__in=[UserType.JOB_SEEKER, UserType.EMPLOYER])
 
 
 BOOTHS = BoothKind()

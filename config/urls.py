@@ -27,6 +27,8 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="workplace:my_reservations", permanent=True),
     ),
     path("booths/", include("booths.urls")),
+    # Earlier-slot alerts of both services (REQ ALR-1).
+    path("alerts/", include("bookings.urls")),
     path("admin/", admin.site.urls),
 ]
 

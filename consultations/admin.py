@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.admin_scoping import OfficeScopedAdminMixin
 from accounts.models import User
+from bookings import alerts
 from bookings.admin_bookings import BookingAdminMixin, NeedsApprovalFilter, StateFilter
 from bookings.calendar import format_slot
 from bookings.forms import StaffSlotForm
@@ -42,6 +43,7 @@ from .models import (
     Consultation,
     ConsultationJoin,
     CounselorVideoDefault,
+    ExceptionKind,
     OnlineApproval,
     VideoTool,
 )
@@ -194,6 +196,36 @@ class AvailabilityExceptionAdmin(AvailabilityAdminMixin, OfficeScopedAdminMixin,
     @admin.display(description=gettext_lazy("Slot"), ordering="starts_at")
     def slot(self, obj: AvailabilityException) -> str:
         return format_slot(obj.starts_at)
+
+    # REQ ALR-1: a withdrawn slot taken back is free again for those waiting for one.
+
+    def save_model(self, request, obj, form, change):
+        was = AvailabilityException.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        if (
+            was is not None
+            and was.kind == ExceptionKind.WITHDRAWN
+            and (
+                obj.kind != ExceptionKind.WITHDRAWN
+                or obj.starts_at != was.starts_at
+                or obj.counselor_id != was.counselor_id
+            )
+        ):
+            _withdrawal_taken_back(was)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        if obj.kind == ExceptionKind.WITHDRAWN:
+            _withdrawal_taken_back(obj)
+
+
+def _withdrawal_taken_back(exception: AvailabilityException) -> None:
+    alerts.queue_slot_freed(
+        alerts.FreedSlot(
+            "online", exception.office_id, exception.counselor_id, exception.starts_at
+        ),
+        now=None,
+    )
 
 
 @admin.register(OnlineApproval)

@@ -8,12 +8,20 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from accounts.models import JobseekerNumberStatus, UserType
 from bookings.registry import BookingKind
 from bookings.services import SlotTakenError
 
-from .availability import SlotCounselors, counselors_at, free_slots_from
+from .availability import (
+    SlotCounselors,
+    counselors_at,
+    free_counselors_at,
+    free_slots_from,
+    online_counselors,
+)
 from .eligibility import online_refusal_reason
 from .models import Consultation, ConsultationPurpose, CounselorVideoDefault, VideoTool
 from .video import join_url_problem
@@ -121,6 +129,48 @@ class OnlineKind(BookingKind):
 
     def alternatives(self, place: OnlinePlace, *, now: datetime.datetime) -> list:
         return free_slots_from(place.office, counselor=place.counselor, now=now)
+
+    # Earlier-slot alerts (REQ ALR-1): the place is a counselor.
+
+    def alert_places(self, office) -> list[tuple[int, str]]:
+        if not office.offers_online_consultations:
+            return []
+        return [(c.pk, c.display_name) for c in online_counselors(office)]
+
+    def alert_place_id(self, booking) -> int | None:
+        return booking.counselor_id
+
+    def alert_slot_free(self, office, place_id, starts_at, *, now) -> bool:
+        if not office.offers_online_consultations:
+            return False
+        return any(c.pk == place_id for c in free_counselors_at(office, starts_at, now=now))
+
+    def alert_slot_url(self, place_id, starts_at) -> str:
+        from bookings.pages import slot_url
+
+        return slot_url("consultations:request", place_id, starts_at)
+
+    def alert_where(self, office, place_id) -> str:
+        counselor = next(iter(online_counselors(office, place_id)), None)
+        tools = ", ".join(
+            VideoTool.objects.filter(office=office, is_active=True)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        return _("Online by video (%(tools)s), counselor %(counselor)s") % {
+            "tools": tools,
+            "counselor": counselor.display_name if counselor else "",
+        }
+
+    def alert_people_q(self):
+        # CON-6, as consultations.eligibility says it for one person.
+        return Q(
+            user_type=UserType.JOB_SEEKER,
+            jobseeker_number_status__in=[
+                JobseekerNumberStatus.NUMBER,
+                JobseekerNumberStatus.MY_PAGE,
+            ],
+        ) | Q(online_approval__isnull=False)
 
 
 ONLINE = OnlineKind()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import AccessKind, access_record_page
 from accounts.models import Office, User
-from bookings import calendar
+from bookings import alerts, calendar
 from booths.models import Booth, Reservation
 from consultations.models import (
     AvailabilityException,
@@ -252,6 +252,8 @@ def day_view(site, request):
                 "admin:workplace_week", office=office, day=day, superuser=superuser
             ),
             now=now,
+            # REQ ALR-1: how many people wait for an earlier time on this day, per service.
+            waiting=alerts.waiting_by_day(office.pk, [day], now=now)[day],
             **sheet,
         ),
     )

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office, UserType
 from bookings import calendar
+from bookings.alerts import alert_figures
 from bookings.models import CancelledVia, OfficeClosure, Source, Status, lapsed_q, overdue_q
 from booths.models import Booth, Purpose, Reservation
 from consultations.models import Consultation, ConsultationPurpose
@@ -348,3 +349,36 @@ def month_statistics(
         utilisation_percent=utilisation,
         breakdowns=[by_user_type, by_purpose_breakdown],
     )
+
+
+# --- Earlier-slot alerts (REQ ALR-1) -------------------------------------------------------
+
+ALERT_FIGURES = [
+    ("sent", _("Earlier-slot alert mails sent")),
+    ("filled", _("Slots booked through an alert")),
+]
+ALERT_SERVICES = ["booth", "online"]
+
+
+def alert_statistics(*, office: Office | None, year: int, month: int) -> list[Row]:
+    """Alert mails queued in the month and the slots booked through them, by service (booths,
+    online, total), under the same disclosure control as the other figures (STA-1): one
+    aggregate query (`bookings.alerts.alert_figures`)."""
+    start, end = month_range(year, month)
+    counts = alert_figures(getattr(office, "pk", None), start, end)
+    values: dict[tuple, int] = {}
+    groups = []
+    for name, _label in ALERT_FIGURES:
+        for service in ALERT_SERVICES:
+            values[(name, service)] = counts.get(service, {}).get(name, 0)
+        values[(name, "total")] = sum(values[(name, s)] for s in ALERT_SERVICES)
+        groups.append(([(name, s) for s in ALERT_SERVICES], (name, "total")))
+    hidden = suppress(values, groups)
+    return [
+        Row(
+            name,
+            label,
+            [Cell(values[(name, s)], (name, s) in hidden) for s in [*ALERT_SERVICES, "total"]],
+        )
+        for name, label in ALERT_FIGURES
+    ]

@@ -23,7 +23,7 @@ from accounts.models import Office
 from bookings import calendar
 from core.forms import Form
 
-from .statistics import SUPPRESSED, MonthStatistics, month_statistics
+from .statistics import SUPPRESSED, MonthStatistics, alert_statistics, month_statistics
 
 NATIONAL = "national"
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -144,7 +144,7 @@ class FormulaSafeWriter:
         self._writer.writerow([csv_safe_cell(cell) for cell in row])
 
 
-def statistics_csv(stats: MonthStatistics) -> HttpResponse:
+def statistics_csv(stats: MonthStatistics, alert_rows=()) -> HttpResponse:
     """UTF-8 with a byte-order mark, so Excel opens the Japanese labels correctly."""
     scope = stats.office.code if stats.office else NATIONAL
     filename = f"statistics-{scope}-{stats.year:04d}-{stats.month:02d}.csv"
@@ -167,6 +167,11 @@ def statistics_csv(stats: MonthStatistics) -> HttpResponse:
     writer.writerow([_("Booked booth slots"), stats.booked_slots.display])
     writer.writerow([_("Offered booth slots"), stats.offered_slots])
     writer.writerow([_("Booth utilisation (%)"), utilisation_display(stats)])
+    if alert_rows:  # REQ ALR-1
+        writer.writerow([])
+        writer.writerow([_("Earlier-slot alerts"), _("Booth"), _("Online"), _("Total")])
+        for row in alert_rows:
+            writer.writerow([str(row.label), *[cell.display for cell in row.cells]])
     return response
 
 
@@ -189,12 +194,19 @@ def statistics_view(request: HttpRequest, admin_site) -> HttpResponse:
         year, month = form.cleaned_data["month"] or (year, month)
     office = _scope(request, code)
     stats = month_statistics(office=office, year=year, month=month)
+    alert_rows = alert_statistics(office=office, year=year, month=month)  # REQ ALR-1
     if request.GET.get("format") == "csv":
-        return statistics_csv(stats)
-    return _page(request, admin_site, form, stats)
+        return statistics_csv(stats, alert_rows)
+    return _page(request, admin_site, form, stats, alert_rows)
 
 
-def _page(request: HttpRequest, admin_site, form: StatisticsForm, stats: MonthStatistics | None):
+def _page(
+    request: HttpRequest,
+    admin_site,
+    form: StatisticsForm,
+    stats: MonthStatistics | None,
+    alert_rows=(),
+):
     offices = None
     if request.user.is_superuser:
         offices = Office.objects.order_by("code").only("code", "name")
@@ -208,5 +220,6 @@ def _page(request: HttpRequest, admin_site, form: StatisticsForm, stats: MonthSt
         "chart": chart_bars(stats) if stats else None,
         "month_value": f"{stats.year:04d}-{stats.month:02d}" if stats else "",
         "utilisation": utilisation_display(stats) if stats else "",
+        "alert_rows": alert_rows,
     }
     return TemplateResponse(request, "admin/statistics/month.html", context)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from bookings.alerts import live_alerts_of
 from booths.models import Reservation
 from consultations.models import Consultation
 
@@ -35,5 +36,10 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workplace/my_reservations.html",
-        {"upcoming": upcoming, "past": ended, "now": now},
+        {
+            "upcoming": upcoming,
+            "past": ended,
+            "now": now,
+            "alerts": live_alerts_of(user, now=now),  # REQ ALR-1
+        },
     )

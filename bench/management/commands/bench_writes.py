@@ -18,6 +18,13 @@ process keeps for every later call. `--count` calls are counted.
 - `confirm` (requested bookings), `cancel_online` (by their person, before the deadline),
   `cancel_phone`, `move` (staff, to a free slot of the same booth) and `start` (check-in, at
   one minute past the start): booth reservations four or more days ahead.
+- `cancel_alerted` (REQ ALR-1): `cancel_online` in one office that has `--alerts` live
+  earlier-slot alerts (made for the run, with extra bench people of that office when it has
+  too few for three alerts each; alerts spread over the next weeks, half of them for one
+  booth): the freeing write, which queues the alerts' job in its transaction.
+  `alerts_job`: `alerts.mail_freed_slot`, the job, for each slot `cancel_alerted` freed: it
+  selects the matching, eligible people and queues their mails (figures per run, its mails
+  in `handled`).
 - `no_show_sweep`: `record_overdue_no_shows` as the job runs it, over `--overdue` requests
   whose 10 minutes have just passed, inserted for the run (before it, one untimed sweep
   records what had turned overdue in the data since it was made). Figures per booking recorded.
@@ -69,6 +76,8 @@ WRITES = [
     "cancel_phone",
     "move",
     "start",
+    "cancel_alerted",
+    "alerts_job",
     "no_show_sweep",
     "reminders",
     "statistics",
@@ -162,6 +171,9 @@ class Command(BaseCommand):
         parser.add_argument("--overdue", type=int, default=100, help="no-shows a sweep records")
         parser.add_argument("--sweeps", type=int, default=5)
         parser.add_argument("--reminder-days", type=int, default=3)
+        parser.add_argument(
+            "--alerts", type=int, default=10_000, help="live alerts in the alerted office"
+        )
         parser.add_argument("--only", help="comma-separated writes; default all")
         parser.add_argument("--seed", type=int, default=21)
         parser.add_argument("--json", action="store_true", dest="as_json")
@@ -170,8 +182,21 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, count, overdue, sweeps, reminder_days, only, seed, as_json, profile, **opts
+        self,
+        *args,
+        count,
+        overdue,
+        sweeps,
+        reminder_days,
+        alerts,
+        only,
+        seed,
+        as_json,
+        profile,
+        **opts,
     ):
+        self.alerts = alerts
+        self.freed: list = []
         if not (1 <= count <= 5000 and 1 <= overdue <= 5000 and 1 <= sweeps <= 50):
             raise CommandError("--count and --overdue 1..5000, --sweeps 1..50")
         wanted = set(only.split(",")) if only else set(WRITES)
@@ -200,7 +225,7 @@ class Command(BaseCommand):
                 self._reminders(timings, reminder_days)
             else:
                 getattr(self, f"_{write}")(timings, pool)
-            results[write] = timings.summary()
+            results[write] = {**timings.summary(), **getattr(timings, "extra", {})}
             if profile and timings.ms:
                 self._report(profile, write, timings)
             if not as_json:
@@ -354,6 +379,165 @@ class Command(BaseCommand):
                     now=row.starts_at + datetime.timedelta(minutes=1),
                 )
             )
+
+    # --- earlier-slot alerts (REQ ALR-1) ----------------------------------------------------
+
+    def _alerted_office(self):
+        """The bench office with the most awaiting booth reservations ahead, with --alerts live
+        alerts (made once, kept for later runs)."""
+        from django.db.models import Count
+
+        from bookings.alert_models import EarlierSlotAlert
+
+        row = (
+            Reservation.objects.filter(
+                status__in=AWAITING_STATUSES,
+                starts_at__gte=self.now + datetime.timedelta(days=4),
+                booth__office__code__startswith=OFFICE_PREFIX,
+            )
+            .values("booth__office")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .first()
+        )
+        if row is None:
+            raise CommandError("no awaiting bench reservations")
+        office_id = row["booth__office"]
+        live = EarlierSlotAlert.objects.live(self.now).filter(office_id=office_id)
+        missing = self.alerts - live.count()
+        if missing > 0:
+            self._make_alerts(office_id, missing)
+        return office_id
+
+    def _make_alerts(self, office_id: int, missing: int) -> None:
+        from allauth.account.models import EmailAddress
+
+        from accounts.models import Office
+        from bookings.alert_models import MAX_LIVE_ALERTS, EarlierSlotAlert
+        from terms.models import Consent, ConsentMethod, TermsVersion
+
+        people = list(
+            User.objects.filter(office_id=office_id, is_staff=False, is_active=True)
+            .exclude(pk__in=EarlierSlotAlert.objects.filter(ended_at__isnull=True).values("user"))
+            .values_list("pk", flat=True)
+        )
+        needed = -(-missing // MAX_LIVE_ALERTS) - len(people)
+        if needed > 0:
+            made = User.objects.bulk_create(
+                [
+                    User(
+                        username=f"bench-alert-{office_id}-{uuid.uuid4().hex[:12]}",
+                        email=f"alert{office_id}-{n}-{uuid.uuid4().hex[:8]}@example.com",
+                        office_id=office_id,
+                        user_type="job_seeker",
+                        jobseeker_number_status="my_page",
+                        last_name="ベンチ",
+                        first_name="待機",
+                        phone="090-0000-0000",
+                    )
+                    for n in range(needed)
+                ],
+                batch_size=2000,
+            )
+            EmailAddress.objects.bulk_create(
+                [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in made],
+                batch_size=2000,
+            )
+            # People like the data's: the terms in effect accepted, so the other benchmarks
+            # (the races of bench.faults) may sign them in and book.
+            versions = [
+                version
+                for service in ("booth", "online")
+                if (
+                    version := TermsVersion.objects.current_for(
+                        office=Office(pk=office_id), service=service, now=self.now
+                    )
+                )
+            ]
+            Consent.objects.bulk_create(
+                [
+                    Consent(
+                        user=u,
+                        version=version,
+                        accepted_at=self.now,
+                        method=ConsentMethod.ONLINE,
+                        ip_address="127.0.0.1",
+                        user_agent="bench",
+                    )
+                    for u in made
+                    for version in versions
+                ],
+                batch_size=2000,
+            )
+            people += [u.pk for u in made]
+        booths = list(
+            Booth.objects.filter(office_id=office_id, is_active=True).values_list("pk", flat=True)
+        )
+        today = calendar.local(self.now).date()
+        rows = []
+        for n in range(missing):
+            first = today + datetime.timedelta(days=self.rng.randint(0, 20))
+            rows.append(
+                EarlierSlotAlert(
+                    user_id=people[n // MAX_LIVE_ALERTS],
+                    office_id=office_id,
+                    service="booth",
+                    place_id=self.rng.choice(booths) if booths and n % 2 else None,
+                    first_day=first,
+                    last_day=first + datetime.timedelta(days=self.rng.randint(3, 20)),
+                )
+            )
+        EarlierSlotAlert.objects.bulk_create(rows, batch_size=2000)
+
+    def _cancel_alerted(self, timings: Timings, _pool) -> None:
+        from bookings.alerts import FreedSlot
+
+        office_id = self._alerted_office()
+        rows = list(
+            Reservation.objects.filter(
+                booth__office_id=office_id,
+                status__in=AWAITING_STATUSES,
+                starts_at__gte=self.now + datetime.timedelta(days=4),
+                user__isnull=False,
+            )
+            .select_related("booth__office", "user")
+            .order_by("?")[: self.count * 4]
+        )
+        seen, taken = set(), []
+        for row in rows:
+            if row.user_id not in seen and len(taken) < self.count:
+                seen.add(row.user_id)
+                taken.append(row)
+        for row in taken:
+            slot = FreedSlot("booth", office_id, row.booth_id, row.starts_at)
+            if timings.call(
+                lambda row=row: services.booking_cancel_online(
+                    booking=row, user=row.user, now=self.now
+                )
+            ):
+                self.freed.append(slot)
+
+    def _alerts_job(self, timings: Timings, _pool) -> None:
+        from bookings.alerts import mail_freed_slot
+
+        if not self.freed:
+            self._cancel_alerted(Timings(), [])
+        mailed = []
+        for slot in self.freed:
+            mailed.append(
+                timings.call(
+                    lambda slot=slot: mail_freed_slot(
+                        service=slot.service,
+                        office_id=slot.office_id,
+                        place_id=slot.place_id,
+                        starts_at=slot.starts_at,
+                        now=self.now,
+                    ),
+                    per=1,
+                )
+                or 0
+            )
+        timings.extra = {"mails": sum(mailed[1:]), "mails_max": max(mailed[1:], default=0)}
 
     # --- the jobs ------------------------------------------------------------------------------
 

@@ -1,0 +1,151 @@
+"""Earlier-slot alerts (REQ ALR-1): a person asks to be told when a slot earlier than the one
+they could get frees up, and each mail sent for a freed slot.
+
+Rules the database keeps, whatever writes the rows:
+
+- At most `MAX_LIVE_ALERTS` alerts a person not ended: a trigger (`bookings/alerts_sql.py`)
+  counts them under the person's row lock, so two racing forms can't both pass. An alert
+  whose range has passed is ended by the daily job, or by the person's next new alert.
+- One mail a person a freed slot: unique (user, service, place, start) on `AlertMail`.
+- An alert ends when its person books (or moves a booking) inside its range: a trigger on each
+  booking table, installed by the service's migration with the SQL of `alerts_sql.py`, ends
+  it and marks the mail of that slot as filled, whatever path made the booking.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Office
+
+from . import calendar
+
+MAX_LIVE_ALERTS = 3
+
+
+class AlertEnd(models.TextChoices):
+    CANCELLED = "cancelled", _("Cancelled by you")
+    BOOKED = "booked", _("You booked a time in the range")
+    PASSED = "passed", _("The range has passed")
+
+
+class EarlierSlotAlertQuerySet(models.QuerySet):
+    def live(self, now=None) -> EarlierSlotAlertQuerySet:
+        """Not ended, and the range not passed yet (Tokyo days)."""
+        today = calendar.local(now or timezone.now()).date()
+        return self.filter(ended_at__isnull=True, last_day__gte=today)
+
+    def for_user(self, user) -> EarlierSlotAlertQuerySet:
+        return self.filter(user=user)
+
+
+class EarlierSlotAlert(models.Model):
+    """ "Tell me when an earlier time frees up": a service, the person's office, optionally one
+    place (a booth, or a counselor for online consultations) and a range of days."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.CharField(_("service"), max_length=10)
+    # A booth's id (booths) or a counselor's (online); None: any. No foreign key: bookings
+    # sits below both services and knows neither table.
+    place_id = models.PositiveBigIntegerField(_("place"), null=True, blank=True)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why it ended"), max_length=20, choices=AlertEnd.choices, blank=True
+    )
+
+    objects = EarlierSlotAlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("earlier-slot alert")
+        verbose_name_plural = _("earlier-slot alerts")
+        ordering = ["first_day", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")),
+                name="bookings_earlierslotalert_range_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, end_reason="")
+                | Q(ended_at__isnull=False) & ~Q(end_reason=""),
+                name="bookings_earlierslotalert_ended_with_reason",
+            ),
+        ]
+        indexes = [
+            # The freeing job's lookup: an office's live alerts of a service by range.
+            models.Index(
+                fields=["office", "service", "first_day", "last_day"],
+                condition=Q(ended_at__isnull=True),
+                name="bookings_alert_live_idx",
+            ),
+            models.Index(fields=["user"], name="bookings_alert_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.service} {self.first_day}–{self.last_day}"
+
+
+class AlertMail(models.Model):
+    """One alert mail: a person told that a slot freed up (REQ ALR-1). Kept for the per-day
+    cap and the statistics (sent, and filled through the alert); the alert it came from goes
+    with the account (REG-5), the anonymised person stays."""
+
+    alert = models.ForeignKey(
+        EarlierSlotAlert,
+        verbose_name=_("alert"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mails",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.CharField(_("service"), max_length=10)
+    place_id = models.PositiveBigIntegerField(_("place"))
+    starts_at = models.DateTimeField(_("slot starts at"))
+    sent_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    # The Tokyo day it was queued, for the per-day cap.
+    sent_on = models.DateField(_("queued on"))
+    # The person must accept the terms in effect before booking: the mail says so (TRM-4).
+    accept_terms_first = models.BooleanField(default=False)
+    # Set by the booking tables' trigger when this person books this slot.
+    filled_at = models.DateTimeField(_("booked through the alert at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("earlier-slot alert mail")
+        verbose_name_plural = _("earlier-slot alert mails")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "service", "place_id", "starts_at"],
+                name="bookings_alertmail_once_per_person_and_slot",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "sent_on"], name="bookings_alertmail_day_idx"),
+            models.Index(fields=["office", "sent_at"], name="bookings_alertmail_office_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.service}:{self.place_id} {self.starts_at:%Y-%m-%d %H:%M}"
