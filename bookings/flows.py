@@ -22,6 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.eligibility import residence_block_reason
+
 from . import calendar, notify
 from .availability import closures_for
 from .models import Booking, Status
@@ -44,11 +46,16 @@ from .services import (
 )
 
 
-def _refuse_user(kind: BookingKind, user, place, *, now) -> None:
+def _refuse_user(kind: BookingKind, user, place, *, now, starts_at) -> None:
     kind.check_place(place)
-    reason = kind.refusal_reason(user, place, now=now)
+    reason = kind.refusal_reason(user, place, now=now) or _residence_refusal(user, starts_at)
     if reason:
         raise ValidationError(reason, code="refused")
+
+
+def _residence_refusal(user, starts_at: datetime.datetime) -> str | None:
+    """REG-3 on the booking's own date: the period of stay must still run that day."""
+    return residence_block_reason(user, calendar.local(starts_at).date())
 
 
 def _check_purpose(kind: BookingKind, user, purpose: str) -> None:
@@ -165,7 +172,7 @@ def booking_request(
         done = kind.model.objects.filter(form_token=form_token, user=user).first()
         if done is not None:
             return done
-    _refuse_user(kind, user, place, now=now)
+    _refuse_user(kind, user, place, now=now, starts_at=starts_at)
     _check_purpose(kind, user, purpose)
     _check_request_slot(kind, place, starts_at, now=now)
     office = kind.office_of(place)
@@ -218,7 +225,7 @@ def booking_book_for_caller(
     no-contact cancellations don't refuse: staff booking it is the approval.
     """
     now = now or timezone.now()
-    _refuse_user(kind, user, place, now=now)
+    _refuse_user(kind, user, place, now=now, starts_at=starts_at)
     if kind.office_of(place).pk != user.office_id:
         raise ValidationError({kind.place_field: _("Choose one of the user's office.")})
     _check_purpose(kind, user, purpose)
@@ -254,7 +261,7 @@ def booking_book_next(
     booking for a caller apply: the person may still book (REG-3, REG-7)."""
     now = now or timezone.now()
     fields = next_booking_fields(booking)
-    _refuse_user(kind, fields["user"], place, now=now)
+    _refuse_user(kind, fields["user"], place, now=now, starts_at=starts_at)
     if kind.office_of(place).pk != office_id_of(booking):
         raise ValidationError({kind.place_field: _("Choose one of the same office.")})
     outside = _check_staff_slot(kind, place, starts_at, now=now, override=override)
@@ -327,6 +334,9 @@ def booking_move_by_user(
             code="too_late",
         )
     kind.check_place(place)
+    reason = _residence_refusal(user, starts_at)
+    if reason:
+        raise ValidationError(reason, code="refused")
     _check_request_slot(kind, place, starts_at, now=now)
     return booking_move(
         booking=booking,

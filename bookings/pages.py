@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.eligibility import residence_block_reason
 from core.versioning import office_cached
 
 from . import calendar
@@ -227,6 +228,9 @@ def request_step(
     user = request.user
     office = kind.office_of(place)
     reason = kind.refusal_reason(user, place, now=now)
+    if not reason:
+        # REG-3 on the booking's own date, told before the form.
+        reason = residence_block_reason(user, calendar.local(starts_at).date())
     if not reason:
         reason = request_refusal_reason(
             office, starts_at, now=now, closures=kept_closures(office, starts_at)

@@ -300,3 +300,20 @@ def test_the_page_with_the_join_button_lets_the_form_reach_the_video_tool(booked
     assert "https://zoom.us" in open_page["Content-Security-Policy"]
     assert "https://*.zoom.us" in open_page["Content-Security-Policy"]
     assert "zoom.us" not in closed_page["Content-Security-Policy"]
+
+
+def test_a_period_of_stay_ending_before_the_slot_is_told_before_the_form(
+    frozen, client, seeker, counselor, zoom
+):
+    # REQ REG-3: valid today, ends the day before the slot (18 Nov): refused with the date
+    seeker.is_foreign_national = True
+    seeker.residence_status = "技能"
+    seeker.period_of_stay_until = datetime.date(2026, 11, 17)
+    seeker.save()
+    client.force_login(seeker)
+    response = client.get(REQUEST_URL)
+    assert response.status_code == 403
+    assert "2026年11月17日" in response.content.decode()
+    assert 'name="purpose"' not in response.content.decode()
+    # Today's pages still let the person look and book earlier days.
+    assert client.get(reverse("consultations:index")).status_code == 200
