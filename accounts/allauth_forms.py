@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from allauth.account import forms as account_forms
 from allauth.mfa.base import forms as mfa_base_forms
+from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes import forms as mfa_recovery_forms
 from allauth.mfa.totp import forms as mfa_totp_forms
 from allauth.mfa.webauthn import forms as mfa_webauthn_forms
-from allauth.mfa.models import Authenticator
 from django.core.validators import MaxLengthValidator
 from django.utils.functional import cached_property
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
+from bookings.models import State
 from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
@@ -230,16 +231,36 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
     )
 
 
+def _finished_message(state: str) -> str:
+    return {
+        State.COMPLETED: _("This booth reservation has ended."),
+        State.CANCELLED: _("This booth reservation was cancelled."),
+        State.NO_SHOW: _(
+            "This booth reservation was cancelled because there was no contact within 10 "
+            "minutes of the start."
+        ),
+        State.NOT_CONFIRMED: _(
+            "The office did not confirm this request, so the reservation does not take place."
+        ),
+    }[state]
+
+
 @login_required
 def reservation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reservation as it stands: what happens next, or, once it is over, why and a link
+    to book the same booth again."""
     item = _own_reservation(request, pk)
+    now = timezone.now()
+    finished = item.is_finished(now)
     return render(
         request,
         "booths/reservation.html",
         {
             "reservation": item,
             "office": item.booth.office,
-            "may_cancel": bookings.user_may_change(item, timezone.now()),
+            "may_cancel": bookings.user_may_change(item, now),
+            "finished": _finished_message(item.current_state(now)) if finished else "",
+            "book_again_url": item.book_again_url() if finished else "",
         },
     )
 

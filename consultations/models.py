@@ -301,7 +301,15 @@ class Consultation(Booking):
         }[kind]
 
     def book_again_url(self) -> str:
-        return reverse("consultations:index")
+        """The month of today with the same counselor while they take online consultations,
+        else with any counselor."""
+        from .availability import online_counselors
+
+        who = "any"
+        if self.counselor_id is not None and online_counselors(self.office, self.counselor_id):
+            who = self.counselor_id
+        today = timezone.localdate()
+        return reverse("consultations:month", args=[who, today.year, today.month])
 
     def ics_location(self, page_url: str) -> str:
         # Joined from its page: the meeting link itself never leaves the site (CON-3).

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.access import AccessKind, access_record
 from accounts.terminal import client_details
 from bookings import calendar, flows, notify
-from bookings.models import AWAITING_STATUSES, CounselorHold, Status
+from bookings.models import AWAITING_STATUSES, CounselorHold, State, Status
 from core.audit import acting_as
 from terms.services import consent_needed
 
@@ -46,10 +46,20 @@ def join_refusal_reason(consultation: Consultation, user, *, now: datetime.datet
     """Why `user` may not join now (CON-3, CON-4, TRM-4), or None. Staff of the office and the
     participant only; inside the window; not ended; the online terms in effect accepted."""
     opens, closes = join_window(consultation)
-    if consultation.current_state(now) not in (Status.CONFIRMED, Status.CHECKED_IN):
-        if consultation.current_state(now) == Status.REQUESTED:
-            return _("The office has not approved this consultation yet.")
-        return _("This consultation is not taking place.")
+    state = consultation.current_state(now)
+    if state not in (Status.CONFIRMED, Status.CHECKED_IN):
+        return {
+            State.REQUESTED: _("The office has not approved this consultation yet."),
+            State.COMPLETED: _("This consultation has ended."),
+            State.CANCELLED: _("This consultation was cancelled."),
+            State.NO_SHOW: _(
+                "This consultation was cancelled because nobody joined within 10 minutes of "
+                "the start."
+            ),
+            State.NOT_CONFIRMED: _(
+                "The office did not confirm this request, so the consultation does not take place."
+            ),
+        }[state]
     if now < opens:
         return _("The join button appears at %(time)s, 10 minutes before the start.") % {
             "time": calendar.format_datetime(opens)

@@ -255,6 +255,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     opens, _closes = services.join_window(consultation)
     join_refusal = services.join_refusal_reason(consultation, request.user, now=now)
+    finished = consultation.is_finished(now)
     response = render(
         request,
         "consultations/detail.html",
@@ -265,6 +266,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "join_opens": opens,
             "may_change": bookings.user_may_change(consultation, now),
             "terms_url": consultation.video_tool.terms_url,
+            "finished": finished,
+            "book_again_url": consultation.book_again_url() if finished else "",
         },
     )
     if join_refusal is None:

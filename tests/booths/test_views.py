@@ -425,3 +425,34 @@ def test_month_and_day_views_between_changes_read_only_the_session_and_the_user(
         assert client.get(day_url).status_code == 200
     for query in (*month_queries.captured_queries, *day_queries.captured_queries):
         assert query["sql"].lstrip().upper().startswith("SELECT"), query["sql"]
+
+
+def test_a_cancelled_reservation_offers_the_same_booth_again_and_no_rules_for_the_day(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-5, NFR-1: once cancelled, "if you are late …" no longer applies; book again
+    reservation = ReservationFactory(
+        booth=booth,
+        user=seeker,
+        status=Status.CANCELLED,
+        cancelled_at=tokyo(2026, 11, 16, 9),
+        note="車椅子で伺います。",
+    )
+    client.force_login(seeker)
+    page = client.get(reservation.get_absolute_url()).content.decode()
+    assert "この相談ブースの予約は取り消されました" in page
+    assert "遅れる場合" not in page
+    assert reverse("booths:month", args=[booth.pk, 2026, 11]) in page
+    # The note the person sent is on the page.
+    assert "車椅子で伺います。" in page
+
+
+def test_an_upcoming_reservation_shows_its_note_and_the_rules_for_the_day(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-6, BTH-3
+    reservation = ReservationFactory(booth=booth, user=seeker, note="少し遅れるかもしれません。")
+    client.force_login(seeker)
+    page = client.get(reservation.get_absolute_url()).content.decode()
+    assert "少し遅れるかもしれません。" in page and "遅れる場合" in page
+    assert reverse("booths:month", args=[booth.pk, 2026, 11]) not in page

@@ -17,6 +17,7 @@ from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
 from tests.auth import login_client, staff_with_mfa
 from tests.checkpage import fill_and_check
 from tests.consultations.conftest import NOW, SLOT_AT, tokyo
+from tests.consultations.factories import ConsultationFactory
 from tests.factories import EmployerFactory, UserFactory
 
 REQUEST_URL = reverse(
@@ -317,3 +318,65 @@ def test_a_period_of_stay_ending_before_the_slot_is_told_before_the_form(
     assert 'name="purpose"' not in response.content.decode()
     # Today's pages still let the person look and book earlier days.
     assert client.get(reverse("consultations:index")).status_code == 200
+
+
+LATE_TEXT = "10分"
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (Status.COMPLETED, "この相談は終了しました"),
+        (Status.CANCELLED, "この相談は取り消されました"),
+        (Status.NO_SHOW, "開始から10分以内に参加がなかった"),
+    ],
+)
+def test_a_finished_consultation_says_why_and_offers_booking_again(
+    frozen, client, seeker, counselor, zoom, status, says
+):
+    # REQ CON-5, NFR-1: no rules for the day of a finished consultation; booking again leads
+    # to the same counselor's free times
+    consultation = ConsultationFactory(
+        office=seeker.office,
+        user=seeker,
+        counselor=counselor,
+        video_tool=zoom,
+        starts_at=tokyo(2026, 11, 13, 10, 0),
+        status=status,
+        cancelled_at=NOW if status == Status.CANCELLED else None,
+        note="日本語が少し苦手です。\nゆっくり話してください。",
+    )
+    client.force_login(seeker)
+    page = client.get(consultation.get_absolute_url()).content.decode()
+    assert says in page
+    assert "遅れる場合" not in page and "参加がない場合" not in page
+    assert reverse("consultations:month", args=[counselor.pk, 2026, 11]) in page
+    # REQ CON-8: the note the person sent with the booking is on its page
+    assert "日本語が少し苦手です。<br>ゆっくり話してください。" in page
+
+
+def test_joining_a_completed_consultation_says_it_has_ended(frozen, client, seeker, counselor, zoom):
+    # REQ CON-4, CON-5: not "this consultation will not take place"
+    consultation = ConsultationFactory(
+        office=seeker.office,
+        user=seeker,
+        counselor=counselor,
+        video_tool=zoom,
+        starts_at=tokyo(2026, 11, 16, 9, 0),
+        status=Status.COMPLETED,
+    )
+    client.force_login(seeker)
+    response = client.post(reverse("consultations:join", args=[consultation.pk]), follow=True)
+    page = response.content.decode()
+    assert "この相談は終了しました" in page
+    assert "行われません" not in page
+
+
+def test_an_upcoming_consultation_keeps_the_rules_for_the_day_and_offers_no_booking_again(
+    booked, client, seeker
+):
+    # REQ CON-5
+    client.force_login(seeker)
+    page = client.get(booked.get_absolute_url()).content.decode()
+    assert "遅れる場合" in page
+    assert reverse("consultations:month", args=["any", 2026, 11]) not in page
