@@ -28,7 +28,7 @@ from core.versioning import office_cached
 from . import calendar
 from .availability import closures_for
 from .models import Companion
-from .pagefacts import kept_person_facts
+from .pagefacts import person_facts
 from .registry import BookingKind
 from .rules import (
     is_shown_day,
@@ -235,6 +235,11 @@ def request_step(
         reason = request_refusal_reason(
             office, starts_at, now=now, closures=kept_closures(office, starts_at)
         )
+    # The person's facts the month and day pages kept in the session (else counted once): the
+    # cap is told before the form (NFR-3), the no-contact count with it (BTH-7).
+    facts = person_facts(request, office, now=now)
+    if not reason:
+        reason = facts.cap_reason(kind.model, office)
     if reason:
         return refused(reason)
     answers = {
@@ -263,8 +268,6 @@ def request_step(
                 return check_page({**answers, "data": _answers_data(known)})
             initial = {**initial, "purpose": request.GET["purpose"]}
         form = make_form(None, initial=initial)
-    # The no-contact count the day page kept in the session, else one query (BTH-7).
-    facts = kept_person_facts(request, office, now=now)
     return render(
         request,
         template,
@@ -274,7 +277,7 @@ def request_step(
             "starts_at": starts_at,
             "form": form,
             "approval": noshow_approval_reason(
-                user, office, now=now, count=facts and facts.no_contact_cancellations
+                user, office, now=now, count=facts.no_contact_cancellations
             ),
         },
     )

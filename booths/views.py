@@ -88,11 +88,15 @@ def _refused(request: HttpRequest, booth: Booth, reason: str, status: int = 403)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     booths = list(_booths_for(request.user))
-    today = calendar.local(timezone.now()).date()
+    now = timezone.now()
+    office = request.user.office
+    cap = None
+    if booths:  # the cap told up front (NFR-3), from the facts the pages keep
+        cap = person_facts(request, office, now=now).cap_reason(Reservation, office)
     return render(
         request,
         "booths/index.html",
-        {"booths": booths, "office": request.user.office, "today": today},
+        {"booths": booths, "office": office, "today": calendar.local(now).date(), "cap": cap},
     )
 
 
@@ -124,7 +128,7 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     now = timezone.now()
     date = parse_day(day, now)
     banners = _banners(request, booth, now)
-    may_request = not banners["refusal"]
+    may_request = not banners["refusal"] and not banners["cap"]
 
     def render_grid(closed_reason, slots):
         context = {
@@ -145,8 +149,9 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
 
 
 def _banners(request: HttpRequest, booth: Booth, now) -> dict:
-    """Why this user may not request here, and whether requests need the office's approval
-    (the person's facts from their session while true: consultations.pagefacts)."""
+    """Why this user may not request here, whether they hold as many bookings as they may (the
+    cap, NFR-3), and whether requests need the office's approval (the person's facts from
+    their session while true: bookings.pagefacts)."""
     user = request.user
     facts = person_facts(request, booth.office, now=now)
     return {
@@ -156,6 +161,7 @@ def _banners(request: HttpRequest, booth: Booth, now) -> dict:
         "approval": rules.noshow_approval_reason(
             user, booth.office, now=now, count=facts.no_contact_cancellations
         ),
+        "cap": facts.cap_reason(Reservation, booth.office),
     }
 
 

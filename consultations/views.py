@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
+from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
     cancel_page,
@@ -77,6 +78,11 @@ def _refusal(request: HttpRequest) -> str | None:
     return eligibility.online_refusal_reason(request.user)
 
 
+def _cap(request: HttpRequest, office, now) -> str | None:
+    """The cap, told before any form (NFR-3), from the facts the pages keep in the session."""
+    return person_facts(request, office, now=now).cap_reason(Consultation, office)
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Who may book (CON-6) and, for them, the counselors and the earliest free slots."""
@@ -97,6 +103,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "today": today,
             "any": ANY,
             "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "cap": _cap(request, office, now),
         },
     )
 
@@ -126,6 +133,7 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
             **month_navigation(year, month, now),
             "refusal": reason,
             "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "cap": _cap(request, office, now),
         },
     )
 
@@ -154,6 +162,7 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
             "slots": slots,
             "refusal": reason,
             "approval": rules.noshow_approval_reason(request.user, office, now=now),
+            "cap": _cap(request, office, now),
         },
     )
 

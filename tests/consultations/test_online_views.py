@@ -380,3 +380,32 @@ def test_an_upcoming_consultation_keeps_the_rules_for_the_day_and_offers_no_book
     page = client.get(booked.get_absolute_url()).content.decode()
     assert "遅れる場合" in page
     assert reverse("consultations:month", args=["any", 2026, 11]) not in page
+
+
+def test_at_the_cap_the_online_pages_say_so_up_front_and_link_to_the_bookings(
+    frozen, client, seeker, counselor, zoom
+):
+    # REQ NFR-3 (per-person cap), CON-5: told before the form, with a way to the bookings
+    for day in (19, 20):
+        ConsultationFactory(
+            office=seeker.office,
+            user=seeker,
+            counselor=counselor,
+            video_tool=zoom,
+            starts_at=tokyo(2026, 11, day, 10),
+        )
+    my_bookings = reverse("workplace:my_reservations")
+    client.force_login(seeker)
+    for url in (
+        reverse("consultations:index"),
+        reverse("consultations:month", args=["any", 2026, 11]),
+        reverse("consultations:day", args=["any", "2026-11-18"]),
+    ):
+        page = client.get(url).content.decode()
+        assert "これ以上予約できません" in page, url
+        assert f'href="{my_bookings}"' in page, url
+        assert REQUEST_URL not in page, url
+    response = client.get(REQUEST_URL)
+    assert response.status_code == 403
+    assert 'name="purpose"' not in response.content.decode()
+    assert f'href="{my_bookings}"' in response.content.decode()
