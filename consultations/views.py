@@ -42,7 +42,7 @@ from bookings.pages import (
 from terms.gate import consent_required
 
 from . import availability, eligibility, services
-from .forms import ConsultationRequestForm
+from .forms import ConsultationRequestForm, JoinChecklistForm
 from .kind import ONLINE, OnlinePlace
 from .models import Consultation, VideoTool
 
@@ -256,15 +256,18 @@ def _own(request: HttpRequest, pk: int) -> Consultation:
     )
 
 
-@login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The consultation's page: time, office, phone, tool, checklist and, only inside the join
-    window, the join button. The video link itself is never on this page (CON-3)."""
-    consultation = _own(request, pk)
+def _detail_page(
+    request: HttpRequest, consultation: Consultation, *, checklist=None, status: int = 200
+) -> HttpResponse:
     now = timezone.now()
     opens, _closes = services.join_window(consultation)
     join_refusal = services.join_refusal_reason(consultation, request.user, now=now)
     finished = consultation.is_finished(now)
+    confirmed = None
+    if consultation.is_upcoming_active(now):
+        confirmed = services.checklist_confirmation(consultation, request.user)
+        if confirmed is None and checklist is None:
+            checklist = JoinChecklistForm(consultation=consultation)
     response = render(
         request,
         "consultations/detail.html",
@@ -277,7 +280,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "terms_url": consultation.video_tool.terms_url,
             "finished": finished,
             "book_again_url": consultation.book_again_url() if finished else "",
+            "checklist": None if confirmed else checklist,
+            "form": None if confirmed else checklist,
+            "confirmed": confirmed,
         },
+        status=status,
     )
     if join_refusal is None:
         # The join form's redirect leads to the video tool: browsers apply the page's CSP
@@ -289,18 +296,35 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultation's page: time, office, phone, tool, the checklist the person ticks
+    before their first join (CON-4) and, only inside the join window, the join button. The
+    video link itself is never on this page (CON-3)."""
+    return _detail_page(request, _own(request, pk))
+
+
+@login_required
 @paused_during_maintenance
 @consent_required("online")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record the join (time, IP, browser) and hand over to the video tool (CON-3, CON-4)."""
+    """Record the join (time, IP, browser, the checklist before the first one) and hand over
+    to the video tool (CON-3, CON-4). A GET (a bookmark, a refresh) leads to the page."""
     consultation = _own(request, pk)
+    if request.method == "GET":
+        return redirect(consultation)
     if booking_rate_limited(request):
         messages.error(request, rate_limited_message())
         return redirect(consultation)
+    checklist = None
+    if services.checklist_needed(consultation, request.user):
+        form = JoinChecklistForm(request.POST, consultation=consultation)
+        if not form.is_valid():
+            return _detail_page(request, consultation, checklist=form, status=400)
+        checklist = form.checklist()
     try:
         url = services.consultation_join(
-            consultation=consultation, user=request.user, request=request
+            consultation=consultation, user=request.user, request=request, checklist=checklist
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

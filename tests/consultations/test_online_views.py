@@ -16,7 +16,7 @@ from consultations.models import Consultation, ConsultationJoin
 from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
 from tests.auth import login_client, staff_with_mfa
 from tests.checkpage import fill_and_check
-from tests.consultations.conftest import NOW, SLOT_AT, tokyo
+from tests.consultations.conftest import CHECKLIST_TICKED, NOW, SLOT_AT, tokyo
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import EmployerFactory, UserFactory
 
@@ -166,6 +166,7 @@ def test_joining_records_time_ip_and_browser_and_redirects(booked, client, seeke
         client.force_login(seeker)
         response = client.post(
             reverse("consultations:join", args=[booked.pk]),
+            CHECKLIST_TICKED,
             HTTP_USER_AGENT="TestBrowser/1.0",
             REMOTE_ADDR="203.0.113.7",
         )
@@ -181,7 +182,7 @@ def test_joining_outside_the_window_gives_no_link(booked, client, seeker):
     client.force_login(seeker)
     with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=11), tick=False):
         client.force_login(seeker)
-        response = client.post(reverse("consultations:join", args=[booked.pk]))
+        response = client.post(reverse("consultations:join", args=[booked.pk]), CHECKLIST_TICKED)
     assert response["Location"] == booked.get_absolute_url()
     assert not ConsultationJoin.objects.exists()
 
@@ -218,7 +219,7 @@ def test_changed_terms_must_be_accepted_before_joining(booked, client, seeker, o
     Consent.objects.create(user=seeker, version=document.versions.get())
     with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
         client.force_login(seeker)
-        response = client.post(reverse("consultations:join", args=[booked.pk]))
+        response = client.post(reverse("consultations:join", args=[booked.pk]), CHECKLIST_TICKED)
     assert response["Location"] == JOIN_URL_TEXT
 
 
@@ -355,7 +356,9 @@ def test_a_finished_consultation_says_why_and_offers_booking_again(
     assert "日本語が少し苦手です。<br>ゆっくり話してください。" in page
 
 
-def test_joining_a_completed_consultation_says_it_has_ended(frozen, client, seeker, counselor, zoom):
+def test_joining_a_completed_consultation_says_it_has_ended(
+    frozen, client, seeker, counselor, zoom
+):
     # REQ CON-4, CON-5: not "this consultation will not take place"
     consultation = ConsultationFactory(
         office=seeker.office,
@@ -409,3 +412,50 @@ def test_at_the_cap_the_online_pages_say_so_up_front_and_link_to_the_bookings(
     assert response.status_code == 403
     assert 'name="purpose"' not in response.content.decode()
     assert f'href="{my_bookings}"' in response.content.decode()
+
+
+def test_the_first_join_needs_every_point_of_the_checklist_ticked(booked, client, seeker):
+    # REQ CON-4: missing ticks are told next to each point; nothing is recorded, no link
+    join = reverse("consultations:join", args=[booked.pk])
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        page = client.get(booked.get_absolute_url()).content.decode()
+        assert 'type="checkbox" name="tool_terms_accepted"' in page
+        assert 'href="https://zoom.us/terms"' in page
+        response = client.post(join, {"private_room": "on", "no_recording": "on"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "error-summary" in html and html.count("この項目にチェックを入れてください") >= 2
+    assert JOIN_URL_TEXT not in html
+    assert not ConsultationJoin.objects.exists()
+
+
+def test_the_confirmation_is_stored_with_the_first_join_and_asked_once(booked, client, seeker):
+    # REQ CON-4: the ticks, the tool and its terms as shown are kept with the join record;
+    # joining again (a dropped call) needs no new ticks
+    join = reverse("consultations:join", args=[booked.pk])
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        assert client.post(join, CHECKLIST_TICKED)["Location"] == JOIN_URL_TEXT
+        page = client.get(booked.get_absolute_url()).content.decode()
+        assert 'name="tool_terms_accepted"' not in page and "確認しました" in page
+        assert client.post(join)["Location"] == JOIN_URL_TEXT
+    first, again = ConsultationJoin.objects.order_by("pk")
+    assert (first.private_room, first.no_recording, first.app_ready) == (True, True, True)
+    assert first.tool_terms_accepted and first.tool_name == "Zoom"
+    assert first.tool_terms_url == "https://zoom.us/terms"
+    assert not again.tool_terms_accepted
+
+
+def test_a_direct_get_of_the_join_address_leads_to_the_consultation_page(booked, client, seeker):
+    # REQ CON-4: a bookmark or a refresh of the join address is never an error page
+    client.force_login(seeker)
+    for moment in (NOW, SLOT_AT - datetime.timedelta(minutes=5)):
+        with time_machine.travel(moment, tick=False):
+            client.force_login(seeker)
+            response = client.get(reverse("consultations:join", args=[booked.pk]))
+        assert response.status_code == 302
+        assert response["Location"] == booked.get_absolute_url()
+    assert not ConsultationJoin.objects.exists()
+    client.force_login(UserFactory(office=seeker.office))
+    assert client.get(reverse("consultations:join", args=[booked.pk])).status_code == 404
