@@ -346,29 +346,85 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _movable(request: HttpRequest, pk: int):
+    """The person's consultation while they may still move it online (CON-5), else (None, a
+    redirect to its page saying to phone)."""
+    consultation = _own(request, pk)
+    if not bookings.user_may_change(consultation, timezone.now()):
+        messages.error(
+            request, _("This consultation can no longer be moved online. Please phone the office.")
+        )
+        return None, redirect(consultation)
+    return consultation, None
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Moving starts at the month of the current booking, with the same pickers as booking."""
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
+    now = timezone.now()
+    start = max(calendar.local(consultation.starts_at).date(), calendar.local(now).date())
+    if not rules.is_shown_month(start.year, start.month, now):
+        start = calendar.local(now).date()
+    return redirect("consultations:move_month", pk, start.year, start.month)
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+def move_month(request: HttpRequest, pk: int, year: str, month: str) -> HttpResponse:
+    """Any month of the booking horizon, its days with free times of any counselor (CON-5)."""
+    year, month = int(year), int(month)
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
+    now = timezone.now()
+    if not rules.is_shown_month(year, month, now):
+        raise Http404
+    office = consultation.office
+    return render(
+        request,
+        "consultations/move_month.html",
+        {
+            "consultation": consultation,
+            "office": office,
+            "weeks": weeks(availability.month_view(office, year, month, now=now)),
+            **month_navigation(year, month, now),
+        },
+    )
+
+
 @login_required
 @paused_during_maintenance
 @consent_required("online")
 @require_http_methods(["GET", "POST"])
-def move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Choose another free slot, up to the deadline (CON-5)."""
-    consultation = _own(request, pk)
+def move_day(request: HttpRequest, pk: int, day: str) -> HttpResponse:
+    """The free times of a day; choosing one moves the consultation, up to the deadline, with
+    the same counselor when they offer it (CON-5)."""
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
     now = timezone.now()
-    if not bookings.user_may_change(consultation, now):
-        messages.error(
-            request, _("This consultation can no longer be moved online. Please phone the office.")
-        )
-        return redirect(consultation)
+    date = parse_day(day, now)
     office = consultation.office
-    choices = availability.free_slots_from(office, now=now, limit=40, days=28)
+    closed_reason, slots = availability.day_view(office, date, now=now)
+    choices = [s for s in slots if s.is_free and s.starts_at != consultation.starts_at]
     error = None
     if request.method == "POST":
         picked = next(
-            (s for s in choices if s.starts_at.isoformat() == request.POST.get("slot", "")[:40]),
+            (
+                s
+                for s in choices
+                if f"{calendar.local(s.starts_at):%H%M}" == request.POST.get("slot")
+            ),
             None,
         )
         if picked is None:
-            error = _("Choose one of the free slots.")
+            error = _("Choose one of the free times.")
         elif booking_rate_limited(request):
             error = rate_limited_message()
         else:
@@ -383,7 +439,14 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(consultation)
     return render(
         request,
-        "consultations/move.html",
-        {"consultation": consultation, "office": office, "choices": choices, "error": error},
+        "consultations/move_day.html",
+        {
+            "consultation": consultation,
+            "office": office,
+            "date": date,
+            "closed_reason": closed_reason,
+            "choices": choices,
+            "error": error,
+        },
         status=400 if error else 200,
     )

@@ -16,12 +16,14 @@ from bookings import calendar
 from bookings.models import Status
 from consultations import availability
 from consultations.models import Consultation, ConsultationJoin
+from tests.a11y import assert_accessible
 from tests.auth import login_browser
 from tests.browser.keyboard import Keyboard
 from tests.browser.test_consultations_booking import (  # noqa: F401  (fixture)
     online,
     open_consultation,
 )
+from tests.consultations.factories import ConsultationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,3 +134,37 @@ def test_the_checklist_before_joining_works_by_keyboard_alone(
     assert (record.private_room, record.no_recording, record.app_ready) == (True, True, True)
     assert record.tool_terms_accepted and record.tool_name == "Zoom"
     assert keys.stops >= 5
+
+
+def test_moving_a_consultation_works_by_keyboard_alone(live_server, page, online):  # noqa: F811
+    # REQ CON-5, NFR-2: the month and day pickers of moving, by Tab, Enter and Space
+    free = availability.free_slots_from(online.office, limit=40, days=60)
+    booked_at, target = free[-1].starts_at, free[0].starts_at
+    consultation = ConsultationFactory(
+        office=online.office,
+        counselor=online.counselor,
+        video_tool=online.zoom,
+        user=online.seeker,
+        starts_at=booked_at,
+        confirmed_at=timezone.now(),
+    )
+    login_browser(page, live_server.url, online.seeker)
+    page.goto(live_server.url + consultation.get_absolute_url())
+    keys = Keyboard(page)
+
+    move = f"/consultations/{consultation.pk}/move/"
+    keys.tab_to(lambda here: here["href"] == move)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    shown = calendar.local(booked_at)
+    local = calendar.local(target)
+    assert page.url.endswith(f"{move}{shown.year}/{shown.month}/")
+    if (local.year, local.month) != (shown.year, shown.month):
+        keys.follow(f"{move}{local.year}/{local.month}/")
+    keys.follow(f"{move}{local.date().isoformat()}/")
+    assert_accessible(page)
+    keys.tick("slot", f"{local:%H%M}")
+    keys.submit_main_form()
+    assert page.url == live_server.url + consultation.get_absolute_url()
+    consultation.refresh_from_db()
+    assert consultation.starts_at == target

@@ -248,18 +248,71 @@ def test_after_the_deadline_the_page_says_to_phone(booked, client, seeker):
     assert response.status_code == 302 and booked.status == Status.CONFIRMED
 
 
-def test_the_seeker_moves_to_another_free_time(booked, client, seeker):
-    # REQ CON-5
+def test_the_seeker_moves_with_the_month_and_day_pickers(booked, client, seeker):
+    # REQ CON-5, NFR-2: the same month and day pickers as booking, then one time of the day
     client.force_login(seeker)
     with time_machine.travel(NOW, tick=False):
-        page = client.get(reverse("consultations:move", args=[booked.pk])).content.decode()
+        start = client.get(reverse("consultations:move", args=[booked.pk]))
+        month_url = reverse("consultations:move_month", args=[booked.pk, 2026, 11])
+        assert start["Location"] == month_url
+        month = client.get(month_url).content.decode()
+        day_url = reverse("consultations:move_day", args=[booked.pk, "2026-11-17"])
+        assert day_url in month
         # Today's slots are past the cut-off; tomorrow's are still open.
-        assert tokyo(2026, 11, 16, 14, 0).isoformat() not in page
-        slot = tokyo(2026, 11, 17, 9, 30).isoformat()
-        assert slot in page
-        response = client.post(reverse("consultations:move", args=[booked.pk]), {"slot": slot})
+        today = client.get(reverse("consultations:move_day", args=[booked.pk, "2026-11-16"]))
+        assert 'value="1400"' not in today.content.decode()
+        day = client.get(day_url).content.decode()
+        assert 'type="radio" name="slot" value="0930"' in day
+        response = client.post(day_url, {"slot": "0930"})
     booked.refresh_from_db()
     assert response.status_code == 302 and booked.starts_at == tokyo(2026, 11, 17, 9, 30)
+
+
+def test_the_seeker_moves_to_any_day_within_the_horizon(booked, client, seeker):
+    # REQ CON-5: not only the next 40 times: a day two months ahead, reached month by month
+    client.force_login(seeker)
+    with time_machine.travel(NOW, tick=False):
+        november = client.get(reverse("consultations:move_month", args=[booked.pk, 2026, 11]))
+        january = reverse("consultations:move_month", args=[booked.pk, 2027, 1])
+        december = reverse("consultations:move_month", args=[booked.pk, 2026, 12])
+        assert december in november.content.decode()
+        assert january in client.get(december).content.decode()
+        day_url = reverse("consultations:move_day", args=[booked.pk, "2027-01-20"])
+        assert day_url in client.get(january).content.decode()
+        response = client.post(day_url, {"slot": "1500"})
+        beyond = client.get(reverse("consultations:move_month", args=[booked.pk, 2027, 3]))
+    booked.refresh_from_db()
+    assert response.status_code == 302 and booked.starts_at == tokyo(2027, 1, 20, 15, 0)
+    assert beyond.status_code == 404
+
+
+def test_a_time_that_is_not_free_is_refused_next_to_the_choices(booked, client, seeker):
+    # REQ CON-5, NFR-3: junk or a time outside the counselors' hours changes nothing
+    client.force_login(seeker)
+    day_url = reverse("consultations:move_day", args=[booked.pk, "2026-11-19"])
+    with time_machine.travel(NOW, tick=False):
+        for junk in ("1730", "0915", "x" * 50, ""):
+            response = client.post(day_url, {"slot": junk})
+            assert response.status_code == 400
+            assert 'name="slot"' in response.content.decode()
+    booked.refresh_from_db()
+    assert booked.starts_at == SLOT_AT
+
+
+def test_someone_elses_consultation_cannot_be_moved(booked, client, office):
+    # REQ NFR-3: another person's consultation is a 404 on every step
+    client.force_login(UserFactory(office=office))
+    with time_machine.travel(NOW, tick=False):
+        for url in (
+            reverse("consultations:move", args=[booked.pk]),
+            reverse("consultations:move_month", args=[booked.pk, 2026, 11]),
+            reverse("consultations:move_day", args=[booked.pk, "2026-11-17"]),
+        ):
+            assert client.get(url).status_code == 404
+        post = client.post(
+            reverse("consultations:move_day", args=[booked.pk, "2026-11-17"]), {"slot": "0930"}
+        )
+    assert post.status_code == 404
 
 
 def test_junk_in_urls_and_forms_is_a_404_or_a_form_error(frozen, client, seeker, counselor):
