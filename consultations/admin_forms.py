@@ -122,12 +122,10 @@ class VideoToolAdminForm(ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        # REQ CON-4: people accept the tool's own terms by name, with a link, before joining.
-        if (
-            cleaned.get("is_active")
-            and not cleaned.get("terms_url")
-            and "terms_url" not in (self.errors)
-        ):
+        # REQ CON-4: people accept the tool's own terms by name, with a link, before joining
+        # (a malformed address has its own error already).
+        missing = not cleaned.get("terms_url") and "terms_url" not in self.errors
+        if cleaned.get("is_active") and missing:
             self.add_error(
                 "terms_url",
                 _(
