@@ -103,9 +103,11 @@ def online():
     return Online(office=office, counselor=counselor, zoom=zoom, seeker=seeker)
 
 
-def open_consultation(online: Online) -> Consultation:
-    """The seeker's consultation starting in 5 minutes: its join window is open now."""
-    starts_at = timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(minutes=5)
+def open_consultation(online: Online, starts_at: datetime.datetime | None = None) -> Consultation:
+    """The seeker's consultation, by default starting in 5 minutes: its join window is open."""
+    if starts_at is None:
+        now = timezone.now().replace(second=0, microsecond=0)
+        starts_at = now + datetime.timedelta(minutes=5)
     return ConsultationFactory(
         office=online.office,
         counselor=online.counselor,

@@ -23,7 +23,6 @@ from tests.browser.test_consultations_booking import (  # noqa: F401  (fixture)
     online,
     open_consultation,
 )
-from tests.consultations.factories import ConsultationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,14 +139,7 @@ def test_moving_a_consultation_works_by_keyboard_alone(live_server, page, online
     # REQ CON-5, NFR-2: the month and day pickers of moving, by Tab, Enter and Space
     free = availability.free_slots_from(online.office, limit=40, days=60)
     booked_at, target = free[-1].starts_at, free[0].starts_at
-    consultation = ConsultationFactory(
-        office=online.office,
-        counselor=online.counselor,
-        video_tool=online.zoom,
-        user=online.seeker,
-        starts_at=booked_at,
-        confirmed_at=timezone.now(),
-    )
+    consultation = open_consultation(online, booked_at)
     login_browser(page, live_server.url, online.seeker)
     page.goto(live_server.url + consultation.get_absolute_url())
     keys = Keyboard(page)

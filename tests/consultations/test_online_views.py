@@ -374,7 +374,10 @@ def test_a_period_of_stay_ending_before_the_slot_is_told_before_the_form(
     assert client.get(reverse("consultations:index")).status_code == 200
 
 
-LATE_TEXT = "10分"
+def _consultation_of(seeker, counselor, zoom, **fields):
+    return ConsultationFactory(
+        office=seeker.office, user=seeker, counselor=counselor, video_tool=zoom, **fields
+    )
 
 
 @pytest.mark.parametrize(
@@ -390,11 +393,10 @@ def test_a_finished_consultation_says_why_and_offers_booking_again(
 ):
     # REQ CON-5, NFR-1: no rules for the day of a finished consultation; booking again leads
     # to the same counselor's free times
-    consultation = ConsultationFactory(
-        office=seeker.office,
-        user=seeker,
-        counselor=counselor,
-        video_tool=zoom,
+    consultation = _consultation_of(
+        seeker,
+        counselor,
+        zoom,
         starts_at=tokyo(2026, 11, 13, 10, 0),
         status=status,
         cancelled_at=NOW if status == Status.CANCELLED else None,
@@ -413,13 +415,8 @@ def test_joining_a_completed_consultation_says_it_has_ended(
     frozen, client, seeker, counselor, zoom
 ):
     # REQ CON-4, CON-5: not "this consultation will not take place"
-    consultation = ConsultationFactory(
-        office=seeker.office,
-        user=seeker,
-        counselor=counselor,
-        video_tool=zoom,
-        starts_at=tokyo(2026, 11, 16, 9, 0),
-        status=Status.COMPLETED,
+    consultation = _consultation_of(
+        seeker, counselor, zoom, starts_at=tokyo(2026, 11, 16, 9, 0), status=Status.COMPLETED
     )
     client.force_login(seeker)
     response = client.post(reverse("consultations:join", args=[consultation.pk]), follow=True)
@@ -443,13 +440,7 @@ def test_at_the_cap_the_online_pages_say_so_up_front_and_link_to_the_bookings(
 ):
     # REQ NFR-3 (per-person cap), CON-5: told before the form, with a way to the bookings
     for day in (19, 20):
-        ConsultationFactory(
-            office=seeker.office,
-            user=seeker,
-            counselor=counselor,
-            video_tool=zoom,
-            starts_at=tokyo(2026, 11, day, 10),
-        )
+        _consultation_of(seeker, counselor, zoom, starts_at=tokyo(2026, 11, day, 10))
     my_bookings = reverse("workplace:my_reservations")
     client.force_login(seeker)
     for url in (
