@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from allauth.account import forms as account_forms
 from allauth.mfa.base import forms as mfa_base_forms
+from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes import forms as mfa_recovery_forms
 from allauth.mfa.totp import forms as mfa_totp_forms
 from allauth.mfa.webauthn import forms as mfa_webauthn_forms
 from django.core.validators import MaxLengthValidator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import JISTextFormMixin
@@ -76,6 +78,28 @@ class AccountLoginForm(JISTextFormMixin, account_forms.LoginForm):
         self.fields["password"].help_text = ""
 
 
+class MFAAuthenticateForm(JISTextFormMixin, mfa_base_forms.AuthenticateForm):
+    """The second step of signing in: the page offers only what the person has enrolled (an
+    authenticator app's code, recovery codes, a security key), never a security key they do
+    not have (REQ REG-8)."""
+
+    @cached_property
+    def enrolled_types(self) -> frozenset[str]:
+        return frozenset(
+            Authenticator.objects.filter(user=self.user).values_list("type", flat=True)
+        )
+
+    @property
+    def takes_code(self) -> bool:
+        return bool(
+            self.enrolled_types & {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
+        )
+
+    @property
+    def takes_security_key(self) -> bool:
+        return Authenticator.Type.WEBAUTHN in self.enrolled_types
+
+
 ACCOUNT_FORMS = {"login": f"{__name__}.AccountLoginForm"}
 for _key, _base in ACCOUNT_FORM_BASES.items():
     if _key in ACCOUNT_FORMS:
@@ -84,8 +108,10 @@ for _key, _base in ACCOUNT_FORM_BASES.items():
     globals()[_name] = _with_rule(_name, _base)
     ACCOUNT_FORMS[_key] = f"{__name__}.{_name}"
 
-MFA_FORMS = {}
+MFA_FORMS = {"authenticate": f"{__name__}.MFAAuthenticateForm"}
 for _key, _base in MFA_FORM_BASES.items():
+    if _key in MFA_FORMS:
+        continue
     _name = _class_name("MFA", _key)
     globals()[_name] = _with_rule(_name, _base)
     MFA_FORMS[_key] = f"{__name__}.{_name}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,15 +45,30 @@ def booking_block_reason(user, *, verified: bool | None = None) -> str | None:
             "Your e-mail address is not verified yet. Open the link in the e-mail we sent you, "
             "or ask for a new one on the e-mail page of your account."
         )
-    problem = user.residence_data_problem(timezone.localdate())
+    return residence_block_reason(user, timezone.localdate())
+
+
+def residence_block_reason(user, day: datetime.date) -> str | None:
+    """Why a foreign national's residence data stops a booking on `day` (REQ REG-3), or None.
+
+    The period of stay is compared with the booking's own date: it must still run that day.
+    With today's date this is the check before any booking at all.
+    """
+    problem = user.residence_data_problem(day)
     if problem == "missing":
         return _(
             "Your residence status and period of stay are missing. Enter them on your profile "
             "page; then you can book."
         )
-    if problem == "expired":
+    if problem != "expired":
+        return None
+    if user.period_of_stay_until < timezone.localdate():
         return _(
             "Your period of stay ended on %(date)s. Enter your renewed residence status and "
             "period of stay on your profile page; then you can book."
         ) % {"date": format_date(user.period_of_stay_until)}
-    return None
+    return _(
+        "Your period of stay ends on %(date)s, before the day of this booking (%(day)s). If "
+        "it has been renewed, enter the new period of stay on your profile page; then you can "
+        "book this day. Until then you can book up to %(date)s."
+    ) % {"date": format_date(user.period_of_stay_until), "day": format_date(day)}

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.eligibility import residence_block_reason
+
 from . import calendar, notify
 from .availability import closures_for, kept_closures
 from .models import Booking, Status
@@ -44,11 +46,20 @@ from .services import (
 )
 
 
-def _refuse_user(kind: BookingKind, user, place, *, now, verified: bool | None = None) -> None:
+def _refuse_user(
+    kind: BookingKind, user, place, *, now, starts_at, verified: bool | None = None
+) -> None:
     kind.check_place(place)
-    reason = kind.refusal_reason(user, place, now=now, verified=verified)
+    reason = kind.refusal_reason(user, place, now=now, verified=verified) or _residence_refusal(
+        user, starts_at
+    )
     if reason:
         raise ValidationError(reason, code="refused")
+
+
+def _residence_refusal(user, starts_at: datetime.datetime) -> str | None:
+    """REG-3 on the booking's own date: the period of stay must still run that day."""
+    return residence_block_reason(user, calendar.local(starts_at).date())
 
 
 def _check_purpose(kind: BookingKind, user, purpose: str) -> None:
@@ -167,7 +178,7 @@ def booking_request(
     facts = locked_facts(user, kind.model, office, now=now, form_token=form_token)
     if facts.twin is not None:
         return kind.model.objects.get(pk=facts.twin)
-    _refuse_user(kind, user, place, now=now, verified=verified)
+    _refuse_user(kind, user, place, now=now, starts_at=starts_at, verified=verified)
     _check_purpose(kind, user, purpose)
     _check_request_slot(kind, place, starts_at, now=now)
     reason = cap_refusal_reason(user, kind.model, office, now=now, held=facts.held)
@@ -221,7 +232,7 @@ def booking_book_for_caller(
     no-contact cancellations don't refuse: staff booking it is the approval.
     """
     now = now or timezone.now()
-    _refuse_user(kind, user, place, now=now)
+    _refuse_user(kind, user, place, now=now, starts_at=starts_at)
     if kind.office_of(place).pk != user.office_id:
         raise ValidationError({kind.place_field: _("Choose one of the user's office.")})
     _check_purpose(kind, user, purpose)
@@ -257,7 +268,7 @@ def booking_book_next(
     booking for a caller apply: the person may still book (REG-3, REG-7)."""
     now = now or timezone.now()
     fields = next_booking_fields(booking)
-    _refuse_user(kind, fields["user"], place, now=now)
+    _refuse_user(kind, fields["user"], place, now=now, starts_at=starts_at)
     if kind.office_of(place).pk != office_id_of(booking):
         raise ValidationError({kind.place_field: _("Choose one of the same office.")})
     outside = _check_staff_slot(kind, place, starts_at, now=now, override=override)
@@ -330,6 +341,9 @@ def booking_move_by_user(
             code="too_late",
         )
     kind.check_place(place)
+    reason = _residence_refusal(user, starts_at)
+    if reason:
+        raise ValidationError(reason, code="refused")
     _check_request_slot(kind, place, starts_at, now=now)
     return booking_move(
         booking=booking,

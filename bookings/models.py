@@ -123,6 +123,10 @@ class State(models.TextChoices):
     NOT_CONFIRMED = "not_confirmed", _("Closed: not confirmed by the office")
 
 
+# The states a booking never leaves (by time or by anyone's action): its page offers booking again.
+FINISHED_STATES = [*ENDED_STATUSES, State.NOT_CONFIRMED]
+
+
 class Companion(models.TextChoices):
     """People who will be with the user, declared in advance (REQ BTH-3, CON-8)."""
 
@@ -626,6 +630,11 @@ class Booking(models.Model):
     def is_upcoming_active(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.current_state(now) in ACTIVE_STATUSES and self.ends_at > now
+
+    def is_finished(self, now: datetime.datetime | None = None) -> bool:
+        """Over for good: completed, cancelled (either way) or closed unconfirmed; its page
+        offers booking again instead of the rules for the day."""
+        return self.current_state(now) in FINISHED_STATES
 
 
 # Earlier-slot alerts (REQ ALR-1) live in their own module; Django finds models here.

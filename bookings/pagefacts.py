@@ -6,7 +6,8 @@ among the rules of `accounts.eligibility`) and whether their requests need the o
 (no-contact cancellations, BTH-7). Both facts change only when the person's bookings or e-mail
 addresses change, which raises `User.booking_facts_version` in the same transaction
 (core.versioning), or when time alone turns a booking overdue or moves the counting window
-(`rules.no_contact_facts`). So the session keeps them with that version and that
+(`rules.booking_facts`), as it does the number of active future bookings the caps count (a
+booking stops counting when it starts). So the session keeps them with that version and that
 moment, and a page reads them from the session it has loaded anyway; the session is written
 only when they change. The booking itself (request and send) always asks the database.
 """
@@ -27,6 +28,11 @@ SESSION_KEY = "consultations_booking_facts"
 class PersonFacts:
     verified_email: bool
     no_contact_cancellations: int
+    held: dict  # service -> active future bookings (the caps, NFR-3)
+
+    def cap_reason(self, model, office) -> str | None:
+        """Why the person can't book another of `model`'s kind now: the cap, told up front."""
+        return rules.cap_reached_reason(model, office, self.held.get(model.service, 0))
 
 
 def kept_person_facts(request, office, *, now: datetime.datetime) -> PersonFacts | None:
@@ -38,9 +44,10 @@ def kept_person_facts(request, office, *, now: datetime.datetime) -> PersonFacts
     if (
         isinstance(kept, dict)
         and kept.get("key") == key
+        and isinstance(kept.get("held"), dict)
         and (kept.get("until") is None or now.timestamp() < kept["until"])
     ):
-        return PersonFacts(bool(kept["verified"]), int(kept["no_contact"]))
+        return PersonFacts(bool(kept["verified"]), int(kept["no_contact"]), dict(kept["held"]))
     return None
 
 
@@ -51,12 +58,21 @@ def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
         return kept
     user = request.user
     key = [user.booking_facts_version, office.pk, office.noshow_window_months]
-    count, until = rules.no_contact_facts(user, office, now=now)
-    facts = PersonFacts(verified_email=has_verified_email(user), no_contact_cancellations=count)
+    counted = rules.booking_facts(user, office, now=now)
+    facts = PersonFacts(
+        verified_email=has_verified_email(user),
+        no_contact_cancellations=counted.no_contact,
+        held=counted.held,
+    )
+    until = min(
+        (moment for moment in (counted.no_contact_until, counted.held_until) if moment),
+        default=None,
+    )
     request.session[SESSION_KEY] = {
         "key": key,
         "until": None if until is None else until.timestamp(),
         "verified": facts.verified_email,
         "no_contact": facts.no_contact_cancellations,
+        "held": facts.held,
     }
     return facts

@@ -23,11 +23,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.eligibility import residence_block_reason
+
 from . import calendar
 from .availability import kept_closures
 from .forms import BookingDetailsForm
 from .models import Companion
-from .pagefacts import kept_person_facts
+from .pagefacts import kept_person_facts, person_facts
 from .registry import BookingKind
 from .rules import (
     is_shown_day,
@@ -247,12 +249,14 @@ def request_step(
     now = timezone.now()
     user = request.user
     office = kind.office_of(place)
-    # The facts the day page kept in the session (e-mail verified, no-contact count), else
-    # a query each (REG-1, BTH-7).
-    facts = kept_person_facts(request, office, now=now)
-    reason = kind.refusal_reason(
-        user, place, now=now, verified=facts.verified_email if facts else None
-    )
+    # The person's facts the month and day pages kept in the session (else counted once and
+    # kept): a verified address (REG-1), the cap told before the form (NFR-3), the no-contact
+    # count (BTH-7).
+    facts = person_facts(request, office, now=now)
+    reason = kind.refusal_reason(user, place, now=now, verified=facts.verified_email)
+    if not reason:
+        # REG-3 on the booking's own date, told before the form.
+        reason = residence_block_reason(user, calendar.local(starts_at).date())
     if not reason:
         reason = request_refusal_reason(
             office,
@@ -260,6 +264,8 @@ def request_step(
             now=now,
             closures=kept_closures(office, calendar.local(starts_at).date()),
         )
+    if not reason:
+        reason = facts.cap_reason(kind.model, office)
     if reason:
         return refused(reason)
     answers = {
@@ -297,7 +303,7 @@ def request_step(
             "starts_at": starts_at,
             "form": form,
             "approval": noshow_approval_reason(
-                user, office, now=now, count=facts and facts.no_contact_cancellations
+                user, office, now=now, count=facts.no_contact_cancellations
             ),
         },
     )

@@ -17,7 +17,7 @@ from accounts.models import Office, User, UserType
 
 from . import calendar
 from .calendar import NO_SHOW_GRACE
-from .models import Status, no_contact_q
+from .models import ACTIVE_STATUSES, Status, no_contact_q
 from .registry import booking_kinds, kind_of
 
 # Users see and request slots from the current month up to this many months ahead.
@@ -129,17 +129,30 @@ def no_contact_cancellations(user, office: Office, *, now: datetime.datetime) ->
     return _no_contact_rows(user, office, now).count()
 
 
-def no_contact_facts(
-    user, office: Office, *, now: datetime.datetime
-) -> tuple[int, datetime.datetime | None]:
+@dataclass(frozen=True)
+class BookingFacts:
+    """What the booking pages tell a person up front, and until when time alone keeps it true:
+    no-contact cancellations in the office's window (BTH-7) and active future bookings per
+    service (the caps, NFR-3)."""
+
+    no_contact: int
+    no_contact_until: datetime.datetime | None
+    held: dict  # service -> active bookings that have not started
+    held_until: datetime.datetime | None
+
+
+def booking_facts(user, office: Office, *, now: datetime.datetime) -> BookingFacts:
     """`no_contact_cancellations`, and no later than the first moment at which time alone
     changes it (None: never): a confirmed booking of the person turns overdue 10 minutes after
     its start (BTH-6; a request closed unconfirmed never counts), or a counted one leaves the
-    window (a month is at least 28 days). One query a service, the same rule (`no_contact_q`)."""
+    window (a month is at least 28 days). With it, the person's active future bookings of each
+    service (what `cap_refusal_reason` counts) and the next start, when one of them stops
+    counting. One query a service, the same rules (`no_contact_q`, `active_future`)."""
     since = calendar.months_before(calendar.local(now), office.noshow_window_months)
     counted = no_contact_q(since, now)
     awaiting = Q(status=Status.CONFIRMED, starts_at__gt=now - NO_SHOW_GRACE)
-    count, moments = 0, []
+    active_future = Q(status__in=ACTIVE_STATUSES, starts_at__gt=now)
+    count, moments, held, starts = 0, [], {}, []
     for kind in booking_kinds():
         facts = (
             kind.model.objects.for_user(user)
@@ -148,15 +161,28 @@ def no_contact_facts(
                 count=Count("pk", filter=counted),
                 first_counted=Min("starts_at", filter=counted),
                 next_start=Min("starts_at", filter=awaiting),
+                held=Count("pk", filter=active_future),
+                next_held=Min("starts_at", filter=active_future),
             )
         )
         count += facts["count"]
+        held[kind.service] = facts["held"]
+        if facts["next_held"] is not None:
+            starts.append(facts["next_held"])
         if facts["next_start"] is not None:
             moments.append(facts["next_start"] + NO_SHOW_GRACE)
         if facts["first_counted"] is not None:
             window = datetime.timedelta(days=28 * office.noshow_window_months)
             moments.append(facts["first_counted"] + window)
-    return count, min(moments, default=None)
+    return BookingFacts(count, min(moments, default=None), held, min(starts, default=None))
+
+
+def no_contact_facts(
+    user, office: Office, *, now: datetime.datetime
+) -> tuple[int, datetime.datetime | None]:
+    """(no-contact cancellations, until when time alone keeps the count): see booking_facts."""
+    facts = booking_facts(user, office, now=now)
+    return facts.no_contact, facts.no_contact_until
 
 
 def noshow_approval_reason(
@@ -197,10 +223,16 @@ def cap_refusal_reason(
     Callers lock the user's row first (`lock_user`), so two racing requests can't both pass.
     `held`: the count, when the caller read it under that lock (`locked_facts`).
     """
-    cap = getattr(office, kind_of(model).cap_field)
     if held is None:
         held = model.objects.for_user(user).active_future(now).count()
-    if held >= cap:
+    return cap_reached_reason(model, office, held)
+
+
+def cap_reached_reason(model, office: Office, held: int) -> str | None:
+    """The cap's text for someone holding `held` active future bookings of `model`'s kind, or
+    None under the cap: the booking pages say it up front (from `booking_facts`), the booking
+    itself after counting under the person's lock."""
+    if held >= getattr(office, kind_of(model).cap_field):
         return _(
             "You already have %(count)s upcoming bookings of this kind, the most one person "
             "can hold. Cancel one, or phone %(office)s (%(phone)s)."

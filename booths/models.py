@@ -13,6 +13,7 @@ import datetime
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Office
@@ -169,7 +170,12 @@ class Reservation(Booking):
         }[kind]
 
     def book_again_url(self) -> str:
-        return reverse("booths:index")
+        """The same booth's month of today, while it takes bookings (else the booths)."""
+        booth = self.booth
+        if not (booth.is_active and booth.office.offers_booths):
+            return reverse("booths:index")
+        today = timezone.localdate()
+        return reverse("booths:month", args=[booth.pk, today.year, today.month])
 
     def alternatives(self, now: datetime.datetime) -> list:
         from .availability import free_slots_from

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
+from bookings.models import State
 from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
@@ -88,11 +89,15 @@ def _refused(request: HttpRequest, booth: Booth, reason: str, status: int = 403)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     booths = list(_booths_for(request.user))
-    today = calendar.local(timezone.now()).date()
+    now = timezone.now()
+    office = request.user.office
+    cap = None
+    if booths:  # the cap told up front (NFR-3), from the facts the pages keep
+        cap = person_facts(request, office, now=now).cap_reason(Reservation, office)
     return render(
         request,
         "booths/index.html",
-        {"booths": booths, "office": request.user.office, "today": today},
+        {"booths": booths, "office": office, "today": calendar.local(now).date(), "cap": cap},
     )
 
 
@@ -124,7 +129,7 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     now = timezone.now()
     date = parse_day(day, now)
     banners = _banners(request, booth, now)
-    may_request = not banners["refusal"]
+    may_request = not banners["refusal"] and not banners["cap"]
     answers = slot_answers(request, BOOTHS)
 
     def render_grid(closed_reason, slots):
@@ -156,8 +161,9 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
 
 
 def _banners(request: HttpRequest, booth: Booth, now) -> dict:
-    """Why this user may not request here, and whether requests need the office's approval
-    (the person's facts from their session while true: consultations.pagefacts)."""
+    """Why this user may not request here, whether they hold as many bookings as they may (the
+    cap, NFR-3), and whether requests need the office's approval (the person's facts from
+    their session while true: bookings.pagefacts)."""
     user = request.user
     facts = person_facts(request, booth.office, now=now)
     return {
@@ -167,6 +173,7 @@ def _banners(request: HttpRequest, booth: Booth, now) -> dict:
         "approval": rules.noshow_approval_reason(
             user, booth.office, now=now, count=facts.no_contact_cancellations
         ),
+        "cap": facts.cap_reason(Reservation, booth.office),
     }
 
 
@@ -243,16 +250,36 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
     )
 
 
+def _finished_message(state: str) -> str:
+    return {
+        State.COMPLETED: _("This booth reservation has ended."),
+        State.CANCELLED: _("This booth reservation was cancelled."),
+        State.NO_SHOW: _(
+            "This booth reservation was cancelled because there was no contact within 10 "
+            "minutes of the start."
+        ),
+        State.NOT_CONFIRMED: _(
+            "The office did not confirm this request, so the reservation does not take place."
+        ),
+    }[state]
+
+
 @login_required
 def reservation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reservation as it stands: what happens next, or, once it is over, why and a link
+    to book the same booth again."""
     item = _own_reservation(request, pk)
+    now = timezone.now()
+    finished = item.is_finished(now)
     return render(
         request,
         "booths/reservation.html",
         {
             "reservation": item,
             "office": item.booth.office,
-            "may_cancel": bookings.user_may_change(item, timezone.now()),
+            "may_cancel": bookings.user_may_change(item, now),
+            "finished": _finished_message(item.current_state(now)) if finished else "",
+            "book_again_url": item.book_again_url() if finished else "",
         },
     )
 

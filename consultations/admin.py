@@ -254,10 +254,22 @@ class OnlineApprovalAdmin(StaffFormAdminMixin, OfficeScopedAdminMixin, admin.Mod
 
 
 class ConsultationJoinInline(admin.TabularInline):
-    """Each pass through the join button, read-only (CON-3, LOG-1)."""
+    """Each pass through the join button, read-only (CON-3, LOG-1), with the checklist the
+    person confirmed before their first join (CON-4)."""
 
     model = ConsultationJoin
-    fields = ["at", "user", "ip_address", "user_agent"]
+    fields = [
+        "at",
+        "user",
+        "ip_address",
+        "user_agent",
+        "private_room",
+        "no_recording",
+        "app_ready",
+        "tool_terms_accepted",
+        "tool_name",
+        "tool_terms_url",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False

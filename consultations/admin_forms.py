@@ -120,6 +120,21 @@ class VideoToolAdminForm(ModelForm):
             raise ValidationError(_("The link must start with https://."))
         return url
 
+    def clean(self):
+        cleaned = super().clean()
+        # REQ CON-4: people accept the tool's own terms by name, with a link, before joining
+        # (a malformed address has its own error already).
+        missing = not cleaned.get("terms_url") and "terms_url" not in self.errors
+        if cleaned.get("is_active") and missing:
+            self.add_error(
+                "terms_url",
+                _(
+                    "People accept the tool's own terms before joining: enter the address of "
+                    "its terms of use to offer it."
+                ),
+            )
+        return cleaned
+
 
 class CounselorVideoDefaultAdminForm(StaffFormMixin, ModelForm):
     join_url = MeetingLinkField(label=_("Meeting link"))

@@ -28,8 +28,9 @@ from .models import (
 
 TOOLS = [
     (VideoToolKind.ZOOM, "Zoom", "zoom.us", "https://explore.zoom.us/ja/terms/"),
-    (VideoToolKind.ETUMO, "e-TUMO", "e-tumo.jp", ""),
-    (VideoToolKind.ELMO, "ELMO", "elmo-meeting.jp", ""),
+    # Demo addresses on the tools' demo hosts: an office enters each vendor's terms page.
+    (VideoToolKind.ETUMO, "e-TUMO", "e-tumo.jp", "https://e-tumo.jp/terms/"),
+    (VideoToolKind.ELMO, "ELMO", "elmo-meeting.jp", "https://elmo-meeting.jp/terms/"),
 ]
 HOURS = [(datetime.time(9), datetime.time(12)), (datetime.time(13), datetime.time(16, 30))]
 ONLINE_TERMS = """# オンライン職業相談 利用規約（デモ）

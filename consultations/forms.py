@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from bookings.forms import BookingDetailsForm
+from core.forms import Form
 
 from .models import ConsultationPurpose
 
@@ -27,3 +28,43 @@ class ConsultationRequestForm(BookingDetailsForm):
             "anyone who will be with you (family, a supporter from another agency, an "
             "interpreter, a caregiver)."
         )
+
+
+class JoinChecklistForm(Form):
+    """What the participant confirms before their first join of a consultation (CON-4): each
+    point ticked, the video tool's own terms by name (the page links them)."""
+
+    POINTS = ("private_room", "no_recording", "app_ready", "tool_terms_accepted")
+
+    private_room = forms.BooleanField()
+    no_recording = forms.BooleanField(
+        label=_("I will not record the consultation (video or sound).")
+    )
+    app_ready = forms.BooleanField()
+    tool_terms_accepted = forms.BooleanField()
+
+    def __init__(self, *args, consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        tool = consultation.video_tool.name
+        self.tool = consultation.video_tool
+        self.fields["private_room"].label = (
+            _("I am in a private room; only the companions I declared are with me.")
+            if consultation.companions
+            else _("I am in a private room with nobody else around.")
+        )
+        self.fields["app_ready"].label = _(
+            "I have installed %(tool)s and checked my camera, microphone and connection."
+        ) % {"tool": tool}
+        self.fields["tool_terms_accepted"].label = _(
+            "I have read the terms of use of %(tool)s and accept them."
+        ) % {"tool": tool}
+        for name in self.POINTS:
+            self.fields[name].error_messages["required"] = _("Tick this point to join.")
+
+    def checklist(self) -> dict:
+        """The confirmation as the join record stores it."""
+        return {
+            **{name: True for name in self.POINTS},
+            "tool_name": self.tool.name,
+            "tool_terms_url": self.tool.terms_url,
+        }

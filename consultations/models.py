@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -25,6 +26,7 @@ from bookings.models import (
     Booking,
     holder_field,
 )
+from core.append_only import AppendOnlyModel
 from core.audit import audit_track
 from core.dates import format_datetime, format_time_range
 
@@ -322,7 +324,15 @@ class Consultation(Booking):
         }[kind]
 
     def book_again_url(self) -> str:
-        return reverse("consultations:index")
+        """The month of today with the same counselor while they take online consultations,
+        else with any counselor."""
+        from .availability import online_counselors
+
+        who = "any"
+        if self.counselor_id is not None and online_counselors(self.office, self.counselor_id):
+            who = self.counselor_id
+        today = timezone.localdate()
+        return reverse("consultations:month", args=[who, today.year, today.month])
 
     def ics_location(self, page_url: str) -> str:
         # Joined from its page: the meeting link itself never leaves the site (CON-3).
@@ -334,27 +344,88 @@ class Consultation(Booking):
         return free_slots_from(self.office, counselor=self.counselor, now=now)
 
 
-class ConsultationJoin(models.Model):
-    """One pass through the join button: who, when, from where (REQ CON-3, LOG-1)."""
+# REQ CON-4: the participant's first join of a consultation carries the ticked checklist. The
+# database refuses the insert otherwise, whoever writes it.
+CHECKLIST_BEFORE_FIRST_JOIN_SQL = """
+IF NOT NEW.tool_terms_accepted
+   AND NEW.user_id = (SELECT user_id FROM consultations_consultation
+                      WHERE id = NEW.consultation_id)
+   AND NOT EXISTS (SELECT 1 FROM consultations_consultationjoin AS earlier
+                   WHERE earlier.consultation_id = NEW.consultation_id
+                     AND earlier.user_id = NEW.user_id
+                     AND earlier.tool_terms_accepted)
+THEN
+    RAISE EXCEPTION 'the participant confirms the checklist before the first join (CON-4)'
+        USING ERRCODE = 'check_violation';
+END IF;
+RETURN NEW;
+"""
+
+
+class ConsultationJoin(AppendOnlyModel):
+    """One pass through the join button: who, when, from where (REQ CON-3, LOG-1), and the
+    checklist the participant confirmed before their first join (REQ CON-4): each point, and the
+    video tool's own terms by name and address as they were shown. Append-only: the database
+    refuses UPDATE and DELETE; the one sanctioned change is erasing a deleted account's IP
+    address and browser (REG-5)."""
+
+    changed_message = _("Join records cannot be changed.")
+    deleted_message = _("Join records cannot be deleted.")
 
     consultation = models.ForeignKey(
-        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="joins"
+        Consultation, verbose_name=_("consultation"), on_delete=models.PROTECT, related_name="joins"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    private_room = models.BooleanField(
+        _("in a private room, or only with the companions declared"), default=False
+    )
+    no_recording = models.BooleanField(_("will not record"), default=False)
+    app_ready = models.BooleanField(_("app installed and connection checked"), default=False)
+    tool_terms_accepted = models.BooleanField(_("accepted the video tool's terms"), default=False)
+    tool_name = models.CharField(_("video tool"), max_length=50, blank=True)
+    tool_terms_url = models.URLField(_("the tool's terms as shown"), blank=True)
 
-    class Meta:
+    class Meta(AppendOnlyModel.Meta):
         verbose_name = _("join record")
         verbose_name_plural = _("join records")
         ordering = ["-at"]
+        triggers = [
+            *AppendOnlyModel.Meta.triggers,
+            pgtrigger.Trigger(
+                name="checklist_before_first_join",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.Before,
+                func=CHECKLIST_BEFORE_FIRST_JOIN_SQL,
+            ),
+        ]
+        constraints = [
+            # Every point is confirmed, or none is (a later join, or staff joining).
+            models.CheckConstraint(
+                condition=(
+                    Q(private_room=F("no_recording"))
+                    & Q(no_recording=F("app_ready"))
+                    & Q(app_ready=F("tool_terms_accepted"))
+                ),
+                name="consultations_consultationjoin_checklist_whole",
+            ),
+            models.CheckConstraint(
+                condition=Q(tool_terms_accepted=False) | ~Q(tool_name=""),
+                name="consultations_consultationjoin_terms_name_the_tool",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.consultation_id} {format_datetime(self.at)}"
+
+    @property
+    def checklist_confirmed(self) -> bool:
+        return self.tool_terms_accepted

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.access import AccessKind, access_record
 from accounts.terminal import client_details
 from bookings import calendar, flows, notify
-from bookings.models import AWAITING_STATUSES, CounselorHold, Status
+from bookings.models import AWAITING_STATUSES, CounselorHold, State, Status
 from core.audit import acting_as
 from terms.services import consent_needed
 
@@ -46,10 +46,20 @@ def join_refusal_reason(consultation: Consultation, user, *, now: datetime.datet
     """Why `user` may not join now (CON-3, CON-4, TRM-4), or None. Staff of the office and the
     participant only; inside the window; not ended; the online terms in effect accepted."""
     opens, closes = join_window(consultation)
-    if consultation.current_state(now) not in (Status.CONFIRMED, Status.CHECKED_IN):
-        if consultation.current_state(now) == Status.REQUESTED:
-            return _("The office has not approved this consultation yet.")
-        return _("This consultation is not taking place.")
+    state = consultation.current_state(now)
+    if state not in (Status.CONFIRMED, Status.CHECKED_IN):
+        return {
+            State.REQUESTED: _("The office has not approved this consultation yet."),
+            State.COMPLETED: _("This consultation has ended."),
+            State.CANCELLED: _("This consultation was cancelled."),
+            State.NO_SHOW: _(
+                "This consultation was cancelled because nobody joined within 10 minutes of "
+                "the start."
+            ),
+            State.NOT_CONFIRMED: _(
+                "The office did not confirm this request, so the consultation does not take place."
+            ),
+        }[state]
     if now < opens:
         return _("The join button appears at %(time)s, 10 minutes before the start.") % {
             "time": calendar.format_datetime(opens)
@@ -202,16 +212,51 @@ def consultation_set_join_url(
     return consultation
 
 
+def checklist_confirmation(consultation: Consultation, user) -> ConsultationJoin | None:
+    """The join with which `user` confirmed the checklist of this consultation (CON-4), if any."""
+    return (
+        ConsultationJoin.objects.filter(
+            consultation=consultation, user=user, tool_terms_accepted=True
+        )
+        .order_by("at")
+        .first()
+    )
+
+
+def checklist_needed(consultation: Consultation, user) -> bool:
+    """Whether `user` must tick the checklist before joining: the participant, once per
+    consultation, before their first join (CON-4)."""
+    return consultation.user_id == user.pk and checklist_confirmation(consultation, user) is None
+
+
 @transaction.atomic
-def consultation_join(*, consultation: Consultation, user, request, now=None) -> str:
-    """Record one join (time, IP, browser) and give the video link (CON-3, LOG-1)."""
+def consultation_join(
+    *, consultation: Consultation, user, request, checklist: dict | None = None, now=None
+) -> str:
+    """Record one join (time, IP, browser, and before the participant's first join the
+    checklist they confirmed) and give the video link (CON-3, CON-4, LOG-1).
+
+    `checklist`: every point of `JoinChecklistForm` ticked, with the tool's name and terms
+    address as shown; required before the first join (the database refuses that join without
+    it), ignored after it.
+    """
     now = now or timezone.now()
     reason = join_refusal_reason(consultation, user, now=now)
     if reason:
         raise ValidationError(reason, code="no_join")
+    needed = checklist_needed(consultation, user)
+    if needed and not (checklist and checklist.get("tool_terms_accepted")):
+        raise ValidationError(
+            _("Tick each point of the checklist before you join."), code="checklist"
+        )
     ip_address, user_agent = client_details(request)
     ConsultationJoin.objects.create(
-        consultation=consultation, user=user, at=now, ip_address=ip_address, user_agent=user_agent
+        consultation=consultation,
+        user=user,
+        at=now,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        **(checklist if needed else {}),
     )
     access_record(  # REQ LOG-1
         kind=AccessKind.JOIN,

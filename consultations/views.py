@@ -43,7 +43,7 @@ from bookings.pages import (
 from terms.gate import consent_required
 
 from . import availability, eligibility, services
-from .forms import ConsultationRequestForm
+from .forms import ConsultationRequestForm, JoinChecklistForm
 from .kind import ONLINE, OnlinePlace
 from .models import Consultation, VideoTool
 
@@ -92,6 +92,11 @@ def _refusal(request: HttpRequest) -> tuple[str | None, str | None]:
     )
 
 
+def _cap(request: HttpRequest, office, now) -> str | None:
+    """The cap, told before any form (NFR-3), from the facts the pages keep in the session."""
+    return person_facts(request, office, now=now).cap_reason(Consultation, office)
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Who may book (CON-6) and, for them, the counselors and the earliest free slots."""
@@ -112,6 +117,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "today": today,
             "any": ANY,
             "approval": approval,
+            "cap": _cap(request, office, now),
         },
     )
 
@@ -141,6 +147,7 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
             **month_navigation(year, month, now),
             "refusal": reason,
             "approval": approval,
+            "cap": _cap(request, office, now),
         },
     )
 
@@ -172,6 +179,7 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
             "slot_answers": answers,
             "refusal": reason,
             "approval": approval,
+            "cap": _cap(request, office, now),
         },
     )
 
@@ -266,14 +274,18 @@ def _own(request: HttpRequest, pk: int) -> Consultation:
     )
 
 
-@login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The consultation's page: time, office, phone, tool, checklist and, only inside the join
-    window, the join button. The video link itself is never on this page (CON-3)."""
-    consultation = _own(request, pk)
+def _detail_page(
+    request: HttpRequest, consultation: Consultation, *, checklist=None, status: int = 200
+) -> HttpResponse:
     now = timezone.now()
     opens, _closes = services.join_window(consultation)
     join_refusal = services.join_refusal_reason(consultation, request.user, now=now)
+    finished = consultation.is_finished(now)
+    confirmed = None
+    if consultation.is_upcoming_active(now):
+        confirmed = services.checklist_confirmation(consultation, request.user)
+        if confirmed is None and checklist is None:
+            checklist = JoinChecklistForm(consultation=consultation)
     response = render(
         request,
         "consultations/detail.html",
@@ -284,7 +296,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "join_opens": opens,
             "may_change": bookings.user_may_change(consultation, now),
             "terms_url": consultation.video_tool.terms_url,
+            "finished": finished,
+            "book_again_url": consultation.book_again_url() if finished else "",
+            "checklist": None if confirmed else checklist,
+            "form": None if confirmed else checklist,
+            "confirmed": confirmed,
         },
+        status=status,
     )
     if join_refusal is None:
         # The join form's redirect leads to the video tool: browsers apply the page's CSP
@@ -296,18 +314,35 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultation's page: time, office, phone, tool, the checklist the person ticks
+    before their first join (CON-4) and, only inside the join window, the join button. The
+    video link itself is never on this page (CON-3)."""
+    return _detail_page(request, _own(request, pk))
+
+
+@login_required
 @paused_during_maintenance
 @consent_required("online")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record the join (time, IP, browser) and hand over to the video tool (CON-3, CON-4)."""
+    """Record the join (time, IP, browser, the checklist before the first one) and hand over
+    to the video tool (CON-3, CON-4). A GET (a bookmark, a refresh) leads to the page."""
     consultation = _own(request, pk)
+    if request.method == "GET":
+        return redirect(consultation)
     if booking_rate_limited(request):
         messages.error(request, rate_limited_message())
         return redirect(consultation)
+    checklist = None
+    if services.checklist_needed(consultation, request.user):
+        form = JoinChecklistForm(request.POST, consultation=consultation)
+        if not form.is_valid():
+            return _detail_page(request, consultation, checklist=form, status=400)
+        checklist = form.checklist()
     try:
         url = services.consultation_join(
-            consultation=consultation, user=request.user, request=request
+            consultation=consultation, user=request.user, request=request, checklist=checklist
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -329,29 +364,85 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _movable(request: HttpRequest, pk: int):
+    """The person's consultation while they may still move it online (CON-5), else (None, a
+    redirect to its page saying to phone)."""
+    consultation = _own(request, pk)
+    if not bookings.user_may_change(consultation, timezone.now()):
+        messages.error(
+            request, _("This consultation can no longer be moved online. Please phone the office.")
+        )
+        return None, redirect(consultation)
+    return consultation, None
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Moving starts at the month of the current booking, with the same pickers as booking."""
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
+    now = timezone.now()
+    start = max(calendar.local(consultation.starts_at).date(), calendar.local(now).date())
+    if not rules.is_shown_month(start.year, start.month, now):
+        start = calendar.local(now).date()
+    return redirect("consultations:move_month", pk, start.year, start.month)
+
+
+@login_required
+@paused_during_maintenance
+@consent_required("online")
+def move_month(request: HttpRequest, pk: int, year: str, month: str) -> HttpResponse:
+    """Any month of the booking horizon, its days with free times of any counselor (CON-5)."""
+    year, month = int(year), int(month)
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
+    now = timezone.now()
+    if not rules.is_shown_month(year, month, now):
+        raise Http404
+    office = consultation.office
+    return render(
+        request,
+        "consultations/move_month.html",
+        {
+            "consultation": consultation,
+            "office": office,
+            "weeks": weeks(availability.month_view(office, year, month, now=now)),
+            **month_navigation(year, month, now),
+        },
+    )
+
+
 @login_required
 @paused_during_maintenance
 @consent_required("online")
 @require_http_methods(["GET", "POST"])
-def move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Choose another free slot, up to the deadline (CON-5)."""
-    consultation = _own(request, pk)
+def move_day(request: HttpRequest, pk: int, day: str) -> HttpResponse:
+    """The free times of a day; choosing one moves the consultation, up to the deadline, with
+    the same counselor when they offer it (CON-5)."""
+    consultation, refused = _movable(request, pk)
+    if refused:
+        return refused
     now = timezone.now()
-    if not bookings.user_may_change(consultation, now):
-        messages.error(
-            request, _("This consultation can no longer be moved online. Please phone the office.")
-        )
-        return redirect(consultation)
+    date = parse_day(day, now)
     office = consultation.office
-    choices = availability.free_slots_from(office, now=now, limit=40, days=28)
+    closed_reason, slots = availability.day_view(office, date, now=now)
+    choices = [s for s in slots if s.is_free and s.starts_at != consultation.starts_at]
     error = None
     if request.method == "POST":
         picked = next(
-            (s for s in choices if s.starts_at.isoformat() == request.POST.get("slot", "")[:40]),
+            (
+                s
+                for s in choices
+                if f"{calendar.local(s.starts_at):%H%M}" == request.POST.get("slot")
+            ),
             None,
         )
         if picked is None:
-            error = _("Choose one of the free slots.")
+            error = _("Choose one of the free times.")
         elif booking_rate_limited(request):
             error = rate_limited_message()
         else:
@@ -366,7 +457,14 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(consultation)
     return render(
         request,
-        "consultations/move.html",
-        {"consultation": consultation, "office": office, "choices": choices, "error": error},
+        "consultations/move_day.html",
+        {
+            "consultation": consultation,
+            "office": office,
+            "date": date,
+            "closed_reason": closed_reason,
+            "choices": choices,
+            "error": error,
+        },
         status=400 if error else 200,
     )

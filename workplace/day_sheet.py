@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from consultations.models import (
     AvailabilityException,
     AvailabilityPattern,
     Consultation,
+    ConsultationJoin,
     ExceptionKind,
 )
 from terms.services import users_without_consent
@@ -67,10 +68,15 @@ def day_bookings(office: Office, day: datetime.date, now):
         .select_related("booth")
         .order_by("starts_at", "booth_id", "pk")
     )
+    # REQ CON-4: when the person confirmed the checklist, shown on the card (same query).
+    confirmed = ConsultationJoin.objects.filter(
+        consultation=OuterRef("pk"), tool_terms_accepted=True
+    ).order_by("at")
     consultations = list(
         Consultation.objects.with_state(now)
         .filter(office=office, starts_at__gte=start, starts_at__lt=end)
         .select_related("video_tool")
+        .annotate(checklist_at=Subquery(confirmed.values("at")[:1]))
         .order_by("starts_at", "counselor_id", "pk")
     )
     return reservations, consultations

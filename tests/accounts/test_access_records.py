@@ -35,6 +35,7 @@ from core.audit import acting_as
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.conftest import NOW, SLOT_AT
 from tests.booths.factories import BoothFactory, ReservationFactory
+from tests.consultations.conftest import checklist
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import OfficeFactory, UserFactory
 from tests.terms.factories import ConsentFactory, TermsDocumentFactory, TermsVersionFactory
@@ -115,7 +116,11 @@ def test_a_join_is_recorded_with_ip_and_browser(frozen, office):
         office=office, user=seeker, video_tool=zoom, starts_at=NOW, join_url="https://zoom.us/j/1"
     )
     consultation_services.consultation_join(
-        consultation=consultation, user=seeker, request=person_request(seeker), now=NOW
+        consultation=consultation,
+        user=seeker,
+        request=person_request(seeker),
+        checklist=checklist(zoom),
+        now=NOW,
     )
     record = AccessRecord.objects.get()
     assert record.kind == AccessKind.JOIN and record.subject == seeker and record.actor == seeker

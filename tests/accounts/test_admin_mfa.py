@@ -192,3 +192,16 @@ def test_nobody_hard_deletes_accounts_in_the_admin(client, office):
     response = client.post(reverse("admin:accounts_user_delete", args=[seeker.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert type(seeker).objects.filter(pk=seeker.pk).exists()
+
+
+def test_the_second_step_offers_no_security_key_to_someone_without_one(client, office):
+    # REQ REG-8, NFR-2: only what the person enrolled is offered; an app's code here
+    staff = staff_with_mfa(office=office)
+    client.post(reverse("account_login"), {"login": staff.username, "password": DEFAULT_PASSWORD})
+    page = client.get(reverse("mfa_authenticate"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="code"' in html
+    assert "mfa_webauthn_authenticate" not in html
+    assert not page.context["form"].takes_security_key
+    assert page.context["form"].takes_code

@@ -147,6 +147,36 @@ def test_booking_block_reason_from_accounts_is_enforced(frozen, seeker, booth):
         _request(seeker, booth)
 
 
+def _stay_until(user, until: datetime.date) -> None:
+    user.is_foreign_national = True
+    user.residence_status = "技能"
+    user.period_of_stay_until = until
+    user.save()
+
+
+def test_the_period_of_stay_is_compared_with_the_bookings_date_not_today(frozen, seeker, booth):
+    # REQ REG-3: still valid today (16 Nov) but ending on 17 Nov, before the slot on 18 Nov
+    _stay_until(seeker, datetime.date(2026, 11, 17))
+    with pytest.raises(ValidationError) as refused:
+        _request(seeker, booth)
+    assert "2026年11月17日" in refused.value.messages[0]
+    assert not Reservation.objects.exists()
+    # The last day of the period of stay is still bookable.
+    _stay_until(seeker, datetime.date(2026, 11, 18))
+    assert _request(seeker, booth).starts_at == SLOT_AT
+
+
+def test_staff_booking_for_a_caller_checks_the_period_of_stay_on_the_bookings_date(
+    frozen, seeker, booth, staff
+):
+    # REQ REG-3: the same rule on the staff path
+    _stay_until(seeker, datetime.date(2026, 11, 17))
+    with pytest.raises(ValidationError):
+        services.reservation_book_for_caller(
+            user=seeker, staff=staff, booth=booth, starts_at=SLOT_AT, purpose="job_consultation"
+        )
+
+
 def _no_shows(seeker, booth, days=(2, 9)):
     for day in days:
         ReservationFactory(

@@ -425,3 +425,69 @@ def test_month_and_day_views_between_changes_read_only_the_session_and_the_user(
         assert client.get(day_url).status_code == 200
     for query in (*month_queries.captured_queries, *day_queries.captured_queries):
         assert query["sql"].lstrip().upper().startswith("SELECT"), query["sql"]
+
+
+def test_a_cancelled_reservation_offers_the_same_booth_again_and_no_rules_for_the_day(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-5, NFR-1: once cancelled, "if you are late …" no longer applies; book again
+    reservation = ReservationFactory(
+        booth=booth,
+        user=seeker,
+        status=Status.CANCELLED,
+        cancelled_at=tokyo(2026, 11, 16, 9),
+        note="車椅子で伺います。",
+    )
+    client.force_login(seeker)
+    page = client.get(reservation.get_absolute_url()).content.decode()
+    assert "この相談ブースの予約は取り消されました" in page
+    assert "遅れる場合" not in page
+    assert reverse("booths:month", args=[booth.pk, 2026, 11]) in page
+    # The note the person sent is on the page.
+    assert "車椅子で伺います。" in page
+
+
+def test_an_upcoming_reservation_shows_its_note_and_the_rules_for_the_day(
+    frozen, client, seeker, booth
+):
+    # REQ BTH-6, BTH-3
+    reservation = ReservationFactory(booth=booth, user=seeker, note="少し遅れるかもしれません。")
+    client.force_login(seeker)
+    page = client.get(reservation.get_absolute_url()).content.decode()
+    assert "少し遅れるかもしれません。" in page and "遅れる場合" in page
+    assert reverse("booths:month", args=[booth.pk, 2026, 11]) not in page
+
+
+def test_at_the_cap_the_booth_pages_say_so_up_front_and_link_to_the_bookings(
+    frozen, client, seeker, booth
+):
+    # REQ NFR-3 (per-person cap): told on the booth pages, not after the check page
+    for day in (19, 20):
+        ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, day, 10))
+    my_bookings = reverse("workplace:my_reservations")
+    client.force_login(seeker)
+    for url in (
+        reverse("booths:index"),
+        reverse("booths:month", args=[booth.pk, 2026, 11]),
+        reverse("booths:day", args=[booth.pk, "2026-11-18"]),
+    ):
+        page = client.get(url).content.decode()
+        assert "これ以上予約できません" in page and "上限" in page, url
+        assert f'href="{my_bookings}"' in page, url
+    day = client.get(reverse("booths:day", args=[booth.pk, "2026-11-18"])).content.decode()
+    assert _request_url(booth) not in day
+    response = client.get(_request_url(booth))
+    assert response.status_code == 403
+    assert 'name="purpose"' not in response.content.decode()
+    assert f'href="{my_bookings}"' in response.content.decode()
+
+
+def test_the_cap_is_lifted_on_the_pages_once_a_booking_has_started(frozen, client, seeker, booth):
+    # REQ NFR-3, NFR-4: the kept facts expire when a counted booking starts
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 16, 11, 0))
+    ReservationFactory(booth=booth, user=seeker, starts_at=tokyo(2026, 11, 20, 10))
+    client.force_login(seeker)
+    day_url = reverse("booths:day", args=[booth.pk, "2026-11-18"])
+    assert _request_url(booth) not in client.get(day_url).content.decode()
+    frozen.move_to(tokyo(2026, 11, 16, 11, 1))
+    assert _request_url(booth) in client.get(day_url).content.decode()

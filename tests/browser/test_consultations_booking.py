@@ -36,6 +36,7 @@ from consultations.models import (
 from terms.models import TermsService
 from tests.a11y import assert_accessible
 from tests.auth import login_browser, staff_with_mfa
+from tests.consultations.conftest import checklist
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import OfficeFactory, UserFactory
 from tests.terms.factories import ConsentFactory, TermsDocumentFactory, TermsVersionFactory
@@ -102,9 +103,11 @@ def online():
     return Online(office=office, counselor=counselor, zoom=zoom, seeker=seeker)
 
 
-def open_consultation(online: Online) -> Consultation:
-    """The seeker's consultation starting in 5 minutes: its join window is open now."""
-    starts_at = timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(minutes=5)
+def open_consultation(online: Online, starts_at: datetime.datetime | None = None) -> Consultation:
+    """The seeker's consultation, by default starting in 5 minutes: its join window is open."""
+    if starts_at is None:
+        now = timezone.now().replace(second=0, microsecond=0)
+        starts_at = now + datetime.timedelta(minutes=5)
     return ConsultationFactory(
         office=online.office,
         counselor=online.counselor,
@@ -212,14 +215,25 @@ def test_the_seeker_sees_the_checklist_and_joins_through_the_application(live_se
     page.goto(live_server.url + consultation.get_absolute_url())
     checklist = page.get_by_role("region", name=ja("Before you join"))
     expect(checklist).to_be_visible()
-    expect(checklist.get_by_role("listitem")).to_have_count(4)
-    expect(checklist).to_contain_text(
-        ja("Be in a private room; only the companions you declared may be with you.")
+    expect(checklist.get_by_role("checkbox")).to_have_count(4)
+    private_room = checklist.get_by_role(
+        "checkbox", name=ja("I am in a private room; only the companions I declared are with me.")
     )
+    expect(private_room).to_be_visible()
+    # REQ CON-4: the video tool's own terms, by name, with a link
+    terms = checklist.get_by_role("link", name=ja("Terms of use of %(tool)s") % {"tool": "Zoom"})
+    expect(terms).to_have_attribute("href", "https://zoom.us/terms")
     join = checklist.get_by_role("button", name=ja("Join with %(tool)s") % {"tool": "Zoom"})
     expect(join).to_be_visible()
     assert JOIN_URL not in page.content()
     assert_accessible(page)
+
+    # Nothing ticked: the browser keeps the person on the page, nothing is recorded.
+    join.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(ja("Your online consultation"))
+    assert not ConsultationJoin.objects.exists()
+    for box in checklist.get_by_role("checkbox").all():
+        box.check()
 
     user_agent = page.evaluate("navigator.userAgent")
     console: list[str] = []
@@ -235,6 +249,9 @@ def test_the_seeker_sees_the_checklist_and_joins_through_the_application(live_se
     assert record.ip_address == "127.0.0.1"
     assert record.user_agent == user_agent
     assert abs(record.at - timezone.now()) < datetime.timedelta(minutes=2)
+    assert record.private_room and record.no_recording and record.app_ready
+    assert record.tool_terms_accepted and record.tool_name == "Zoom"
+    assert record.tool_terms_url == "https://zoom.us/terms"
 
 
 def test_a_counselor_starts_and_completes_an_online_consultation_in_the_admin(
@@ -243,7 +260,11 @@ def test_a_counselor_starts_and_completes_an_online_consultation_in_the_admin(
     # REQ CON-5, BTH-10, STF-1, NFR-2: the one-click actions record the actual start and end
     consultation = open_consultation(online)
     ConsultationJoin.objects.create(
-        consultation=consultation, user=online.seeker, ip_address="127.0.0.1", user_agent="x"
+        consultation=consultation,
+        user=online.seeker,
+        ip_address="127.0.0.1",
+        user_agent="x",
+        **checklist(consultation.video_tool),
     )
     login_browser(page, live_server.url, online.counselor)
     for action, status in (("start", Status.CHECKED_IN), ("complete", Status.COMPLETED)):

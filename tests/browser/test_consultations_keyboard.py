@@ -15,10 +15,14 @@ from playwright.sync_api import expect
 from bookings import calendar
 from bookings.models import Status
 from consultations import availability
-from consultations.models import Consultation
+from consultations.models import Consultation, ConsultationJoin
+from tests.a11y import assert_accessible
 from tests.auth import login_browser
 from tests.browser.keyboard import Keyboard
-from tests.browser.test_consultations_booking import online  # noqa: F401  (fixture)
+from tests.browser.test_consultations_booking import (  # noqa: F401  (fixture)
+    online,
+    open_consultation,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +92,71 @@ def test_the_whole_booking_flow_works_by_keyboard_alone(
     assert sorted(consultation.companions) == ["caregiver", "family"]
     assert consultation.purpose == "job_consultation"
     assert keys.stops >= 10
+
+
+@pytest.mark.parametrize(
+    ("width", "language"), [(1280, "ja"), (360, "en")], ids=["desktop-ja", "phone-en"]
+)
+def test_the_checklist_before_joining_works_by_keyboard_alone(
+    live_server,
+    page,
+    online,  # noqa: F811
+    width,
+    language,
+):
+    # REQ CON-4, NFR-2: each point ticked with Space, the tool's terms link reachable, the
+    # join button pressed with Enter; the ticks are recorded with the join
+    page.set_viewport_size({"width": width, "height": 800})
+    consultation = open_consultation(online)
+    # The video tool's stand-in is a page of this site: Playwright's routes do not catch a
+    # navigation a key press starts, and the join's hand-over to the tool is tested with the
+    # mouse in test_consultations_booking.
+    landing = live_server.url + "/"
+    Consultation.objects.filter(pk=consultation.pk).update(join_url=landing)
+    login_browser(page, live_server.url, online.seeker)
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto(live_server.url + consultation.get_absolute_url())
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    keys = Keyboard(page)
+
+    for point in ("private_room", "no_recording", "app_ready", "tool_terms_accepted"):
+        keys.tick(point, "on")
+    keys.tab_to(lambda here: here["href"] == online.zoom.terms_url)
+    keys.tab_to(lambda here: here["in_main"] and here["type"] == "submit")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == landing
+    record = ConsultationJoin.objects.get(consultation=consultation)
+    assert record.user == online.seeker
+    assert (record.private_room, record.no_recording, record.app_ready) == (True, True, True)
+    assert record.tool_terms_accepted and record.tool_name == "Zoom"
+    assert keys.stops >= 5
+
+
+def test_moving_a_consultation_works_by_keyboard_alone(live_server, page, online):  # noqa: F811
+    # REQ CON-5, NFR-2: the month and day pickers of moving, by Tab, Enter and Space
+    free = availability.free_slots_from(online.office, limit=40, days=60)
+    booked_at, target = free[-1].starts_at, free[0].starts_at
+    consultation = open_consultation(online, booked_at)
+    login_browser(page, live_server.url, online.seeker)
+    page.goto(live_server.url + consultation.get_absolute_url())
+    keys = Keyboard(page)
+
+    move = f"/consultations/{consultation.pk}/move/"
+    keys.tab_to(lambda here: here["href"] == move)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    shown = calendar.local(booked_at)
+    local = calendar.local(target)
+    assert page.url.endswith(f"{move}{shown.year}/{shown.month}/")
+    if (local.year, local.month) != (shown.year, shown.month):
+        keys.follow(f"{move}{local.year}/{local.month}/")
+    keys.follow(f"{move}{local.date().isoformat()}/")
+    assert_accessible(page)
+    keys.tick("slot", f"{local:%H%M}")
+    keys.submit_main_form()
+    assert page.url == live_server.url + consultation.get_absolute_url()
+    consultation.refresh_from_db()
+    assert consultation.starts_at == target

@@ -65,3 +65,24 @@ def online_data(zoom):
         "companions": ["interpreter"],
         "note": "",
     }
+
+
+# What the participant ticks before their first join (REQ CON-4): the form's POST and the
+# service's record of it.
+CHECKLIST_TICKED = {
+    "private_room": "on",
+    "no_recording": "on",
+    "app_ready": "on",
+    "tool_terms_accepted": "on",
+}
+
+
+def checklist(tool) -> dict:
+    return {
+        "private_room": True,
+        "no_recording": True,
+        "app_ready": True,
+        "tool_terms_accepted": True,
+        "tool_name": tool.name,
+        "tool_terms_url": tool.terms_url,
+    }

@@ -27,6 +27,7 @@ from tests.auth import login_client, staff_with_mfa
 from tests.booths.conftest import SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.booths.test_admin import counselor as office_staff_member
+from tests.consultations.conftest import checklist
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import StaffFactory, UserFactory
 
@@ -209,11 +210,18 @@ def test_confirm_after_a_phone_call_records_the_call(frozen, staff_client, consu
 def test_change_page_shows_the_join_records_read_only(frozen, staff_client, consultation):
     # REQ CON-3, LOG-1: staff see every join with its address and browser
     ConsultationJoin.objects.create(
-        consultation=consultation, user=consultation.user, ip_address="203.0.113.7", user_agent="UA"
+        consultation=consultation,
+        user=consultation.user,
+        ip_address="203.0.113.7",
+        user_agent="UA",
+        **checklist(consultation.video_tool),
     )
     response = staff_client.get(url("consultation_change", consultation.pk))
     html = response.content.decode()
     assert "203.0.113.7" in html
+    # REQ CON-4: what the person confirmed before joining, the tool's terms as shown
+    assert consultation.video_tool.terms_url in html
+    assert "ビデオ通話ツールの利用規約に同意" in html
     assert 'name="joins-0-ip_address"' not in html
     assert not response.context["adminform"].form.fields
     assert 'name="_save"' not in html
@@ -313,6 +321,11 @@ def test_a_video_tool_takes_host_names_only(frozen, staff_client, office):
     response = staff_client.post(add, {**data, "allowed_hosts": "https://elmo.example/"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["allowed_hosts"]
+    response = staff_client.post(add, {**data, "allowed_hosts": "Meet.Elmo.example\n"})
+    # REQ CON-4: an offered tool names its own terms of use
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["terms_url"]
+    data["terms_url"] = "https://elmo.example/terms"
     response = staff_client.post(add, {**data, "allowed_hosts": "Meet.Elmo.example\n"})
     assert response.status_code == 302
     assert VideoTool.objects.get(name="ELMO").host_list() == ["meet.elmo.example"]

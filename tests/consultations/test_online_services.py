@@ -25,7 +25,7 @@ from consultations.models import (
 )
 from core.outbox import outbox_deliver_due
 from tests.booths.factories import ReservationFactory
-from tests.consultations.conftest import NOW, SLOT_AT, tokyo, weekly
+from tests.consultations.conftest import NOW, SLOT_AT, checklist, tokyo, weekly
 from tests.factories import EmployerFactory, StaffFactory, UserFactory
 
 
@@ -223,6 +223,7 @@ def test_joining_in_time_keeps_the_consultation(rf, seeker, counselor, zoom, fro
         consultation=consultation,
         user=seeker,
         request=rf.get("/"),
+        checklist=checklist(zoom),
         now=SLOT_AT + datetime.timedelta(minutes=2),
     )
     later = SLOT_AT + datetime.timedelta(minutes=20)
@@ -333,8 +334,48 @@ def test_account_deletion_erases_the_terminal_data_of_joins(rf, seeker, counselo
         consultation=consultation,
         user=seeker,
         request=rf.get("/", HTTP_USER_AGENT="Browser/1", REMOTE_ADDR="203.0.113.9"),
+        checklist=checklist(zoom),
         now=SLOT_AT,
     )
     account_delete(user=seeker, now=SLOT_AT + datetime.timedelta(hours=1))
     join = ConsultationJoin.objects.get()
     assert join.ip_address is None and join.user_agent == ""
+
+
+def test_the_database_refuses_a_participants_first_join_without_the_checklist(
+    seeker, counselor, zoom, frozen
+):
+    # REQ CON-4: whoever writes it; staff joining, and the participant's later joins, need none
+    from django.db import IntegrityError, transaction
+
+    from consultations.models import ConsultationJoin
+
+    consultation = request(seeker, zoom)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConsultationJoin.objects.create(consultation=consultation, user=seeker)
+    ConsultationJoin.objects.create(consultation=consultation, user=counselor)
+    ConsultationJoin.objects.create(consultation=consultation, user=seeker, **checklist(zoom))
+    ConsultationJoin.objects.create(consultation=consultation, user=seeker)
+    assert ConsultationJoin.objects.filter(user=seeker).count() == 2
+
+
+def test_join_records_are_append_only(seeker, counselor, zoom, frozen):
+    # REQ CON-4, LOG-1: the confirmation can't be edited afterwards, raw SQL included
+    from django.core.exceptions import ValidationError as ModelRefusal
+    from django.db import DatabaseError, connection, transaction
+
+    from consultations.models import ConsultationJoin
+
+    join = ConsultationJoin.objects.create(
+        consultation=request(seeker, zoom), user=seeker, **checklist(zoom)
+    )
+    with pytest.raises(ModelRefusal):
+        ConsultationJoin.objects.filter(pk=join.pk).update(tool_terms_accepted=False)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE consultations_consultationjoin SET tool_name = 'x' WHERE id = %s", [join.pk]
+        )
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM consultations_consultationjoin WHERE id = %s", [join.pk])
+    join.refresh_from_db()
+    assert join.tool_name == "Zoom" and join.tool_terms_accepted

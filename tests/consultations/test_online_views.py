@@ -16,7 +16,8 @@ from consultations.models import Consultation, ConsultationJoin
 from terms.models import Consent, TermsDocument, TermsVersion, VersionStatus
 from tests.auth import login_client, staff_with_mfa
 from tests.checkpage import fill_and_check
-from tests.consultations.conftest import NOW, SLOT_AT, tokyo
+from tests.consultations.conftest import CHECKLIST_TICKED, NOW, SLOT_AT, tokyo
+from tests.consultations.factories import ConsultationFactory
 from tests.factories import EmployerFactory, UserFactory
 
 REQUEST_URL = reverse(
@@ -165,6 +166,7 @@ def test_joining_records_time_ip_and_browser_and_redirects(booked, client, seeke
         client.force_login(seeker)
         response = client.post(
             reverse("consultations:join", args=[booked.pk]),
+            CHECKLIST_TICKED,
             HTTP_USER_AGENT="TestBrowser/1.0",
             REMOTE_ADDR="203.0.113.7",
         )
@@ -180,7 +182,7 @@ def test_joining_outside_the_window_gives_no_link(booked, client, seeker):
     client.force_login(seeker)
     with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=11), tick=False):
         client.force_login(seeker)
-        response = client.post(reverse("consultations:join", args=[booked.pk]))
+        response = client.post(reverse("consultations:join", args=[booked.pk]), CHECKLIST_TICKED)
     assert response["Location"] == booked.get_absolute_url()
     assert not ConsultationJoin.objects.exists()
 
@@ -217,7 +219,7 @@ def test_changed_terms_must_be_accepted_before_joining(booked, client, seeker, o
     Consent.objects.create(user=seeker, version=document.versions.get())
     with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
         client.force_login(seeker)
-        response = client.post(reverse("consultations:join", args=[booked.pk]))
+        response = client.post(reverse("consultations:join", args=[booked.pk]), CHECKLIST_TICKED)
     assert response["Location"] == JOIN_URL_TEXT
 
 
@@ -246,18 +248,71 @@ def test_after_the_deadline_the_page_says_to_phone(booked, client, seeker):
     assert response.status_code == 302 and booked.status == Status.CONFIRMED
 
 
-def test_the_seeker_moves_to_another_free_time(booked, client, seeker):
-    # REQ CON-5
+def test_the_seeker_moves_with_the_month_and_day_pickers(booked, client, seeker):
+    # REQ CON-5, NFR-2: the same month and day pickers as booking, then one time of the day
     client.force_login(seeker)
     with time_machine.travel(NOW, tick=False):
-        page = client.get(reverse("consultations:move", args=[booked.pk])).content.decode()
+        start = client.get(reverse("consultations:move", args=[booked.pk]))
+        month_url = reverse("consultations:move_month", args=[booked.pk, 2026, 11])
+        assert start["Location"] == month_url
+        month = client.get(month_url).content.decode()
+        day_url = reverse("consultations:move_day", args=[booked.pk, "2026-11-17"])
+        assert day_url in month
         # Today's slots are past the cut-off; tomorrow's are still open.
-        assert tokyo(2026, 11, 16, 14, 0).isoformat() not in page
-        slot = tokyo(2026, 11, 17, 9, 30).isoformat()
-        assert slot in page
-        response = client.post(reverse("consultations:move", args=[booked.pk]), {"slot": slot})
+        today = client.get(reverse("consultations:move_day", args=[booked.pk, "2026-11-16"]))
+        assert 'value="1400"' not in today.content.decode()
+        day = client.get(day_url).content.decode()
+        assert 'type="radio" name="slot" value="0930"' in day
+        response = client.post(day_url, {"slot": "0930"})
     booked.refresh_from_db()
     assert response.status_code == 302 and booked.starts_at == tokyo(2026, 11, 17, 9, 30)
+
+
+def test_the_seeker_moves_to_any_day_within_the_horizon(booked, client, seeker):
+    # REQ CON-5: not only the next 40 times: a day two months ahead, reached month by month
+    client.force_login(seeker)
+    with time_machine.travel(NOW, tick=False):
+        november = client.get(reverse("consultations:move_month", args=[booked.pk, 2026, 11]))
+        january = reverse("consultations:move_month", args=[booked.pk, 2027, 1])
+        december = reverse("consultations:move_month", args=[booked.pk, 2026, 12])
+        assert december in november.content.decode()
+        assert january in client.get(december).content.decode()
+        day_url = reverse("consultations:move_day", args=[booked.pk, "2027-01-20"])
+        assert day_url in client.get(january).content.decode()
+        response = client.post(day_url, {"slot": "1500"})
+        beyond = client.get(reverse("consultations:move_month", args=[booked.pk, 2027, 3]))
+    booked.refresh_from_db()
+    assert response.status_code == 302 and booked.starts_at == tokyo(2027, 1, 20, 15, 0)
+    assert beyond.status_code == 404
+
+
+def test_a_time_that_is_not_free_is_refused_next_to_the_choices(booked, client, seeker):
+    # REQ CON-5, NFR-3: junk or a time outside the counselors' hours changes nothing
+    client.force_login(seeker)
+    day_url = reverse("consultations:move_day", args=[booked.pk, "2026-11-19"])
+    with time_machine.travel(NOW, tick=False):
+        for junk in ("1730", "0915", "x" * 50, ""):
+            response = client.post(day_url, {"slot": junk})
+            assert response.status_code == 400
+            assert 'name="slot"' in response.content.decode()
+    booked.refresh_from_db()
+    assert booked.starts_at == SLOT_AT
+
+
+def test_someone_elses_consultation_cannot_be_moved(booked, client, office):
+    # REQ NFR-3: another person's consultation is a 404 on every step
+    client.force_login(UserFactory(office=office))
+    with time_machine.travel(NOW, tick=False):
+        for url in (
+            reverse("consultations:move", args=[booked.pk]),
+            reverse("consultations:move_month", args=[booked.pk, 2026, 11]),
+            reverse("consultations:move_day", args=[booked.pk, "2026-11-17"]),
+        ):
+            assert client.get(url).status_code == 404
+        post = client.post(
+            reverse("consultations:move_day", args=[booked.pk, "2026-11-17"]), {"slot": "0930"}
+        )
+    assert post.status_code == 404
 
 
 def test_junk_in_urls_and_forms_is_a_404_or_a_form_error(frozen, client, seeker, counselor):
@@ -300,3 +355,151 @@ def test_the_page_with_the_join_button_lets_the_form_reach_the_video_tool(booked
     assert "https://zoom.us" in open_page["Content-Security-Policy"]
     assert "https://*.zoom.us" in open_page["Content-Security-Policy"]
     assert "zoom.us" not in closed_page["Content-Security-Policy"]
+
+
+def test_a_period_of_stay_ending_before_the_slot_is_told_before_the_form(
+    frozen, client, seeker, counselor, zoom
+):
+    # REQ REG-3: valid today, ends the day before the slot (18 Nov): refused with the date
+    seeker.is_foreign_national = True
+    seeker.residence_status = "技能"
+    seeker.period_of_stay_until = datetime.date(2026, 11, 17)
+    seeker.save()
+    client.force_login(seeker)
+    response = client.get(REQUEST_URL)
+    assert response.status_code == 403
+    assert "2026年11月17日" in response.content.decode()
+    assert 'name="purpose"' not in response.content.decode()
+    # Today's pages still let the person look and book earlier days.
+    assert client.get(reverse("consultations:index")).status_code == 200
+
+
+def _consultation_of(seeker, counselor, zoom, **fields):
+    return ConsultationFactory(
+        office=seeker.office, user=seeker, counselor=counselor, video_tool=zoom, **fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (Status.COMPLETED, "この相談は終了しました"),
+        (Status.CANCELLED, "この相談は取り消されました"),
+        (Status.NO_SHOW, "開始から10分以内に参加がなかった"),
+    ],
+)
+def test_a_finished_consultation_says_why_and_offers_booking_again(
+    frozen, client, seeker, counselor, zoom, status, says
+):
+    # REQ CON-5, NFR-1: no rules for the day of a finished consultation; booking again leads
+    # to the same counselor's free times
+    consultation = _consultation_of(
+        seeker,
+        counselor,
+        zoom,
+        starts_at=tokyo(2026, 11, 13, 10, 0),
+        status=status,
+        cancelled_at=NOW if status == Status.CANCELLED else None,
+        note="日本語が少し苦手です。\nゆっくり話してください。",
+    )
+    client.force_login(seeker)
+    page = client.get(consultation.get_absolute_url()).content.decode()
+    assert says in page
+    assert "遅れる場合" not in page and "参加がない場合" not in page
+    assert reverse("consultations:month", args=[counselor.pk, 2026, 11]) in page
+    # REQ CON-8: the note the person sent with the booking is on its page
+    assert "日本語が少し苦手です。<br>ゆっくり話してください。" in page
+
+
+def test_joining_a_completed_consultation_says_it_has_ended(
+    frozen, client, seeker, counselor, zoom
+):
+    # REQ CON-4, CON-5: not "this consultation will not take place"
+    consultation = _consultation_of(
+        seeker, counselor, zoom, starts_at=tokyo(2026, 11, 16, 9, 0), status=Status.COMPLETED
+    )
+    client.force_login(seeker)
+    response = client.post(reverse("consultations:join", args=[consultation.pk]), follow=True)
+    page = response.content.decode()
+    assert "この相談は終了しました" in page
+    assert "行われません" not in page
+
+
+def test_an_upcoming_consultation_keeps_the_rules_for_the_day_and_offers_no_booking_again(
+    booked, client, seeker
+):
+    # REQ CON-5
+    client.force_login(seeker)
+    page = client.get(booked.get_absolute_url()).content.decode()
+    assert "遅れる場合" in page
+    assert reverse("consultations:month", args=["any", 2026, 11]) not in page
+
+
+def test_at_the_cap_the_online_pages_say_so_up_front_and_link_to_the_bookings(
+    frozen, client, seeker, counselor, zoom
+):
+    # REQ NFR-3 (per-person cap), CON-5: told before the form, with a way to the bookings
+    for day in (19, 20):
+        _consultation_of(seeker, counselor, zoom, starts_at=tokyo(2026, 11, day, 10))
+    my_bookings = reverse("workplace:my_reservations")
+    client.force_login(seeker)
+    for url in (
+        reverse("consultations:index"),
+        reverse("consultations:month", args=["any", 2026, 11]),
+        reverse("consultations:day", args=["any", "2026-11-18"]),
+    ):
+        page = client.get(url).content.decode()
+        assert "これ以上予約できません" in page, url
+        assert f'href="{my_bookings}"' in page, url
+        assert REQUEST_URL not in page, url
+    response = client.get(REQUEST_URL)
+    assert response.status_code == 403
+    assert 'name="purpose"' not in response.content.decode()
+    assert f'href="{my_bookings}"' in response.content.decode()
+
+
+def test_the_first_join_needs_every_point_of_the_checklist_ticked(booked, client, seeker):
+    # REQ CON-4: missing ticks are told next to each point; nothing is recorded, no link
+    join = reverse("consultations:join", args=[booked.pk])
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        page = client.get(booked.get_absolute_url()).content.decode()
+        assert 'type="checkbox" name="tool_terms_accepted"' in page
+        assert 'href="https://zoom.us/terms"' in page
+        response = client.post(join, {"private_room": "on", "no_recording": "on"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "error-summary" in html and html.count("この項目にチェックを入れてください") >= 2
+    assert JOIN_URL_TEXT not in html
+    assert not ConsultationJoin.objects.exists()
+
+
+def test_the_confirmation_is_stored_with_the_first_join_and_asked_once(booked, client, seeker):
+    # REQ CON-4: the ticks, the tool and its terms as shown are kept with the join record;
+    # joining again (a dropped call) needs no new ticks
+    join = reverse("consultations:join", args=[booked.pk])
+    with time_machine.travel(SLOT_AT - datetime.timedelta(minutes=5), tick=False):
+        client.force_login(seeker)
+        assert client.post(join, CHECKLIST_TICKED)["Location"] == JOIN_URL_TEXT
+        page = client.get(booked.get_absolute_url()).content.decode()
+        assert 'name="tool_terms_accepted"' not in page and "確認しました" in page
+        assert client.post(join)["Location"] == JOIN_URL_TEXT
+    first, again = ConsultationJoin.objects.order_by("pk")
+    assert (first.private_room, first.no_recording, first.app_ready) == (True, True, True)
+    assert first.tool_terms_accepted and first.tool_name == "Zoom"
+    assert first.tool_terms_url == "https://zoom.us/terms"
+    assert not again.tool_terms_accepted
+
+
+def test_a_direct_get_of_the_join_address_leads_to_the_consultation_page(booked, client, seeker):
+    # REQ CON-4: a bookmark or a refresh of the join address is never an error page
+    client.force_login(seeker)
+    for moment in (NOW, SLOT_AT - datetime.timedelta(minutes=5)):
+        with time_machine.travel(moment, tick=False):
+            client.force_login(seeker)
+            response = client.get(reverse("consultations:join", args=[booked.pk]))
+        assert response.status_code == 302
+        assert response["Location"] == booked.get_absolute_url()
+    assert not ConsultationJoin.objects.exists()
+    client.force_login(UserFactory(office=seeker.office))
+    assert client.get(reverse("consultations:join", args=[booked.pk])).status_code == 404

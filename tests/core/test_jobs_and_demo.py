@@ -45,3 +45,13 @@ def test_setup_roles_is_idempotent():
         set(Group.objects.get(name="counselors").permissions.values_list("pk", flat=True)) == first
     )
     assert first
+
+
+def test_every_demo_video_tool_names_its_own_terms_with_a_link():
+    # REQ CON-4: Zoom, e-TUMO and ELMO each link their terms, which people accept before joining
+    from consultations.models import VideoTool
+
+    call_command("demo", stdout=io.StringIO())
+    tools = VideoTool.objects.filter(is_active=True)
+    assert {tool.name for tool in tools} >= {"Zoom", "e-TUMO", "ELMO"}
+    assert all(tool.terms_url.startswith("https://") for tool in tools)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from bookings.calendar import format_slot
 from booths.models import Reservation, Status
-from consultations.models import Consultation
+from consultations.models import Consultation, ConsultationJoin
 from tests.a11y import assert_accessible
 from tests.auth import (
     login_client,
@@ -22,7 +22,7 @@ from tests.auth import (
 )
 from tests.booths.conftest import NOW, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
-from tests.consultations.conftest import weekly
+from tests.consultations.conftest import checklist, weekly
 from tests.consultations.factories import ConsultationFactory, VideoToolFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.workplace.conftest import counselor
@@ -173,6 +173,16 @@ def test_day_sheet_shows_a_join_and_refuses_a_no_show_after_it(
     html = response.content.decode()
     assert '<span class="wp-joined">10:02 参加</span>' in html
     assert html.count('class="wp-joined"') == 1
+    # REQ CON-4: the checklist the person confirmed with that join is on the card
+    assert "wp-checklist" not in html
+    ConsultationJoin.objects.create(
+        consultation=joined,
+        user=joined.user,
+        at=tokyo(2026, 11, 16, 10, 2),
+        **checklist(zoom),
+    )
+    html = staff_client.get(DAY, {"date": "2026-11-16"}).content.decode()
+    assert '<span class="wp-checklist">確認事項に同意 10:02</span>' in html
     # A stale page's POST is refused with the reason, shown on the sheet.
     response = act(staff_client, joined, "no_show", back="day", date="2026-11-16")
     page = staff_client.get(response["Location"])
