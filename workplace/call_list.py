@@ -18,7 +18,7 @@ from bookings.models import Status
 from booths.models import Reservation
 from consultations.models import Consultation
 
-from .entries import Entry, entry_for
+from .entries import Entry, PageEntries
 from .pages import BOOTH, ONLINE, PageQueryForm, day_bounds, page_context, page_url, read_query
 
 # The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
@@ -52,7 +52,12 @@ def _waiting_keys(office: Office, now):
 
 
 def call_list(
-    office: Office, now, *, page: int = 1, size: int = CALL_LIST_PAGE_SIZE
+    office: Office,
+    now,
+    *,
+    page: int = 1,
+    size: int = CALL_LIST_PAGE_SIZE,
+    entries: PageEntries | None = None,
 ) -> CallListPage:
     """One page of the requests to phone, both services, oldest first (REQ STF-1).
 
@@ -74,14 +79,15 @@ def call_list(
         kind: queryset.in_bulk([pk for _at, k, pk in shown if k == kind])
         for kind, queryset in rows.items()
     }
-    entries = []
+    entries = entries or PageEntries(now)
+    listed = []
     for _at, kind, pk in shown:
         booking = found[kind].get(pk)
         if booking is None:  # confirmed or cancelled between the two reads
             continue
         place = booking.booth.name if kind == BOOTH else booking.video_tool.name
-        entries.append(entry_for(booking, kind, now, place=place))
-    return CallListPage(entries, total, page, pages, offset + 1, offset + len(shown))
+        listed.append(entries.entry(booking, kind, place=place))
+    return CallListPage(listed, total, page, pages, offset + 1, offset + len(shown))
 
 
 def call_list_count(office: Office, now) -> int:
@@ -95,11 +101,12 @@ def calls_view(site, request):
     if error:
         return error
     now = timezone.now()
-    calls = call_list(office, now, page=form.cleaned_data["page"] or 1)
+    entries = PageEntries(now)
+    calls = call_list(office, now, page=form.cleaned_data["page"] or 1, entries=entries)
     today = calendar.local(now).date()
     start, end = day_bounds(today, today + datetime.timedelta(days=1))
     soon = [
-        entry_for(b, BOOTH, now, place=b.booth.name)
+        entries.entry(b, BOOTH, place=b.booth.name)
         for b in Reservation.objects.with_state(now)
         .filter(
             booth__office=office,
@@ -109,7 +116,7 @@ def calls_view(site, request):
         )
         .select_related("booth")
     ] + [
-        entry_for(c, ONLINE, now, place=c.video_tool.name)
+        entries.entry(c, ONLINE, place=c.video_tool.name)
         for c in Consultation.objects.with_state(now)
         .filter(office=office, status=Status.REQUESTED, starts_at__gte=start, starts_at__lt=end)
         .select_related("video_tool")
