@@ -41,6 +41,10 @@ ACTION_LABELS = {
 _PK_SENTINEL = 987654321987654321
 
 
+# What a phone call ends in, the call list's buttons (REQ STF-1).
+PHONE_ACTIONS = frozenset({"confirm_now", "cancel_phone"})
+
+
 @dataclass
 class Link:
     url: str
@@ -68,6 +72,11 @@ class Entry:
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATUSES
+
+    @property
+    def phone_actions(self) -> list[tuple[str, str]]:
+        """The actions the call list offers: the ones a phone call ends in."""
+        return [(action, label) for action, label in self.actions if action in PHONE_ACTIONS]
 
 
 def staff_name(user) -> str:
