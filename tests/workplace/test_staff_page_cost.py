@@ -32,10 +32,10 @@ pytestmark = pytest.mark.django_db
 KINDS = {Reservation: "booth", Consultation: "online"}
 
 # What a page costs in the test settings, whatever the office holds: the session, the user
-# with the office, the second factor, the permissions (two), the page's own reads, and the
-# access records (BEGIN, INSERT, COMMIT). The day sheet took 20 queries before (issue 21).
-DAY_SHEET_QUERIES = 13
-CALL_LIST_QUERIES = 11
+# with the office, the second factor, the permissions, the page's own reads and the access
+# records. Before issue 21 the day sheet took 19 here.
+DAY_SHEET_QUERIES = 10
+CALL_LIST_QUERIES = 9
 
 
 def count_queries(client, url, query) -> int:
