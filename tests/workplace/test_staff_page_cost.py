@@ -25,7 +25,7 @@ from workplace import call_list
 from workplace import entries as entries_module
 from workplace.entries import PageEntries
 
-from .test_workplace import CALLS, DAY, consultation, entries_in, populate
+from .test_workplace import CALLS, DAY, consultation, entries_in, populate, waiting_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -153,27 +153,8 @@ def test_the_call_list_pages_show_every_request_once_and_the_same_soon_list(
     # REQ STF-1, NFR-4: across the pages every waiting request appears exactly once, oldest
     # first; every page counts them all and lists the same requests starting soon
     monkeypatch.setitem(call_list.call_list.__kwdefaults__, "size", 2)
-    waiting = []
-    for n in range(5):
-        created = tokyo(2026, 11, 10, 9, 0) + datetime.timedelta(hours=n)
-        if n % 2:
-            waiting.append(
-                consultation(
-                    office,
-                    me,
-                    zoom,
-                    starts_at=tokyo(2026, 11, 17, 9 + n, 0),
-                    status=Status.REQUESTED,
-                    confirmed_at=None,
-                    created_at=created,
-                )
-            )
-        else:
-            waiting.append(
-                ReservationFactory(
-                    booth=booth, starts_at=tokyo(2026, 11, 18 + n, 10, 0), created_at=created
-                )
-            )
+    # Tomorrow (17 Nov) the online ones: the list of requests starting soon holds them.
+    waiting = waiting_requests(office, booth, me, zoom, count=5, online_day=17)
     ReservationFactory(  # confirmed: not to call
         booth=booth,
         starts_at=tokyo(2026, 11, 17, 15, 0),
