@@ -55,11 +55,19 @@ def totp_enrol(user, secret: str) -> Authenticator:
 
 
 def may_use_admin(request) -> bool:
+    """Whether this request's user may use the admin. The admin asks twice a page (its view
+    and its page context); a yes is kept on the request for that user, so the second factor
+    is looked up once a request."""
     user = request.user
-    return bool(
+    if getattr(request, "_admin_allowed_user", None) is user:
+        return True
+    allowed = bool(
         user.is_active
         and user.is_staff
         and getattr(user, "suspended_at", None) is None
         and has_second_factor(user)
         and session_used_second_factor(request)
     )
+    if allowed:
+        request._admin_allowed_user = user
+    return allowed

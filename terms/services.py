@@ -19,6 +19,7 @@ from accounts.terminal import client_details
 from core.audit import acting_as, audit_erase
 from core.outbox import mail_subject, outbox_enqueue
 
+from .gate import version_in_effect
 from .models import (
     Consent,
     ConsentMethod,
@@ -41,20 +42,41 @@ def consent_needed(*, user, service: str, now: datetime | None = None) -> TermsV
     return None if accepted else current
 
 
-def users_without_consent(*, office, service: str, user_ids, now=None) -> set[int]:
-    """Of `user_ids` (people of `office`), those who have not accepted the `service` terms in
-    effect (REQ TRM-4), in two queries whatever their number: for staff pages over many
-    bookings."""
-    user_ids = set(user_ids)
-    current = TermsVersion.objects.current_for(office=office, service=service, now=now)
-    if current is None or not user_ids:
-        return set()
-    accepted = Consent.objects.filter(
-        user_id__in=user_ids,
-        version__document=current.document,
-        version__number__gte=current.number,
-    ).values_list("user_id", flat=True)
-    return user_ids - set(accepted)
+def users_without_consent(
+    *, office, user_ids: dict[str, set[int]], now=None
+) -> dict[str, set[int]]:
+    """Of the people of `office` each service names (`{service: user ids}`), those who have not
+    accepted that service's terms in effect (REQ TRM-4): for staff pages over many bookings.
+
+    One query whatever the services and people: which version is in effect comes from the
+    kept gate (`terms.gate.version_in_effect`), and one query reads the consents of all."""
+    now = now or timezone.now()
+    wanted = {}
+    for service, ids in user_ids.items():
+        current = version_in_effect(office, service, now) if ids else None
+        if current is not None:
+            wanted[service] = (current, set(ids))
+    if not wanted:
+        return {service: set() for service in user_ids}
+    accepted_q = models.Q()
+    for (document_id, number), ids in wanted.values():
+        accepted_q |= models.Q(
+            user_id__in=sorted(ids), version__document_id=document_id, version__number__gte=number
+        )
+    accepted = set(
+        Consent.objects.filter(accepted_q)
+        .order_by()
+        .values_list("version__document_id", "user_id")
+        .distinct()
+    )
+    return {
+        service: (
+            {pk for pk in wanted[service][1] if (wanted[service][0][0], pk) not in accepted}
+            if service in wanted
+            else set()
+        )
+        for service in user_ids
+    }
 
 
 def last_accepted_version(*, user, document: TermsDocument) -> TermsVersion | None:

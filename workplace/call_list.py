@@ -4,9 +4,10 @@ a page at a time; then today's and tomorrow's requests not yet confirmed."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import CharField, Value
+from django.db import connection
+from django.db.models import CharField, Q, Value
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from bookings.models import Status
 from booths.models import Reservation
 from consultations.models import Consultation
 
-from .entries import Entry, entry_for
+from .entries import Entry, PageEntries
 from .pages import BOOTH, ONLINE, PageQueryForm, day_bounds, page_context, page_url, read_query
 
 # The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
@@ -33,6 +34,8 @@ class CallListPage:
     pages: int
     first: int  # the numbers of the first and the last request shown, counted from 1
     last: int
+    # Requests not yet confirmed that start soon (today and tomorrow), by start time.
+    soon: list[Entry] = field(default_factory=list)
 
 
 def _waiting_keys(office: Office, now):
@@ -51,37 +54,92 @@ def _waiting_keys(office: Office, now):
     return booths.union(online, all=True)
 
 
+def _page_keys(office: Office, now, page: int, size: int) -> tuple[list[tuple], int, int]:
+    """(keys of `page`, the total, the page shown): one query, the total counted by a window
+    over the same UNION ALL. A page past the last reads again and shows the last."""
+    sql, params = _waiting_keys(office, now).query.sql_with_params()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT created_at, kind, pk, COUNT(*) OVER () FROM ({sql}) AS waiting"
+                " ORDER BY created_at, kind, pk LIMIT %s OFFSET %s",
+                [*params, size, (page - 1) * size],
+            )
+            rows = cursor.fetchall()
+        if rows or page == 1:
+            total = rows[0][3] if rows else 0
+            return [row[:3] for row in rows], total, page
+        # Past the last page: the count of the office's requests tells which page is last.
+        page = max(1, -(-_waiting_keys(office, now).count() // size))
+
+
 def call_list(
-    office: Office, now, *, page: int = 1, size: int = CALL_LIST_PAGE_SIZE
+    office: Office,
+    now,
+    *,
+    page: int = 1,
+    size: int = CALL_LIST_PAGE_SIZE,
+    entries: PageEntries | None = None,
+    soon: tuple[datetime.datetime, datetime.datetime] | None = None,
 ) -> CallListPage:
     """One page of the requests to phone, both services, oldest first (REQ STF-1).
 
-    Four queries whatever the office holds: the total, the page's keys across both tables in
-    one UNION ALL ordered by request time, and the page's rows of each. A page past the last
-    shows the last.
+    Three queries whatever the office holds: the page's keys across both tables in one UNION
+    ALL ordered by request time with their total, and the page's rows of each. With `soon`
+    (from, until), the same two reads bring the office's requests not yet confirmed that start
+    then, as `CallListPage.soon`, by start time.
     """
-    both = _waiting_keys(office, now)
-    total = both.count()
+    shown, total, page = _page_keys(office, now, max(page, 1), size)
     pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
     offset = (page - 1) * size
-    shown = list(both.order_by("created_at", "kind", "pk")[offset : offset + size])
     rows = {
         BOOTH: Reservation.objects.with_state(now).select_related("booth"),
         ONLINE: Consultation.objects.with_state(now).select_related("video_tool"),
     }
-    found = {
-        kind: queryset.in_bulk([pk for _at, k, pk in shown if k == kind])
-        for kind, queryset in rows.items()
-    }
-    entries = []
-    for _at, kind, pk in shown:
-        booking = found[kind].get(pk)
-        if booking is None:  # confirmed or cancelled between the two reads
+    offices = {BOOTH: {"booth__office": office}, ONLINE: {"office": office}}
+    found = {}
+    soon_rows = []
+    for kind, queryset in rows.items():
+        wanted = Q(pk__in=[pk for _at, k, pk in shown if k == kind])
+        if soon is not None:
+            wanted |= Q(
+                status=Status.REQUESTED,
+                starts_at__gte=soon[0],
+                starts_at__lt=soon[1],
+                **offices[kind],
+            )
+        elif not any(k == kind for _at, k, _pk in shown):
+            found[kind] = {}
             continue
+        found[kind] = {booking.pk: booking for booking in queryset.filter(wanted).order_by()}
+        if soon is not None:
+            soon_rows += [
+                (kind, booking)
+                for booking in found[kind].values()
+                if booking.status == Status.REQUESTED and soon[0] <= booking.starts_at < soon[1]
+            ]
+    entries = entries or PageEntries(now)
+
+    def entry(kind, booking):
         place = booking.booth.name if kind == BOOTH else booking.video_tool.name
-        entries.append(entry_for(booking, kind, now, place=place))
-    return CallListPage(entries, total, page, pages, offset + 1, offset + len(shown))
+        return entries.entry(booking, kind, place=place)
+
+    listed = [
+        entry(kind, found[kind][pk])
+        for _at, kind, pk in shown
+        # Absent: confirmed or cancelled between the two reads.
+        if pk in found[kind]
+    ]
+    soon_rows.sort(key=lambda row: (row[1].starts_at, row[0], row[1].pk))
+    return CallListPage(
+        listed,
+        total,
+        page,
+        pages,
+        offset + 1,
+        offset + len(shown),
+        soon=[entry(kind, booking) for kind, booking in soon_rows],
+    )
 
 
 def call_list_count(office: Office, now) -> int:
@@ -95,26 +153,14 @@ def calls_view(site, request):
     if error:
         return error
     now = timezone.now()
-    calls = call_list(office, now, page=form.cleaned_data["page"] or 1)
     today = calendar.local(now).date()
-    start, end = day_bounds(today, today + datetime.timedelta(days=1))
-    soon = [
-        entry_for(b, BOOTH, now, place=b.booth.name)
-        for b in Reservation.objects.with_state(now)
-        .filter(
-            booth__office=office,
-            status=Status.REQUESTED,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
-        .select_related("booth")
-    ] + [
-        entry_for(c, ONLINE, now, place=c.video_tool.name)
-        for c in Consultation.objects.with_state(now)
-        .filter(office=office, status=Status.REQUESTED, starts_at__gte=start, starts_at__lt=end)
-        .select_related("video_tool")
-    ]
-    soon.sort(key=lambda e: (e.booking.starts_at, e.kind, e.booking.pk))
+    calls = call_list(
+        office,
+        now,
+        page=form.cleaned_data["page"] or 1,
+        soon=day_bounds(today, today + datetime.timedelta(days=1)),
+    )
+    soon = calls.soon
     # LOG-1: the list shows these people's names and phone numbers.
     access_record_page(
         request, AccessKind.CALL_LIST, [e.booking.user_id for e in (*calls.entries, *soon)]

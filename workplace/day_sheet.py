@@ -26,9 +26,10 @@ from consultations.models import (
     ConsultationJoin,
     ExceptionKind,
 )
+from core.versioning import office_cached
 from terms.services import users_without_consent
 
-from .entries import Entry, Link, entry_for
+from .entries import Entry, Link, PageEntries
 from .pages import (
     BOOTH,
     ONLINE,
@@ -82,26 +83,49 @@ def day_bookings(office: Office, day: datetime.date, now):
     return reservations, consultations
 
 
+def office_booths(office: Office) -> list[Booth]:
+    """The office's booths by name, kept while its data version stands (booths raise it)."""
+    return office_cached(
+        "workplace-booths",
+        (),
+        office=office,
+        build=lambda: list(Booth.objects.filter(office=office).order_by("name", "pk")),
+    )
+
+
 def sheet_counselors(office: Office, day: datetime.date, booked_ids: set[int]):
     """Staff of the office who publish availability on `day` or hold a booking on it, with
-    their patterns and single slots of the day (three queries, always)."""
+    their patterns and single slots of the day: the patterns and slots kept while the office's
+    data version stands (they raise it, core.versioning), the staff in one query."""
     start, end = day_bounds(day, day)
-    patterns = AvailabilityPattern.objects.filter(
-        office=office, weekday=day.weekday(), valid_from__lte=day
-    ).exclude(valid_until__lt=day)
-    exceptions = AvailabilityException.objects.filter(
-        office=office, starts_at__gte=start, starts_at__lt=end
+
+    def build() -> tuple[list, list]:
+        patterns = AvailabilityPattern.objects.filter(
+            office=office, weekday=day.weekday(), valid_from__lte=day
+        ).exclude(valid_until__lt=day)
+        exceptions = AvailabilityException.objects.filter(
+            office=office, starts_at__gte=start, starts_at__lt=end
+        )
+        return list(patterns), list(exceptions)
+
+    patterns, exceptions = office_cached(
+        "workplace-availability", (day,), office=office, build=build
     )
-    patterns = list(patterns)
-    exceptions = list(exceptions)
     # Ids first: an OR of subqueries over the user table makes PostgreSQL read every user.
     publishing = {p.counselor_id for p in patterns} | {
         e.counselor_id for e in exceptions if e.kind == ExceptionKind.EXTRA
     }
-    counselors = list(
-        User.objects.filter(pk__in=sorted(booked_ids | publishing))
-        .filter(Q(pk__in=sorted(booked_ids)) | Q(is_active=True, is_staff=True, is_superuser=False))
-        .order_by("last_name", "first_name", "pk")
+    wanted = booked_ids | publishing
+    counselors = (
+        list(
+            User.objects.filter(pk__in=sorted(wanted))
+            .filter(
+                Q(pk__in=sorted(booked_ids)) | Q(is_active=True, is_staff=True, is_superuser=False)
+            )
+            .order_by("last_name", "first_name", "pk")
+        )
+        if wanted
+        else []
     )
     by_counselor = defaultdict(list)
     for pattern in patterns:
@@ -132,10 +156,9 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         day, opens_at=office.opens_at, closes_at=office.closes_at, closures=closures
     )
     reservations, consultations = day_bookings(office, day, now)
+    booked_booths = {r.booth_id for r in reservations}
     booths = [
-        booth
-        for booth in Booth.objects.filter(office=office).order_by("name", "pk")
-        if booth.is_active or any(r.booth_id == booth.pk for r in reservations)
+        booth for booth in office_booths(office) if booth.is_active or booth.pk in booked_booths
     ]
     booked_ids = {b.counselor_id for b in (*reservations, *consultations) if b.counselor_id}
     counselors, offers = sheet_counselors(office, day, booked_ids)
@@ -144,26 +167,23 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         now, opens_at=office.opens_at, closes_at=office.closes_at
     )
 
-    # REQ TRM-4: who still has to accept the terms in effect, per service (two queries each).
-    missing = {
-        kind: users_without_consent(
-            office=office,
-            service=service,
-            user_ids={b.user_id for b in bookings_of if b.user_id},
-            now=now,
-        )
-        for kind, service, bookings_of in (
-            (BOOTH, Reservation.service, reservations),
-            (ONLINE, Consultation.service, consultations),
-        )
-    }
+    # REQ TRM-4: who still has to accept the terms in effect, per service (one query).
+    missing = users_without_consent(
+        office=office,
+        user_ids={
+            Reservation.service: {b.user_id for b in reservations if b.user_id},
+            Consultation.service: {b.user_id for b in consultations if b.user_id},
+        },
+        now=now,
+    )
+    missing = {BOOTH: missing[Reservation.service], ONLINE: missing[Consultation.service]}
+    entries = PageEntries(now)
     booth_columns = {booth.pk: Column(BOOTH, booth.name) for booth in booths}
     counselor_columns = {c.pk: Column(ONLINE, str(c)) for c in counselors}
     for reservation in reservations:
-        entry = entry_for(
+        entry = entries.entry(
             reservation,
             BOOTH,
-            now,
             place=reservation.booth.name,
             terms_missing=reservation.user_id in missing[BOOTH],
         )
@@ -172,10 +192,9 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         if reservation.counselor_id in counselor_columns and entry.is_active:
             counselor_columns[reservation.counselor_id].cells[moment].also.append(entry)
     for consultation in consultations:
-        entry = entry_for(
+        entry = entries.entry(
             consultation,
             ONLINE,
-            now,
             place=consultation.video_tool.name,
             terms_missing=consultation.user_id in missing[ONLINE],
         )
@@ -184,7 +203,8 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
             counselor_columns[consultation.counselor_id].cells[moment].entries.append(entry)
 
     book_for_caller = reverse("admin:consultations_consultation_book")
-    book_for_booth = reverse("admin:booths_reservation_book")
+    book_booth = reverse("admin:booths_reservation_book")
+    labels = {"adhoc": _("Start a use now"), "book": _("Book")}
     grid_set = set(grid)
     for booth in booths:
         column = booth_columns[booth.pk]
@@ -195,10 +215,12 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
                 continue
             if moment == current:
                 cell.links.append(
-                    Link(reverse("admin:booths_booth_adhoc", args=[booth.pk]), _("Start a use now"))
+                    Link(entries.url("admin:booths_booth_adhoc", booth.pk), labels["adhoc"])
                 )
             if moment + calendar.SLOT > now:
-                cell.links.append(Link(book_url(book_for_booth, moment, booth=booth.pk), _("Book")))
+                cell.links.append(
+                    Link(book_url(book_booth, moment, booth=booth.pk), labels["book"])
+                )
     for counselor in counselors:
         column = counselor_columns[counselor.pk]
         for moment in slots:
@@ -208,7 +230,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
             busy = any(e.is_active for e in (*cell.entries, *cell.also))
             if cell.offered and not busy and moment > now:
                 cell.links.append(
-                    Link(book_url(book_for_caller, moment, counselor=counselor.pk), _("Book"))
+                    Link(book_url(book_for_caller, moment, counselor=counselor.pk), labels["book"])
                 )
 
     columns = [*booth_columns.values(), *counselor_columns.values()]

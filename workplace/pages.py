@@ -26,6 +26,7 @@ from accounts.models import Office
 from bookings import calendar
 from bookings.models import OfficeClosure
 from core.forms import Form
+from core.versioning import office_cached
 
 # The dates the pages accept: wide enough for any real schedule, narrow enough that date
 # arithmetic never overflows (REQ NFR-3).
@@ -97,7 +98,8 @@ def page_office(request, form) -> Office:
             raise PermissionDenied
         if wanted is not None and wanted != user.office_id:
             raise Http404
-        return Office.objects.get(pk=user.office_id)
+        # Read with the signed-in user (accounts.backends): its data versions are current.
+        return user.office
     chosen = wanted or user.office_id
     offices = Office.objects.filter(pk=chosen) if chosen else Office.objects.order_by("name", "pk")
     office = offices.first()
@@ -142,11 +144,21 @@ def day_bounds(first: datetime.date, last: datetime.date):
 
 def closures_around(office: Office, first: datetime.date, last: datetime.date) -> frozenset:
     """The office's closures from two weeks before `first` to two weeks after `last`, enough
-    to find the neighbouring business days."""
-    return OfficeClosure.objects.for_office(office).dates_between(
-        max(FIRST_DATE, first - datetime.timedelta(days=14)),
-        min(LAST_DATE, last + datetime.timedelta(days=14)),
-    )
+    to find the neighbouring business days; kept while the office's data version stands
+    (closures raise it, core.versioning). `office` must have been read in this request."""
+
+    def build() -> frozenset:
+        # No ordering: the model's default order would join the office for nothing.
+        return (
+            OfficeClosure.objects.for_office(office)
+            .order_by()
+            .dates_between(
+                max(FIRST_DATE, first - datetime.timedelta(days=14)),
+                min(LAST_DATE, last + datetime.timedelta(days=14)),
+            )
+        )
+
+    return office_cached("workplace-closures", (first, last), office=office, build=build)
 
 
 def neighbour_business_day(day: datetime.date, step: int, closures) -> datetime.date | None:

@@ -418,23 +418,19 @@ def test_call_list_is_oldest_first_and_confirms_in_one_click(
     ]
 
 
-def test_the_call_list_is_read_a_page_at_a_time_oldest_first_across_both_services(
-    frozen, staff_client, office, booth, me, zoom, monkeypatch, django_assert_max_num_queries
-):
-    # REQ STF-1, NFR-4: pages of a fixed size, both services in one order, a page past the
-    # last shows the last, and a page costs the same queries however many requests wait
-    monkeypatch.setattr(call_list, "CALL_LIST_PAGE_SIZE", 3)
-    monkeypatch.setitem(call_list.call_list.__kwdefaults__, "size", 3)
+def waiting_requests(office, booth, counselor_user, zoom, *, count: int, online_day: int):
+    """`count` requests to phone, one a minute from 10 Nov 09:00, booth and online by turns
+    (the odd ones online, on `online_day` of November)."""
     waiting = []
-    for n in range(7):
+    for n in range(count):
         created = tokyo(2026, 11, 10, 9, n)
         if n % 2:
             waiting.append(
                 consultation(
                     office,
-                    me,
+                    counselor_user,
                     zoom,
-                    starts_at=tokyo(2026, 11, 19, 9 + n // 2, 0),
+                    starts_at=tokyo(2026, 11, online_day, 9 + n // 2, 0),
                     status=Status.REQUESTED,
                     confirmed_at=None,
                     created_at=created,
@@ -446,6 +442,17 @@ def test_the_call_list_is_read_a_page_at_a_time_oldest_first_across_both_service
                     booth=booth, starts_at=tokyo(2026, 11, 18, 9 + n, 0), created_at=created
                 )
             )
+    return waiting
+
+
+def test_the_call_list_is_read_a_page_at_a_time_oldest_first_across_both_services(
+    frozen, staff_client, office, booth, me, zoom, monkeypatch, django_assert_max_num_queries
+):
+    # REQ STF-1, NFR-4: pages of a fixed size, both services in one order, a page past the
+    # last shows the last, and a page costs the same queries however many requests wait
+    monkeypatch.setattr(call_list, "CALL_LIST_PAGE_SIZE", 3)
+    monkeypatch.setitem(call_list.call_list.__kwdefaults__, "size", 3)
+    waiting = waiting_requests(office, booth, me, zoom, count=7, online_day=19)
     pages = []
     staff_client.get(CALLS)  # warm-up: session activity
     for number in (1, 2, 3):
