@@ -1,10 +1,12 @@
 """Anonymised monthly figures per office, or for the whole country (REQ STA-1, NFR-4).
 
 Every figure is a count of bookings whose slot starts in the month (Asia/Tokyo), computed by
-the database with one GROUP BY (user type, purpose) query per service over the month's range,
-which the (booth, starts_at) and (office, starts_at) indexes serve; offered slots come from one
-query for the active booths and one for the closures. A page therefore costs the same few
-queries whatever the number of stored reservations (`manage.py stats_bench` times it).
+the database with one GROUP BY (office, user type, purpose) query per service over the
+month's range, for every office at once (suppression needs them all, see below), which the
+(starts_at, status) indexes serve; offered slots come from one query for the active booths
+and one for the closures, and one more reads the offices' data versions, under which the
+suppressed month is cached. A page therefore costs the same few queries whatever the number
+of stored reservations (`manage.py stats_bench` times it).
 
 The figures, each over the month's slots:
 
@@ -42,11 +44,13 @@ from.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.core.cache import caches
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +60,7 @@ from bookings import calendar
 from bookings.models import CancelledVia, OfficeClosure, Source, Status, lapsed_q, overdue_q
 from booths.models import Booth, Purpose, Reservation
 from consultations.models import Consultation, ConsultationPurpose
+from core.versioning import CACHE_ALIAS
 
 from .suppression import sum_relation, suppress
 
@@ -225,14 +230,16 @@ class MonthStatistics:
 # --- Queries ---------------------------------------------------------------------------------
 
 
+_USER_TYPES = frozenset(key for key, _label in USER_TYPE_ROWS) - {OTHER}
+_PURPOSES = frozenset(key for key, _label in PURPOSE_ROWS) - {OTHER}
+
+
 def _user_type_row(user_type: str) -> str:
-    known = {key for key, _label in USER_TYPE_ROWS}
-    return user_type if user_type in known and user_type != OTHER else OTHER
+    return user_type if user_type in _USER_TYPES else OTHER
 
 
 def _purpose_row(purpose: str) -> str:
-    known = {key for key, _label in PURPOSE_ROWS}
-    return purpose if purpose in known and purpose != OTHER else OTHER
+    return purpose if purpose in _PURPOSES else OTHER
 
 
 def _booth_counts(start, end, now) -> list[dict]:
@@ -325,24 +332,80 @@ def _offered(office: Office | None, year: int, month: int) -> int:
     return total
 
 
+# Time alone changes a month's figures at a slot's start (a request left unconfirmed) and 10
+# minutes later (the 10-minute rule), so a cached month is kept to the next 10-minute mark.
+TIME_STEP = datetime.timedelta(minutes=10)
+
+
+def _cache_key(base: tuple, scope) -> str:
+    return hashlib.blake2b(repr((*base, scope)).encode(), digest_size=20).hexdigest()
+
+
+def _suppressed_scope(office: Office | None, year: int, month: int, now) -> tuple[dict, set]:
+    """One scope's cells (cell -> count) and the hidden ones, from the month suppressed for
+    every office at once.
+
+    The whole month is read and suppressed once, then kept in the "grids" cache a scope an
+    entry, under the sum of every office's data version (raised by triggers whenever a booking
+    of either service changes, never lowered, so any change makes a new key) and, while time
+    can still change the month, the current 10-minute step. An office page therefore reads
+    the country's month only when something changed.
+    """
+    start, end = month_range(year, month)
+    versions = Office.objects.aggregate(
+        total=Sum("availability_version"), count=Count("pk"), last=Max("pk")
+    )
+    step = None
+    timeout = {}
+    if now < end + TIME_STEP:
+        local = timezone.localtime(now, calendar.TOKYO)
+        step = local.replace(minute=local.minute - local.minute % 10, second=0, microsecond=0)
+        timeout = {"timeout": max((step + TIME_STEP - now).total_seconds(), 0.001)}
+    base = ("statistics-month", year, month, *versions.values(), step)
+    scope = office.pk if office is not None else NATIONAL
+    cache = caches[CACHE_ALIAS]
+    index_key, scope_key = _cache_key(base, "scopes"), _cache_key(base, scope)
+    found = cache.get_many([index_key, scope_key])
+    cells = scope_cells()
+    if scope_key in found:
+        counts, mask = found[scope_key]
+    elif index_key in found and scope not in found[index_key]:
+        # No booking of this office in the month: every cell is a zero, shown.
+        counts, mask = (0,) * len(cells), 0
+    else:
+        values, offices = _month_values(office, start, end, now)
+        hidden = suppress(values, month_relations(offices))
+        # Kept small (counts in the order of `scope_cells`, the hidden ones as bits): 551
+        # entries are written at once.
+        entries = {}
+        for each in [*offices, NATIONAL]:
+            keys = [(each, *cell) for cell in cells]
+            entries[_cache_key(base, each)] = (
+                tuple(values[key] for key in keys),
+                sum(1 << bit for bit, key in enumerate(keys) if key in hidden),
+            )
+        entries[index_key] = frozenset([*offices, NATIONAL])
+        cache.set_many(entries, **timeout)
+        counts, mask = entries[scope_key]
+    values = dict(zip(cells, counts, strict=True))
+    return values, {cell for bit, cell in enumerate(cells) if mask >> bit & 1}
+
+
 def month_statistics(
     *, office: Office | None, year: int, month: int, now: datetime.datetime | None = None
 ) -> MonthStatistics:
     """The month's figures for `office`, or for every office when `office` is None.
 
-    Four queries, whatever the data's size. Every office's figures are read and suppressed
-    together, so what an office's page hides stays hidden next to the national view and the
-    other offices' pages.
+    Five queries, whatever the data's size, three when the month is cached. Every office's
+    figures are read and suppressed together, so what an office's page hides stays hidden
+    next to the national view and the other offices' pages.
     """
     now = now or timezone.now()
-    start, end = month_range(year, month)
-    values, offices = _month_values(office, start, end, now)
-    hidden = suppress(values, month_relations(offices))
-    scope = office.pk if office is not None else NATIONAL
-    booked = values[(scope, "booked")]
+    values, hidden = _suppressed_scope(office, year, month, now)
+    booked = values[("booked",)]
 
     def cell(key: tuple) -> Cell:
-        return Cell(values[(scope, *key)], (scope, *key) in hidden)
+        return Cell(values[key], key in hidden)
 
     total_row = Row("total", _("Total"), [cell(("total", name)) for name in FIGURES])
 

@@ -8,6 +8,7 @@ import itertools
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,6 +18,7 @@ from accounts.services import account_delete
 from bookings.calendar import SLOT, TOKYO
 from bookings.models import OfficeClosure
 from booths.models import CancelledVia, Purpose, Reservation, Source, Status
+from core.versioning import CACHE_ALIAS
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
@@ -398,6 +400,7 @@ def test_query_count_does_not_grow_with_the_data(frozen, office, booth, client):
     client.get(PAGE, {"month": "2026-11"})  # session and permission caches warm
 
     def page_queries():
+        caches[CACHE_ALIAS].clear()  # the month read afresh each time
         with CaptureQueriesContext(connection) as queries:
             assert client.get(PAGE, {"month": "2026-11"}).status_code == 200
         return len(queries)
@@ -408,6 +411,26 @@ def test_query_count_does_not_grow_with_the_data(frozen, office, booth, client):
         _add_reservations(BoothFactory(office=office), 50, tokyo(2026, 11, 9, 0, 0))
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 24))
     assert page_queries() == small
+    # the offices' versions, two counts, offered slots (two); the versions alone once cached
+    caches[CACHE_ALIAS].clear()
     with CaptureQueriesContext(connection) as queries:
         month_statistics(office=office, year=2026, month=11)
-    assert len(queries) == 4
+    assert len(queries) == 5
+    with CaptureQueriesContext(connection) as queries:
+        month_statistics(office=office, year=2026, month=11)
+    assert len(queries) == 3
+
+
+def test_a_change_anywhere_is_seen_at_once_despite_the_cache(dataset):
+    # REQ STA-1, NFR-4: any office's booking changes the month's suppression, so the cache
+    # key follows every office's data version
+    before = month_statistics(office=dataset, year=2026, month=11)
+    other_booth = BoothFactory(office=Office.objects.get(code="honjo"))
+    _completed(booth=other_booth, starts_at=tokyo(2026, 11, 19, 10, 0))
+    national = month_statistics(office=None, year=2026, month=11)
+    assert national.totals.cells[0].value == before.totals.cells[0].value + 5 + 1
+    Reservation.objects.filter(booth__office=dataset, status=Status.NO_SHOW).update(
+        status=Status.CANCELLED, cancelled_at=NOW, cancelled_via=CancelledVia.PHONE
+    )
+    after = month_statistics(office=dataset, year=2026, month=11)
+    assert after.totals.cells[4].value == before.totals.cells[4].value + 1
