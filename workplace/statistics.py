@@ -349,7 +349,8 @@ def _suppressed_scope(office: Office | None, year: int, month: int, now) -> tupl
     entry, under the sum of every office's data version (raised by triggers whenever a booking
     of either service changes, never lowered, so any change makes a new key) and, while time
     can still change the month, the current 10-minute step. An office page therefore reads
-    the country's month only when something changed.
+    the country's month only when something changed, and suppresses it again only when its
+    counts changed.
     """
     start, end = month_range(year, month)
     versions = Office.objects.aggregate(
@@ -374,17 +375,23 @@ def _suppressed_scope(office: Office | None, year: int, month: int, now) -> tupl
         counts, mask = (0,) * len(cells), 0
     else:
         values, offices = _month_values(office, start, end, now)
-        hidden = suppress(values, month_relations(offices))
-        # Kept small (counts in the order of `scope_cells`, the hidden ones as bits): 551
-        # entries are written at once.
-        entries = {}
-        for each in [*offices, NATIONAL]:
-            keys = [(each, *cell) for cell in cells]
-            entries[_cache_key(base, each)] = (
-                tuple(values[key] for key in keys),
-                sum(1 << bit for bit, key in enumerate(keys) if key in hidden),
-            )
-        entries[index_key] = frozenset([*offices, NATIONAL])
+        # Kept small: counts in the order of `scope_cells`, the hidden ones as bits.
+        counted = {
+            each: tuple(values[(each, *cell)] for cell in cells) for each in [*offices, NATIONAL]
+        }
+        # The suppression depends on the counts alone: kept under them too, so a booking in
+        # another month (a new version) costs the queries but not the suppression again.
+        masks_key = _cache_key(("statistics-masks", repr(sorted(counted.items(), key=repr))), "")
+        masks = cache.get(masks_key)
+        if masks is None:
+            hidden = suppress(values, month_relations(offices))
+            masks = {
+                each: sum(1 << bit for bit, cell in enumerate(cells) if (each, *cell) in hidden)
+                for each in counted
+            }
+            cache.set(masks_key, masks)
+        entries = {_cache_key(base, each): (counted[each], masks[each]) for each in counted}
+        entries[index_key] = frozenset(counted)
         cache.set_many(entries, **timeout)
         counts, mask = entries[scope_key]
     values = dict(zip(cells, counts, strict=True))

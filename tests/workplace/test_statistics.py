@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import itertools
+from unittest import mock
 
 import pytest
 import time_machine
@@ -31,6 +32,7 @@ from workplace.statistics import (
     offered_slots,
     scope_cells,
 )
+from workplace.suppression import suppress
 
 pytestmark = pytest.mark.django_db
 
@@ -419,6 +421,20 @@ def test_query_count_does_not_grow_with_the_data(frozen, office, booth, client):
     with CaptureQueriesContext(connection) as queries:
         month_statistics(office=office, year=2026, month=11)
     assert len(queries) == 3
+
+
+def test_a_change_elsewhere_reads_the_month_again_but_does_not_suppress_it_again(dataset):
+    # REQ STA-1, NFR-4: the suppression is kept under the month's counts
+    with mock.patch("workplace.statistics.suppress", wraps=suppress) as suppressing:
+        month_statistics(office=dataset, year=2026, month=11)
+        _completed(booth=BoothFactory(office=dataset), starts_at=tokyo(2026, 12, 2, 10, 0))
+        with CaptureQueriesContext(connection) as queries:
+            month_statistics(office=None, year=2026, month=11)
+        assert len(queries) == 5 and suppressing.call_count == 1
+        _completed(booth=BoothFactory(office=dataset), starts_at=tokyo(2026, 11, 25, 10, 0))
+        stats = month_statistics(office=dataset, year=2026, month=11)
+        assert suppressing.call_count == 2
+        assert stats.totals.cells[0].value == 25
 
 
 def test_a_change_anywhere_is_seen_at_once_despite_the_cache(dataset):
