@@ -13,7 +13,9 @@ from it), then enough other cells that no hidden count is *determined*: no combi
 the relations isolates it, so every hidden cell can take at least two values consistent with
 everything shown. The check is exact linear algebra (`determined`), not a rule of thumb, so
 it also holds when relations overlap (three-dimensional publications, a total in two
-breakdowns, offices summed to the national figure).
+breakdowns, offices summed to the national figure). Counts are never negative and every
+hidden one reads "<5", so two hidden 1s sharing a known 2 would still give themselves away:
+the other hidden cells of any relation a small count is in must add up to 5 or more too.
 """
 
 from __future__ import annotations
@@ -137,11 +139,15 @@ def _complement(
 
 def suppress(values: Mapping[Key, int], relations: Iterable[Relation]) -> set[Key]:
     """The cells of `values` to hide: every count from 1 to 4, and enough others that no
-    hidden count is determined by the shown ones through `relations`.
+    hidden count is determined by the shown ones through `relations`, nor pinned to a narrow
+    range by them.
 
-    First the cheap rule (no relation with exactly one hidden cell, a relation's smallest
-    non-zero shown cell going next), then the exact check, which adds a cell next to any
-    hidden count still determined and starts again, until none is. Deterministic.
+    First the cheap rules, a relation's smallest non-zero shown cell going next while:
+    the relation has exactly one hidden cell (it would be the relation's known sum minus the
+    shown ones), or the other hidden cells next to a hidden count under 5 add up to less
+    than 5 (1 + 1 = 2 hidden, and counts are never negative: both would be 1). Then the
+    exact check, which adds a cell next to any hidden count still determined and starts
+    again, until none is. Deterministic.
     """
     relations = [dict(relation) for relation in relations]
     by_cell: dict[Key, list[int]] = {}
@@ -152,25 +158,42 @@ def suppress(values: Mapping[Key, int], relations: Iterable[Relation]) -> set[Ke
             by_cell.setdefault(key, []).append(index)
     hidden: set[Key] = set()
     in_relation = [0] * len(relations)  # hidden cells in each relation
-    lonely: deque[int] = deque()  # relations that had one hidden cell, oldest first
+    hidden_sum = [0] * len(relations)  # and what they add up to
+    largest_primary = [0] * len(relations)  # the largest count under 5 hidden in each
+    weak: deque[int] = deque()  # relations to look at again, oldest first
 
     def hide(key: Key) -> None:
         hidden.add(key)
         for index in by_cell.get(key, ()):
             in_relation[index] += 1
-            if in_relation[index] == 1:
-                lonely.append(index)
+            hidden_sum[index] += values[key]
+            weak.append(index)
+
+    def is_weak(index: int) -> bool:
+        if in_relation[index] == 1:
+            return True
+        largest = largest_primary[index]
+        return bool(largest) and hidden_sum[index] - largest < THRESHOLD
 
     def smallest(keys: Iterable[Key]) -> Key:
         return min(keys, key=lambda k: (values[k] == 0, values[k], repr(k)))
 
-    for key in sorted(primary(values), key=repr):
+    primaries = sorted(primary(values), key=repr)
+    for key in primaries:
+        for index in by_cell.get(key, ()):
+            largest_primary[index] = max(largest_primary[index], values[key])
+    for key in primaries:
         hide(key)
     while True:
-        while lonely:
-            index = lonely.popleft()
-            if in_relation[index] == 1:
-                hide(smallest(key for key in relations[index] if key not in hidden))
+        while weak:
+            index = weak.popleft()
+            if not is_weak(index):
+                continue
+            shown = [key for key in relations[index] if key not in hidden]
+            if in_relation[index] > 1 and not any(values[key] for key in shown):
+                continue  # nothing left that adds to the range: every count shown is a zero
+            if shown:
+                hide(smallest(shown))
         touched = [relations[i] for i, count in enumerate(in_relation) if count]
         exposed = determined(touched, hidden)
         if not exposed:
