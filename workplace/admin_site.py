@@ -18,7 +18,7 @@ from .actions import action_view
 from .admin_index import index_view
 from .call_list import calls_view
 from .day_sheet import day_view
-from .stats_admin import statistics_view
+from .stats_admin import funnel_view, statistics_view
 from .week import week_view
 
 # The paths before the workplace app, and the page each now lives at.
@@ -46,6 +46,11 @@ def urls(site) -> list:
             "workplace/statistics/",
             view(lambda request: statistics_view(request, site)),
             name="workplace_statistics",
+        ),
+        path(
+            "workplace/statistics/funnel/",
+            view(lambda request: funnel_view(request, site)),
+            name="workplace_funnel",
         ),
         *(
             path(old, RedirectView.as_view(pattern_name=new, query_string=True, permanent=True))

@@ -1,10 +1,12 @@
 """Anonymised monthly figures per office, or for the whole country (REQ STA-1, NFR-4).
 
 Every figure is a count of bookings whose slot starts in the month (Asia/Tokyo), computed by
-the database with one GROUP BY (user type, purpose) query per service over the month's range,
-which the (booth, starts_at) and (office, starts_at) indexes serve; offered slots come from one
-query for the active booths and one for the closures. A page therefore costs the same few
-queries whatever the number of stored reservations (`manage.py stats_bench` times it).
+the database with one GROUP BY (office, user type, purpose) query per service over the
+month's range, for every office at once (suppression needs them all, see below), which the
+(starts_at, status) indexes serve; offered slots come from one query for the active booths
+and one for the closures, and one more reads the offices' data versions, under which the
+suppressed month is cached. A page therefore costs the same few queries whatever the number
+of stored reservations (`manage.py stats_bench` times it).
 
 The figures, each over the month's slots:
 
@@ -26,21 +28,29 @@ The figures, each over the month's slots:
 Rows are kept by user type on the booking itself, so a deleted account's anonymised bookings
 still count (REQ REG-5). Nothing personal is read: only counts leave the database.
 
-Disclosure control: a count under 5 is shown as "<5" (zero included). Because each breakdown
-adds up to the total row, a single hidden cell in a column could be worked out from the others;
-`suppress` then hides the next smallest cell of that column, or the total when no other cell
-is left, and repeats until no column (in either breakdown) has exactly one hidden cell.
-Utilisation is hidden with the booked slots it is computed from.
+Disclosure control (`workplace.suppression`): a count from 1 to 4 is shown as "<5"; a zero
+stays "0". A reader knows how the figures add up: each breakdown's rows add up to the total
+row (one total shared by both breakdowns), every office's figure adds up to the national one,
+and requests + ad-hoc uses - cancellations online and by phone - no-contact cancellations -
+booked slots leaves only a small rest (cancellations for other causes, requests never
+confirmed, the second slots of ad-hoc uses), taken as known. So one month is suppressed
+once, for every office and the national view together, and the page, the CSV and the
+national view of that month all show the same cells hidden: no hidden count can be worked
+out from everything they show (secondary suppression, exact linear algebra). Hidden cells
+all read "<5", whatever hid them. Utilisation is hidden with the booked slots it is computed
+from.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.core.cache import caches
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -51,9 +61,12 @@ from bookings.alerts import alert_figures
 from bookings.models import CancelledVia, OfficeClosure, Source, Status, lapsed_q, overdue_q
 from booths.models import Booth, Purpose, Reservation
 from consultations.models import Consultation, ConsultationPurpose
+from core.versioning import CACHE_ALIAS
 
-THRESHOLD = 5
+from .suppression import sum_relation, suppress
+
 SUPPRESSED = "<5"
+NATIONAL = "national"  # the scope key of the national figures
 
 BOOTH_FIGURES = [
     "requests",
@@ -94,7 +107,7 @@ PURPOSE_ROWS: list[tuple[str, Promise]] = [
 BOOKED_STATUSES = [Status.REQUESTED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED]
 
 
-# --- Pure parts: month range, offered slots, suppression -----------------------------------
+# --- Pure parts: month range, offered slots, the month's relations -------------------------------
 
 
 def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.datetime]:
@@ -119,31 +132,51 @@ def offered_slots(
     return len(business) * booths * len(calendar.slot_times(opens_at, closes_at))
 
 
-def suppress(values: dict[tuple, int], groups: Iterable[tuple[list[tuple], tuple]]) -> set[tuple]:
-    """The keys of `values` to hide: every count under 5, and enough others that no hidden
-    count can be worked out from a group's parts and its total (complementary suppression).
+# The figures of one row that a reader can balance: every advance request or ad-hoc use ends
+# cancelled (online, by phone, or for another cause), as a no-contact cancellation, unconfirmed,
+# or in a booked slot (with the ad-hoc uses' second slots). The other causes are rare, so the
+# rest is taken as known.
+BALANCE = {"requests": 1, "adhoc": 1, "cancelled_online": -1, "cancelled_phone": -1}
+BALANCE |= {"no_contact": -1}
 
-    `groups` are (part keys, total key) with total = sum(parts). A group must never have
-    exactly one hidden cell; when it has, the smallest shown part is hidden too (the total
-    only when every part is hidden), until no group changes. Ties break on the key, so the
-    result is the same on every run.
-    """
-    groups = [(list(parts), total) for parts, total in groups]
-    hidden = {key for key, value in values.items() if value < THRESHOLD}
-    changed = True
-    while changed:
-        changed = False
-        for parts, total in groups:
-            cells = [*parts, total]
-            if sum(1 for key in cells if key in hidden) != 1:
-                continue
-            shown_parts = [key for key in parts if key not in hidden]
-            if shown_parts:
-                hidden.add(min(shown_parts, key=lambda key: (values[key], repr(key))))
-            else:
-                hidden.add(total)
-            changed = True
-    return hidden
+
+def scope_cells() -> list[tuple]:
+    """The cells one office (or the nation) publishes for a month."""
+    cells: list[tuple] = [("booked",)]
+    for name in FIGURES:
+        cells.append(("total", name))
+        cells += [("user_type", key, name) for key, _l in USER_TYPE_ROWS]
+        cells += [("purpose", key, name) for key, _l in PURPOSE_ROWS]
+    return cells
+
+
+def scope_relations(scope) -> list[dict]:
+    """How one scope's cells add up: each breakdown to the shared total row, and the balance
+    of the total row with the booked slots."""
+    relations = []
+    for name in FIGURES:
+        total = (scope, "total", name)
+        relations.append(
+            sum_relation([(scope, "user_type", k, name) for k, _l in USER_TYPE_ROWS], total)
+        )
+        relations.append(
+            sum_relation([(scope, "purpose", k, name) for k, _l in PURPOSE_ROWS], total)
+        )
+    balance = {(scope, "total", name): sign for name, sign in BALANCE.items()}
+    balance[(scope, "booked")] = -1
+    relations.append(balance)
+    return relations
+
+
+def month_relations(offices: Iterable) -> list[dict]:
+    """Every office's relations, and each national cell as the sum of the offices' ones."""
+    offices = list(offices)
+    relations = [
+        relation for office in [*offices, NATIONAL] for relation in scope_relations(office)
+    ]
+    for cell in scope_cells():
+        relations.append(sum_relation([(office, *cell) for office in offices], (NATIONAL, *cell)))
+    return relations
 
 
 # --- Results ----------------------------------------------------------------------------
@@ -198,24 +231,25 @@ class MonthStatistics:
 # --- Queries ---------------------------------------------------------------------------------
 
 
+_USER_TYPES = frozenset(key for key, _label in USER_TYPE_ROWS) - {OTHER}
+_PURPOSES = frozenset(key for key, _label in PURPOSE_ROWS) - {OTHER}
+
+
 def _user_type_row(user_type: str) -> str:
-    known = {key for key, _label in USER_TYPE_ROWS}
-    return user_type if user_type in known and user_type != OTHER else OTHER
+    return user_type if user_type in _USER_TYPES else OTHER
 
 
 def _purpose_row(purpose: str) -> str:
-    known = {key for key, _label in PURPOSE_ROWS}
-    return purpose if purpose in known and purpose != OTHER else OTHER
+    return purpose if purpose in _PURPOSES else OTHER
 
 
-def _booth_counts(office: Office | None, start, end, now) -> list[dict]:
+def _booth_counts(start, end, now) -> list[dict]:
+    """Every office's counts: the month is suppressed for all of them together."""
     reservations = Reservation.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    if office is not None:
-        reservations = reservations.filter(booth__office=office)
     no_contact = Q(status=Status.NO_SHOW) | overdue_q(now)
     return list(
         reservations.order_by()
-        .values("user_type", "purpose")
+        .values("booth__office_id", "user_type", "purpose")
         .annotate(
             requests=Count("pk", filter=Q(source__in=[Source.ONLINE, Source.STAFF])),
             confirmed=Count(
@@ -242,18 +276,40 @@ def _booth_counts(office: Office | None, start, end, now) -> list[dict]:
     )
 
 
-def _online_counts(office: Office | None, start, end) -> list[dict]:
+def _online_counts(start, end) -> list[dict]:
     consultations = Consultation.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    if office is not None:
-        consultations = consultations.filter(office=office)
     held = Q(status__in=[Status.CHECKED_IN, Status.COMPLETED]) | (
         Q(joined_at__isnull=False) & ~Q(status=Status.CANCELLED)
     )
     return list(
         consultations.order_by()
-        .values("user_type", "purpose")
+        .values("office_id", "user_type", "purpose")
         .annotate(online_held=Count("pk", filter=held))
     )
+
+
+def _month_values(office: Office | None, start, end, now) -> tuple[dict[tuple, int], list]:
+    """Every cell of every office with bookings in the month (and of `office`), and the
+    national ones, keyed (office id or NATIONAL, *cell)."""
+    values: dict[tuple, int] = defaultdict(int)
+    rows = [
+        *((row, row["booth__office_id"], BOOTH_FIGURES) for row in _booth_counts(start, end, now)),
+        *((row, row["office_id"], ONLINE_FIGURES) for row in _online_counts(start, end)),
+    ]
+    offices = {office.pk} if office is not None else set()
+    for row, office_id, names in rows:
+        offices.add(office_id)
+        user_type = _user_type_row(row["user_type"])
+        purpose = _purpose_row(row["purpose"])
+        for name in names:
+            values[(office_id, "user_type", user_type, name)] += row[name]
+            values[(office_id, "purpose", purpose, name)] += row[name]
+            values[(office_id, "total", name)] += row[name]
+        values[(office_id, "booked")] += row.get("booked", 0)
+    offices = sorted(offices)
+    for cell in scope_cells():
+        values[(NATIONAL, *cell)] = sum(values[(office_id, *cell)] for office_id in offices)
+    return dict(values), offices
 
 
 def _offered(office: Office | None, year: int, month: int) -> int:
@@ -277,45 +333,84 @@ def _offered(office: Office | None, year: int, month: int) -> int:
     return total
 
 
+# Time alone changes a month's figures at a slot's start (a request left unconfirmed) and 10
+# minutes later (the 10-minute rule), so a cached month is kept to the next 10-minute mark.
+TIME_STEP = datetime.timedelta(minutes=10)
+
+
+def _cache_key(base: tuple, scope) -> str:
+    return hashlib.blake2b(repr((*base, scope)).encode(), digest_size=20).hexdigest()
+
+
+def _suppressed_scope(office: Office | None, year: int, month: int, now) -> tuple[dict, set]:
+    """One scope's cells (cell -> count) and the hidden ones, from the month suppressed for
+    every office at once.
+
+    The whole month is read and suppressed once, then kept in the "grids" cache a scope an
+    entry, under the sum of every office's data version (raised by triggers whenever a booking
+    of either service changes, never lowered, so any change makes a new key) and, while time
+    can still change the month, the current 10-minute step. An office page therefore reads
+    the country's month only when something changed, and suppresses it again only when its
+    counts changed.
+    """
+    start, end = month_range(year, month)
+    versions = Office.objects.aggregate(
+        total=Sum("availability_version"), count=Count("pk"), last=Max("pk")
+    )
+    step = None
+    timeout = {}
+    if now < end + TIME_STEP:
+        local = timezone.localtime(now, calendar.TOKYO)
+        step = local.replace(minute=local.minute - local.minute % 10, second=0, microsecond=0)
+        timeout = {"timeout": max((step + TIME_STEP - now).total_seconds(), 0.001)}
+    base = ("statistics-month", year, month, *versions.values(), step)
+    scope = office.pk if office is not None else NATIONAL
+    cache = caches[CACHE_ALIAS]
+    index_key, scope_key = _cache_key(base, "scopes"), _cache_key(base, scope)
+    found = cache.get_many([index_key, scope_key])
+    cells = scope_cells()
+    if scope_key in found:
+        counts, mask = found[scope_key]
+    elif index_key in found and scope not in found[index_key]:
+        # No booking of this office in the month: every cell is a zero, shown.
+        counts, mask = (0,) * len(cells), 0
+    else:
+        values, offices = _month_values(office, start, end, now)
+        # Kept small: counts in the order of `scope_cells`, the hidden ones as bits.
+        counted = {
+            each: tuple(values[(each, *cell)] for cell in cells) for each in [*offices, NATIONAL]
+        }
+        # The suppression depends on the counts alone: kept under them too, so a booking in
+        # another month (a new version) costs the queries but not the suppression again.
+        masks_key = _cache_key(("statistics-masks", repr(sorted(counted.items(), key=repr))), "")
+        masks = cache.get(masks_key)
+        if masks is None:
+            hidden = suppress(values, month_relations(offices))
+            masks = {
+                each: sum(1 << bit for bit, cell in enumerate(cells) if (each, *cell) in hidden)
+                for each in counted
+            }
+            cache.set(masks_key, masks)
+        entries = {_cache_key(base, each): (counted[each], masks[each]) for each in counted}
+        entries[index_key] = frozenset(counted)
+        cache.set_many(entries, **timeout)
+        counts, mask = entries[scope_key]
+    values = dict(zip(cells, counts, strict=True))
+    return values, {cell for bit, cell in enumerate(cells) if mask >> bit & 1}
+
+
 def month_statistics(
     *, office: Office | None, year: int, month: int, now: datetime.datetime | None = None
 ) -> MonthStatistics:
     """The month's figures for `office`, or for every office when `office` is None.
 
-    Four queries, whatever the data's size.
+    Five queries, whatever the data's size, three when the month is cached. Every office's
+    figures are read and suppressed together, so what an office's page hides stays hidden
+    next to the national view and the other offices' pages.
     """
     now = now or timezone.now()
-    start, end = month_range(year, month)
-    by_type: dict[str, dict[str, int]] = {key: defaultdict(int) for key, _l in USER_TYPE_ROWS}
-    by_purpose: dict[str, dict[str, int]] = {key: defaultdict(int) for key, _l in PURPOSE_ROWS}
-    totals: dict[str, int] = defaultdict(int)
-    booked = 0
-    rows = [
-        *((row, BOOTH_FIGURES) for row in _booth_counts(office, start, end, now)),
-        *((row, ONLINE_FIGURES) for row in _online_counts(office, start, end)),
-    ]
-    for row, names in rows:
-        type_counts = by_type[_user_type_row(row["user_type"])]
-        purpose_counts = by_purpose[_purpose_row(row["purpose"])]
-        for name in names:
-            type_counts[name] += row[name]
-            purpose_counts[name] += row[name]
-            totals[name] += row[name]
-        booked += row.get("booked", 0)
-
-    values: dict[tuple, int] = {("booked",): booked}
-    for name in FIGURES:
-        values[("total", name)] = totals[name]
-        for key, _label in USER_TYPE_ROWS:
-            values[("user_type", key, name)] = by_type[key][name]
-        for key, _label in PURPOSE_ROWS:
-            values[("purpose", key, name)] = by_purpose[key][name]
-    groups = []
-    for name in FIGURES:
-        total_key = ("total", name)
-        groups.append(([("user_type", key, name) for key, _l in USER_TYPE_ROWS], total_key))
-        groups.append(([("purpose", key, name) for key, _l in PURPOSE_ROWS], total_key))
-    hidden = suppress(values, groups)
+    values, hidden = _suppressed_scope(office, year, month, now)
+    booked = values[("booked",)]
 
     def cell(key: tuple) -> Cell:
         return Cell(values[key], key in hidden)

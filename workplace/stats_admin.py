@@ -1,4 +1,5 @@
-"""The statistics page of the admin: figures per office and month, a chart, a CSV (REQ STA-1).
+"""The statistics pages of the admin: figures per office and month, a chart, a CSV (REQ STA-1),
+and the office's weekly funnel over 12 weeks, a chart and a table (REQ STA-2).
 
 Counselors see their own office (another office's code answers 404); superusers choose any
 office or the whole country. The page is behind the admin's sign-in and second factor
@@ -23,6 +24,7 @@ from accounts.models import Office
 from bookings import calendar
 from core.forms import Form
 
+from .funnel import Funnel, weekly_funnel
 from .statistics import SUPPRESSED, MonthStatistics, alert_statistics, month_statistics
 
 NATIONAL = "national"
@@ -35,6 +37,16 @@ CHART_LABEL_WIDTH = 230
 CHART_VALUE_WIDTH = 50
 CHART_BAR_HEIGHT = 22
 CHART_GAP = 10
+
+# The funnel: one small chart a stage, the 12 weeks side by side, drawn for a phone's width
+# (360 units) so its text stays readable there; it scales up on wider screens.
+FUNNEL_WIDTH = 360
+FUNNEL_MARGIN = 8
+FUNNEL_TITLE = 18  # a panel's heading
+FUNNEL_VALUE = 14  # room for the value above the tallest bar
+FUNNEL_BARS = 48
+FUNNEL_PANEL_GAP = 10
+FUNNEL_AXIS = 18
 
 
 class StatisticsForm(Form):
@@ -154,7 +166,7 @@ def statistics_csv(stats: MonthStatistics, alert_rows=()) -> HttpResponse:
     writer = FormulaSafeWriter(csv.writer(response))
     writer.writerow([_("Office"), stats.scope_label])
     writer.writerow([_("Month"), f"{stats.year:04d}-{stats.month:02d}"])
-    writer.writerow([_("Counts under 5, and counts from which one could be worked out: <5")])
+    writer.writerow([_("Counts from 1 to 4, and counts from which one could be worked out: <5")])
     header = [_("Breakdown"), _("Group"), *[str(label) for _name, label in stats.figures]]
     for breakdown in stats.breakdowns:
         writer.writerow([])
@@ -223,3 +235,90 @@ def _page(
         "alert_rows": alert_rows,
     }
     return TemplateResponse(request, "admin/statistics/month.html", context)
+
+
+def funnel_chart(funnel: Funnel) -> dict:
+    """Panels (one a stage) of weekly bars on one scale, in SVG units; a hidden count draws
+    no bar and reads "<5"."""
+    largest = (
+        max([cell.value for week in funnel.weeks for cell in week.cells if not cell.hidden] or [0])
+        or 1
+    )
+    slot = (FUNNEL_WIDTH - 2 * FUNNEL_MARGIN) / len(funnel.weeks)
+    bar_width = round(slot * 0.6, 1)
+    panel_height = FUNNEL_TITLE + FUNNEL_VALUE + FUNNEL_BARS + FUNNEL_PANEL_GAP
+    panels = []
+    for index, (_name, label) in enumerate(funnel.stages):
+        top = index * panel_height
+        base = top + FUNNEL_TITLE + FUNNEL_VALUE + FUNNEL_BARS
+        bars = []
+        for position, week in enumerate(funnel.weeks):
+            cell = week.cells[index]
+            height = 0 if cell.hidden else round(cell.value / largest * FUNNEL_BARS, 1)
+            x = FUNNEL_MARGIN + position * slot + (slot - bar_width) / 2
+            bars.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(base - height, 1),
+                    "height": height,
+                    "hidden": cell.hidden,
+                    "display": cell.display,
+                    "text_x": round(x + bar_width / 2, 1),
+                    "text_y": round(base - height - 3, 1),
+                }
+            )
+        panels.append(
+            {"label": label, "title_y": top + FUNNEL_TITLE - 5, "base": base, "bars": bars}
+        )
+    axis_y = len(panels) * panel_height + FUNNEL_AXIS - 6
+    weeks = [
+        {
+            "label": f"{week.monday.month}/{week.monday.day}",
+            "x": round(FUNNEL_MARGIN + position * slot + slot / 2, 1),
+        }
+        for position, week in enumerate(funnel.weeks)
+    ]
+    summary = "; ".join(
+        _("Week of %(day)s") % {"day": week.monday.isoformat()}
+        + ": "
+        + ", ".join(
+            f"{label} {cell.display}"
+            for (_name, label), cell in zip(funnel.stages, week.cells, strict=True)
+        )
+        for week in funnel.weeks
+    )
+    return {
+        "summary": summary,
+        "width": FUNNEL_WIDTH,
+        "height": len(panels) * panel_height + FUNNEL_AXIS,
+        "margin": FUNNEL_MARGIN,
+        "line_end": FUNNEL_WIDTH - FUNNEL_MARGIN,
+        "bar_width": bar_width,
+        "panels": panels,
+        "weeks": weeks,
+        "axis_y": axis_y,
+    }
+
+
+def funnel_view(request: HttpRequest, admin_site) -> HttpResponse:
+    """STA-2: a counselor's own office; a superuser chooses one (there is no national funnel,
+    so no national total to subtract an office from)."""
+    if not may_see_statistics(request.user):
+        raise PermissionDenied
+    form = StatisticsForm(request.GET or None)
+    code = form.data.get("office", "").strip() if form.is_bound else ""
+    if len(code) > form.fields["office"].max_length:
+        raise Http404
+    office = None if code == NATIONAL else _scope(request, code)
+    funnel = weekly_funnel(office=office) if office is not None else None
+    offices = None
+    if request.user.is_superuser:
+        offices = Office.objects.order_by("code").only("code", "name")
+    context = {
+        **admin_site.each_context(request),
+        "title": _("Weekly booking funnel"),
+        "funnel": funnel,
+        "chart": funnel_chart(funnel) if funnel else None,
+        "offices": offices,
+    }
+    return TemplateResponse(request, "admin/statistics/funnel.html", context)

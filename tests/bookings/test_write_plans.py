@@ -205,6 +205,19 @@ def world(frozen, office, booth, staff, counselor, zoom):
     }
 
 
+# Whole reads that stay small at any scale, and why.
+BOUNDED_READS = {
+    # REQ STA-1: the suppressed month is cached under every office's data version (one row an
+    # office, some 550, never more with bookings or people), as a booking anywhere can change
+    # what an office's page must hide.
+    'SUM("accounts_office"."availability_version")',
+}
+
+
+def bounded(what: str) -> bool:
+    return any(read in what for read in BOUNDED_READS)
+
+
 def test_no_write_reads_a_user_office_or_booking_table_whole(world, booth, staff, counselor, zoom):
     # REQ NFR-4
     seeker, other_seeker = UserFactory(office=booth.office), UserFactory(office=booth.office)
@@ -261,7 +274,8 @@ def test_no_write_reads_a_user_office_or_booking_table_whole(world, booth, staff
     found = {}
     for name, write in writes.items():
         found.update({f"{name}: {what}": scans for what, scans in scans_of(write).items()})
-    assert found == {}
+    assert any(bounded(what) for what in found)  # the exemption is still needed
+    assert {what: scans for what, scans in found.items() if not bounded(what)} == {}
     # Each write did its work (a write refused early would prove nothing).
     world["requested"].refresh_from_db()
     assert world["requested"].status == Status.CONFIRMED

@@ -4,24 +4,35 @@ import csv
 import datetime
 import io
 import itertools
+from unittest import mock
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import UserType
+from accounts.models import Office, UserType
 from accounts.services import account_delete
 from bookings.calendar import SLOT, TOKYO
 from bookings.models import OfficeClosure
 from booths.models import CancelledVia, Purpose, Reservation, Source, Status
+from core.versioning import CACHE_ALIAS
 from tests.auth import login_client, staff_with_mfa
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import EmployerFactory, OfficeFactory, UserFactory
-from workplace.statistics import month_statistics, offered_slots, suppress
+from tests.workplace.test_suppression import recoverable_by_rank
+from workplace.statistics import (
+    NATIONAL,
+    month_relations,
+    month_statistics,
+    offered_slots,
+    scope_cells,
+)
+from workplace.suppression import suppress
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +159,8 @@ def dataset(frozen, office, booth):
     # A closure on Friday the 20th; another office's data and December's never count.
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))
     other = BoothFactory(office=OfficeFactory(code="honjo"))
-    _completed(booth=other, starts_at=tokyo(2026, 11, 18, 10, 0))
+    for hour in range(10, 15):
+        _completed(booth=other, user=seeker, starts_at=tokyo(2026, 11, 18, hour, 0))
     _completed(booth=booth, user=seeker, starts_at=tokyo(2026, 12, 1, 10, 0))
     return office
 
@@ -214,41 +226,56 @@ def test_requests_never_confirmed_count_in_no_cancellation_figure_nor_as_booked(
 
 
 def test_counts_under_five_and_derivable_counts_are_hidden(dataset):
-    # REQ STA-1: "<5", and the complementary cell so no hidden count can be worked out
+    # REQ STA-1: "<5" for 1 to 4, "0" stays 0, and the complementary cells so no hidden count
+    # can be worked out
     stats = month_statistics(office=dataset, year=2026, month=11)
-    assert _displays(stats.totals) == ["24", "15", "19", "6", "<5", "<5", "5", "6"]
+    # 24 requests + 5 ad-hoc - 6 cancelled online - 19 booked = cancelled by phone (2) +
+    # no-contacts (2): hidden together they would still be 1 to 3 each, so the ad-hoc uses go
+    # too
+    assert _displays(stats.totals) == ["24", "15", "19", "6", "<5", "<5", "<5", "6"]
     rows = {row.key: _displays(row) for row in stats.by_user_type.rows}
     # requests: only the employers' 3 is under 5, so the next smallest (the 6 bookings
     # without a user type) is hidden as well; the same in the confirmed and completed columns
-    assert rows["job_seeker"] == ["15", "8", "12", "6", "<5", "<5", "5", "6"]
-    assert rows["employer"] == ["<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5"]
-    assert rows["other"] == ["<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5"]
-    for breakdown in stats.breakdowns:
-        for index in range(len(stats.figures)):
-            cells = [row.cells[index] for row in breakdown.rows] + [breakdown.total.cells[index]]
-            assert sum(cell.hidden for cell in cells) != 1
+    assert rows["job_seeker"] == ["15", "8", "12", "6", "0", "<5", "<5", "6"]
+    assert rows["employer"] == ["<5", "<5", "<5", "0", "<5", "0", "0", "0"]
+    assert rows["other"] == ["<5", "<5", "<5", "0", "0", "0", "0", "0"]
 
 
-def test_suppression_hides_the_smallest_other_cell_or_the_total():
-    # REQ STA-1
-    parts = [("a",), ("b",), ("c",)]
-    values = {("a",): 3, ("b",): 40, ("c",): 12, ("t",): 55}
-    assert suppress(values, [(parts, ("t",))]) == {("a",), ("c",)}
-    # every part hidden but the total shown: nothing more to hide
-    values = {("a",): 1, ("b",): 2, ("c",): 4, ("t",): 7}
-    assert suppress(values, [(parts, ("t",))]) == {("a",), ("b",), ("c",)}
-    # the total alone under 5 with every part shown: a part must go too
-    values = {("a",): 0, ("b",): 0, ("c",): 0, ("t",): 0}
-    assert len(suppress(values, [(parts, ("t",))])) == 4
-    # one part hidden and no other shown part: the total goes
-    values = {("a",): 2, ("t",): 2}
-    assert suppress(values, [([("a",)], ("t",))]) == {("a",), ("t",)}
-    # a total shared by two breakdowns is hidden in both, and each breakdown stays safe
-    values = {("x", 1): 30, ("x", 2): 30, ("y", 1): 58, ("y", 2): 2, ("t",): 60}
-    groups = [([("x", 1), ("x", 2)], ("t",)), ([("y", 1), ("y", 2)], ("t",))]
-    hidden = suppress(values, groups)
-    for group_parts, total in groups:
-        assert sum(key in hidden for key in [*group_parts, total]) != 1
+def _shown_and_hidden(scopes: dict) -> tuple[dict, set]:
+    """What the pages of every scope show, keyed like `month_relations`."""
+    shown, hidden = {}, set()
+    for scope, stats in scopes.items():
+        cells = {("booked",): stats.booked_slots}
+        for breakdown, kind in zip(stats.breakdowns, ["user_type", "purpose"], strict=True):
+            for row in breakdown.rows:
+                for (name, _label), cell in zip(stats.figures, row.cells, strict=True):
+                    cells[(kind, row.key, name)] = cell
+        for (name, _label), cell in zip(stats.figures, stats.totals.cells, strict=True):
+            cells[("total", name)] = cell
+        for key, cell in cells.items():
+            if cell.hidden:
+                hidden.add((scope, *key))
+            else:
+                shown[(scope, *key)] = cell.value
+    return shown, hidden
+
+
+def test_no_hidden_count_can_be_worked_out_from_every_page_and_the_national_view(dataset):
+    # REQ STA-1: the office pages (and their CSVs) and the national view together: the
+    # national figure minus the other office's figure gives nothing away
+    other = Office.objects.get(code="honjo")
+    scopes = {
+        dataset.pk: month_statistics(office=dataset, year=2026, month=11),
+        other.pk: month_statistics(office=other, year=2026, month=11),
+        NATIONAL: month_statistics(office=None, year=2026, month=11),
+    }
+    shown, hidden = _shown_and_hidden(scopes)
+    assert (dataset.pk, "user_type", "employer", "requests") in hidden
+    # honjo's employers made no request ("0" shown): the national figure is the hidden 3
+    assert shown[(other.pk, "user_type", "employer", "requests")] == 0
+    assert (NATIONAL, "user_type", "employer", "requests") in hidden
+    assert len(shown) + len(hidden) == 3 * len(scope_cells())
+    assert recoverable_by_rank(month_relations([dataset.pk, other.pk]), hidden) == set()
 
 
 def test_utilisation_is_hidden_with_a_small_booked_count(frozen, office, booth):
@@ -271,7 +298,7 @@ def test_offered_slots_count_business_days_booths_and_slots():
 def test_national_view_adds_up_every_office(dataset):
     # REQ STA-1: superusers' national view
     stats = month_statistics(office=None, year=2026, month=11)
-    assert stats.totals.cells[0].value == 24 + 1
+    assert stats.totals.cells[0].value == 24 + 5
     assert stats.offered_slots == 18 * 16 + 19 * 16
 
 
@@ -308,7 +335,7 @@ def test_csv_has_a_bom_the_figures_and_no_personal_data(dataset, client):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["ハローワーク", "ハローワーク五所川原"]
     total_rows = [row for row in rows if len(row) == 10 and row[2] == "24"]
-    assert total_rows and total_rows[0][2:] == ["24", "15", "19", "6", "<5", "<5", "5", "6"]
+    assert total_rows and total_rows[0][2:] == ["24", "15", "19", "6", "<5", "<5", "<5", "6"]
     for personal in ["山田", "0184-00-1234", "0173-12-3456", "株式会社試験", "example.jp"]:
         assert personal not in text
 
@@ -333,7 +360,7 @@ def test_superuser_sees_any_office_and_the_national_view(dataset, client):
     html = client.get(PAGE, {"office": "goshogawara", "month": "2026-11"}).content.decode()
     assert "<td>24</td>" in html
     html = client.get(PAGE, {"office": "national", "month": "2026-11"}).content.decode()
-    assert "<td>25</td>" in html
+    assert "<td>29</td>" in html
     assert client.get(PAGE, {"office": "nowhere"}).status_code == 404
 
 
@@ -377,6 +404,7 @@ def test_query_count_does_not_grow_with_the_data(frozen, office, booth, client):
     client.get(PAGE, {"month": "2026-11"})  # session and permission caches warm
 
     def page_queries():
+        caches[CACHE_ALIAS].clear()  # the month read afresh each time
         with CaptureQueriesContext(connection) as queries:
             assert client.get(PAGE, {"month": "2026-11"}).status_code == 200
         return len(queries)
@@ -387,6 +415,40 @@ def test_query_count_does_not_grow_with_the_data(frozen, office, booth, client):
         _add_reservations(BoothFactory(office=office), 50, tokyo(2026, 11, 9, 0, 0))
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 24))
     assert page_queries() == small
+    # the offices' versions, two counts, offered slots (two); the versions alone once cached
+    caches[CACHE_ALIAS].clear()
     with CaptureQueriesContext(connection) as queries:
         month_statistics(office=office, year=2026, month=11)
-    assert len(queries) == 4
+    assert len(queries) == 5
+    with CaptureQueriesContext(connection) as queries:
+        month_statistics(office=office, year=2026, month=11)
+    assert len(queries) == 3
+
+
+def test_a_change_elsewhere_reads_the_month_again_but_does_not_suppress_it_again(dataset):
+    # REQ STA-1, NFR-4: the suppression is kept under the month's counts
+    with mock.patch("workplace.statistics.suppress", wraps=suppress) as suppressing:
+        month_statistics(office=dataset, year=2026, month=11)
+        _completed(booth=BoothFactory(office=dataset), starts_at=tokyo(2026, 12, 2, 10, 0))
+        with CaptureQueriesContext(connection) as queries:
+            month_statistics(office=None, year=2026, month=11)
+        assert len(queries) == 5 and suppressing.call_count == 1
+        _completed(booth=BoothFactory(office=dataset), starts_at=tokyo(2026, 11, 25, 10, 0))
+        stats = month_statistics(office=dataset, year=2026, month=11)
+        assert suppressing.call_count == 2
+        assert stats.totals.cells[0].value == 25
+
+
+def test_a_change_anywhere_is_seen_at_once_despite_the_cache(dataset):
+    # REQ STA-1, NFR-4: any office's booking changes the month's suppression, so the cache
+    # key follows every office's data version
+    before = month_statistics(office=dataset, year=2026, month=11)
+    other_booth = BoothFactory(office=Office.objects.get(code="honjo"))
+    _completed(booth=other_booth, starts_at=tokyo(2026, 11, 19, 10, 0))
+    national = month_statistics(office=None, year=2026, month=11)
+    assert national.totals.cells[0].value == before.totals.cells[0].value + 5 + 1
+    Reservation.objects.filter(booth__office=dataset, status=Status.NO_SHOW).update(
+        status=Status.CANCELLED, cancelled_at=NOW, cancelled_via=CancelledVia.PHONE
+    )
+    after = month_statistics(office=dataset, year=2026, month=11)
+    assert after.totals.cells[4].value == before.totals.cells[4].value + 1

@@ -1,4 +1,5 @@
-"""Time the monthly statistics (REQ STA-1, NFR-4): query count and time of `month_statistics`.
+"""Time the monthly statistics (REQ STA-1, NFR-4): query count and time of `month_statistics`,
+cold (the month read and suppressed for every office) and cached.
 
     manage.py stats_bench --office goshogawara --month 2026-11
     manage.py stats_bench --national --month 2026-11 --repeat 5
@@ -16,6 +17,7 @@ import re
 import statistics
 import time
 
+from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -23,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Office, UserType
 from bookings import calendar
 from booths.models import Booth, Purpose, Reservation, Status
+from core.versioning import CACHE_ALIAS
 from workplace.statistics import month_statistics
 
 
@@ -93,18 +96,23 @@ class Command(BaseCommand):
 
     def _measure(self, office, year, month, repeat):
         stored = Reservation.objects.count()
-        timings, counts = [], []
-        for _n in range(repeat):
-            with CaptureQueriesContext(connection) as queries:
-                began = time.perf_counter()
-                stats = month_statistics(office=office, year=year, month=month)
-                timings.append((time.perf_counter() - began) * 1000)
-            counts.append(len(queries))
         label = office.code if office else "national"
-        self.stdout.write(
-            f"statistics {label} {year:04d}-{month:02d}: "
-            f"{stored} reservations stored, queries {sorted(set(counts))}, "
-            f"median {statistics.median(timings):.1f} ms "
-            f"(min {min(timings):.1f}, max {max(timings):.1f}) over {repeat} runs; "
-            f"requests {stats.totals.cells[0].display}, offered slots {stats.offered_slots}"
-        )
+        # Cold: the month read and suppressed for every office (the cache emptied first);
+        # warm: the suppressed month from the cache, as until the next booking changes.
+        for name, cold in (("cold", True), ("cached", False)):
+            timings, counts = [], []
+            for _n in range(repeat):
+                if cold:
+                    caches[CACHE_ALIAS].clear()
+                with CaptureQueriesContext(connection) as queries:
+                    began = time.perf_counter()
+                    stats = month_statistics(office=office, year=year, month=month)
+                    timings.append((time.perf_counter() - began) * 1000)
+                counts.append(len(queries))
+            self.stdout.write(
+                f"statistics {label} {year:04d}-{month:02d} {name}: "
+                f"{stored} reservations stored, queries {sorted(set(counts))}, "
+                f"median {statistics.median(timings):.1f} ms "
+                f"(min {min(timings):.1f}, max {max(timings):.1f}) over {repeat} runs; "
+                f"requests {stats.totals.cells[0].display}, offered slots {stats.offered_slots}"
+            )
