@@ -99,9 +99,9 @@ def test_an_admin_autocomplete_posts_what_staff_type(live_server, page, staff_of
     request = asked.value
     assert request.method == "POST" and not _carries_term(request.url)
     assert TERM in (request.post_data or "") or quote(TERM) in (request.post_data or "")
-    option = page.locator(".select2-results__option", has_text="found1")
+    option = page.locator(".select2-results__option", has_text="検索花子")
     option.wait_for()
-    assert page.locator(".select2-results__option", has_text="other1").count() == 0
+    assert page.locator(".select2-results__option", has_text="別人").count() == 0
     assert not _carries_term(page.url)
     record = AccessRecord.objects.get(kind=AccessKind.ADMIN_SEARCH, actor=counselor)
     assert record.search_hash == search_hash(TERM)
