@@ -467,7 +467,7 @@ def alert_statistics(*, office: Office | None, year: int, month: int) -> list[Ro
         for service in ALERT_SERVICES:
             values[(name, service)] = counts.get(service, {}).get(name, 0)
         values[(name, "total")] = sum(values[(name, s)] for s in ALERT_SERVICES)
-        groups.append(([(name, s) for s in ALERT_SERVICES], (name, "total")))
+        groups.append(sum_relation([(name, s) for s in ALERT_SERVICES], (name, "total")))
     hidden = suppress(values, groups)
     return [
         Row(

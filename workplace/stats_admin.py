@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Office
 from bookings import calendar
+from core.dates import format_date
 from core.forms import Form
 
 from .funnel import Funnel, weekly_funnel
@@ -279,7 +280,7 @@ def funnel_chart(funnel: Funnel) -> dict:
         for position, week in enumerate(funnel.weeks)
     ]
     summary = "; ".join(
-        _("Week of %(day)s") % {"day": week.monday.isoformat()}
+        _("Week of %(day)s") % {"day": format_date(week.monday)}
         + ": "
         + ", ".join(
             f"{label} {cell.display}"
