@@ -100,8 +100,8 @@ def _lean(line: dict, online: bool) -> float:
         )
         cursor.execute(
             "INSERT INTO accounts_accessrecord (at, actor_id, subject_id, kind, object_repr, "
-            "path, ip_address, user_agent) VALUES (now(), %s, %s, 'booking', 'x', '/', "
-            "'10.0.0.1', 'bench')",
+            "path, ip_address, user_agent, search_hash) VALUES (now(), %s, %s, 'booking', 'x', "
+            "'/', '10.0.0.1', 'bench', '')",
             [user, user],
         )
         cursor.execute(
