@@ -555,15 +555,20 @@ def waiting_by_day(office_id: int, days: list[datetime.date], *, now) -> dict:
     return counts
 
 
-def alert_figures(office_id: int | None, start, end) -> dict[str, dict[str, int]]:
-    """Alert mails sent between `start` and `end` and slots filled through them, per service
-    (statistics, STA-1): one aggregate query."""
-    mails = AlertMail.objects.filter(sent_at__gte=start, sent_at__lt=end)
-    if office_id is not None:
-        mails = mails.filter(office_id=office_id)
+def alert_figures(start, end) -> dict[int, dict[str, dict[str, int]]]:
+    """Alert mails sent between `start` and `end` and slots filled through them, per office and
+    service (statistics, STA-1: every office's, so that they are suppressed together): one
+    aggregate query."""
     rows = (
-        mails.order_by()
-        .values("service")
+        AlertMail.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .order_by()
+        .values("office_id", "service")
         .annotate(sent=Count("pk"), filled=Count("pk", filter=Q(filled_at__isnull=False)))
     )
-    return {row["service"]: {"sent": row["sent"], "filled": row["filled"]} for row in rows}
+    figures: dict[int, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        figures.setdefault(row["office_id"], {})[row["service"]] = {
+            "sent": row["sent"],
+            "filled": row["filled"],
+        }
+    return figures

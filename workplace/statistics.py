@@ -457,23 +457,47 @@ ALERT_SERVICES = ["booth", "online"]
 
 def alert_statistics(*, office: Office | None, year: int, month: int) -> list[Row]:
     """Alert mails queued in the month and the slots booked through them, by service (booths,
-    online, total), under the same disclosure control as the other figures (STA-1): one
+    online, total), for one office or the nation, under the same disclosure control as the
+    other figures (STA-1): every office's figures and the national ones are suppressed together,
+    with each office's services adding up to its total and the offices adding up to the
+    national figure, so no office's hidden count is the nation's minus the others'. One
     aggregate query (`bookings.alerts.alert_figures`)."""
     start, end = month_range(year, month)
-    counts = alert_figures(getattr(office, "pk", None), start, end)
+    figures = alert_figures(start, end)
+    columns = [*ALERT_SERVICES, "total"]
+    offices = sorted(figures)
     values: dict[tuple, int] = {}
-    groups = []
+    relations = []
     for name, _label in ALERT_FIGURES:
-        for service in ALERT_SERVICES:
-            values[(name, service)] = counts.get(service, {}).get(name, 0)
-        values[(name, "total")] = sum(values[(name, s)] for s in ALERT_SERVICES)
-        groups.append(sum_relation([(name, s) for s in ALERT_SERVICES], (name, "total")))
-    hidden = suppress(values, groups)
+        for office_id in offices:
+            for service in ALERT_SERVICES:
+                values[(office_id, name, service)] = (
+                    figures[office_id].get(service, {}).get(name, 0)
+                )
+        for scope in [*offices, NATIONAL]:
+            if scope == NATIONAL:
+                for service in ALERT_SERVICES:
+                    values[(NATIONAL, name, service)] = sum(
+                        values[(o, name, service)] for o in offices
+                    )
+            values[(scope, name, "total")] = sum(values[(scope, name, s)] for s in ALERT_SERVICES)
+            relations.append(
+                sum_relation([(scope, name, s) for s in ALERT_SERVICES], (scope, name, "total"))
+            )
+        relations += [
+            sum_relation([(o, name, column) for o in offices], (NATIONAL, name, column))
+            for column in columns
+        ]
+    hidden = suppress(values, relations)
+    scope = NATIONAL if office is None else office.pk
     return [
         Row(
             name,
             label,
-            [Cell(values[(name, s)], (name, s) in hidden) for s in [*ALERT_SERVICES, "total"]],
+            [
+                Cell(values.get((scope, name, column), 0), (scope, name, column) in hidden)
+                for column in columns
+            ],
         )
         for name, label in ALERT_FIGURES
     ]
