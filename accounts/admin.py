@@ -226,41 +226,67 @@ class UserAdmin(DjangoUserAdmin):
             ]
         return fields
 
+    def _confirmation_page(
+        self, request, queryset, *, action, title, explanation, button, form
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "accounts/admin_confirm_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "button": button,
+                "users": queryset,
+                "form": form,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _apply_to_each(self, request, queryset, form, apply, done_message) -> int:
+        """Run `apply(user, cleaned_data)` for each selected account, an error message for
+        each refused one, then `done_message(count)` with the count done."""
+        done = 0
+        for user in queryset:
+            try:
+                apply(user, form.cleaned_data)
+            except ValidationError as exc:
+                self.message_user(request, f"{user}: {exc.messages[0]}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, done_message(done) % {"count": done})
+        return done
+
     @admin.action(description=_("Suspend the selected accounts"), permissions=["change"])
     def suspend(self, request, queryset):
         _refuse_other_staff(request, queryset)
         form = SuspensionForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            done = 0
-            for user in queryset:
-                try:
-                    user_suspend(
-                        user=user,
-                        by=request.user,
-                        reason=form.cleaned_data["reason"],
-                        note=form.cleaned_data["note"],
-                    )
-                except ValidationError as exc:
-                    self.message_user(request, f"{user}: {exc.messages[0]}", messages.ERROR)
-                else:
-                    done += 1
-            self.message_user(
+            self._apply_to_each(
                 request,
-                ngettext("%(count)d account suspended.", "%(count)d accounts suspended.", done)
-                % {"count": done},
+                queryset,
+                form,
+                lambda user, data: user_suspend(
+                    user=user, by=request.user, reason=data["reason"], note=data["note"]
+                ),
+                lambda n: ngettext(
+                    "%(count)d account suspended.", "%(count)d accounts suspended.", n
+                ),
             )
             return None
-        return TemplateResponse(
+        return self._confirmation_page(
             request,
-            "accounts/admin_suspend.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Suspend accounts"),
-                "users": queryset,
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            action="suspend",
+            title=_("Suspend accounts"),
+            explanation=_(
+                "A suspended person is signed out at once, cannot sign in or book, and is shown "
+                "the office's contacts."
+            ),
+            button=_("Suspend"),
+            form=form,
         )
 
     @admin.action(
@@ -278,21 +304,6 @@ class UserAdmin(DjangoUserAdmin):
             % {"count": count},
         )
 
-    def _confirmation_page(self, request, queryset, *, action, title, template, form):
-        return TemplateResponse(
-            request,
-            template,
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "users": queryset,
-                "form": form,
-                "action": action,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
     @admin.action(
         description=_("Erase the selected accounts (prohibited acts)"), permissions=["change"]
     )
@@ -301,23 +312,14 @@ class UserAdmin(DjangoUserAdmin):
         _refuse_other_staff(request, queryset)
         form = ErasureForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            done = 0
-            for user in queryset:
-                try:
-                    account_erase_by_staff(
-                        user=user,
-                        by=request.user,
-                        reason=form.cleaned_data["reason"],
-                        note=form.cleaned_data["note"],
-                    )
-                except ValidationError as exc:
-                    self.message_user(request, f"{user}: {exc.messages[0]}", messages.ERROR)
-                else:
-                    done += 1
-            self.message_user(
+            self._apply_to_each(
                 request,
-                ngettext("%(count)d account erased.", "%(count)d accounts erased.", done)
-                % {"count": done},
+                queryset,
+                form,
+                lambda user, data: account_erase_by_staff(
+                    user=user, by=request.user, reason=data["reason"], note=data["note"]
+                ),
+                lambda n: ngettext("%(count)d account erased.", "%(count)d accounts erased.", n),
             )
             return None
         return self._confirmation_page(
@@ -325,7 +327,12 @@ class UserAdmin(DjangoUserAdmin):
             queryset,
             action="erase",
             title=_("Erase accounts"),
-            template="accounts/admin_erase.html",
+            explanation=_(
+                "Erasure is the same as a person's own deletion: future bookings are cancelled "
+                "and the person is mailed, then the personal data is deleted. It cannot be "
+                "undone."
+            ),
+            button=_("Erase"),
             form=form,
         )
 
@@ -357,7 +364,11 @@ class UserAdmin(DjangoUserAdmin):
             queryset,
             action="move_jobseeker_number",
             title=_("Give a job-seeker number to this account"),
-            template="accounts/admin_move_number.html",
+            explanation=_(
+                "The number leaves the account that holds it now. The move and its reason are "
+                "recorded."
+            ),
+            button=_("Move the number"),
             form=form,
         )
 

@@ -66,7 +66,8 @@ def test_the_admin_action_asks_for_confirmation_before_erasing(client, office):
     selected = {"action": "erase", "_selected_action": [person.pk]}
     page = client.post(url, selected)
     assert page.status_code == 200
-    assert "accounts/admin_erase.html" in [t.name for t in page.templates]
+    assert "accounts/admin_confirm_action.html" in [t.name for t in page.templates]
+    assert page.context["action"] == "erase"
     assert User.objects.get(pk=person.pk).deleted_at is None
     unticked = client.post(url, {**selected, "apply": "1", "reason": "threats", "note": "x"})
     assert unticked.status_code == 200
