@@ -103,6 +103,12 @@ class PersonBusyError(ValidationError):
     """The person already has a booking at an overlapping time, of either service (CON-10)."""
 
 
+def _person_busy_with(booking: Booking) -> ValidationError:
+    """The clash of a new booking's person, worded for whoever made it (staff or the person)."""
+    by_staff = booking.source in (Source.STAFF, Source.COUNTER)
+    return _person_busy(booking.user_id, booking.starts_at, by_staff=by_staff)
+
+
 def _person_busy(user_id: int, starts_at: datetime.datetime, *, by_staff: bool) -> ValidationError:
     if not by_staff:
         # The person's own request names nothing: the clash may be a booking they forgot.
@@ -210,8 +216,7 @@ def booking_insert(
     booking.counselor_hold = None
     booking.person_hold = None
     if refused_by == PersonHold._meta.db_table:
-        by_staff = booking.source in (Source.STAFF, Source.COUNTER)
-        raise _person_busy(booking.user_id, booking.starts_at, by_staff=by_staff)
+        raise _person_busy_with(booking)
     if refused_by == CounselorHold._meta.db_table and not booking.counselor_is_the_slot:
         raise CounselorBusyError()
     if booking.form_token:
@@ -248,8 +253,7 @@ def _insert_by_holds(
     if booking.user_id and active:
         booking.person_hold_id = _take_hold(PersonHold, "user_id", booking)
         if booking.person_hold_id is None:
-            by_staff = booking.source in (Source.STAFF, Source.COUNTER)
-            raise _person_busy(booking.user_id, booking.starts_at, by_staff=by_staff)
+            raise _person_busy_with(booking)
     if booking.counselor_id and active:
         booking.counselor_hold_id = _take_hold(CounselorHold, "counselor_id", booking)
         if booking.counselor_hold_id is None:

@@ -226,7 +226,9 @@ def free_counselors_at(office: Office, starts_at: datetime.datetime, *, now=None
 
 
 def offered_by(counselor, starts_at: datetime.datetime) -> bool:
-    """Whether `counselor` publishes the slot (pattern or extra, not withdrawn)."""
+    """Whether `counselor` publishes the slot (pattern or extra, not withdrawn), read from the
+    tables themselves, never the kept day grid: the availability admin asks it inside the
+    transaction that changes a pattern, before the office's version it holds is the new one."""
     day = calendar.local(starts_at).date()
     grid = _grid(counselor.office, day, day, now=timezone.now(), counselors=[counselor])
     return any(c.pk == counselor.pk for c in grid.offered.get(starts_at, ()))
