@@ -110,10 +110,11 @@ bench-writes: prepare
 # Where one booking's milliseconds go at 1M, booth and online, against the lean transaction.
 bench-split: prepare
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) collectstatic --noinput -v0
-	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode booking --count 30 --skip 900 --out var/split-booth.jsonl
-	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode booking-online --count 30 --skip 900 --out var/split-online.jsonl
-	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --sessions var/split-booth.jsonl --count 30
-	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --online --sessions var/split-online.jsonl --count 30
+	@for flow in three two; do for mode in booking booking-online; do \
+	  echo "== $$mode, $$flow requests"; \
+	  $(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode $$mode --count 30 --skip 900 --out var/split-$$mode.jsonl && \
+	  $(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --sessions var/split-$$mode.jsonl --count 30 --flow $$flow $$(test $$mode = booking-online && echo --online) || exit 1; \
+	done; done
 
 # Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare

@@ -192,6 +192,7 @@ class Outcome:
     seconds: float
     reservation_id: int | None = None
     final_status: int | None = None
+    requests: int = 0
 
 
 def prepare_check(browser: Browser, slot_path: str) -> Response:
@@ -219,13 +220,25 @@ def finish(browser: Browser, check_path: str, page: Response, started: float) ->
     return Outcome(f"error-{answer.status}", elapsed, None, answer.status)
 
 
-def book(browser: Browser, slot_path: str) -> Outcome:
-    """The whole flow as one person: the request page, its form (answered with check your
-    answers), the send: three requests."""
+def book(browser: Browser, slot_path: str, answers_query: str = "") -> Outcome:
+    """The whole flow as one person. With `answers_query` (the purpose, and online the video
+    tool, picked with the slot on the day page) the slot link opens "check your answers" and
+    the send books: two requests. Without it, or when the profile lacks an answer: the request
+    page, its form (answered with check your answers), the send: three requests."""
     started = time.perf_counter()
     try:
-        page = prepare_check(browser, slot_path)
-        return finish(browser, slot_path, page, started)
+        page, requests = None, 0
+        if answers_query:
+            page, requests = browser.get(slot_path + answers_query), 1
+            if page.status != 200:
+                raise RuntimeError(f"slot link answered {page.status}")
+            if 'name="answers"' not in page.text:
+                page = None  # an answer is missing: the form asks for it
+        if page is None:
+            page, requests = prepare_check(browser, slot_path), requests + 2
+        outcome = finish(browser, slot_path, page, started)
+        outcome.requests = requests + 1
+        return outcome
     except RuntimeError as error:
         status = re.search(r"answered (\d+)", str(error))
         return Outcome(
@@ -247,6 +260,7 @@ class LoadReport:
 
     def summary(self) -> dict:
         done = [o.seconds for o in self.outcomes if o.result == "booked"]
+        requests = [o.requests for o in self.outcomes if o.result == "booked"]
         results: dict[str, int] = {}
         for outcome in self.outcomes:
             results[outcome.result] = results.get(outcome.result, 0) + 1
@@ -256,14 +270,19 @@ class LoadReport:
             "attempts": len(self.outcomes),
             "results": results,
             "booked_per_s": round(len(done) / self.seconds, 1) if self.seconds else 0.0,
+            "requests_per_booking": round(statistics.mean(requests), 2) if requests else 0.0,
             "flow_p50_ms": round(quantiles[49] * 1000, 1),
             "flow_p95_ms": round(quantiles[94] * 1000, 1),
             "flow_p99_ms": round(quantiles[98] * 1000, 1),
         }
 
 
-def booking_load(plan: list[dict], ports: list[int], *, clients: int, seconds: float) -> LoadReport:
-    """`clients` threads book the plan's slots, one person each, until time or plan runs out.
+def booking_load(
+    plan: list[dict], ports: list[int], *, clients: int, seconds: float, flow: str = "three"
+) -> LoadReport:
+    """`clients` threads book the plan's slots, one person each, until time or plan runs out:
+    `flow` "two" opens each slot link with the answers picked on the day page, "three" asks
+    them on the request form.
 
     Bounded twice: no thread starts a booking after `seconds`, and each plan line is used once.
     """
@@ -281,7 +300,8 @@ def booking_load(plan: list[dict], ports: list[int], *, clients: int, seconds: f
                 return
             _index, line = item
             browser = browser_for(port, line)
-            outcome = book(browser, line["slot_path"])
+            query = line.get("answers_query", "") if flow == "two" else ""
+            outcome = book(browser, line["slot_path"], query)
             browser.close()
             with lock:
                 report.outcomes.append(outcome)

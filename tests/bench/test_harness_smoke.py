@@ -80,9 +80,16 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
         assert figures["errors"] == 0, page
         assert figures["requests"] > 0, page
         assert figures["queries"] > 0, page
-    # Both booking flows booked, and every write of the booking life was timed (issue 21).
-    for flow in ("booking", "booking_online"):
+    # Both services booked, by the slot link with the day page's answers (two requests) and by
+    # the request form (three), and every write of the booking life was timed (issue 21).
+    for flow, requests in (
+        ("booking", 2),
+        ("booking_online", 2),
+        ("booking_form", 3),
+        ("booking_online_form", 3),
+    ):
         assert result[flow]["results"].get("booked", 0) > 0, (flow, result[flow])
+        assert result[flow]["requests_per_booking"] == requests, (flow, result[flow])
     for write in run.WRITE_LABELS:
         assert result["writes"][write]["n"] > 0, (write, result["writes"][write])
         assert result["writes"][write]["queries"] > 0, write

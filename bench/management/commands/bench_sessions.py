@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -38,6 +39,7 @@ from accounts.middleware import LAST_SEEN_SESSION_KEY
 from accounts.models import JobseekerNumberStatus, User, UserType
 from bookings import calendar
 from booths.availability import closures_for, last_requestable_day, request_refusal_reason
+from booths.kind import purposes_for
 from booths.models import ACTIVE_STATUSES, Booth, Reservation
 
 from .bench_data import OFFICE_PREFIX
@@ -234,6 +236,8 @@ class Command(BaseCommand):
             "booth": booth.pk,
             "starts_at": start.isoformat(),
             "slot_path": f"/booths/{booth.pk}/{local.date().isoformat()}/{local:%H%M}/request/",
+            # The purpose picked with the slot on the day page (the two-request flow).
+            "answers_query": "?" + urlencode({"purpose": purposes_for(user)[0]}),
         }
 
     def _race_online(self, free, count, now) -> list[dict]:
@@ -315,7 +319,7 @@ class Command(BaseCommand):
         """Job seekers spread over offices, each with an online slot nobody else aims at."""
         from bench.online import online_counselor, online_slot_path
         from consultations import availability as online
-        from consultations.models import Consultation
+        from consultations.models import Consultation, ConsultationPurpose
 
         seekers = free.filter(
             user_type=UserType.JOB_SEEKER,
@@ -339,14 +343,15 @@ class Command(BaseCommand):
             by_office.setdefault(user.office_id, []).append(user)
         plan = []
         for waiting in by_office.values():
-            counselor, _tool = online_counselor(waiting[0].office, now)
+            counselor, tool = online_counselor(waiting[0].office, now)
             slots = online.free_slots_from(
                 waiting[0].office, counselor=counselor, now=now, limit=len(waiting), days=60
             )
             for user, slot in zip(waiting, slots, strict=False):
-                plan.append((user, counselor, slot.starts_at))
+                plan.append((user, counselor, slot.starts_at, tool))
         rng.shuffle(plan)
-        keys = make_sessions([user for user, _c, _s in plan])
+        keys = make_sessions([user for user, _c, _s, _t in plan])
+        purpose = ConsultationPurpose.values[0]
         return [
             {
                 "cookie": key,
@@ -354,8 +359,10 @@ class Command(BaseCommand):
                 "counselor": counselor.pk,
                 "starts_at": start.isoformat(),
                 "slot_path": online_slot_path(counselor, start),
+                # The purpose and video tool picked with the slot (the two-request flow).
+                "answers_query": "?" + urlencode({"purpose": purpose, "video_tool": tool.pk}),
             }
-            for key, (user, counselor, start) in zip(keys, plan, strict=True)
+            for key, (user, counselor, start, tool) in zip(keys, plan, strict=True)
         ]
 
     @staticmethod
