@@ -43,12 +43,12 @@ def maintenance_ends_at(
     )
 
 
-def _windows(office) -> tuple:
+def _windows(office, now: datetime.datetime) -> tuple:
     """(built at, [(start, end)…]) of the maintenance windows of the notices that reach the
     people of `office` and had not ended when built, kept in the per-process
     cache while the office's `gate_version` stands: the database raises it with any write of
-    a notice of the office or a national one (core.versioning)."""
-    now = timezone.now()
+    a notice of the office or a national one (core.versioning). Built as of `now`, the
+    request's moment, so the request that builds them reads them too."""
 
     def build():
         windows = (
@@ -73,7 +73,7 @@ def is_paused_for(user, *, now: datetime.datetime | None = None) -> datetime.dat
     office = getattr(user, "office", None) if getattr(user, "office_id", None) else None
     if office is None:
         return maintenance_ends_at(office_id=None, now=now)
-    built_at, windows = _windows(office)
+    built_at, windows = _windows(office, now)
     if now < built_at:  # a clock set back (tests travel in time): ask the database
         return maintenance_ends_at(office_id=office.pk, now=now)
     return max((end for start, end in windows if start <= now < end), default=None)

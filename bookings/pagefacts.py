@@ -51,28 +51,43 @@ def kept_person_facts(request, office, *, now: datetime.datetime) -> PersonFacts
     return None
 
 
-def person_facts(request, office, *, now: datetime.datetime) -> PersonFacts:
-    """The signed-in person's facts for booking at `office` (counted in its window)."""
+def person_facts(request, office, *, now: datetime.datetime, keep: bool = True) -> PersonFacts:
+    """The signed-in person's facts for booking at `office` (counted in its window), kept in
+    the session unless `keep` is False (a step whose next step carries what it needs)."""
     kept = kept_person_facts(request, office, now=now)
     if kept is not None:
         return kept
     user = request.user
-    key = [user.booking_facts_version, office.pk, office.noshow_window_months]
     counted = rules.booking_facts(user, office, now=now)
     facts = PersonFacts(
         verified_email=has_verified_email(user),
         no_contact_cancellations=counted.no_contact,
         held=counted.held,
     )
-    until = min(
-        (moment for moment in (counted.no_contact_until, counted.held_until) if moment),
-        default=None,
-    )
-    request.session[SESSION_KEY] = {
-        "key": key,
-        "until": None if until is None else until.timestamp(),
-        "verified": facts.verified_email,
-        "no_contact": facts.no_contact_cancellations,
-        "held": facts.held,
-    }
+    if keep:
+        until = min(
+            (moment for moment in (counted.no_contact_until, counted.held_until) if moment),
+            default=None,
+        )
+        request.session[SESSION_KEY] = {
+            "key": [user.booking_facts_version, office.pk, office.noshow_window_months],
+            "until": None if until is None else until.timestamp(),
+            "verified": facts.verified_email,
+            "no_contact": facts.no_contact_cancellations,
+            "held": facts.held,
+        }
     return facts
+
+
+def verified_fact(user, facts: PersonFacts) -> list:
+    """Whether the person has a verified address, with the version of their facts it was
+    true under: carried signed to the next step (`verified_from`)."""
+    return [user.booking_facts_version, facts.verified_email]
+
+
+def verified_from(user, fact) -> bool | None:
+    """The verified address carried by `verified_fact`, if still true (the person's facts'
+    version unchanged: an address change raises it); None when it must be asked again."""
+    if isinstance(fact, list) and len(fact) == 2 and fact[0] == user.booking_facts_version:
+        return bool(fact[1])
+    return None

@@ -29,7 +29,7 @@ from . import calendar
 from .availability import kept_closures
 from .forms import BookingDetailsForm
 from .models import Companion
-from .pagefacts import kept_person_facts, person_facts
+from .pagefacts import kept_person_facts, person_facts, verified_fact, verified_from
 from .registry import BookingKind
 from .rules import (
     is_shown_day,
@@ -252,7 +252,12 @@ def request_step(
     # The person's facts the month and day pages kept in the session (else counted once and
     # kept): a verified address (REG-1), the cap told before the form (NFR-3), the no-contact
     # count (BTH-7).
-    facts = person_facts(request, office, now=now)
+    # Kept in the session for the form's POST when this step shows the form; the check page
+    # carries the verified address to the send instead (`verified_fact`, signed).
+    shows_form = request.method == "GET" and (
+        "answers" in request.GET or "purpose" not in request.GET
+    )
+    facts = person_facts(request, office, now=now, keep=shows_form)
     reason = kind.refusal_reason(user, place, now=now, verified=facts.verified_email)
     if not reason:
         # REG-3 on the booking's own date, told before the form.
@@ -272,6 +277,7 @@ def request_step(
         "service": kind.service,
         "starts_at": starts_at.isoformat(),
         "token": str(uuid.uuid4()),
+        "verified": verified_fact(user, facts),
         **place_payload,
     }
     initial = {
@@ -359,7 +365,10 @@ def send_step(
     from django.utils import timezone
 
     token = uuid.UUID(answers["token"])
-    facts = kept_person_facts(request, request.user.office, now=timezone.now())
+    verified = verified_from(request.user, answers.get("verified"))
+    if verified is None:
+        facts = kept_person_facts(request, request.user.office, now=timezone.now())
+        verified = facts.verified_email if facts else None
     if booking_rate_limited(request):
         # A double submit after the limit is reached still finds its booking.
         done = kind.model.objects.filter(form_token=token, user=request.user).first()
@@ -367,7 +376,7 @@ def send_step(
             return redirect(done)
         return refused(rate_limited_message(), 429)
     try:
-        booking = book(token, verified=facts.verified_email if facts else None)
+        booking = book(token, verified=verified)
     except SlotTakenError as taken:
         context = {
             "message": taken.messages[0],

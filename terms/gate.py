@@ -8,7 +8,8 @@ kept in the per-process cache under the office's `gate_version`, which the datab
 with any write of the office's terms versions (core.versioning), and read at each request's
 moment, so a version takes effect at its effective time with no write at all. That the person
 accepted version N (or later) of a document stays true forever (consents are append-only,
-versions immutable once published), so the session keeps it and the next step reads it there.
+versions immutable once published), so the session keeps it, from sign-in on (`keep_consents`),
+and every step reads it there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Max
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +56,29 @@ def version_in_effect(office, service: str, now: datetime.datetime) -> tuple[int
         return None
     number, document_id = max(in_effect)
     return document_id, number
+
+
+def accepted_versions(user_ids) -> dict[int, dict[str, int]]:
+    """Per person, the highest version number of each document they have accepted (document
+    id as text, as the session keeps it): one query."""
+    accepted: dict[int, dict[str, int]] = {pk: {} for pk in user_ids}
+    rows = (
+        Consent.objects.filter(user_id__in=list(accepted))
+        .order_by()
+        .values_list("user_id", "version__document_id")
+        .annotate(number=Max("version__number"))
+    )
+    for user_id, document_id, number in rows:
+        accepted[user_id][str(document_id)] = number
+    return accepted
+
+
+def keep_consents(session, user) -> None:
+    """At sign-in: what the person has accepted goes into their session (one query), so the
+    gate's steps read it there from the first (REQ NFR-4). Staff are not gated."""
+    if user.is_staff:
+        return
+    session[SESSION_KEY] = {"user": user.pk, **accepted_versions([user.pk])[user.pk]}
 
 
 def consent_missing(request, service: str, *, now: datetime.datetime | None = None) -> bool:

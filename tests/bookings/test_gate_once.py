@@ -61,8 +61,21 @@ def test_the_gate_asks_the_database_once_then_keeps_its_answer(
         assert client.get(_form_url(booth)).status_code == 200
     with CaptureQueriesContext(connection) as second:
         assert client.get(_form_url(booth)).status_code == 200
-    assert len(_gate_queries(first)) == 3  # the versions, the consent, the notices
+    assert len(_gate_queries(first)) == 2  # the versions, the notices
     assert _gate_queries(second) == []
+
+
+def test_the_consents_are_kept_from_sign_in(frozen, client, seeker, booth, booth_terms):
+    # REQ NFR-4, TRM-4: sign-in keeps what the person accepted in the session, so even the
+    # first gated step reads no consent; someone who has not accepted is still sent to accept.
+    client.force_login(seeker)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(_form_url(booth)).status_code == 200
+    assert not [sql for sql in _gate_queries(first) if "terms_consent" in sql]
+    _version(booth_terms, 2, NOW - datetime.timedelta(days=1))  # in effect, not accepted
+    client.force_login(seeker)
+    response = client.get(_form_url(booth))
+    assert response.status_code == 302 and "/terms/accept/booth/" in response["Location"]
 
 
 def test_a_new_version_gates_at_its_effective_time_without_any_write(

@@ -28,8 +28,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
@@ -41,6 +43,8 @@ from bookings import calendar
 from booths.availability import closures_for, last_requestable_day, request_refusal_reason
 from booths.kind import purposes_for
 from booths.models import ACTIVE_STATUSES, Booth, Reservation
+from terms.gate import SESSION_KEY as TERMS_SESSION_KEY
+from terms.gate import accepted_versions
 
 from .bench_data import OFFICE_PREFIX
 
@@ -49,11 +53,15 @@ STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # bench counselors only
 
 
 def make_sessions(users: list[User], extra=None) -> list[str]:
-    """One stored, signed-in session per user; returns the cookie values."""
+    """One stored, signed-in session per user, as a sign-in leaves it; returns the cookie
+    values. What a sign-in does besides is done too: the activity touched (REG-6) and the
+    accepted terms kept in the session (`terms.gate.keep_consents`); with the cached_db
+    engine (production) the session is in the cache as well as in its table."""
     now = timezone.now()
     expire = now + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     store = SessionStore()
-    keys, rows = [], []
+    accepted = accepted_versions([user.pk for user in users])
+    keys, rows, cached = [], [], {}
     for user in users:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {
@@ -61,11 +69,20 @@ def make_sessions(users: list[User], extra=None) -> list[str]:
             BACKEND_SESSION_KEY: BACKEND,
             HASH_SESSION_KEY: user.get_session_auth_hash(),
             LAST_SEEN_SESSION_KEY: int(now.timestamp()),
+            **(
+                {} if user.is_staff else {TERMS_SESSION_KEY: {"user": user.pk, **accepted[user.pk]}}
+            ),
             **(extra(user) if extra else {}),
         }
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        cached[KEY_PREFIX + key] = data
         keys.append(key)
     Session.objects.bulk_create(rows, batch_size=2000)
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+        caches[settings.SESSION_CACHE_ALIAS].set_many(cached, settings.SESSION_COOKIE_AGE)
+    User.objects.filter(pk__in=[user.pk for user in users]).update(
+        last_activity_at=now, dormancy_warned_at=None
+    )
     return keys
 
 
