@@ -16,6 +16,15 @@ REMINDER_SESSION_KEY = "accounts_password_reminder_shown"
 LAST_SEEN_SESSION_KEY = "accounts_last_seen"
 
 
+def mark_seen(request, user, epoch: int) -> None:
+    """The session was seen in use at `epoch` (marks it for saving); staff sessions expire
+    after their shorter idle time (REQ REG-8). Also at sign-in, whose response saves the
+    session anyway, so the first page after it writes nothing (REQ NFR-4)."""
+    request.session[LAST_SEEN_SESSION_KEY] = epoch
+    if user.is_staff:
+        request.session.set_expiry(settings.SESSION_IDLE_SECONDS_STAFF)
+
+
 class AccountStateMiddleware:
     """Runs after authentication on every request.
 
@@ -63,9 +72,7 @@ class AccountStateMiddleware:
         if not isinstance(last_seen, int) or epoch - last_seen >= (
             settings.SESSION_ACTIVITY_WRITE_SECONDS
         ):
-            request.session[LAST_SEEN_SESSION_KEY] = epoch  # marks the session for saving
-            if user.is_staff:
-                request.session.set_expiry(settings.SESSION_IDLE_SECONDS_STAFF)
+            mark_seen(request, user, epoch)
         user_touch_activity(user=user, now=now)
         if not request.session.get(REMINDER_SESSION_KEY) and password_is_old(
             user, now=now, max_age_days=settings.PASSWORD_REMINDER_DAYS

@@ -21,7 +21,7 @@ from core.dates import format_datetime
 from . import numbers
 
 
-@audit_track(exclude=["availability_version", "gate_version"])  # REQ STF-2
+@audit_track(exclude=["availability_version", "gate_version", "places_version"])  # REQ STF-2
 class Office(models.Model):
     """A Hello Work office with its own calendar, booths, counselors and terms (REQ OFF-1)."""
 
@@ -67,6 +67,12 @@ class Office(models.Model):
     # and never lowered: pages key what they keep of the office's data by it (core.versioning).
     availability_version = models.PositiveBigIntegerField(
         _("availability data version"), default=0, editable=False
+    )
+    # Raised by database triggers whenever a booth or closure of the office changes (not its
+    # bookings), never lowered: what pages keep of the office's places and closed days is
+    # keyed by it, so it outlives the bookings made meanwhile (core.versioning).
+    places_version = models.PositiveBigIntegerField(
+        _("booths and closures version"), default=0, editable=False
     )
     # Raised by database triggers whenever a terms version of the office or a notice that
     # reaches its people (its own or a national one) changes, never lowered: the consent and

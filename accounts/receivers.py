@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import security
+from .middleware import mark_seen
 from .models import SignInEvent, User
 from .services import account_for_login, password_changed, signin_record, user_touch_activity
 
@@ -18,7 +19,10 @@ def signed_in(sender, request, user, **kwargs):
     if request is None:
         return
     signin_record(request=request, user=user, event=SignInEvent.SIGNED_IN)
-    user_touch_activity(user=user, now=timezone.now())
+    now = timezone.now()
+    user_touch_activity(user=user, now=now)
+    if hasattr(request, "session"):
+        mark_seen(request, user, int(now.timestamp()))
 
 
 @receiver(auth_signals.user_logged_out, dispatch_uid="accounts_signed_out")

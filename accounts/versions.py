@@ -4,6 +4,8 @@
   closures (what its month and day grids show);
 - PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
   addresses (whether they may book, their no-contact cancellations);
+- PLACES, `Office.places_version`: an office's booths and closures, not its bookings (what
+  outlives a booking: a booth's row, the closed days);
 - GATE, `Office.gate_version`: the office's terms versions and the notices that reach its
   people, its own and national ones (what the consent and maintenance gates read).
 
@@ -18,3 +20,4 @@ from .models import Office, User
 OFFICE: Target = (Office._meta.db_table, "availability_version")
 PERSON: Target = (User._meta.db_table, "booking_facts_version")
 GATE: Target = (Office._meta.db_table, "gate_version")
+PLACES: Target = (Office._meta.db_table, "places_version")

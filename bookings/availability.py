@@ -55,11 +55,16 @@ def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> fr
 
 
 def kept_closures(office, day: datetime.date) -> frozenset:
-    """The office's closures `day` needs, from the grids cache while the office's data
-    version stands (closures raise it, core.versioning): the pages of one booking read them
-    once between them (REQ NFR-4). `office` must have been read in this request."""
+    """The office's closures `day` needs, from the grids cache while the office's places
+    version stands (closures raise it, bookings do not; core.versioning): the pages of one
+    booking, and of the next one, read them once (REQ NFR-4). `office` must have been read in
+    this request."""
     return office_cached(
-        "closures", (day,), office=office, build=lambda: closures_for(office.pk, day, day)
+        "closures",
+        (day,),
+        office=office,
+        build=lambda: closures_for(office.pk, day, day),
+        version="places_version",
     )
 
 

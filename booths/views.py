@@ -58,8 +58,8 @@ def _booths_for(user):
 
 def _booth_for(user, booth_id: int) -> Booth:
     """One of the user's office's open booths, or 404. The booth's row comes from the grids
-    cache while the office's data version is unchanged (a booth's change raises it), with the
-    office as read for this request (REQ NFR-4)."""
+    cache while the office's places version is unchanged (a booth's change raises it, a
+    booking does not), with the office as read for this request (REQ NFR-4)."""
     office = user.office if user.office_id else None
     if office is None or not office.offers_booths:
         raise Http404
@@ -69,6 +69,7 @@ def _booth_for(user, booth_id: int) -> Booth:
         (booth_id,),
         office=office,
         build=lambda: _booths_for(user).filter(pk=booth_id).values_list(*names).first(),
+        version="places_version",
     )
     if row is None:
         raise Http404

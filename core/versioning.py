@@ -5,8 +5,10 @@ The numbers live in the tables of an app above this one, which names them as tar
 (`accounts.versions`): an office's availability version (its bookings of either service,
 booths and closures: what its month and day grids show) and a person's booking facts version
 (their bookings of either service and e-mail addresses: whether they may book, their
-no-contact cancellations), and an office's gate version (its terms versions and the notices
-that reach its people, its own and national ones: what the consent and maintenance gates read).
+no-contact cancellations), an office's gate version (its terms versions and the notices
+that reach its people, its own and national ones: what the consent and maintenance gates read)
+and an office's places version (its booths and closures, not its bookings: what outlives a
+booking, such as a booth's row and the closed days).
 
 Triggers on those tables raise the number in the same transaction as the change, whoever writes
 it: a service, the admin, a bulk update, a migration or a raw statement. A guard trigger keeps

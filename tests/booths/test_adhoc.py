@@ -174,11 +174,14 @@ def test_completing_the_use_completes_both_parts(frozen, seeker, booth, staff):
     assert availability.free_booths_now([booth], tokyo(2026, 11, 16, 10, 31))[1] == [booth]
 
 
-def test_completing_the_use_in_the_admin_completes_both_parts(frozen, staff_client, seeker, booth):
+def test_completing_the_use_in_the_admin_completes_both_parts(
+    frozen, client, office, seeker, booth
+):
     # REQ BTH-10: the staff action on the first part
     frozen.move_to(tokyo(2026, 11, 16, 10, 25))
     first, _second = _start(seeker, booth)
     frozen.move_to(tokyo(2026, 11, 16, 10, 50))
+    staff_client = login_client(client, counselor(office))  # signed in now, not idle
     staff_client.post(
         reverse("admin:booths_reservation_changelist"),
         {"action": "complete", "_selected_action": [first.pk]},

@@ -77,6 +77,37 @@ def test_a_booth_a_closure_and_a_consultation_raise_their_office():
         Consultation.objects.filter(pk=consultation.pk).update(phone="0184-99-0000")
 
 
+def _places(office) -> int:
+    return Office.objects.values_list("places_version", flat=True).get(pk=office.pk)
+
+
+def test_booths_and_closures_raise_the_places_version_and_bookings_do_not():
+    # REQ NFR-4: what is kept of an office's booths and closed days outlives its bookings
+    office = OfficeFactory()
+    seen = _places(office)
+    booth = BoothFactory(office=office)
+    assert _places(office) > seen
+    seen = _places(office)
+    Booth.objects.filter(pk=booth.pk).update(name="B")
+    assert _places(office) > seen
+    seen = _places(office)
+    closure = OfficeClosure.objects.create(office=office, date=datetime.date(2026, 12, 1))
+    assert _places(office) > seen
+    seen = _places(office)
+    closure.delete()
+    assert _places(office) > seen
+    seen, availability = _places(office), version(office)
+    reservation = ReservationFactory(booth=booth, user=UserFactory(office=office))
+    Reservation.objects.filter(pk=reservation.pk).update(phone="0184-99-0000")
+    ConsultationFactory(office=office, user=UserFactory(office=office))
+    assert _places(office) == seen and version(office) > availability
+    loaded = Office.objects.get(pk=office.pk)
+    BoothFactory(office=office)
+    loaded.name = "ハローワーク改名"
+    loaded.save()  # a stale save never lowers it
+    assert _places(office) > loaded.places_version
+
+
 def test_a_change_of_a_person_e_mail_addresses_raises_their_version():
     # REQ NFR-4, REG-1: whether a person may book follows their verified address
     person = UserFactory(verified=False)

@@ -1,0 +1,25 @@
+"""An office closure's change raises its office's places version (core.versioning), so that
+the closed days kept for the booking pages outlive the bookings made meanwhile (REQ NFR-4)."""
+
+from django.db import migrations
+
+from accounts.versions import PLACES
+from core import versioning
+
+WATCHED = [
+    versioning.Watched(
+        table="bookings_officeclosure",
+        columns=("office_id",),
+        ids="SELECT office_id FROM {rows}",
+        target=PLACES,
+    ),
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0015_office_places_version"),
+        ("bookings", "0003_earlier_slot_alerts"),
+    ]
+
+    operations = [versioning.operations(WATCHED)]
