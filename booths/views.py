@@ -111,8 +111,14 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
     navigation = month_navigation(year, month, now)
 
     def render_grid(days):
-        context = {"booth": booth, "weeks": weeks(days), **navigation}
-        return render_to_string("booths/_month_grid.html", context)
+        context = {
+            "weeks": weeks(days),
+            "day_url": "booths:day",
+            "place": booth.pk,
+            "slots": True,
+            **navigation,
+        }
+        return render_to_string("bookings/_month_table.html", context)
 
     context = {
         "booth": booth,

@@ -176,7 +176,7 @@ CACHES["grids"]["KEY_PREFIX"] = (
                 "accounts/maintenance.py",
                 "booths/availability.py",
                 "booths/views.py",
-                "booths/templates/booths/_month_grid.html",
+                "bookings/templates/bookings/_month_table.html",
                 "booths/templates/booths/_day_grid.html",
             )
         ),
