@@ -94,11 +94,18 @@ def test_an_admin_autocomplete_posts_what_staff_type(live_server, page, staff_of
         }"""
     )
     page.evaluate("() => django.jQuery('#private-autocomplete').select2('open')")
-    with page.expect_request(lambda request: "/admin/autocomplete/" in request.url) as asked:
+    # Opening asked for the first page of everyone (no term); typing asks with the term.
+    with page.expect_response(
+        lambda response: (
+            "/admin/autocomplete/" in response.url and "term=" in (response.request.post_data or "")
+        )
+    ) as answered:
         page.locator(".select2-search__field").fill(TERM)
-    request = asked.value
+    request = answered.value.request
     assert request.method == "POST" and not _carries_term(request.url)
     assert TERM in (request.post_data or "") or quote(TERM) in (request.post_data or "")
+    # Until the term's answer is drawn, the list may still show the first page's people.
+    page.locator(".select2-results__option.loading-results").wait_for(state="detached")
     option = page.locator(".select2-results__option", has_text="検索花子")
     option.wait_for()
     assert page.locator(".select2-results__option", has_text="別人").count() == 0
