@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import CharField, Q, Value
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,17 @@ from booths.models import Reservation
 from consultations.models import Consultation
 
 from .entries import Entry, PageEntries
-from .pages import BOOTH, ONLINE, PageQueryForm, day_bounds, page_context, page_url, read_query
+from .pages import (
+    BOOTH,
+    ONLINE,
+    PageQueryForm,
+    day_bounds,
+    may_change,
+    page_context,
+    page_url,
+    read_query,
+)
+from .rows import RowWriter
 
 # The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
 CALL_LIST_PAGE_SIZE = 50
@@ -166,6 +177,9 @@ def calls_view(site, request):
         request, AccessKind.CALL_LIST, [e.booking.user_id for e in (*calls.entries, *soon)]
     )
     superuser = request.user.is_superuser
+    writer = RowWriter(
+        request, can_change=may_change(request.user), action_url=reverse("admin:workplace_action")
+    )
 
     def page_link(number: int) -> str:
         return page_url("admin:workplace_calls", office=office, superuser=superuser, page=number)
@@ -181,11 +195,13 @@ def calls_view(site, request):
             page="calls",
             form=PageQueryForm(initial={"office": office.pk}),
             waiting=calls.entries,
+            waiting_html=writer.call_rows(calls.entries),
             total=calls.total,
             calls=calls,
             previous_url=page_link(calls.page - 1) if calls.page > 1 else None,
             next_url=page_link(calls.page + 1) if calls.page < calls.pages else None,
             soon=soon,
+            soon_html=writer.call_rows(soon),
             now=now,
         ),
     )

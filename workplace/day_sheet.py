@@ -36,11 +36,13 @@ from .pages import (
     PageQueryForm,
     closures_around,
     day_bounds,
+    may_change,
     neighbour_business_day,
     page_context,
     page_url,
     read_query,
 )
+from .rows import RowWriter
 
 
 @dataclass
@@ -259,6 +261,10 @@ def day_view(site, request):
     sheet = build_day_sheet(office, day, now, closures)
     # LOG-1: the sheet shows these people's names, phones and companions.
     access_record_page(request, AccessKind.DAY_SHEET, sheet.pop("people"))
+    writer = RowWriter(
+        request, can_change=may_change(request.user), action_url=reverse("admin:workplace_action")
+    )
+    rows_html = writer.day_rows(sheet["rows"], current_slot=sheet["current_slot"], day=day)
     return TemplateResponse(
         request,
         "admin/workplace/day.html",
@@ -282,6 +288,7 @@ def day_view(site, request):
             now=now,
             # REQ ALR-1: how many people wait for an earlier time on this day, per service.
             waiting=alerts.waiting_by_day(office.pk, [day], now=now)[day],
+            rows_html=rows_html,
             **sheet,
         ),
     )
