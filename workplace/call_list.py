@@ -103,9 +103,10 @@ def call_list(
     shown, total, page = _page_keys(office, now, max(page, 1), size)
     pages = max(1, -(-total // size))
     offset = (page - 1) * size
+    # The state from `current_state(now)` in each entry (as on the day sheet), not annotated.
     rows = {
-        BOOTH: Reservation.objects.with_state(now).select_related("booth"),
-        ONLINE: Consultation.objects.with_state(now).select_related("video_tool"),
+        BOOTH: Reservation.objects.select_related("booth"),
+        ONLINE: Consultation.objects.select_related("video_tool"),
     }
     offices = {BOOTH: {"booth__office": office}, ONLINE: {"office": office}}
     found = {}
