@@ -4,7 +4,9 @@ A page shows up to a few hundred bookings, each with its state, its forms and li
 the template engine (a template per booking, ~30 variables each) that was half of the page's
 time. These functions write the same markup with `format_html`-style escaping: every value from
 the database or a translation goes through `escape`, the wording is the same msgids as the
-templates had (so locale/ja needs no change), and the CSRF token is the request's own.
+templates had (so locale/ja needs no change). Each form's CSRF field is left as
+`kept.CSRF_PLACEHOLDER`, for `kept.with_csrf` to fill with the request's token: the rows can be
+kept across requests (workplace.kept).
 
 What the pages render around the rows stays in their templates (day.html, calls.html).
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -21,24 +22,22 @@ from django.utils.translation import gettext as _
 from core import dates
 
 from .entries import Entry
+from .kept import CSRF_PLACEHOLDER
 
 
 class RowWriter:
     """What every row of one page shares: the request's CSRF field, whether the user may
     change bookings, where the action forms post, and the labels translated once."""
 
-    def __init__(self, request, *, can_change: bool, action_url: str):
+    def __init__(self, *, can_change: bool, action_url: str):
         self.can_change = can_change
         self.action_url = escape(action_url)
-        self._csrf = None
-        self._request = request
         self._labels: dict[str, str] = {}
 
-    def csrf(self) -> str:
-        if self._csrf is None:
-            token = escape(get_token(self._request))
-            self._csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
-        return self._csrf
+    @staticmethod
+    def csrf() -> str:
+        """Where each form's CSRF field goes: the request's own is put in by `with_csrf`."""
+        return CSRF_PLACEHOLDER
 
     def label(self, text: str) -> str:
         """`{% translate text %}`: translated once a page, escaped."""
