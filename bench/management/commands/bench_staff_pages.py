@@ -10,7 +10,8 @@ barely changes), its statements counted and their round trips summed. Medians pe
 ratio is the floor's CPU time over the page's, the throughput a worker would reach relative to
 the floor's.
 
-`--profile` writes a cProfile report of each page's later requests to
+`--cold` empties the grids cache (core.versioning) before each request: every page built as on
+a first visit or after a change, nothing kept. `--profile` writes a cProfile report of each page's later requests to
 `var/bench/profile-staff-<page>.txt`.
 """
 
@@ -25,11 +26,13 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 
 from bench.client import ip_for
+from core.versioning import CACHE_ALIAS
 
 from .bench_booking_split import _SqlClock
 
@@ -48,7 +51,9 @@ def _floor_path(user_id: int) -> str:
     return f"/bench/floor/{booth}/{today.tm_year}/{today.tm_mon}/"
 
 
-def _measure(client: Client, path: str, profiler=None) -> dict:
+def _measure(client: Client, path: str, profiler=None, cold: bool = False) -> dict:
+    if cold:
+        caches[CACHE_ALIAS].clear()
     clock = _SqlClock()
     with connection.execute_wrapper(clock):
         if profiler:
@@ -76,10 +81,11 @@ class Command(BaseCommand):
         parser.add_argument("--sessions", required=True, help="a bench_sessions --mode staff plan")
         parser.add_argument("--count", type=int, default=5, help="staff members of the plan")
         parser.add_argument("--repeat", type=int, default=10, help="requests a page and person")
+        parser.add_argument("--cold", action="store_true", help="nothing kept between requests")
         parser.add_argument("--profile", action="store_true")
         parser.add_argument("--json", action="store_true", dest="as_json")
 
-    def handle(self, *args, sessions, count, repeat, profile, as_json, **options):
+    def handle(self, *args, sessions, count, repeat, cold, profile, as_json, **options):
         with open(sessions) as handle:
             lines = [jsonlib.loads(line) for line in handle][:count]
         if not lines:
@@ -97,7 +103,9 @@ class Command(BaseCommand):
                 _measure(client, paths[page])  # the first visit fills what the page keeps
             for _n in range(repeat):
                 for page in PAGES:
-                    timings[page].append(_measure(client, paths[page], profilers.get(page)))
+                    timings[page].append(
+                        _measure(client, paths[page], profilers.get(page), cold and page != "floor")
+                    )
         report = {
             page: {
                 key: round(statistics.median(t[key] for t in found), 2)
