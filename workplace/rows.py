@@ -18,11 +18,32 @@ import datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import dates
 
 from .entries import Entry
 from .kept import CSRF_PLACEHOLDER
+
+# The rows' fixed wording, as literals so that makemessages finds them (the msgids the
+# templates had); `RowWriter.label` translates each once a page.
+LABELS = {
+    "With": gettext_lazy("With"),
+    "(name erased)": gettext_lazy("(name erased)"),
+    "Terms not accepted yet: start after consent": gettext_lazy(
+        "Terms not accepted yet: start after consent"
+    ),
+    "Needs approval": gettext_lazy("Needs approval"),
+    "now": gettext_lazy("now"),
+    "Free (published)": gettext_lazy("Free (published)"),
+    "None.": gettext_lazy("None."),
+    "Slot": gettext_lazy("Slot"),
+    "Phone": gettext_lazy("Phone"),
+    "Where": gettext_lazy("Where"),
+    "State": gettext_lazy("State"),
+    "Requested at": gettext_lazy("Requested at"),
+    "Phoned at": gettext_lazy("Phoned at"),
+}
 
 
 class RowWriter:
@@ -40,10 +61,10 @@ class RowWriter:
         return CSRF_PLACEHOLDER
 
     def label(self, text: str) -> str:
-        """`{% translate text %}`: translated once a page, escaped."""
+        """`{% translate text %}` of one of `LABELS`: translated once a page, escaped."""
         found = self._labels.get(text)
         if found is None:
-            found = self._labels[text] = escape(_(text))
+            found = self._labels[text] = escape(str(LABELS[text]))
         return found
 
     def _who(self, entry: Entry) -> str:
