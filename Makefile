@@ -17,7 +17,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 EMBEDDED_DB = $(if $(DATABASE_URL),,$(BIN)/python -m core.embedded_db)
 STOP_EMBEDDED_DB = $(if $(EMBEDDED_DB),grep -qsx started var/embedded-db.state && $(EMBEDDED_DB) stop >/dev/null;)
 
-.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-split bench-views bench-smoke bench-cluster faults wrk clean
+.PHONY: print-site-url run test setup prepare install lint bench bench-data bench-writes bench-split bench-staff bench-views bench-smoke bench-cluster faults wrk clean
 
 # The first install goes through pip (hash-checked); then uv syncs the virtualenv to the lock,
 # removing whatever the lock no longer names.
@@ -115,6 +115,15 @@ bench-split: prepare
 	  $(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) bench_sessions --mode $$mode --count 30 --skip 900 --out var/split-$$mode.jsonl && \
 	  $(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_booking_split --sessions var/split-$$mode.jsonl --count 30 --flow $$flow $$(test $$mode = booking-online && echo --online) || exit 1; \
 	done; done
+
+# The day sheet and call list against the floor in one process, at 1M and 10k (issue 21).
+bench-staff: prepare
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_1M) $(MANAGE) collectstatic --noinput -v0
+	@for db in $(BENCH_1M) $(BENCH_10K); do \
+	  echo "== $$db"; \
+	  $(BENCH_ENV) DATABASE_URL=$$db $(MANAGE) bench_sessions --mode staff --count 5 --out var/staff-pages.jsonl && \
+	  $(BENCH_ENV) DATABASE_URL=$$db $(if $(BENCH_CACHE_URL),CACHE_URL=$(BENCH_CACHE_URL) GRID_CACHE_URL=$(BENCH_CACHE_URL)) $(MANAGE) bench_staff_pages --sessions var/staff-pages.jsonl || exit 1; \
+	done
 
 # Races and faults with a fresh small database (about 22 minutes; restarts PostgreSQL once).
 faults: prepare

@@ -1,7 +1,8 @@
 """The data versions kept on accounts' rows, as targets of `core.versioning` (REQ NFR-4).
 
-- OFFICE, `Office.availability_version`: an office's bookings of either service, booths and
-  closures (what its month and day grids show);
+- OFFICE, `Office.availability_version`: an office's bookings of either service, booths,
+  closures, counselors' availability, video tools and consultation joins (what its month and
+  day grids and its staff pages show);
 - PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
   addresses (whether they may book, their no-contact cancellations);
 - PLACES, `Office.places_version`: an office's booths and closures, not its bookings (what

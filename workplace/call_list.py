@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import CharField, Q, Value
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from accounts.access import AccessKind, access_record_page
@@ -20,7 +22,18 @@ from booths.models import Reservation
 from consultations.models import Consultation
 
 from .entries import Entry, PageEntries
-from .pages import BOOTH, ONLINE, PageQueryForm, day_bounds, page_context, page_url, read_query
+from .kept import kept_rows, with_csrf
+from .pages import (
+    BOOTH,
+    ONLINE,
+    PageQueryForm,
+    day_bounds,
+    may_change,
+    page_context,
+    page_url,
+    read_query,
+)
+from .rows import RowWriter
 
 # The call list is read a page at a time, oldest request first (REQ STF-1, NFR-4).
 CALL_LIST_PAGE_SIZE = 50
@@ -78,7 +91,7 @@ def call_list(
     now,
     *,
     page: int = 1,
-    size: int = CALL_LIST_PAGE_SIZE,
+    size: int | None = None,
     entries: PageEntries | None = None,
     soon: tuple[datetime.datetime, datetime.datetime] | None = None,
 ) -> CallListPage:
@@ -89,12 +102,23 @@ def call_list(
     (from, until), the same two reads bring the office's requests not yet confirmed that start
     then, as `CallListPage.soon`, by start time.
     """
+    size = size or CALL_LIST_PAGE_SIZE
     shown, total, page = _page_keys(office, now, max(page, 1), size)
     pages = max(1, -(-total // size))
     offset = (page - 1) * size
+    listed, soon_entries = _page_rows(office, now, shown, soon, entries or PageEntries(now))
+    return CallListPage(
+        listed, total, page, pages, offset + 1, offset + len(shown), soon=soon_entries
+    )
+
+
+def _page_rows(office: Office, now, shown: list[tuple], soon, entries: PageEntries):
+    """The entries of the page's keys and, with `soon`, of the requests not yet confirmed that
+    start then: one read per service for both."""
+    # The state from `current_state(now)` in each entry (as on the day sheet), not annotated.
     rows = {
-        BOOTH: Reservation.objects.with_state(now).select_related("booth"),
-        ONLINE: Consultation.objects.with_state(now).select_related("video_tool"),
+        BOOTH: Reservation.objects.select_related("booth"),
+        ONLINE: Consultation.objects.select_related("video_tool"),
     }
     offices = {BOOTH: {"booth__office": office}, ONLINE: {"office": office}}
     found = {}
@@ -118,7 +142,6 @@ def call_list(
                 for booking in found[kind].values()
                 if booking.status == Status.REQUESTED and soon[0] <= booking.starts_at < soon[1]
             ]
-    entries = entries or PageEntries(now)
 
     def entry(kind, booking):
         place = booking.booth.name if kind == BOOTH else booking.video_tool.name
@@ -131,15 +154,17 @@ def call_list(
         if pk in found[kind]
     ]
     soon_rows.sort(key=lambda row: (row[1].starts_at, row[0], row[1].pk))
-    return CallListPage(
-        listed,
-        total,
-        page,
-        pages,
-        offset + 1,
-        offset + len(shown),
-        soon=[entry(kind, booking) for kind, booking in soon_rows],
-    )
+    return listed, [entry(kind, booking) for kind, booking in soon_rows]
+
+
+@dataclass(frozen=True)
+class KeptCalls:
+    """The call list's two tables as HTML (the CSRF token left out, `kept.with_csrf`) and the
+    people they show, kept under the office's versions and the page's keys."""
+
+    waiting_html: str
+    soon_html: str
+    people: list[int]
 
 
 def call_list_count(office: Office, now) -> int:
@@ -154,16 +179,44 @@ def calls_view(site, request):
         return error
     now = timezone.now()
     today = calendar.local(now).date()
-    calls = call_list(
-        office,
-        now,
-        page=form.cleaned_data["page"] or 1,
-        soon=day_bounds(today, today + datetime.timedelta(days=1)),
+    soon = day_bounds(today, today + datetime.timedelta(days=1))
+    size = CALL_LIST_PAGE_SIZE
+    shown, total, page = _page_keys(office, now, max(form.cleaned_data["page"] or 1, 1), size)
+    pages = max(1, -(-total // size))
+    offset = (page - 1) * size
+    can_change = may_change(request.user)
+    built = {}
+
+    def build():
+        entries = PageEntries(now)
+        listed, soon_entries = built["rows"] = _page_rows(office, now, shown, soon, entries)
+        writer = RowWriter(can_change=can_change, action_url=reverse("admin:workplace_action"))
+        value = KeptCalls(
+            waiting_html=writer.call_rows(listed),
+            soon_html=writer.call_rows(soon_entries),
+            people=[e.booking.user_id for e in (*listed, *soon_entries)],
+        )
+        # Time alone changes an entry, or the requests that start today and tomorrow.
+        return min(filter(None, (entries.changes_at, soon[1]))), value
+
+    # REQ NFR-4: the rows kept while the office's bookings, the page's keys and the time
+    # leave them as they are (workplace.kept).
+    kept = kept_rows(
+        "call-list", (tuple(shown), soon, can_change), office=office, now=now, build=build
     )
-    soon = calls.soon
     # LOG-1: the list shows these people's names and phone numbers.
-    access_record_page(
-        request, AccessKind.CALL_LIST, [e.booking.user_id for e in (*calls.entries, *soon)]
+    access_record_page(request, AccessKind.CALL_LIST, kept.people)
+    rows = built.get("rows") or SimpleLazyObject(
+        lambda: _page_rows(office, now, shown, soon, PageEntries(now))
+    )
+    calls = CallListPage(
+        SimpleLazyObject(lambda: rows[0]),
+        total,
+        page,
+        pages,
+        offset + 1,
+        offset + len(shown),
+        soon=SimpleLazyObject(lambda: rows[1]),
     )
     superuser = request.user.is_superuser
 
@@ -180,12 +233,16 @@ def calls_view(site, request):
             _("Call list"),
             page="calls",
             form=PageQueryForm(initial={"office": office.pk}),
+            # The entries themselves are read only if asked for (tests, tools): from the
+            # cache, the template needs the HTML alone.
             waiting=calls.entries,
+            waiting_html=with_csrf(request, kept.waiting_html),
             total=calls.total,
             calls=calls,
             previous_url=page_link(calls.page - 1) if calls.page > 1 else None,
             next_url=page_link(calls.page + 1) if calls.page < calls.pages else None,
-            soon=soon,
+            soon=calls.soon,
+            soon_html=with_csrf(request, kept.soon_html),
             now=now,
         ),
     )

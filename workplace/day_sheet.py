@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from accounts.access import AccessKind, access_record_page
@@ -30,17 +31,20 @@ from core.versioning import office_cached
 from terms.services import users_without_consent
 
 from .entries import Entry, Link, PageEntries
+from .kept import kept_rows, with_csrf
 from .pages import (
     BOOTH,
     ONLINE,
     PageQueryForm,
     closures_around,
     day_bounds,
+    may_change,
     neighbour_business_day,
     page_context,
     page_url,
     read_query,
 )
+from .rows import RowWriter
 
 
 @dataclass
@@ -63,9 +67,10 @@ class Column:
 
 def day_bookings(office: Office, day: datetime.date, now):
     start, end = day_bounds(day, day)
+    # No `with_state` annotation: each entry takes its state from `current_state(now)`, the
+    # same rules applied in Python, which spares building the CASE in every read (NFR-4).
     reservations = list(
-        Reservation.objects.with_state(now)
-        .filter(booth__office=office, starts_at__gte=start, starts_at__lt=end)
+        Reservation.objects.filter(booth__office=office, starts_at__gte=start, starts_at__lt=end)
         .select_related("booth")
         .order_by("starts_at", "booth_id", "pk")
     )
@@ -74,8 +79,7 @@ def day_bookings(office: Office, day: datetime.date, now):
         consultation=OuterRef("pk"), tool_terms_accepted=True
     ).order_by("at")
     consultations = list(
-        Consultation.objects.with_state(now)
-        .filter(office=office, starts_at__gte=start, starts_at__lt=end)
+        Consultation.objects.filter(office=office, starts_at__gte=start, starts_at__lt=end)
         .select_related("video_tool")
         .annotate(checklist_at=Subquery(confirmed.values("at")[:1]))
         .order_by("starts_at", "counselor_id", "pk")
@@ -168,15 +172,15 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
     )
 
     # REQ TRM-4: who still has to accept the terms in effect, per service (one query).
-    missing = users_without_consent(
-        office=office,
-        user_ids={
-            Reservation.service: {b.user_id for b in reservations if b.user_id},
-            Consultation.service: {b.user_id for b in consultations if b.user_id},
-        },
-        now=now,
-    )
-    missing = {BOOTH: missing[Reservation.service], ONLINE: missing[Consultation.service]}
+    user_ids = {
+        Reservation.service: {b.user_id for b in reservations if b.user_id},
+        Consultation.service: {b.user_id for b in consultations if b.user_id},
+    }
+    without_consent = users_without_consent(office=office, user_ids=user_ids, now=now)
+    missing = {
+        BOOTH: without_consent[Reservation.service],
+        ONLINE: without_consent[Consultation.service],
+    }
     entries = PageEntries(now)
     booth_columns = {booth.pk: Column(BOOTH, booth.name) for booth in booths}
     counselor_columns = {c.pk: Column(ONLINE, str(c)) for c in counselors}
@@ -235,6 +239,10 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
 
     columns = [*booth_columns.values(), *counselor_columns.values()]
     rows = [(moment, [column.cells[moment] for column in columns]) for moment in slots]
+    # When time alone changes the sheet: an entry's own moments, and the slots' boundaries
+    # (the current slot, "Start a use now", the "Book" links of slots not yet over).
+    changes_at = [entries.changes_at] if entries.changes_at else []
+    changes_at += [m for moment in slots for m in (moment, moment + calendar.SLOT) if m > now]
     return {
         "people": [b.user_id for b in (*reservations, *consultations)],
         "booth_columns": list(booth_columns.values()),
@@ -242,7 +250,79 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         "columns": columns,
         "rows": rows,
         "current_slot": current,
+        # What the sheet was built from that no version counts (`KeptSheet`).
+        "booked_counselors": booked_ids,
+        "counselors": _labels(counselors),
+        "user_ids": user_ids,
+        "without_consent": without_consent,
+        "changes_at": min(changes_at, default=None),
     }
+
+
+def _labels(counselors) -> list[tuple[int, str]]:
+    return [(counselor.pk, str(counselor)) for counselor in counselors]
+
+
+@dataclass
+class KeptSheet:
+    """The day sheet's rows as HTML (the CSRF token left out, `kept.with_csrf`) with what the
+    page needs besides them, kept under the office's versions (`kept.kept_rows`)."""
+
+    rows_html: str
+    booth_labels: list[str]
+    counselor_labels: list[str]
+    people: list[int]
+    # Unversioned inputs, checked on each request (`_still_true`).
+    booked_counselors: set[int]
+    counselors: list[tuple[int, str]]
+    user_ids: dict[str, set[int]]
+    without_consent: dict[str, set[int]]
+
+
+def _still_true(office, day, now):
+    """Whether a kept sheet shows the counselors (names, staff or not) and the consents to the
+    terms in effect as they are now: two queries, against the two the sheet needed for its
+    bookings and the rest."""
+
+    def check(kept: KeptSheet) -> bool:
+        counselors, _offers = sheet_counselors(office, day, kept.booked_counselors)
+        if _labels(counselors) != kept.counselors:
+            return False
+        current = users_without_consent(office=office, user_ids=kept.user_ids, now=now)
+        return current == kept.without_consent
+
+    return check
+
+
+def kept_sheet(office, day, now, closures, *, can_change: bool, fresh_sheet: dict | None = None):
+    """The day sheet's rows, kept under the office's data (REQ STF-1, NFR-4): (the kept value,
+    the sheet built in this request or None when it came from the cache)."""
+    built = {}
+
+    def build():
+        sheet = built["sheet"] = build_day_sheet(office, day, now, closures)
+        writer = RowWriter(can_change=can_change, action_url=reverse("admin:workplace_action"))
+        value = KeptSheet(
+            rows_html=writer.day_rows(sheet["rows"], current_slot=sheet["current_slot"], day=day),
+            booth_labels=[column.label for column in sheet["booth_columns"]],
+            counselor_labels=[column.label for column in sheet["counselor_columns"]],
+            people=sheet["people"],
+            booked_counselors=sheet["booked_counselors"],
+            counselors=sheet["counselors"],
+            user_ids=sheet["user_ids"],
+            without_consent=sheet["without_consent"],
+        )
+        return sheet["changes_at"], value
+
+    value = kept_rows(
+        "day-sheet",
+        (day, can_change),
+        office=office,
+        now=now,
+        build=build,
+        fresh=_still_true(office, day, now),
+    )
+    return value, built.get("sheet")
 
 
 def day_view(site, request):
@@ -256,9 +336,19 @@ def day_view(site, request):
     superuser = request.user.is_superuser
     previous = neighbour_business_day(day, -1, closures)
     following = neighbour_business_day(day, 1, closures)
-    sheet = build_day_sheet(office, day, now, closures)
+    kept, sheet = kept_sheet(office, day, now, closures, can_change=may_change(request.user))
     # LOG-1: the sheet shows these people's names, phones and companions.
-    access_record_page(request, AccessKind.DAY_SHEET, sheet.pop("people"))
+    access_record_page(request, AccessKind.DAY_SHEET, kept.people)
+    if sheet is None:
+        # From the cache: the sheet as data (columns, cells, entries) is built only if read,
+        # which the template does not (tests and tools do).
+        built = SimpleLazyObject(lambda: build_day_sheet(office, day, now, closures))
+        data = {
+            name: SimpleLazyObject(lambda name=name: built[name])
+            for name in ("columns", "rows", "current_slot")
+        }
+    else:
+        data = {name: sheet[name] for name in ("columns", "rows", "current_slot")}
     return TemplateResponse(
         request,
         "admin/workplace/day.html",
@@ -282,6 +372,9 @@ def day_view(site, request):
             now=now,
             # REQ ALR-1: how many people wait for an earlier time on this day, per service.
             waiting=alerts.waiting_by_day(office.pk, [day], now=now)[day],
-            **sheet,
+            rows_html=with_csrf(request, kept.rows_html),
+            booth_columns=[Column(BOOTH, label) for label in kept.booth_labels],
+            counselor_columns=[Column(ONLINE, label) for label in kept.counselor_labels],
+            **data,
         ),
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import UserType
 from bookings import services as bookings
+from bookings.calendar import NO_SHOW_GRACE
 from bookings.models import ACTIVE_STATUSES, AWAITING_STATUSES, State, Status
 
 from .pages import ONLINE
@@ -92,6 +93,23 @@ class PageEntries:
         self.now = now
         self._urls: dict[str, tuple[str, str]] = {}
         self._labels: dict[tuple, object] = {}
+        # The first moment after `now` at which an entry made so far shows otherwise by time
+        # alone (`changes_at`); None while no entry will.
+        self.changes_at: datetime.datetime | None = None
+
+    def _note_changes(self, booking) -> None:
+        """Keep the first moment after `now` at which this booking's entry changes by time
+        alone: every comparison with `now` in `entry` and in the state rules (BTH-6) turns at
+        one of these."""
+        starts_at = booking.starts_at
+        for moment in (
+            starts_at - bookings.START_OPENS_BEFORE,  # "Start" offered
+            starts_at,  # a request closes unconfirmed; "No-show" offered
+            starts_at + NO_SHOW_GRACE,  # the 10-minute rule
+            booking.ends_at,  # over: no start, reinstatement or consent link
+        ):
+            if moment > self.now and (self.changes_at is None or moment < self.changes_at):
+                self.changes_at = moment
 
     def url(self, name: str, pk) -> str:
         """`reverse(name, args=[pk])`, reversed once a page for every pk."""
@@ -112,6 +130,7 @@ class PageEntries:
     def entry(self, booking, kind: str, *, place: str = "", terms_missing: bool = False) -> Entry:
         now = self.now
         label = self._label
+        self._note_changes(booking)
         state = booking.current_state(now)
         opts = type(booking)._meta
         prefix = f"admin:{opts.app_label}_{opts.model_name}_"

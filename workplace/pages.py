@@ -17,8 +17,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -185,10 +188,65 @@ def read_query(site, request):
     return form, page_office(request, form), None
 
 
+def may_change(user) -> bool:
+    return user.has_perm("booths.change_reservation") and user.has_perm(
+        "consultations.change_consultation"
+    )
+
+
+# The admin's navigation sidebar as HTML, per process, by what decides it (see `admin_frame`).
+_SIDEBARS: dict[tuple, str] = {}
+_SIDEBARS_KEPT = 256
+
+
+def _sidebar(site, request) -> str:
+    """The admin's navigation sidebar (`admin/nav_sidebar.html`) for this user and path.
+
+    What it lists is `site.get_app_list(request)`: the models the user may view, add or
+    change, which the project's model admins decide from the user's permissions, whether
+    they are a superuser and whether they have an office (`accounts.admin`, `core.admin`);
+    the marks of the current app and model come from the path, the names from the language.
+    With those as the key the HTML is the same, so it is rendered once a process instead of
+    each request (REQ NFR-4): a change of permissions is a new key.
+    """
+    user = request.user
+    key = (
+        translation.get_language(),
+        request.path,
+        user.is_superuser,
+        user.office_id is None,
+        frozenset(user.get_all_permissions()),
+    )
+    found = _SIDEBARS.get(key)
+    if found is None:
+        found = render_to_string(
+            "admin/nav_sidebar.html", {"available_apps": site.get_app_list(request)}, request
+        )
+        if len(_SIDEBARS) >= _SIDEBARS_KEPT:
+            _SIDEBARS.clear()
+        _SIDEBARS[key] = found
+    return found
+
+
+def admin_frame(site, request) -> dict:
+    """`site.each_context(request)` with the sidebar kept (`_sidebar`) instead of the app
+    list built anew: the workplace templates (base.html) write `nav_sidebar` in its place."""
+    script_name = request.META["SCRIPT_NAME"]
+    return {
+        "site_title": site.site_title,
+        "site_header": site.site_header,
+        "site_url": script_name if site.site_url == "/" and script_name else site.site_url,
+        "has_permission": site.has_permission(request),
+        "is_popup": False,
+        "is_nav_sidebar_enabled": site.enable_nav_sidebar,
+        "nav_sidebar": mark_safe(_sidebar(site, request)) if site.enable_nav_sidebar else "",
+    }
+
+
 def page_context(site, request, office, title: str, **extra) -> dict:
     superuser = request.user.is_superuser
     return {
-        **site.each_context(request),
+        **admin_frame(site, request),
         "title": title,
         "office": office,
         "offices": office_choices(request),
@@ -197,7 +255,6 @@ def page_context(site, request, office, title: str, **extra) -> dict:
         "week_url": page_url("admin:workplace_week", office=office, superuser=superuser),
         "calls_url": page_url("admin:workplace_calls", office=office, superuser=superuser),
         "action_url": reverse("admin:workplace_action"),
-        "can_change": request.user.has_perm("booths.change_reservation")
-        and request.user.has_perm("consultations.change_consultation"),
+        "can_change": may_change(request.user),
         **extra,
     }

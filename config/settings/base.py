@@ -178,6 +178,12 @@ CACHES["grids"]["KEY_PREFIX"] = (
                 "booths/views.py",
                 "bookings/templates/bookings/_month_table.html",
                 "booths/templates/booths/_day_grid.html",
+                # The staff pages' kept rows (workplace.kept).
+                "workplace/kept.py",
+                "workplace/rows.py",
+                "workplace/entries.py",
+                "workplace/day_sheet.py",
+                "workplace/call_list.py",
             )
         ),
         digest_size=6,

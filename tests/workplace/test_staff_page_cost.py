@@ -153,7 +153,7 @@ def test_the_call_list_pages_show_every_request_once_and_the_same_soon_list(
 ):
     # REQ STF-1, NFR-4: across the pages every waiting request appears exactly once, oldest
     # first; every page counts them all and lists the same requests starting soon
-    monkeypatch.setitem(call_list.call_list.__kwdefaults__, "size", 2)
+    monkeypatch.setattr(call_list, "CALL_LIST_PAGE_SIZE", 2)
     # Tomorrow (17 Nov) the online ones: the list of requests starting soon holds them.
     waiting = waiting_requests(office, booth, me, zoom, count=5, online_day=17)
     ReservationFactory(  # confirmed: not to call
