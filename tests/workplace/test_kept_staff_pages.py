@@ -207,3 +207,20 @@ def _per_request_parts_out(html: str) -> str:
 
 def _csrf(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_what_people_typed_is_shown_as_text_on_both_pages(frozen, staff_client, office, booth):
+    # REQ STF-1, NFR-3: the rows are written in Python (workplace.rows); a name, a phone or a
+    # note with markup in it is escaped like a template would, never run
+    markup = '<script>alert("x")</script>'
+    ReservationFactory(
+        booth=booth,
+        starts_at=tokyo(2026, 11, 16, 14, 0),
+        status=Status.REQUESTED,
+        requester_name=f"山田{markup}",
+        phone='0173"><b>1',
+    )
+    for url, query in ((DAY, SHEET), (CALLS, None)):
+        html, _queries = load(staff_client, url, query)
+        assert markup not in html and '"><b>1' not in html, url
+        assert "山田&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, url
