@@ -592,7 +592,7 @@ def mail_freed_slot(
     slot = FreedSlot(service, office_id, place_id, starts_at)
     day = calendar.local(starts_at).date()
     closures = closures_for(office.pk, day, day)
-    return len(_mail_slot(office, slot, closures=closures, now=now))
+    return _mail_slot(office, slot, closures=closures, now=now)
 
 
 @transaction.atomic
@@ -621,21 +621,21 @@ def mail_opened_day(
         for place_id, _label in kind.alert_places(office):
             for starts_at in starts:
                 slot = FreedSlot(kind.service, office.pk, place_id, starts_at)
-                mailed |= _mail_slot(office, slot, closures=closures, now=now, skip=mailed)
+                _mail_slot(office, slot, closures=closures, now=now, skip=mailed)
     return len(mailed)
 
 
 def _mail_slot(
-    office: Office, slot: FreedSlot, *, closures, now: datetime.datetime, skip=frozenset()
-) -> set[int]:
-    """Choose the people waiting for `slot` if it is free and open to requests, but those in
-    `skip`, and keep them as one `AlertRound` whose mails a job stores at once
-    (`store_round`); the ids of those chosen."""
+    office: Office, slot: FreedSlot, *, closures, now: datetime.datetime, skip: set | None = None
+) -> int:
+    """Choose the people waiting for `slot` if it is free and open to requests, and keep them
+    as one `AlertRound` whose mails a job stores at once (`store_round`); how many. With
+    `skip`, a set of user ids: those are left out, and the chosen are added to it."""
     kind = kind_for(slot.service)
     if request_refusal_reason(office, slot.starts_at, now=now, closures=closures):
-        return set()
+        return 0
     if not kind.alert_slot_free(office, slot.place_id, slot.starts_at, now=now):
-        return set()
+        return 0
     waiting, params = waiting_people(kind, office, slot, now=now)
     if skip:
         waiting = f"SELECT * FROM ({waiting}) waiting WHERE NOT (user_id = ANY(%s))"
@@ -645,11 +645,12 @@ def _mail_slot(
         WITH waiting (alert_id, user_id, consented) AS ({waiting})
         INSERT INTO {table} (office_id, service, place_id, starts_at, sent_at, sent_on,
                              alert_ids, user_ids, accept_terms_first)
-        SELECT %s, %s, %s, %s, %s, %s, array_agg(alert_id ORDER BY user_id),
-               array_agg(user_id ORDER BY user_id), array_agg(NOT consented ORDER BY user_id)
+        SELECT %s, %s, %s, %s, %s, %s,
+               -- One aggregation reads each row once for all three: the lists line up.
+               array_agg(alert_id), array_agg(user_id), array_agg(NOT consented)
         FROM waiting
         HAVING count(*) > 0
-        RETURNING id, user_ids
+        RETURNING id, cardinality(user_ids), CASE WHEN %s THEN user_ids END
     """
     values = [
         office.pk,
@@ -658,19 +659,22 @@ def _mail_slot(
         slot.starts_at,
         now,
         calendar.local(now).date(),
+        skip is not None,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *values])
         row = cursor.fetchone()
     if row is None:
-        return set()
-    round_id, user_ids = row
+        return 0
+    round_id, chosen, user_ids = row
     from .tasks import alerts_store_round
 
     _jobs_in_this_transaction.defer_job(
         alerts_store_round.configure().make_new_job(round_id=round_id)
     )
-    return set(user_ids)
+    if skip is not None:
+        skip.update(user_ids)
+    return chosen
 
 
 @transaction.atomic
