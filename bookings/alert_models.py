@@ -162,8 +162,8 @@ class AlertRound(models.Model):
     (REQ ALR-1, NFR-4): the job decides who is mailed and keeps the answer in this one row; the
     job it defers (`alerts_store_round`) stores an `AlertMail` and an outbox row for each,
     then deletes the round. While it waits, the next job's choice counts its people as mailed
-    (one mail a slot, the mails a day). Three lists of one length: each person's alert, the
-    person, and whether they must accept the terms in effect first."""
+    (one mail a slot, the mails a day). Two lists of one length: each person's alert, and the
+    person."""
 
     office = models.ForeignKey(
         Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
@@ -175,17 +175,13 @@ class AlertRound(models.Model):
     sent_on = models.DateField(_("queued on"))
     alert_ids = ArrayField(models.BigIntegerField())
     user_ids = ArrayField(models.BigIntegerField())
-    accept_terms_first = ArrayField(models.BooleanField())
 
     class Meta:
         verbose_name = _("earlier-slot alert round")
         verbose_name_plural = _("earlier-slot alert rounds")
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    alert_ids__len=models.F("user_ids__len"),
-                    accept_terms_first__len=models.F("user_ids__len"),
-                ),
+                condition=Q(alert_ids__len=models.F("user_ids__len")),
                 name="bookings_alertround_lists_of_one_length",
             ),
         ]

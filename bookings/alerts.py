@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Count, Exists, Func, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -311,7 +311,7 @@ def _count(queryset) -> Coalesce:
 
 def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: datetime.datetime):
     """Who waits for `slot` and may book it now, as SQL and its parameters: a row (alert id,
-    user id, consented to the terms in effect) per person. One statement, whatever the number
+    user id) per person. One statement, whatever the number
     of alerts, read by the database alone (REQ NFR-4), set-wise: the alerts that match come
     first from their index, one per person; then each of those people is looked up once, by
     index (the person, their verified address, mails, holds and bookings: a LATERAL subquery
@@ -320,7 +320,6 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
 
     The statement is built by the ORM once a process for each kind (`_compiled`), then only
     its parameters change: building it costs more than the database's work."""
-    terms = version_in_effect(office, slot.service, now)
     local_now = calendar.local(now)
     inputs = {
         "office_id": office.pk,
@@ -332,14 +331,12 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
         "today": local_now.date(),
         "day": calendar.local(slot.starts_at).date(),
         "since": calendar.months_before(local_now, office.noshow_window_months),
-        "terms_document_id": terms[0] if terms else None,
-        "terms_number": terms[1] if terms else None,
         "cap": getattr(office, kind.cap_field),
         "noshow_limit": office.noshow_limit,
         "mails_a_day": office.max_alert_mails_per_day,
     }
-    key = (kind.service, terms is not None)
-    compiled = _compiled(kind, with_terms=terms is not None)
+    key = kind.service
+    compiled = _compiled(kind)
     if compiled is None:  # the ORM's statement has a value `_compiled` can't place
         return _waiting_sql(kind, inputs)
     sql, places = compiled
@@ -356,21 +353,20 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
     return sql, params
 
 
-# (kind's service, with terms) -> (SQL, [(input name, its wrapper or None) or ("", constant)]),
-# or None.
-_statements: dict[tuple[str, bool], tuple[str, list] | None] = {}
-_checked: set[tuple[str, bool]] = set()
+# The kind's service -> (SQL, [(input name, its wrapper or None) or ("", constant)]), or None.
+_statements: dict[str, tuple[str, list] | None] = {}
+_checked: set[str] = set()
 
 
-def _compiled(kind: BookingKind, *, with_terms: bool):
+def _compiled(kind: BookingKind):
     """`_waiting_sql` built once, with each parameter named by the input it comes from: built
     twice from two sets of stand-in inputs, a parameter is an input's where both builds hold
     that input's stand-in, a constant where both hold the same other value. Anything else (a
     value worked out from an input that has no name here) leaves the statement unkept: None,
     and it is built for each call."""
-    key = (kind.service, with_terms)
+    key = kind.service
     if key not in _statements:
-        builds = [_stand_ins(n, with_terms=with_terms) for n in (1, 2)]
+        builds = [_stand_ins(n) for n in (1, 2)]
         (sql_a, params_a), (sql_b, params_b) = (_waiting_sql(kind, b) for b in builds)
         names = [
             {_key(value): name for name, value in b.items() if value is not None} for b in builds
@@ -411,7 +407,7 @@ def _worked_out(starts_at: datetime.datetime, now: datetime.datetime) -> dict:
     }
 
 
-def _stand_ins(n: int, *, with_terms: bool) -> dict:
+def _stand_ins(n: int) -> dict:
     """Inputs no real call has and no two builds share: far-past times, huge ids."""
     moment = datetime.datetime(1901, 1, 1 + n, 3, 7 * n, tzinfo=datetime.UTC)
     # Within every column's range (a small integer's too): the ORM leaves out a comparison
@@ -427,8 +423,6 @@ def _stand_ins(n: int, *, with_terms: bool) -> dict:
         "today": datetime.date(1902, 2, n),
         "day": datetime.date(1902, 3, n),
         "since": moment - datetime.timedelta(days=101, minutes=n),
-        "terms_document_id": base + 3 if with_terms else None,
-        "terms_number": base + 4 if with_terms else None,
         "cap": base + 5,
         "noshow_limit": base + 6,
         "mails_a_day": base + 7,
@@ -466,9 +460,9 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
             SELECT user_id, bool_or(same_slot), count(*) FILTER (WHERE today)
             FROM waiting_round GROUP BY user_id
         )
-        SELECT matching.alert_id, matching.user_id, person.consented
+        SELECT matching.alert_id, matching.user_id
         FROM matching
-        CROSS JOIN LATERAL ({people_sql} OFFSET 0) person (user_id, consented, mailed_today)
+        CROSS JOIN LATERAL ({people_sql} OFFSET 0) person (user_id, mailed_today)
         LEFT JOIN in_rounds ON in_rounds.user_id = matching.user_id
         WHERE NOT coalesce(in_rounds.same_slot, false)
           AND person.mailed_today + coalesce(in_rounds.today, 0) < %s
@@ -486,8 +480,8 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
 
 
 def _people_who_may_book(kind: BookingKind, inputs: dict):
-    """The people of the office who may book the slot now, as a queryset of (user id,
-    consented to the terms in effect, mails today): every rule of booking (active, not
+    """The people of the office who may book the slot now, as a queryset of (user id, mails
+    today): every rule of booking (active, not
     suspended, a verified address, residence data, the kind's own rule, under the office's
     cap of active bookings, not in need of its approval, free at that time) and not yet
     mailed for the slot. Meant to be joined to the few people whose alerts match: each test
@@ -500,27 +494,6 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
             for other in booking_kinds()
         ),
         Value(0),
-    )
-    consented = (
-        Exists(
-            Consent.objects.filter(
-                user=user,
-                # The versions that count, read once for everyone (an array the database
-                # works out before the first person, not a join for each).
-                version_id__in=Func(
-                    TermsVersion.objects.filter(
-                        document_id=inputs["terms_document_id"],
-                        number__gte=inputs["terms_number"],
-                    )
-                    .order_by()
-                    .values("pk"),
-                    template="SELECT unnest(ARRAY(%(expressions)s))",
-                    output_field=BigIntegerField(),
-                ),
-            )
-        )
-        if inputs["terms_document_id"] is not None
-        else Value(True)
     )
     return (
         User.objects.filter(
@@ -565,12 +538,9 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
             no_contact=no_contact,
         )
         .filter(held__lt=inputs["cap"], no_contact__lt=inputs["noshow_limit"])
-        .annotate(
-            consented=consented,
-            mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=inputs["today"])),
-        )
+        .annotate(mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=inputs["today"])))
         .order_by()
-        .values_list("pk", "consented", "mailed_today")
+        .values_list("pk", "mailed_today")
     )
 
 
@@ -642,12 +612,12 @@ def _mail_slot(
         params = [*params, sorted(skip)]
     table = AlertRound._meta.db_table
     sql = f"""
-        WITH waiting (alert_id, user_id, consented) AS ({waiting})
+        WITH waiting (alert_id, user_id) AS ({waiting})
         INSERT INTO {table} (office_id, service, place_id, starts_at, sent_at, sent_on,
-                             alert_ids, user_ids, accept_terms_first)
+                             alert_ids, user_ids)
         SELECT %s, %s, %s, %s, %s, %s,
-               -- One aggregation reads each row once for all three: the lists line up.
-               array_agg(alert_id), array_agg(user_id), array_agg(NOT consented)
+               -- One aggregation reads each row once for both: the lists line up.
+               array_agg(alert_id), array_agg(user_id)
         FROM waiting
         HAVING count(*) > 0
         RETURNING id, cardinality(user_ids), CASE WHEN %s THEN user_ids END
@@ -678,41 +648,40 @@ def _mail_slot(
 
 
 @transaction.atomic
-def store_round(round_id: int) -> int:
+def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
     """The mails of one round (REQ ALR-1): one `AlertMail` and one outbox row, composed at
     delivery, for each person the freeing job chose, then the round goes; how many were
     stored. Each person's mail is then an outbox message of its own, delivered, retried and
     given up on its own (`core.outbox`). Skipped: a person whose alert ended meanwhile (they
     cancelled it, booked inside its range, or their account went), or who was mailed for the
-    slot already. Idempotent: a second run finds no round. A fixed number of queries whatever
-    the number of people (REQ NFR-4)."""
+    slot already. Whether a person must accept the terms in effect first (TRM-4: the mail
+    says so) is read here, for everyone at once. Idempotent: a second run finds no round. A
+    fixed number of queries whatever the number of people (REQ NFR-4)."""
     chosen = (
-        AlertRound.objects.select_for_update()
+        AlertRound.objects.select_for_update(of=("self",))
+        .select_related("office")
         .filter(pk=round_id)
-        .values_list(
-            "office_id",
-            "service",
-            "place_id",
-            "starts_at",
-            "sent_at",
-            "sent_on",
-            "alert_ids",
-            "user_ids",
-            "accept_terms_first",
-        )
         .first()
     )
     if chosen is None:
         return 0
-    office_id, service, place_id, starts_at, sent_at, sent_on, *lists = chosen
+    terms = version_in_effect(chosen.office, chosen.service, now or timezone.now())
+    if terms is None:
+        must_accept, terms_params = "false", []
+    else:
+        must_accept = f"""NOT EXISTS (
+            SELECT 1 FROM {Consent._meta.db_table} consent
+            JOIN {TermsVersion._meta.db_table} version ON version.id = consent.version_id
+            WHERE consent.user_id = chosen.user_id AND version.document_id = %s
+              AND version.number >= %s)"""
+        terms_params = list(terms)
     table = AlertMail._meta.db_table
     sql = f"""
         WITH stored AS (
             INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
                                  sent_at, sent_on, accept_terms_first)
-            SELECT chosen.alert_id, chosen.user_id, %s, %s, %s, %s, %s, %s, chosen.terms_first
-            FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[])
-                 AS chosen (alert_id, user_id, terms_first)
+            SELECT chosen.alert_id, chosen.user_id, %s, %s, %s, %s, %s, %s, {must_accept}
+            FROM unnest(%s::bigint[], %s::bigint[]) AS chosen (alert_id, user_id)
             JOIN {EarlierSlotAlert._meta.db_table} alert
               ON alert.id = chosen.alert_id AND alert.user_id = chosen.user_id
                  AND alert.ended_at IS NULL
@@ -723,8 +692,19 @@ def store_round(round_id: int) -> int:
         FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
         ORDER BY stored.id
     """
+    params = [
+        chosen.office_id,
+        chosen.service,
+        chosen.place_id,
+        chosen.starts_at,
+        chosen.sent_at,
+        chosen.sent_on,
+        *terms_params,
+        chosen.alert_ids,
+        chosen.user_ids,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [office_id, service, place_id, starts_at, sent_at, sent_on, *lists])
+        cursor.execute(sql, params)
         mailed = cursor.fetchall()
     outbox_enqueue_many_to_compose(
         composer=COMPOSER,

@@ -499,19 +499,18 @@ def test_storing_the_mails_costs_the_same_queries_whatever_the_number_of_people(
 
 def test_the_kept_statement_is_the_one_the_orm_builds(office, booth):
     # REQ ALR-1, NFR-4: the choice's statement is built once a process and then only given
-    # new values; for real values it is the ORM's own statement, with or without terms.
+    # new values; for other values it is the ORM's own statement with those values.
     from bookings.registry import booking_kinds
 
     for kind in booking_kinds():
-        for terms in (True, False):
-            kept = alerts._compiled(kind, with_terms=terms)
-            assert kept is not None, (kind.service, terms)
-            sql, places = kept
-            inputs = alerts._stand_ins(3, with_terms=terms)
-            params = [(w(inputs[n]) if w else inputs[n]) if n else w for n, w in places]
-            built_sql, built = alerts._waiting_sql(kind, inputs)
-            assert sql == built_sql
-            assert [alerts._key(p) for p in params] == [alerts._key(p) for p in built]
+        kept = alerts._compiled(kind)
+        assert kept is not None, kind.service
+        sql, places = kept
+        inputs = alerts._stand_ins(3)
+        params = [(w(inputs[n]) if w else inputs[n]) if n else w for n, w in places]
+        built_sql, built = alerts._waiting_sql(kind, inputs)
+        assert sql == built_sql
+        assert [alerts._key(p) for p in params] == [alerts._key(p) for p in built]
 
 
 # --- The mails of a round (REQ ALR-1, NTF-2) ------------------------------------------------
