@@ -14,7 +14,7 @@ NFR-4): live alerts of the office, service and place whose range holds the day, 
 of those, people who may book now (active, not suspended, a verified address, the kind's own
 rule), under the office's cap of active bookings of the service, not in need of the office's
 approval (BTH-7), free at that time (CON-10), not yet mailed for this slot and under the
-office's mails a day. It keeps them as one `AlertRound` row (three lists) and defers the job
+office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
 `alerts_store_round`, which stores one `AlertMail` each (unique per person and slot) and one
 outbox row each, composed at delivery (`compose_alert_mail`), then deletes the round: so the
 freeing job's cost is the choice alone, and each mail is still an outbox message of its own,
