@@ -311,9 +311,9 @@ def _count(queryset) -> Coalesce:
 
 def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: datetime.datetime):
     """Who waits for `slot` and may book it now, as SQL and its parameters: a row (alert id,
-    user id) per person. One statement, whatever the number
-    of alerts, read by the database alone (REQ NFR-4), set-wise: the alerts that match come
-    first from their index, one per person; then each of those people is looked up once, by
+    user id) per person. One statement, whatever the number of alerts, read by the database
+    alone (REQ NFR-4), set-wise: the alerts that match come first from their index, one per
+    person; then each of those people is looked up once, by
     index (the person, their verified address, mails, holds and bookings: a LATERAL subquery
     that OFFSET 0 keeps the planner from turning into a read of the whole office's people);
     the people of the rounds not stored yet (`AlertRound`) count as mailed, joined by hash.
@@ -408,7 +408,8 @@ def _worked_out(starts_at: datetime.datetime, now: datetime.datetime) -> dict:
 
 
 def _stand_ins(n: int) -> dict:
-    """Inputs no real call has and no two builds share: far-past times, huge ids."""
+    """Inputs no real call has and no two builds share: far-past times, ids no office has
+    yet; today is the moment's day in Tokyo, as the rules work it out."""
     moment = datetime.datetime(1901, 1, 1 + n, 3, 7 * n, tzinfo=datetime.UTC)
     # Within every column's range (a small integer's too): the ORM leaves out a comparison
     # with a value its column can't hold, which would change the statement.
@@ -420,7 +421,7 @@ def _stand_ins(n: int) -> dict:
         "starts_at": moment + datetime.timedelta(days=3, minutes=1),
         "now": moment,
         **_worked_out(moment + datetime.timedelta(days=3, minutes=1), moment),
-        "today": datetime.date(1902, 2, n),
+        "today": calendar.local(moment).date(),
         "day": datetime.date(1902, 3, n),
         "since": moment - datetime.timedelta(days=101, minutes=n),
         "cap": base + 5,
@@ -432,10 +433,9 @@ def _stand_ins(n: int) -> dict:
 def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
     """`waiting_people`'s statement for `inputs`, built by the ORM."""
     alerts = (
-        EarlierSlotAlert.objects.filter(
+        EarlierSlotAlert.objects.live(inputs["now"])
+        .filter(
             Q(place_id__isnull=True) | Q(place_id=inputs["place_id"]),
-            ended_at__isnull=True,
-            last_day__gte=inputs["today"],
             office_id=inputs["office_id"],
             service=inputs["service"],
             first_day__lte=inputs["day"],
@@ -481,10 +481,9 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
 
 def _people_who_may_book(kind: BookingKind, inputs: dict):
     """The people of the office who may book the slot now, as a queryset of (user id, mails
-    today): every rule of booking (active, not
-    suspended, a verified address, residence data, the kind's own rule, under the office's
-    cap of active bookings, not in need of its approval, free at that time) and not yet
-    mailed for the slot. Meant to be joined to the few people whose alerts match: each test
+    today): every rule of booking (active, not suspended, a verified address, residence data,
+    the kind's own rule, under the office's cap of active bookings, not in need of its
+    approval, free at that time) and not yet mailed for the slot. Meant to be joined to the few people whose alerts match: each test
     is one index lookup for each of them."""
     now, since, starts_at = inputs["now"], inputs["since"], inputs["starts_at"]
     user = OuterRef("pk")
