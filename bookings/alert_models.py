@@ -7,6 +7,8 @@ Rules the database keeps, whatever writes the rows:
   counts them under the person's row lock, so two racing forms can't both pass. An alert
   whose range has passed is ended by the daily job, or by the person's next new alert.
 - One mail a person a freed slot: unique (user, service, place, start) on `AlertMail`.
+- A round (`AlertRound`) lists as many alerts as people, and lives only until its mails are
+  stored.
 - An alert ends when its person books (or moves a booking) inside its range: a trigger on each
   booking table, installed by the service's migration with the SQL of `alerts_sql.py`, ends
   it and marks the mail of that slot as filled, whatever path made the booking.
@@ -15,6 +17,7 @@ Rules the database keeps, whatever writes the rows:
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -112,14 +115,17 @@ class AlertMail(models.Model):
         blank=True,
         related_name="mails",
     )
+    # No index of their own: the unique constraint and the day's index lead with the user, the
+    # office's index with the office (each mail stored updates every index, REQ NFR-4).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,
     )
     office = models.ForeignKey(
-        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
     service = models.CharField(_("service"), max_length=10)
     place_id = models.PositiveBigIntegerField(_("place"))
@@ -149,3 +155,36 @@ class AlertMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.service}:{self.place_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class AlertRound(models.Model):
+    """The people the freeing job chose for one freed slot, until their mails are stored
+    (REQ ALR-1, NFR-4): the job decides who is mailed and keeps the answer in this one row; the
+    job it defers (`alerts_store_round`) stores an `AlertMail` and an outbox row for each,
+    then deletes the round. While it waits, the next job's choice counts its people as mailed
+    (one mail a slot, the mails a day). Two lists of one length: each person's alert, and the
+    person."""
+
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.CharField(_("service"), max_length=10)
+    place_id = models.PositiveBigIntegerField(_("place"))
+    starts_at = models.DateTimeField(_("slot starts at"))
+    sent_at = models.DateTimeField(_("queued at"))
+    sent_on = models.DateField(_("queued on"))
+    alert_ids = ArrayField(models.BigIntegerField())
+    user_ids = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        verbose_name = _("earlier-slot alert round")
+        verbose_name_plural = _("earlier-slot alert rounds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(alert_ids__len=models.F("user_ids__len")),
+                name="bookings_alertround_lists_of_one_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}:{self.place_id} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -9,16 +9,20 @@ checks that the slot is still free and still open to requests (cut-off, closures
 published times). A withdrawn slot taken back calls `queue_slot_freed`; a closure lifted,
 `queue_day_opened` (each waiting person is mailed once, for the day's first free slot).
 
-The job selects the matching, eligible people in one query whatever their number (REQ NFR-4):
-live alerts of the office, service and place whose range holds the day; people who may book
-now (active, not suspended, a verified address, the kind's own rule), under the office's cap
-of active bookings of the service, not in need of the office's approval (BTH-7), free at that
-time (CON-10), not yet mailed for this slot and under the office's mails a day. It stores one
-`AlertMail` each (unique per person and slot) and one outbox row each, composed at delivery
-(`compose_alert_mail`). People who have not accepted the terms in effect are mailed, and told
-to accept them first (the request page asks them to, TRM-4). The mail never names who freed
-the slot. Jobs of one office run one at a time (their procrastinate lock), so the day's cap
-holds.
+The job chooses the matching, eligible people in one statement whatever their number (REQ
+NFR-4): live alerts of the office, service and place whose range holds the day, one a person;
+of those, people who may book now (active, not suspended, a verified address, the kind's own
+rule), under the office's cap of active bookings of the service, not in need of the office's
+approval (BTH-7), free at that time (CON-10), not yet mailed for this slot and under the
+office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
+`alerts_store_round`, which stores one `AlertMail` each (unique per person and slot) and one
+outbox row each, composed at delivery (`compose_alert_mail`), then deletes the round: so the
+freeing job's cost is the choice alone, and each mail is still an outbox message of its own,
+delivered, retried and given up on its own. Until a round is stored, its people count as
+mailed for its slot and for the day. People who have not accepted the terms in effect are
+mailed, and told to accept them first (the request page asks them to, TRM-4). The mail never
+names who freed the slot. Jobs of one office run one at a time (their procrastinate lock), so
+the day's cap holds.
 
 The first to book gets the slot (the holds, BTH-2); the others meet "just taken" with the next
 free times and keep their alert. An alert ends when its person books inside its range (a
@@ -37,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -47,12 +52,13 @@ from procrastinate.manager import JobManager
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, User
 from core.outbox import outbox_enqueue_many_to_compose
+from terms.gate import version_in_effect
 from terms.models import Consent, TermsVersion
 
 from . import calendar
-from .alert_models import MAX_LIVE_ALERTS, AlertEnd, AlertMail, EarlierSlotAlert
+from .alert_models import MAX_LIVE_ALERTS, AlertEnd, AlertMail, AlertRound, EarlierSlotAlert
 from .availability import closures_for
-from .models import ACTIVE_STATUSES, PersonHold, no_contact_q
+from .models import ACTIVE_STATUSES, NO_SHOW_GRACE, PersonHold, no_contact_q
 from .registry import BookingKind, booking_kinds, kind_of
 from .rules import last_requestable_day, request_refusal_reason
 
@@ -303,23 +309,184 @@ def _count(queryset) -> Coalesce:
     )
 
 
-def _on_user(q: Q) -> Q:
-    """A `Q` over users as a `Q` over rows pointing to them through `user`."""
-    children = [
-        _on_user(child) if isinstance(child, Q) else (f"user__{child[0]}", child[1])
-        for child in q.children
-    ]
-    return Q(*children, _connector=q.connector, _negated=q.negated)
-
-
 def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: datetime.datetime):
-    """One live alert per person who waits for `slot` and may book it now, as a queryset of
-    (alert id, user id, consented to the terms in effect): one query, whatever the number of
-    alerts, read by the database alone (REQ NFR-4)."""
-    day = calendar.local(slot.starts_at).date()
-    today = calendar.local(now).date()
-    since = calendar.months_before(calendar.local(now), office.noshow_window_months)
-    user = OuterRef("user_id")
+    """Who waits for `slot` and may book it now, as SQL and its parameters: a row (alert id,
+    user id) per person. One statement, whatever the number of alerts, read by the database
+    alone (REQ NFR-4), set-wise: the alerts that match come first from their index, one per
+    person; then each of those people is looked up once, by
+    index (the person, their verified address, mails, holds and bookings: a LATERAL subquery
+    that OFFSET 0 keeps the planner from turning into a read of the whole office's people);
+    the people of the rounds not stored yet (`AlertRound`) count as mailed, joined by hash.
+
+    The statement is built by the ORM once a process for each kind (`_compiled`), then only
+    its parameters change: building it costs more than the database's work."""
+    local_now = calendar.local(now)
+    inputs = {
+        "office_id": office.pk,
+        "service": slot.service,
+        "place_id": slot.place_id,
+        "starts_at": slot.starts_at,
+        "now": now,
+        **_worked_out(slot.starts_at, now),
+        "today": local_now.date(),
+        "day": calendar.local(slot.starts_at).date(),
+        "since": calendar.months_before(local_now, office.noshow_window_months),
+        "cap": getattr(office, kind.cap_field),
+        "noshow_limit": office.noshow_limit,
+        "mails_a_day": office.max_alert_mails_per_day,
+    }
+    key = kind.service
+    compiled = _compiled(kind)
+    if compiled is None:  # the ORM's statement has a value `_compiled` can't place
+        return _waiting_sql(kind, inputs)
+    sql, places = compiled
+    params = [
+        (wrap(inputs[name]) if wrap else inputs[name]) if name else wrap for name, wrap in places
+    ]
+    if key not in _checked:
+        # Once a process: the kept statement is the one the ORM builds for real inputs.
+        built_sql, built = _waiting_sql(kind, inputs)
+        if built_sql != sql or [_key(p) for p in built] != [_key(p) for p in params]:
+            _statements[key] = None
+            return built_sql, built
+        _checked.add(key)
+    return sql, params
+
+
+# The kind's service -> (SQL, [(input name, its wrapper or None) or ("", constant)]), or None.
+_statements: dict[str, tuple[str, list] | None] = {}
+_checked: set[str] = set()
+
+
+def _compiled(kind: BookingKind):
+    """`_waiting_sql` built once, with each parameter named by the input it comes from: built
+    twice from two sets of stand-in inputs, a parameter is an input's where both builds hold
+    that input's stand-in, a constant where both hold the same other value. Anything else (a
+    value worked out from an input that has no name here) leaves the statement unkept: None,
+    and it is built for each call."""
+    key = kind.service
+    if key not in _statements:
+        builds = [_stand_ins(n) for n in (1, 2)]
+        (sql_a, params_a), (sql_b, params_b) = (_waiting_sql(kind, b) for b in builds)
+        names = [
+            {_key(value): name for name, value in b.items() if value is not None} for b in builds
+        ]
+        places = []
+        for a, b in zip(params_a, params_b, strict=False):
+            name_a, name_b = names[0].get(_key(a)), names[1].get(_key(b))
+            if name_a is not None and name_a == name_b:
+                # As the ORM passed it: a bigint's value wrapped in psycopg's Int8, say.
+                wrap = type(a) if type(a) is not type(builds[0][name_a]) else None
+                places.append((name_a, wrap))
+            elif name_a is None and name_b is None and _key(a) == _key(b):
+                places.append(("", a))
+            else:
+                places = None
+                break
+        same = sql_a == sql_b and len(params_a) == len(params_b)
+        _statements[key] = (sql_a, places) if same and places is not None else None
+    return _statements[key]
+
+
+def _key(value):
+    """A parameter as a key: its kind and value (True is not 1; Int8(5) is 5)."""
+    if isinstance(value, list):
+        return (list, tuple(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (int, int(value))
+    return (type(value), value)
+
+
+def _worked_out(starts_at: datetime.datetime, now: datetime.datetime) -> dict:
+    """The inputs the rules work out from the slot's start and the moment: the times a person
+    held next to the slot would overlap it, and the 10-minute rule's limit (`overdue_q`)."""
+    return {
+        "overlap_from": starts_at - calendar.SLOT,
+        "overlap_until": starts_at + calendar.SLOT,
+        "overdue_at": now - NO_SHOW_GRACE,
+    }
+
+
+def _stand_ins(n: int) -> dict:
+    """Inputs no real call has and no two builds share: far-past times, ids no office has
+    yet; today is the moment's day in Tokyo, as the rules work it out."""
+    moment = datetime.datetime(1901, 1, 1 + n, 3, 7 * n, tzinfo=datetime.UTC)
+    # Within every column's range (a small integer's too): the ORM leaves out a comparison
+    # with a value its column can't hold, which would change the statement.
+    base = 30_000 + 100 * n
+    return {
+        "office_id": base + 1,
+        "service": f"stand-in {n}",
+        "place_id": base + 2,
+        "starts_at": moment + datetime.timedelta(days=3, minutes=1),
+        "now": moment,
+        **_worked_out(moment + datetime.timedelta(days=3, minutes=1), moment),
+        "today": calendar.local(moment).date(),
+        "day": datetime.date(1902, 3, n),
+        "since": moment - datetime.timedelta(days=101, minutes=n),
+        "cap": base + 5,
+        "noshow_limit": base + 6,
+        "mails_a_day": base + 7,
+    }
+
+
+def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
+    """`waiting_people`'s statement for `inputs`, built by the ORM."""
+    alerts = (
+        EarlierSlotAlert.objects.live(inputs["now"])
+        .filter(
+            Q(place_id__isnull=True) | Q(place_id=inputs["place_id"]),
+            office_id=inputs["office_id"],
+            service=inputs["service"],
+            first_day__lte=inputs["day"],
+        )
+        .filter(last_day__gte=inputs["day"])
+        .order_by("user_id", "first_day", "pk")
+        .distinct("user_id")
+        .values_list("pk", "user_id")
+    )
+    people = _people_who_may_book(kind, inputs)
+    alerts_sql, alerts_params = alerts.query.sql_with_params()
+    people_sql, people_params = people.query.sql_with_params()
+    sql = f"""
+        WITH matching (alert_id, user_id) AS MATERIALIZED ({alerts_sql}),
+        waiting_round (user_id, same_slot, today) AS (
+            SELECT unnest(user_ids),
+                   service = %s AND place_id = %s AND starts_at = %s,
+                   sent_on = %s
+            FROM {AlertRound._meta.db_table}
+        ),
+        in_rounds (user_id, same_slot, today) AS (
+            SELECT user_id, bool_or(same_slot), count(*) FILTER (WHERE today)
+            FROM waiting_round GROUP BY user_id
+        )
+        SELECT matching.alert_id, matching.user_id
+        FROM matching
+        CROSS JOIN LATERAL ({people_sql} OFFSET 0) person (user_id, mailed_today)
+        LEFT JOIN in_rounds ON in_rounds.user_id = matching.user_id
+        WHERE NOT coalesce(in_rounds.same_slot, false)
+          AND person.mailed_today + coalesce(in_rounds.today, 0) < %s
+    """
+    params = [
+        *alerts_params,
+        inputs["service"],
+        inputs["place_id"],
+        inputs["starts_at"],
+        inputs["today"],
+        *people_params,
+        inputs["mails_a_day"],
+    ]
+    return sql, params
+
+
+def _people_who_may_book(kind: BookingKind, inputs: dict):
+    """The people of the office who may book the slot now, as a queryset of (user id, mails
+    today): every rule of booking (active, not suspended, a verified address, residence data,
+    the kind's own rule, under the office's cap of active bookings, not in need of its
+    approval, free at that time) and not yet mailed for the slot. Meant to be joined to the few people whose alerts match: each test
+    is one index lookup for each of them."""
+    now, since, starts_at = inputs["now"], inputs["since"], inputs["starts_at"]
+    user = OuterRef("pk")
     no_contact = sum(
         (
             _count(other.model.objects.filter(no_contact_q(since, now), user=user))
@@ -327,46 +494,30 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
         ),
         Value(0),
     )
-    terms = TermsVersion.objects.current_for(office=office, service=slot.service, now=now)
-    consented = (
-        Exists(
-            Consent.objects.filter(
-                user=user,
-                version__document_id=terms.document_id,
-                version__number__gte=terms.number,
-            )
-        )
-        if terms is not None
-        else Value(True)
-    )
     return (
-        EarlierSlotAlert.objects.live(now)
-        .filter(
-            Q(place_id__isnull=True) | Q(place_id=slot.place_id),
-            office=office,
-            service=slot.service,
-            first_day__lte=day,
-            last_day__gte=day,
-            user__office=office,
-            user__is_active=True,
-            user__deleted_at__isnull=True,
-            user__suspended_at__isnull=True,
+        User.objects.filter(
+            # The person of the outer query's alert (see `waiting_people`).
+            pk=RawSQL("matching.user_id", []),
+            office_id=inputs["office_id"],
+            is_active=True,
+            deleted_at__isnull=True,
+            suspended_at__isnull=True,
         )
-        .exclude(user__email="")
+        .exclude(email="")
         # REG-3: a foreign national's residence data present and in date.
         .filter(
-            Q(user__is_foreign_national=False)
-            | Q(user__period_of_stay_until__gte=today) & ~Q(user__residence_status="")
+            Q(is_foreign_national=False)
+            | Q(period_of_stay_until__gte=inputs["today"]) & ~Q(residence_status="")
         )
-        .filter(_on_user(kind.alert_people_q()))
+        .filter(kind.alert_people_q())
         .filter(Exists(EmailAddress.objects.filter(user=user, verified=True)))
         .exclude(
             Exists(
                 AlertMail.objects.filter(
                     user=user,
-                    service=slot.service,
-                    place_id=slot.place_id,
-                    starts_at=slot.starts_at,
+                    service=inputs["service"],
+                    place_id=inputs["place_id"],
+                    starts_at=starts_at,
                 )
             )
         )
@@ -374,27 +525,21 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
             Exists(
                 PersonHold.objects.filter(
                     user=user,
-                    starts_at__gt=slot.starts_at - calendar.SLOT,
-                    starts_at__lt=slot.starts_at + calendar.SLOT,
+                    starts_at__gt=inputs["overlap_from"],
+                    starts_at__lt=inputs["overlap_until"],
                 )
             )
         )
         .alias(
-            mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=today)),
             held=_count(
                 kind.model.objects.filter(user=user, status__in=ACTIVE_STATUSES, starts_at__gt=now)
             ),
             no_contact=no_contact,
         )
-        .filter(
-            mailed_today__lt=office.max_alert_mails_per_day,
-            held__lt=getattr(office, kind.cap_field),
-            no_contact__lt=office.noshow_limit,
-        )
-        .annotate(consented=consented)
-        .order_by("user_id", "first_day", "pk")
-        .distinct("user_id")
-        .values_list("pk", "user_id", "consented")
+        .filter(held__lt=inputs["cap"], no_contact__lt=inputs["noshow_limit"])
+        .annotate(mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=inputs["today"])))
+        .order_by()
+        .values_list("pk", "mailed_today")
     )
 
 
@@ -416,7 +561,7 @@ def mail_freed_slot(
     slot = FreedSlot(service, office_id, place_id, starts_at)
     day = calendar.local(starts_at).date()
     closures = closures_for(office.pk, day, day)
-    return len(_mail_slot(office, slot, closures=closures, now=now))
+    return _mail_slot(office, slot, closures=closures, now=now)
 
 
 @transaction.atomic
@@ -445,49 +590,36 @@ def mail_opened_day(
         for place_id, _label in kind.alert_places(office):
             for starts_at in starts:
                 slot = FreedSlot(kind.service, office.pk, place_id, starts_at)
-                mailed |= _mail_slot(office, slot, closures=closures, now=now, skip=mailed)
+                _mail_slot(office, slot, closures=closures, now=now, skip=mailed)
     return len(mailed)
 
 
 def _mail_slot(
-    office: Office, slot: FreedSlot, *, closures, now: datetime.datetime, skip=frozenset()
-) -> set[int]:
-    """Mail the people waiting for `slot` if it is free and open to requests, but those in
-    `skip`; the ids of those mailed."""
+    office: Office, slot: FreedSlot, *, closures, now: datetime.datetime, skip: set | None = None
+) -> int:
+    """Choose the people waiting for `slot` if it is free and open to requests, and keep them
+    as one `AlertRound` whose mails a job stores at once (`store_round`); how many. With
+    `skip`, a set of user ids: those are left out, and the chosen are added to it."""
     kind = kind_for(slot.service)
     if request_refusal_reason(office, slot.starts_at, now=now, closures=closures):
-        return set()
+        return 0
     if not kind.alert_slot_free(office, slot.place_id, slot.starts_at, now=now):
-        return set()
-    waiting = waiting_people(kind, office, slot, now=now)
+        return 0
+    waiting, params = waiting_people(kind, office, slot, now=now)
     if skip:
-        waiting = waiting.exclude(user_id__in=list(skip))
-    mailed = _insert_mails(waiting, office, slot, now=now)
-    if mailed:
-        outbox_enqueue_many_to_compose(
-            composer=COMPOSER,
-            messages=[([address], f"alert:{pk}", MAIL_KIND) for pk, _user, address in mailed],
-        )
-    return {user_id for _pk, user_id, _address in mailed}
-
-
-def _insert_mails(waiting, office: Office, slot: FreedSlot, *, now) -> list[tuple]:
-    """Store one `AlertMail` per row of `waiting` in one INSERT … SELECT (a row already there,
-    from a run at the same moment, is skipped); (mail id, user id, address) of each stored."""
-    select, params = waiting.query.sql_with_params()
-    table = AlertMail._meta.db_table
+        waiting = f"SELECT * FROM ({waiting}) waiting WHERE NOT (user_id = ANY(%s))"
+        params = [*params, sorted(skip)]
+    table = AlertRound._meta.db_table
     sql = f"""
-        WITH waiting (alert_id, user_id, consented) AS ({select}),
-        stored AS (
-            INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
-                                 sent_at, sent_on, accept_terms_first)
-            SELECT alert_id, user_id, %s, %s, %s, %s, %s, %s, NOT consented FROM waiting
-            ON CONFLICT DO NOTHING
-            RETURNING id, user_id
-        )
-        SELECT stored.id, stored.user_id, person.email
-        FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
-        ORDER BY stored.id
+        WITH waiting (alert_id, user_id) AS ({waiting})
+        INSERT INTO {table} (office_id, service, place_id, starts_at, sent_at, sent_on,
+                             alert_ids, user_ids)
+        SELECT %s, %s, %s, %s, %s, %s,
+               -- One aggregation reads each row once for both: the lists line up.
+               array_agg(alert_id), array_agg(user_id)
+        FROM waiting
+        HAVING count(*) > 0
+        RETURNING id, cardinality(user_ids), CASE WHEN %s THEN user_ids END
     """
     values = [
         office.pk,
@@ -496,10 +628,89 @@ def _insert_mails(waiting, office: Office, slot: FreedSlot, *, now) -> list[tupl
         slot.starts_at,
         now,
         calendar.local(now).date(),
+        skip is not None,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *values])
-        return cursor.fetchall()
+        row = cursor.fetchone()
+    if row is None:
+        return 0
+    round_id, chosen, user_ids = row
+    from .tasks import alerts_store_round
+
+    _jobs_in_this_transaction.defer_job(
+        alerts_store_round.configure().make_new_job(round_id=round_id)
+    )
+    if skip is not None:
+        skip.update(user_ids)
+    return chosen
+
+
+@transaction.atomic
+def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
+    """The mails of one round (REQ ALR-1): one `AlertMail` and one outbox row, composed at
+    delivery, for each person the freeing job chose, then the round goes; how many were
+    stored. Each person's mail is then an outbox message of its own, delivered, retried and
+    given up on its own (`core.outbox`). Skipped: a person whose alert ended meanwhile (they
+    cancelled it, booked inside its range, or their account went), or who was mailed for the
+    slot already. Whether a person must accept the terms in effect first (TRM-4: the mail
+    says so) is read here, for everyone at once. Idempotent: a second run finds no round. A
+    fixed number of queries whatever the number of people (REQ NFR-4)."""
+    chosen = (
+        AlertRound.objects.select_for_update(of=("self",))
+        .select_related("office")
+        .filter(pk=round_id)
+        .first()
+    )
+    if chosen is None:
+        return 0
+    terms = version_in_effect(chosen.office, chosen.service, now or timezone.now())
+    if terms is None:
+        must_accept, terms_params = "false", []
+    else:
+        must_accept = f"""NOT EXISTS (
+            SELECT 1 FROM {Consent._meta.db_table} consent
+            JOIN {TermsVersion._meta.db_table} version ON version.id = consent.version_id
+            WHERE consent.user_id = chosen.user_id AND version.document_id = %s
+              AND version.number >= %s)"""
+        terms_params = list(terms)
+    table = AlertMail._meta.db_table
+    sql = f"""
+        WITH stored AS (
+            INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
+                                 sent_at, sent_on, accept_terms_first)
+            SELECT chosen.alert_id, chosen.user_id, %s, %s, %s, %s, %s, %s, {must_accept}
+            FROM unnest(%s::bigint[], %s::bigint[]) AS chosen (alert_id, user_id)
+            JOIN {EarlierSlotAlert._meta.db_table} alert
+              ON alert.id = chosen.alert_id AND alert.user_id = chosen.user_id
+                 AND alert.ended_at IS NULL
+            ON CONFLICT DO NOTHING
+            RETURNING id, user_id
+        )
+        SELECT stored.id, person.email
+        FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
+        ORDER BY stored.id
+    """
+    params = [
+        chosen.office_id,
+        chosen.service,
+        chosen.place_id,
+        chosen.starts_at,
+        chosen.sent_at,
+        chosen.sent_on,
+        *terms_params,
+        chosen.alert_ids,
+        chosen.user_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        mailed = cursor.fetchall()
+    outbox_enqueue_many_to_compose(
+        composer=COMPOSER,
+        messages=[([address], f"alert:{pk}", MAIL_KIND) for pk, address in mailed],
+    )
+    AlertRound.objects.filter(pk=round_id).delete()
+    return len(mailed)
 
 
 def compose_alert_mail(message) -> EmailMessage | None:

@@ -90,7 +90,8 @@ class BookingKind:
 
     def alert_people_q(self):
         """Who may book this kind, beyond the rules every booking shares, as a `Q` over users
-        (the freeing job selects everyone at once, REQ NFR-4)."""
+        (the freeing job selects everyone at once, REQ NFR-4). Fixed values only, never the
+        moment: the job builds its statement once a process (`alerts._compiled`)."""
         from django.db.models import Q
 
         return Q()

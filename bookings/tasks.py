@@ -7,7 +7,7 @@ from procrastinate.contrib.django import app
 from core.audit import acting_as
 from core.tasks import JOBS_QUEUE, RETRY, periodic_job
 
-from .alerts import end_passed_alerts, mail_freed_slot, mail_opened_day
+from .alerts import end_passed_alerts, mail_freed_slot, mail_opened_day, store_round
 from .services import record_overdue_no_shows, send_reminders
 
 
@@ -51,3 +51,13 @@ def alerts_mail_opened_day(*, office_id: int, day: str) -> str:
     with acting_as(label="job:alerts_mail_opened_day"):
         mailed = mail_opened_day(office_id=office_id, day=date.fromisoformat(day))
     return f"mailed={mailed}"
+
+
+@app.task(name="alerts_store_round", queue=JOBS_QUEUE, retry=RETRY)
+def alerts_store_round(*, round_id: int) -> str:
+    """REQ ALR-1: store the mails of the people a freeing job chose (`bookings.alerts`), one
+    outbox message each; deferred by that job in its transaction. No lock: the next freeing
+    job of the office counts a round not stored yet as mails sent."""
+    with acting_as(label="job:alerts_store_round"):
+        stored = store_round(round_id)
+    return f"stored={stored}"

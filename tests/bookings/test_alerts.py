@@ -2,10 +2,12 @@
 the caps, the race for the slot, and the end of an alert."""
 
 import datetime
+import smtplib
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -16,8 +18,8 @@ from bookings import services as bookings
 from bookings.alert_models import AlertEnd, AlertMail, EarlierSlotAlert
 from bookings.models import OfficeClosure, Status
 from booths import services as booth_services
-from core.models import OutboxMessage
-from core.outbox import outbox_deliver_due
+from core.models import OutboxMessage, OutboxStatus
+from core.outbox import backoff_for, outbox_deliver_due
 from tests.booths.conftest import NOW, SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.factories import UserFactory
@@ -49,9 +51,21 @@ def _booked(booth, starts_at=SLOT_AT, **fields):
 
 
 def _free(booth, starts_at=SLOT_AT, now=NOW):
-    return alerts.mail_freed_slot(
+    """The freeing job, then the job it deferred that stores the mails; how many it chose."""
+    chosen = alerts.mail_freed_slot(
         service="booth", office_id=booth.office_id, place_id=booth.pk, starts_at=starts_at, now=now
     )
+    _store_rounds()
+    return chosen
+
+
+def _store_rounds() -> int:
+    """Run the `alerts_store_round` jobs deferred so far, as the worker would."""
+    stored = 0
+    for job in ProcrastinateJob.objects.filter(task_name="alerts_store_round", status="todo"):
+        stored += alerts.store_round(**job.args)
+        ProcrastinateJob.objects.filter(pk=job.pk).update(status="succeeded")
+    return stored
 
 
 def _recipients() -> set[str]:
@@ -339,6 +353,7 @@ def test_the_mail_names_the_slot_and_the_office_and_never_who_freed_it(
     _alert(seeker)
     bookings.booking_cancel_online(booking=booking, user=freeing, now=NOW)
     alerts.mail_freed_slot(**{**_jobs().get().args, "starts_at": SLOT_AT}, now=NOW)
+    _store_rounds()
     mail.outbox.clear()
     outbox_deliver_due(now=NOW)
     (message,) = [m for m in mail.outbox if m.to == [seeker.email]]
@@ -456,6 +471,143 @@ def test_freeing_a_slot_costs_the_same_queries_whatever_the_number_of_alerts(fro
     assert queries_with(1, 10) == queries_with(30, 11)
 
 
+def test_storing_the_mails_costs_the_same_queries_whatever_the_number_of_people(
+    frozen, office, booth
+):
+    # REQ ALR-1, NFR-4: the job that stores a round's mails, alone.
+    def queries_with(count: int, starts_at) -> int:
+        for n in range(count):
+            _alert(_person(office, f"s{starts_at:%H}{n}"))
+        assert (
+            alerts.mail_freed_slot(
+                service="booth",
+                office_id=office.pk,
+                place_id=booth.pk,
+                starts_at=starts_at,
+                now=NOW,
+            )
+            >= count
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert _store_rounds() >= count
+        EarlierSlotAlert.objects.update(ended_at=NOW, end_reason=AlertEnd.CANCELLED)
+        return len(queries)
+
+    queries_with(1, SLOT_AT - datetime.timedelta(hours=1))  # warm: per-process caches
+    assert queries_with(2, SLOT_AT) == queries_with(20, SLOT_AT + datetime.timedelta(hours=1))
+
+
+def test_the_kept_statement_is_the_one_the_orm_builds(office, booth):
+    # REQ ALR-1, NFR-4: the choice's statement is built once a process and then only given
+    # new values; for other values it is the ORM's own statement with those values.
+    from bookings.registry import booking_kinds
+
+    for kind in booking_kinds():
+        kept = alerts._compiled(kind)
+        assert kept is not None, kind.service
+        sql, places = kept
+        inputs = alerts._stand_ins(3)
+        params = [(w(inputs[n]) if w else inputs[n]) if n else w for n, w in places]
+        built_sql, built = alerts._waiting_sql(kind, inputs)
+        assert sql == built_sql
+        assert [alerts._key(p) for p in params] == [alerts._key(p) for p in built]
+
+
+# --- The mails of a round (REQ ALR-1, NTF-2) ------------------------------------------------
+
+
+def _choose(booth, starts_at=SLOT_AT, now=NOW):
+    """The freeing job alone: the people chosen, their mails not stored yet."""
+    return alerts.mail_freed_slot(
+        service="booth", office_id=booth.office_id, place_id=booth.pk, starts_at=starts_at, now=now
+    )
+
+
+def test_people_chosen_but_not_mailed_yet_count_as_mailed(frozen, office, booth, seeker):
+    # REQ ALR-1: one mail a person a slot, and the mails a day, hold while the job that
+    # stores the mails has yet to run.
+    office.max_alert_mails_per_day = 2
+    office.save()
+    _alert(seeker)
+    assert _choose(booth) == 1
+    assert _choose(booth) == 0  # the same slot: chosen already
+    assert _choose(booth, SLOT_AT + datetime.timedelta(hours=1)) == 1
+    assert _choose(booth, SLOT_AT + datetime.timedelta(hours=2)) == 0  # two today
+    assert not AlertMail.objects.exists()
+    assert _store_rounds() == 2
+    assert AlertMail.objects.count() == 2
+    assert _free(booth) == 0 and _free(booth, SLOT_AT + datetime.timedelta(hours=3)) == 0
+
+
+def test_a_round_stores_one_mail_and_one_outbox_message_a_person_once(
+    frozen, office, booth, seeker
+):
+    # REQ ALR-1, NTF-2: a second run of the job (a retry) stores nothing more.
+    second = _person(office, "second")
+    _alert(seeker)
+    _alert(second)
+    assert _choose(booth) == 2
+    (job,) = ProcrastinateJob.objects.filter(task_name="alerts_store_round")
+    assert alerts.store_round(**job.args) == 2
+    assert alerts.store_round(**job.args) == 0
+    assert AlertMail.objects.count() == 2
+    assert _recipients() == {seeker.email, second.email}
+    assert OutboxMessage.objects.filter(composer="earlier_slot").count() == 2
+
+
+def test_a_person_whose_alert_ended_before_the_mails_are_stored_is_not_mailed(
+    frozen, office, booth, seeker
+):
+    # REQ ALR-1, REG-5: cancelled, booked inside its range, or the account deleted meanwhile.
+    cancelling = _alert(_person(office, "cancelling"))
+    deleted = _person(office, "deleted")
+    _alert(deleted)
+    _alert(seeker)
+    assert _choose(booth) == 3
+    alerts.alert_cancel(user=cancelling.user, alert_id=cancelling.pk, now=NOW)
+    account_delete(user=deleted, now=NOW)
+    assert _store_rounds() == 1
+    assert _recipients() == {seeker.email}
+
+
+class _RefusingOneAddress(BaseEmailBackend):
+    """An SMTP server that refuses one recipient and takes every other message."""
+
+    refused = "refused@example.jp"
+    sent: list[str] = []
+
+    def send_messages(self, messages):
+        for message in messages:
+            if self.refused in message.to:
+                raise smtplib.SMTPRecipientsRefused({self.refused: (550, b"no such user")})
+            _RefusingOneAddress.sent.extend(message.to)
+        return len(messages)
+
+
+def test_a_refused_address_is_retried_alone_and_the_others_are_not_sent_again(
+    frozen, office, booth, seeker, settings
+):
+    # REQ ALR-1, NTF-2: each person's alert mail is an outbox message of its own: delivered,
+    # retried after a failure and counted on its own.
+    settings.EMAIL_BACKEND = "tests.bookings.test_alerts._RefusingOneAddress"
+    refused = _person(office, "refused", email=_RefusingOneAddress.refused)
+    second = _person(office, "second")
+    for person in (seeker, refused, second):
+        _alert(person)
+    assert _free(booth) == 3
+    _RefusingOneAddress.sent = []
+    report = outbox_deliver_due(now=NOW)
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(_RefusingOneAddress.sent) == sorted([seeker.email, second.email])
+    waiting = OutboxMessage.objects.get(status=OutboxStatus.PENDING)
+    assert waiting.to == [refused.email] and waiting.attempts == 1
+    later = NOW + backoff_for(1) + datetime.timedelta(seconds=1)
+    report = outbox_deliver_due(now=later)
+    assert (report.sent, report.failed) == (0, 1)
+    assert sorted(_RefusingOneAddress.sent) == sorted([seeker.email, second.email])
+    assert AlertMail.objects.count() == 3  # counted once each, whatever the delivery
+
+
 # --- Online consultations, closures lifted, withdrawals taken back ---------------------------
 
 
@@ -473,6 +625,7 @@ def test_a_freed_online_slot_mails_those_waiting_for_that_counselor_or_any(
     (job,) = _jobs()
     assert job.args["place_id"] == counselor.pk
     assert alerts.mail_freed_slot(**{**job.args, "starts_at": SLOT_AT}, now=NOW) == 1
+    assert _store_rounds() == 1
     outbox_deliver_due(now=NOW)
     (message,) = [m for m in mail.outbox if m.to == [seeker.email]]
     assert f"/consultations/{counselor.pk}/2026-11-18/1000/request/" in message.body
@@ -496,6 +649,7 @@ def test_lifting_a_closure_mails_each_waiting_person_once_for_the_first_free_slo
     (job,) = ProcrastinateJob.objects.filter(task_name="alerts_mail_opened_day")
     assert job.args == {"office_id": office.pk, "day": DAY.isoformat()}
     assert alerts.mail_opened_day(office_id=office.pk, day=DAY, now=NOW) == 1
+    assert _store_rounds() == 1
     assert AlertMail.objects.get().starts_at == tokyo(2026, 11, 18, 9, 30)
 
 

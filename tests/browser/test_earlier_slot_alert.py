@@ -47,10 +47,13 @@ def test_a_person_sets_an_alert_another_cancels_the_first_books_from_the_mail(li
         assert_accessible(page)
         assert EarlierSlotAlert.objects.get(user=waiting).place_id == booth.pk
 
-        # Another person cancels; the worker runs the queued job a minute later.
+        # Another person cancels; the worker runs the queued job a minute later, then the job
+        # it deferred, which stores the mails.
         bookings.booking_cancel_online(booking=held, user=holder)
         (job,) = ProcrastinateJob.objects.filter(task_name="alerts_mail_freed_slot")
         assert alerts.mail_freed_slot(**{**job.args, "starts_at": SLOT_AT}) == 1
+        (job,) = ProcrastinateJob.objects.filter(task_name="alerts_store_round")
+        assert alerts.store_round(**job.args) == 1
         mail.outbox.clear()
         outbox_deliver_due()
         (message,) = [m for m in mail.outbox if m.to == [waiting.email]]

@@ -23,8 +23,10 @@ process keeps for every later call. `--count` calls are counted.
   too few for three alerts each; alerts spread over the next weeks, half of them for one
   booth): the freeing write, which queues the alerts' job in its transaction.
   `alerts_job`: `alerts.mail_freed_slot`, the job, for each slot `cancel_alerted` freed: it
-  selects the matching, eligible people and queues their mails (figures per run, its mails
-  in `handled`).
+  chooses the matching, eligible people and keeps them as one round, deferring the job that
+  stores their mails (figures per run; `mails`: the people chosen).
+  `alerts_store`: `alerts.store_round`, that job, for each round `alerts_job` kept: one
+  `AlertMail` and one outbox row a person (figures per run; `mails`: the mails stored).
 - `no_show_sweep`: `record_overdue_no_shows` as the job runs it, over `--overdue` requests
   whose 10 minutes have just passed, inserted for the run (before it, one untimed sweep
   records what had turned overdue in the data since it was made). Figures per booking recorded.
@@ -78,6 +80,7 @@ WRITES = [
     "start",
     "cancel_alerted",
     "alerts_job",
+    "alerts_store",
     "no_show_sweep",
     "reminders",
     "statistics",
@@ -538,6 +541,22 @@ class Command(BaseCommand):
                 or 0
             )
         timings.extra = {"mails": sum(mailed[1:]), "mails_max": max(mailed[1:], default=0)}
+
+    def _alerts_store(self, timings: Timings, _pool) -> None:
+        from procrastinate.contrib.django.models import ProcrastinateJob
+
+        from bookings.alert_models import AlertRound
+        from bookings.alerts import store_round
+
+        if not AlertRound.objects.exists():
+            self._alerts_job(Timings(), [])
+        rounds = list(AlertRound.objects.order_by("pk").values_list("pk", flat=True))
+        stored = [timings.call(lambda pk=pk: store_round(pk), per=1) or 0 for pk in rounds]
+        # Done here: the worker, if one runs on this database, finds nothing left to do.
+        ProcrastinateJob.objects.filter(
+            task_name="alerts_store_round", status="todo", args__round_id__in=rounds
+        ).delete()
+        timings.extra = {"mails": sum(stored[1:]), "mails_max": max(stored[1:], default=0)}
 
     # --- the jobs ------------------------------------------------------------------------------
 
