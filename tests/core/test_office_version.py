@@ -7,6 +7,7 @@ import datetime
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Office, User
 from bookings.models import OfficeClosure
@@ -212,11 +213,16 @@ def test_every_watched_write_raises_its_versions_through_the_index_not_a_table_s
         (person, lambda: consultation.delete()),
     ]
     for target, write in writes:
-        with Raised(target):
+        with Raised(target), CaptureQueriesContext(connection) as sent:
             before = _rows_read()
             write()
             read = {table: rows - before[table] for table, rows in _rows_read().items()}
         # The bump reads its one row (a row the write's foreign keys check is read again); a
         # new booking also moves its person's last use by the primary key (REQ REG-6).
         limit = 3 if write is insert else 2
-        assert max(read.values()) <= limit, (read, write.__code__.co_firstlineno)
+        # On failure: what the write sent (its triggers' statements are theirs to explain).
+        assert max(read.values()) <= limit, (
+            read,
+            write.__code__.co_firstlineno,
+            [query["sql"][:200] for query in sent.captured_queries],
+        )
