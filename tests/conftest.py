@@ -27,6 +27,31 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database's tables are never analysed by autovacuum during the run, on every
+    server alike. The plan tests (tests/bookings/test_write_plans.py,
+    tests/core/test_office_version.py) price out whole reads and then expect an index lookup
+    wherever one can serve; on a test's few rows, statistics gathered in the middle of the run
+    (the embedded PostgreSQL runs autovacuum, the project's servers here do not) make the
+    planner read a small index whole instead, so the same code passed or failed by timing."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DO $$ DECLARE t regclass; BEGIN
+                FOR t IN SELECT c.oid::regclass FROM pg_class c
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind = 'r' AND n.nspname = current_schema()
+                LOOP
+                    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', t);
+                END LOOP;
+            END $$
+            """
+        )
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium is required for browser tests and is missing at {CHROMIUM}")
