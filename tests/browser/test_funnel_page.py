@@ -5,18 +5,12 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 
-from bookings.calendar import TOKYO
-from booths.models import Status
 from tests.a11y import PHONE, assert_accessible
-from tests.auth import login_browser, staff_with_mfa
-from tests.booths.factories import BoothFactory, ReservationFactory
-from tests.factories import OfficeFactory
+from tests.auth import login_browser
+from tests.browser.test_statistics_page import NOW, counselor_of_an_office_with_cancellations
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-NOW = datetime.datetime(2026, 11, 30, 18, 0, tzinfo=TOKYO)
 
 # The chart's box, and the smallest rendered height of its text, in CSS pixels.
 _CHART_JS = """
@@ -32,18 +26,7 @@ _CHART_JS = """
 
 def test_counselor_reaches_the_funnel_by_keyboard_and_reads_it_on_a_phone(live_server, page):
     # REQ STA-2, NFR-2
-    office = OfficeFactory(code="goshogawara", name="五所川原公共職業安定所")
-    booth = BoothFactory(office=office, name="ブースA")
-    for hour in range(9, 16):
-        ReservationFactory(
-            booth=booth,
-            starts_at=datetime.datetime(2026, 11, 25, hour, 0, tzinfo=TOKYO),
-            status=Status.CANCELLED,
-            cancelled_at=NOW,
-            cancelled_via="online",
-        )
-    counselor = staff_with_mfa(office=office)
-    counselor.user_permissions.set(Permission.objects.filter(content_type__app_label="booths"))
+    counselor = counselor_of_an_office_with_cancellations(datetime.date(2026, 11, 25))
     with time_machine.travel(NOW, tick=True):
         login_browser(page, live_server.url, counselor)
         page.goto(live_server.url + "/admin/workplace/statistics/?month=2026-11")

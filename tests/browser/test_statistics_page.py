@@ -18,20 +18,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NOW = datetime.datetime(2026, 11, 30, 18, 0, tzinfo=TOKYO)
 
 
-def test_counselor_views_the_chart_and_downloads_the_csv(live_server, page):
-    # REQ STA-1, NFR-2
+def counselor_of_an_office_with_cancellations(day: datetime.date):
+    """A counselor (booths' permissions) of an office whose booth had seven bookings on `day`
+    cancelled online: enough for figures that are shown, not suppressed."""
     office = OfficeFactory(code="goshogawara", name="五所川原公共職業安定所")
     booth = BoothFactory(office=office, name="ブースA")
     for hour in range(9, 16):
         ReservationFactory(
             booth=booth,
-            starts_at=datetime.datetime(2026, 11, 18, hour, 0, tzinfo=TOKYO),
+            starts_at=datetime.datetime.combine(day, datetime.time(hour), tzinfo=TOKYO),
             status=Status.CANCELLED,
             cancelled_at=NOW,
             cancelled_via="online",
         )
     counselor = staff_with_mfa(office=office)
     counselor.user_permissions.set(Permission.objects.filter(content_type__app_label="booths"))
+    return counselor
+
+
+def test_counselor_views_the_chart_and_downloads_the_csv(live_server, page):
+    # REQ STA-1, NFR-2
+    counselor = counselor_of_an_office_with_cancellations(datetime.date(2026, 11, 18))
     with time_machine.travel(NOW, tick=True):
         login_browser(page, live_server.url, counselor)
         response = page.goto(live_server.url + "/admin/workplace/statistics/?month=2026-11")
