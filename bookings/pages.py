@@ -249,11 +249,11 @@ def request_step(
     now = timezone.now()
     user = request.user
     office = kind.office_of(place)
-    # The person's facts the month and day pages kept in the session (else counted once and
-    # kept): a verified address (REG-1), the cap told before the form (NFR-3), the no-contact
-    # count (BTH-7).
-    # Kept in the session for the form's POST when this step shows the form; the check page
-    # carries the verified address to the send instead (`verified_fact`, signed).
+    # The person's facts the month and day pages kept in the session (else counted): a
+    # verified address (REG-1), the cap told before the form (NFR-3), the no-contact count
+    # (BTH-7). Counted ones are kept for the form's POST when this step shows the form; a step
+    # that answers with the check page carries the verified address to the send instead
+    # (`verified_fact`, signed) and writes no session.
     shows_form = request.method == "GET" and (
         "answers" in request.GET or "purpose" not in request.GET
     )
