@@ -1,6 +1,7 @@
 """The apps depend one way: core <- accounts <- terms <- bookings <- {consultations, booths} <-
 workplace (ARCHITECTURE.md). Read from the source, so a new module, URL name or template path
-cannot slip past."""
+cannot slip past. These prove the design's layering (ARCHITECTURE.md, "Apps"), which no
+numbered requirement states, so they carry no `# REQ` tag."""
 
 import ast
 import re

@@ -62,12 +62,14 @@ def test_news_area_lists_current_notices_and_maintenance_windows(client, office)
 
 @override_settings(DEBUG=False)
 def test_missing_page_shows_a_japanese_404(client, office):
+    # REQ NFR-1
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "ページが見つかりません" in response.content.decode()
 
 
 def test_500_page_is_self_contained_and_japanese():
+    # REQ NFR-1
     from django.template.loader import render_to_string
 
     html = render_to_string("500.html")
@@ -84,6 +86,7 @@ def test_pages_send_a_content_security_policy(client, office):
 
 def test_an_expired_form_gets_a_japanese_page(office):
     # A shared terminal's session timed out: the CSRF failure is explained, in Japanese.
+    # REQ NFR-1
     from django.test import Client
 
     response = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "en"})

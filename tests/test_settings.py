@@ -38,6 +38,7 @@ def test_production_settings_pass_the_deploy_check():
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
+    # REQ NFR-3
     env = {
         **{
             k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")
@@ -68,6 +69,7 @@ def test_japanese_first_in_tokyo_time():
 
 def test_the_default_cache_is_shared_between_processes_outside_tests():
     # Rate limits and locks need one cache for every worker (NFR-3).
+    # REQ NFR-6: several servers share one cache
     result = subprocess.run(
         [
             sys.executable,

@@ -39,12 +39,14 @@ def test_establishment_numbers_are_normalised(typed):
 
 
 def test_malformed_establishment_numbers_are_refused():
+    # REQ REG-2: the employer's establishment number is checked where it is typed
     assert normalise_establishment_number("0101-1234567") is None
     assert normalise_establishment_number("010112345678") is None
 
 
 @pytest.mark.parametrize("typed", ["037-0012", "０３７－００１２", "0370012", "〒037-0012"[1:]])
 def test_postal_codes_are_normalised(typed):
+    # REQ REG-2
     assert normalise_postal_code(typed) == "037-0012"
 
 
@@ -58,15 +60,18 @@ def test_postal_codes_are_normalised(typed):
     ],
 )
 def test_phones_are_normalised(typed, stored):
+    # REQ REG-2
     assert normalise_phone(typed) == stored
 
 
 @pytest.mark.parametrize("typed", ["173-34-5678", "0173-34", "0173-34-5678-9999", "電話"])
 def test_malformed_phones_are_refused(typed):
+    # REQ REG-2
     assert normalise_phone(typed) is None
 
 
 def test_kana_in_half_or_full_width_becomes_full_width():
+    # REQ REG-2, CHR-1: the name in kana is stored one way
     assert normalise_kana("ﾔﾏﾀﾞ ﾊﾅｺ") == "ヤマダ　ハナコ"
     assert normalise_kana("やまだ　はなこ") == "やまだ　はなこ"
     assert normalise_kana("山田") is None

@@ -32,6 +32,7 @@ def test_an_office_cannot_close_before_it_opens():
 
 
 def test_office_codes_are_unique():
+    # REQ OFF-1
     OfficeFactory(code="goshogawara")
     with pytest.raises(IntegrityError), transaction.atomic():
         Office.objects.create(name="x", code="goshogawara", address="x", phone="x", court="x")

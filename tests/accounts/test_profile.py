@@ -76,6 +76,7 @@ def test_someone_elses_profile_has_no_address(client, office):
 
 def test_staff_have_no_profile_form(client, office):
     # Staff of any office cannot use the profile form to change anyone.
+    # REQ REG-2, STF-2: staff data is kept in the admin
     staff = StaffFactory(office=OfficeFactory())
     client.force_login(staff)
     assert client.get(EDIT).status_code == 404

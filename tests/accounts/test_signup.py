@@ -207,6 +207,7 @@ def test_signin_by_login_id_or_email_does_not_reveal_which_exists(client, office
 
 
 def test_the_signup_pages_link_to_each_other(client, office):
+    # REQ REG-1, NFR-2
     assert EMPLOYER_SIGNUP in client.get(SIGNUP).content.decode()
     assert SIGNUP in client.get(EMPLOYER_SIGNUP).content.decode()
 

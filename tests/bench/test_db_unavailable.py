@@ -25,11 +25,13 @@ def test_a_database_outage_answers_503_with_a_retry_time_not_a_traceback(failing
 
 
 def test_other_errors_keep_the_500_page(failing_client):
+    # REQ NFR-3
     response = failing_client.get("/bug/")
     assert response.status_code == 500
 
 
 def test_the_database_error_is_found_along_the_exception_chain():
+    # REQ NFR-3
     try:
         try:
             raise OperationalError("gone")

@@ -73,6 +73,7 @@ def test_office_closure_closes_only_that_day():
 
 
 def test_closed_reasons_name_weekend_holiday_and_year_end():
+    # REQ OFF-2
     with translation.override("en"):
         assert "Saturdays" in calendar.closed_reason(datetime.date(2026, 11, 21))
         assert "勤労感謝の日" in calendar.closed_reason(datetime.date(2026, 11, 23))
@@ -80,6 +81,7 @@ def test_closed_reasons_name_weekend_holiday_and_year_end():
 
 
 def test_business_days_between_skips_closed_days():
+    # REQ OFF-2
     days = calendar.business_days_between(datetime.date(2026, 11, 20), datetime.date(2026, 11, 25))
     assert days == [
         datetime.date(2026, 11, 20),
@@ -90,6 +92,7 @@ def test_business_days_between_skips_closed_days():
 
 def test_previous_business_day_skips_weekend_and_holiday():
     # Tuesday 24 Nov 2026 follows a weekend and Monday's holiday
+    # REQ OFF-2, BTH-4
     assert calendar.previous_business_day(datetime.date(2026, 11, 24)) == datetime.date(
         2026, 11, 20
     )
@@ -141,6 +144,7 @@ def test_slot_refusal_reason(moment, refused):
 
 
 def test_slot_refusal_accepts_the_same_moment_in_utc():
+    # REQ OFF-3
     moment = datetime.datetime(2026, 11, 24, 1, 0, tzinfo=datetime.UTC)  # 10:00 in Tokyo
     assert (
         calendar.slot_refusal_reason(moment, opens_at=datetime.time(9), closes_at=datetime.time(17))
@@ -157,6 +161,7 @@ def test_booking_deadline_is_the_cutoff_on_the_previous_business_day():
 
 
 def test_booking_deadline_skips_an_office_closure():
+    # REQ BTH-4, OFF-2
     deadline = calendar.booking_deadline(
         datetime.datetime(2026, 11, 19, 10, tzinfo=TOKYO),
         cutoff_time=datetime.time(16),
@@ -189,6 +194,7 @@ def test_template_filter_formats_slots():
 
 
 def test_slot_start_containing_finds_the_running_slot():
+    # REQ OFF-3
     found = calendar.slot_start_containing(
         datetime.datetime(2026, 11, 24, 10, 29, tzinfo=TOKYO),
         opens_at=datetime.time(9),
@@ -226,6 +232,7 @@ def test_slot_start_containing_finds_the_running_slot():
     ],
 )
 def test_months_before(moment, months, expected):
+    # REQ BTH-7: the window of no-contact cancellations
     assert calendar.months_before(moment, months) == expected
 
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_closure_dates_are_per_office(office):
+    # REQ OFF-2, STF-3
     other = OfficeFactory()
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))
     OfficeClosure.objects.create(office=other, date=datetime.date(2026, 11, 19))
@@ -28,6 +29,7 @@ def test_closure_dates_are_per_office(office):
 
 
 def test_one_closure_per_office_and_day(office):
+    # REQ OFF-2, STF-3
     OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))
     with pytest.raises(IntegrityError):
         OfficeClosure.objects.create(office=office, date=datetime.date(2026, 11, 20))

@@ -37,6 +37,7 @@ def test_user_cancels_online_and_frees_the_slot(frozen, seeker, employer, booth)
 
 
 def test_someone_else_cannot_cancel(frozen, seeker, employer, booth):
+    # REQ BTH-5, NFR-3
     reservation = _request(seeker, booth)
     with pytest.raises(ValidationError):
         bookings.booking_cancel_online(booking=reservation, user=employer)

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_step_is_idempotent():
+    # REQ NFR-5: `make run` may be run again
     from accounts.demo import load as load_accounts
 
     load_accounts()

@@ -361,6 +361,7 @@ def test_ad_hoc_use_takes_over_a_no_show_slot(frozen, seeker, booth):
 
 
 def test_ad_hoc_use_is_refused_when_the_office_is_closed(frozen, seeker, booth):
+    # REQ BTH-8, OFF-2
     frozen.move_to(tokyo(2026, 11, 16, 17, 5))
     with pytest.raises(ValidationError):
         services.reservation_start_adhoc(user=seeker, booth=booth)

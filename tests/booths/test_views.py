@@ -31,6 +31,7 @@ def _fill_and_check(client, booth, data, **kwargs) -> CheckPage:
 
 
 def test_index_lists_the_booths_of_the_users_office(frozen, client, seeker, booth):
+    # REQ BTH-1
     BoothFactory(name="他所のブース")
     client.force_login(seeker)
     html = client.get(reverse("booths:index")).content.decode()
@@ -60,6 +61,7 @@ def test_month_view_marks_past_days_as_over_without_a_link(frozen, client, seeke
 
 
 def test_month_view_refuses_far_months(frozen, client, seeker, booth):
+    # REQ BTH-3: outside the booking horizon
     client.force_login(seeker)
     assert client.get(reverse("booths:month", args=[booth.pk, 2026, 10])).status_code == 404
     assert client.get(reverse("booths:month", args=[booth.pk, 2027, 6])).status_code == 404
@@ -76,6 +78,7 @@ def test_day_view_lists_free_and_taken_slots(frozen, client, seeker, booth):
 
 
 def test_day_view_of_a_holiday_says_why_it_is_closed(frozen, client, seeker, booth):
+    # REQ OFF-2
     client.force_login(seeker)
     html = client.get(reverse("booths:day", args=[booth.pk, "2026-11-23"])).content.decode()
     assert "勤労感謝の日" in html
@@ -102,6 +105,7 @@ def test_request_form_is_prefilled_from_the_profile(frozen, client, employer, bo
 def test_request_form_rejects_bad_input_next_to_the_field(
     frozen, client, seeker, booth, request_data
 ):
+    # REQ BTH-3, CHR-2
     client.force_login(seeker)
     response = client.post(
         _request_url(booth), {**request_data, "phone": "abc", "requester_name": "髙橋"}
@@ -225,6 +229,7 @@ def test_every_booking_view_is_behind_the_booth_consent_gate():
 
 
 def test_anonymous_users_are_sent_to_sign_in(client, booth):
+    # REQ NFR-3
     for url in (
         reverse("booths:index"),
         reverse("booths:month", args=[booth.pk, 2026, 11]),
@@ -240,6 +245,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, booth):
 def test_booth_of_another_office_is_not_found(
     frozen, client, booth, other_office, other_staff, who
 ):
+    # REQ STF-2, NFR-3
     visitor = other_staff if who == "other_staff" else UserFactory(office=other_office)
     client.force_login(visitor)
     for url in (
@@ -251,6 +257,7 @@ def test_booth_of_another_office_is_not_found(
 
 
 def test_staff_do_not_book_through_the_public_pages(frozen, client, staff, booth):
+    # REQ BTH-3
     client.force_login(staff)
     assert client.get(_request_url(booth)).status_code == 403
 
@@ -258,6 +265,7 @@ def test_staff_do_not_book_through_the_public_pages(frozen, client, staff, booth
 def test_someone_elses_answers_are_not_found(frozen, client, seeker, employer, booth, request_data):
     # The answers are signed for the person who gave them: another person sending them (a
     # copied page) gets a 404, before and after the owner sent them.
+    # REQ NFR-3
     client.force_login(seeker)
     check = _fill_and_check(client, booth, request_data)
     other = Client()
@@ -287,6 +295,7 @@ def test_change_your_answers_reopens_the_form_with_them(
     frozen, client, seeker, booth, request_data
 ):
     # GOV.UK "check your answers": each answer can be changed, nothing is lost
+    # REQ BTH-3
     client.force_login(seeker)
     check = _fill_and_check(client, booth, {**request_data, "note": "車いすで伺います"})
     form = client.get(check.change_url).context["form"]
@@ -316,6 +325,7 @@ def test_days_outside_the_shown_months_are_not_found(frozen, client, seeker, boo
 
 @pytest.mark.parametrize("hhmm", ["０９３０", "10000", "99", "+9:0", "1060"])
 def test_odd_slot_times_are_not_found(frozen, client, seeker, booth, hhmm):
+    # REQ OFF-3
     client.force_login(seeker)
     assert client.get(_request_url(booth, hhmm=hhmm)).status_code == 404
 
@@ -342,6 +352,7 @@ def test_request_form_accepts_full_width_digits_and_dashes(
 def test_reservation_owner_other_user_and_other_office_staff(
     frozen, client, seeker, booth, other_staff
 ):
+    # REQ NFR-3, STF-2
     reservation = ReservationFactory(booth=booth, user=seeker)
     client.force_login(seeker)
     assert client.get(reservation.get_absolute_url()).status_code == 200

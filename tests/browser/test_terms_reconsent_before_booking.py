@@ -49,6 +49,7 @@ def _open_booking_form(page, live_server, booth):
 def test_new_terms_are_shown_with_the_changes_and_accepting_returns_to_the_booking(
     live_server, page, setting
 ):
+    # REQ TRM-4
     booth, user, v2 = setting
     with time_machine.travel(NOW, tick=True):
         login_browser(page, live_server.url, user)
@@ -66,6 +67,7 @@ def test_new_terms_are_shown_with_the_changes_and_accepting_returns_to_the_booki
 
 
 def test_declining_blocks_booking_with_an_explanation(live_server, page, setting):
+    # REQ TRM-4
     booth, user, v2 = setting
     with time_machine.travel(NOW, tick=True):
         login_browser(page, live_server.url, user)

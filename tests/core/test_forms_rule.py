@@ -67,6 +67,7 @@ def configured_allauth_forms() -> list[type]:
 
 def test_the_walk_finds_the_forms_it_must_check():
     # The walk itself works: it sees forms of several apps, not an empty list.
+    # REQ CHR-1
     found = {cls.__module__.split(".")[0] for cls in project_form_classes()}
     assert {"core", "accounts"} <= found
 
@@ -163,6 +164,7 @@ def test_every_admin_form_carries_the_rule():
 
 
 def test_free_text_means_text_fields_but_not_passwords_or_typed_values():
+    # REQ CHR-1
     assert is_free_text_field(forms.CharField())
     assert is_free_text_field(forms.CharField(widget=forms.Textarea))
     assert is_free_text_field(forms.RegexField(regex=r".*"))

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_data_is_idempotent_and_prints_the_logins():
+    # REQ NFR-5
     first, second = io.StringIO(), io.StringIO()
     call_command("demo", stdout=first)
     counts = (Office.objects.count(), User.objects.count())
@@ -36,6 +37,7 @@ def test_demo_counselors_can_work_in_the_admin_of_their_office():
 
 
 def test_setup_roles_is_idempotent():
+    # REQ STF-2, NFR-5
     from django.contrib.auth.models import Group
 
     call_command("setup_roles", stdout=io.StringIO())

@@ -48,6 +48,7 @@ def test_mail_of_a_rolled_back_change_is_never_sent():
 
 
 def test_attachments_and_html_survive_the_round_trip():
+    # REQ NTF-2
     message = EmailMultiAlternatives(subject="確認", body="text", to=["a@example.jp"])
     message.attach_alternative("<p>html</p>", "text/html")
     message.attach("booking.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
@@ -64,6 +65,7 @@ def test_attachments_and_html_survive_the_round_trip():
 
 
 def test_delivered_mail_is_not_sent_again_by_a_second_run():
+    # REQ NTF-2
     outbox_enqueue(message=_message())
     outbox_deliver_due()
     outbox_deliver_due()
@@ -133,6 +135,7 @@ class _BrokenBackend(BaseEmailBackend):
 
 @override_settings(EMAIL_BACKEND="tests.core.test_outbox._BrokenBackend", OUTBOX_MAX_ATTEMPTS=3)
 def test_a_message_is_given_up_after_the_maximum_attempts_and_kept_for_staff():
+    # REQ NTF-2
     outbox_enqueue(message=_message())
     moment = timezone.now()
     for attempt in range(1, 4):
@@ -146,6 +149,7 @@ def test_a_message_is_given_up_after_the_maximum_attempts_and_kept_for_staff():
 
 
 def test_backoff_grows_and_is_capped():
+    # REQ NTF-2
     assert backoff_for(1) == timedelta(minutes=1)
     assert backoff_for(2) == timedelta(minutes=2)
     assert backoff_for(5) == timedelta(minutes=16)
@@ -293,6 +297,7 @@ def test_dropping_a_topic_touches_only_its_waiting_messages_of_the_kinds_not_kep
 
 
 def test_the_database_refuses_a_dropped_message_without_its_time():
+    # REQ NTF-2
     from django.db import IntegrityError
 
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -97,6 +97,7 @@ def test_control_and_invisible_characters_are_rejected(char):
 
 
 def test_tab_and_line_breaks_are_allowed_in_long_texts():
+    # REQ CHR-1
     assert is_jis_text("一行目\r\n二行目\tタブ")
 
 

@@ -34,6 +34,7 @@ def test_published_version_cannot_be_changed_through_the_admin(client, counselor
 
 
 def test_staff_publish_a_draft_with_the_admin_action(client, counselor, booth_terms):
+    # REQ TRM-1, STF-3
     login_client(client, counselor)
     draft = TermsVersionFactory(
         document=booth_terms,

@@ -30,12 +30,14 @@ def test_published_text_cannot_be_changed_through_a_queryset_update(v1):
 
 
 def test_a_published_version_cannot_be_deleted(v1):
+    # REQ TRM-1, TRM-2: what people accepted is kept
     with pytest.raises(ValidationError):
         v1.delete()
     assert TermsVersion.objects.filter(pk=v1.pk).exists()
 
 
 def test_a_draft_can_still_be_edited(booth_terms):
+    # REQ TRM-1
     draft = TermsVersionFactory(document=booth_terms, status=VersionStatus.DRAFT, published_at=None)
     draft.text = "下書きを直しました"
     draft.save()
@@ -43,11 +45,13 @@ def test_a_draft_can_still_be_edited(booth_terms):
 
 
 def test_version_numbers_are_unique_per_document(v1):
+    # REQ TRM-1
     with pytest.raises(IntegrityError), transaction.atomic():
         TermsVersionFactory(document=v1.document, number=1)
 
 
 def test_a_published_version_must_carry_its_publication_date(booth_terms):
+    # REQ TRM-1, TRM-3
     with pytest.raises(IntegrityError), transaction.atomic():
         TermsVersion.objects.create(
             document=booth_terms,
@@ -75,6 +79,7 @@ def test_consents_are_never_updated_or_deleted(v1, user):
 
 
 def test_current_version_is_the_newest_one_in_effect(v1, booth_terms):
+    # REQ TRM-1, TRM-3
     TermsVersionFactory(
         document=booth_terms, number=2, effective_from=timezone.now() + timedelta(days=5)
     )
@@ -100,6 +105,7 @@ def test_terms_with_versions_cannot_move_to_another_service_or_office(v1):
 
 
 def test_a_published_version_cannot_be_deleted_through_a_queryset(v1):
+    # REQ TRM-1, TRM-2
     with pytest.raises(ValidationError):
         TermsVersion.objects.filter(pk=v1.pk).delete()
     assert TermsVersion.objects.filter(pk=v1.pk).exists()

@@ -65,6 +65,7 @@ def test_counter_consent_names_the_staff_member(v1, user):
 
 
 def test_a_draft_cannot_be_accepted(booth_terms, user):
+    # REQ TRM-2
     draft = TermsVersionFactory(document=booth_terms, status=VersionStatus.DRAFT, published_at=None)
     with pytest.raises(ValidationError):
         consent_record(user=user, version=draft)
@@ -88,6 +89,7 @@ def test_publishing_numbers_a_draft_and_freezes_it(v1):
 
 
 def test_a_version_cannot_be_published_to_take_effect_in_the_past(v1):
+    # REQ TRM-3
     draft = terms_version_create(
         document=v1.document,
         text="x",
@@ -132,6 +134,7 @@ def test_announcement_is_mailed_once_per_user_even_when_the_job_runs_twice(offic
 
 
 def test_markdown_is_sanitised():
+    # REQ TRM-1, NFR-3
     html = str(render_markdown("**太字** <script>alert(1)</script> [x](javascript:alert(1))"))
     assert "<strong>太字</strong>" in html
     assert "<script" not in html
@@ -139,6 +142,7 @@ def test_markdown_is_sanitised():
 
 
 def test_comparison_marks_added_and_removed_lines():
+    # REQ TRM-4
     diff = compare_texts("一\n二\n三", "一\n二改\n三\n四")
     assert [(line.kind, line.text) for line in diff] == [
         ("same", "一"),

@@ -37,6 +37,7 @@ def test_old_versions_stay_readable_and_are_marked_old(client, v2):
 
 
 def test_drafts_are_not_public(client, booth_terms):
+    # REQ TRM-1
     TermsVersionFactory(document=booth_terms, number=1, status="draft", published_at=None)
     response = client.get(reverse("terms:version", args=[booth_terms.office.code, "booth", 1]))
     assert response.status_code == 404
@@ -53,6 +54,7 @@ def test_comparison_highlights_added_and_removed_text(client, v2):
 
 
 def test_comparison_with_versions_in_the_wrong_order_explains_the_error(client, v2):
+    # REQ TRM-4
     office = v2.document.office
     html = client.get(
         reverse("terms:compare", args=[office.code, "booth"]), {"old": 2, "new": 1}
@@ -96,6 +98,7 @@ def test_gate_sends_a_user_with_an_older_consent_to_reconsent(rf, v2, user):
 
 
 def test_gate_sends_anonymous_users_to_sign_in(rf, v1):
+    # REQ TRM-2, NFR-3
     from django.contrib.auth.models import AnonymousUser
 
     request = rf.get("/booths/book/")
@@ -132,6 +135,7 @@ def test_accepting_records_consent_and_returns_to_the_task(client, v2, user):
 
 
 def test_accepting_without_ticking_the_box_shows_the_error_and_records_nothing(client, v2, user):
+    # REQ TRM-2
     client.force_login(user)
     response = client.post(
         reverse("terms:reconsent", args=["booth"]), {"decision": "accept", "next": "/"}
@@ -159,6 +163,7 @@ def test_declining_explains_what_is_blocked_and_keeps_everything(client, v2, use
 
 
 def test_reconsent_never_redirects_to_another_site(client, v2, user):
+    # REQ TRM-4, NFR-3
     client.force_login(user)
     response = client.post(
         reverse("terms:reconsent", args=["booth"]),
@@ -168,6 +173,7 @@ def test_reconsent_never_redirects_to_another_site(client, v2, user):
 
 
 def test_staff_are_not_gated(rf, v2):
+    # REQ TRM-2
     staff = StaffFactory(office=v2.document.office)
     request = rf.get("/booths/book/")
     request.user = staff
