@@ -15,8 +15,9 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -175,52 +176,42 @@ def _record_cancellation(booking: Booking) -> None:
 def booking_insert(
     booking: Booking, *, now: datetime.datetime, offer_alternatives: bool = True
 ) -> tuple[Booking, bool]:
-    """Insert a new booking (and its person's and counselor's holds) in a savepoint.
+    """Insert a new booking and its person's and counselor's holds, by statements that
+    cannot fail (REQ BTH-2, CON-7, CON-10, NFR-4).
 
     Returns the booking and whether it is new: a double submit that lost the race to its own
     twin (same form token) gets the twin's booking back. A lost race for the slot becomes
     SlotTakenError with the next free slots; a person already booked then, a ValidationError
     (code "person_busy") worded for the person or for staff (CON-10); a counselor already
-    booked, SlotTakenError for an online consultation and CounselorBusyError for a booth.
+    booked, SlotTakenError for a kind whose slot is its counselor (online) and
+    CounselorBusyError otherwise (a booth).
 
-    A kind whose slot is its counselor (online) takes its holds by statements that cannot fail
-    and needs no savepoint (`_insert_by_holds`). Otherwise one savepoint for the holds and the
-    row (the table that refused the insert tells which clash it was), and none around it: nothing is raised inside the enclosing block, so a
-    caller that catches SlotTakenError may try the next counselor (REQ NFR-4). The form token
-    is looked for only after a refused insert: the person's request
-    (`flows.booking_request`) has already looked under the person's row lock, and the
-    token's unique constraint refuses a twin that got past it (REQ BTH-2).
+    Each hold and the row are inserted with ON CONFLICT DO NOTHING, so the database's unique
+    and exclusion constraints decide without an error: no savepoint is needed, nothing is
+    raised inside the enclosing block, and a caller that catches SlotTakenError may try the
+    next counselor at the cost of one statement. Whatever a refused step took before it is
+    released again. The form token is looked for only after a refused row: the person's
+    request (`flows.booking_request`) has already looked under the person's row lock, and the
+    token's unique constraint refuses a twin that got past it.
     """
-    model = type(booking)
-    holder = model._meta.label_lower
     active = booking.status in ACTIVE_STATUSES
-    if booking.counselor_is_the_slot:
-        return _insert_by_holds(booking, now=now, offer_alternatives=offer_alternatives)
-    with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                if booking.user_id and active:
-                    booking.person_hold = PersonHold.objects.create(
-                        user_id=booking.user_id, starts_at=booking.starts_at, holder=holder
-                    )
-                if booking.counselor_id and active:
-                    booking.counselor_hold = CounselorHold.objects.create(
-                        counselor=booking.counselor, starts_at=booking.starts_at, holder=holder
-                    )
-                booking.save(force_insert=True)
-        except IntegrityError as error:
-            refused_by = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
-        else:
-            return _recorded_booking(booking), True
-    booking.pk = None
-    booking.counselor_hold = None
-    booking.person_hold = None
-    if refused_by == PersonHold._meta.db_table:
-        raise _person_busy_with(booking)
-    if refused_by == CounselorHold._meta.db_table and not booking.counselor_is_the_slot:
-        raise CounselorBusyError()
+    if booking.user_id and active:
+        booking.person_hold_id = _take_hold(PersonHold, "user_id", booking)
+        if booking.person_hold_id is None:
+            raise _person_busy_with(booking)
+    if booking.counselor_id and active:
+        booking.counselor_hold_id = _take_hold(CounselorHold, "counselor_id", booking)
+        if booking.counselor_hold_id is None:
+            _release_taken(booking)
+            if not booking.counselor_is_the_slot:
+                raise CounselorBusyError()
+            raise SlotTakenError(booking.alternatives(now) if offer_alternatives else [])
+    if _insert_row(booking):
+        return _recorded_booking(booking), True
+    _release_taken(booking)
     if booking.form_token:
-        twin = model.objects.filter(form_token=booking.form_token, user=booking.user).first()
+        twin = type(booking).objects.filter(form_token=booking.form_token, user=booking.user)
+        twin = twin.first()
         if twin is not None:
             return twin, False
     # A caller trying the next place (flows) offers its own list once, at the end.
@@ -241,28 +232,33 @@ def _take_hold(model: type[CounselorHold | PersonHold], who: str, booking: Booki
     return row[0] if row else None
 
 
-def _insert_by_holds(
-    booking: Booking, *, now: datetime.datetime, offer_alternatives: bool
-) -> tuple[Booking, bool]:
-    """`booking_insert` for a kind whose slot is its counselor (online consultations): the
-    holds alone decide, each taken by a statement that cannot fail (`_take_hold`), so the
-    insert needs no savepoint and "any counselor" tries the next one at the cost of one
-    statement (REQ BTH-2, CON-7, CON-10, NFR-4). A lost hold leaves nothing behind: the
-    person's hold taken just before is released again."""
-    active = booking.status in ACTIVE_STATUSES
-    if booking.user_id and active:
-        booking.person_hold_id = _take_hold(PersonHold, "user_id", booking)
-        if booking.person_hold_id is None:
-            raise _person_busy_with(booking)
-    if booking.counselor_id and active:
-        booking.counselor_hold_id = _take_hold(CounselorHold, "counselor_id", booking)
-        if booking.counselor_hold_id is None:
-            if booking.person_hold_id is not None:
-                _release(PersonHold, booking.person_hold_id)
-                booking.person_hold_id = None
-            raise SlotTakenError(booking.alternatives(now) if offer_alternatives else [])
-    booking.save(force_insert=True)
-    return _recorded_booking(booking), True
+def _insert_row(booking: Booking) -> bool:
+    """INSERT the booking's row unless a unique constraint refuses it (its slot taken, its
+    form token used): ON CONFLICT DO NOTHING, so no savepoint. The statement `save()` sends,
+    with that clause; False when refused. No signal listens to a booking's save."""
+    model = type(booking)
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    returning = meta.db_returning_fields
+    (row,) = model._base_manager._insert(
+        [booking], fields=fields, returning_fields=returning, on_conflict=OnConflict.IGNORE
+    )
+    if row is None:
+        return False
+    for value, field in zip(row, returning, strict=True):
+        setattr(booking, field.attname, value)
+    booking._state.adding = False
+    booking._state.db = DEFAULT_DB_ALIAS
+    return True
+
+
+def _release_taken(booking: Booking) -> None:
+    """Release the holds a refused insert took for `booking` (nothing points to them yet)."""
+    for model, attname in ((PersonHold, "person_hold_id"), (CounselorHold, "counselor_hold_id")):
+        pk = getattr(booking, attname)
+        if pk is not None:
+            _release(model, pk)
+            setattr(booking, attname, None)
 
 
 def _recorded_booking(booking: Booking) -> Booking:

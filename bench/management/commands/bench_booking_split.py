@@ -18,7 +18,11 @@ So "booking − 3 × floor − lean" is what the framework and the app's own Pyt
 
 from __future__ import annotations
 
+import cProfile
+import io
 import json as jsonlib
+import pstats
+import re
 import statistics
 import time
 import uuid
@@ -27,6 +31,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from bench.client import forms_of, ip_for
 
@@ -59,36 +64,52 @@ class _SqlClock:
             self.count += 1
 
 
-def _timed(call, *args):
+# With --profile: one cProfile per step, summed over the people (`_timed(..., step=)`).
+PROFILES: dict[str, cProfile.Profile] = {}
+# With --queries: each step's statements of the last person, shown after the figures.
+LAST_SQL: dict[str, list[str]] = {}
+
+
+def _timed(call, *args, step: str = ""):
     clock = _SqlClock()
-    with connection.execute_wrapper(clock):
+    profile = PROFILES.get(step)
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(clock):
         started = time.perf_counter()
+        if profile is not None:
+            profile.enable()
         response = call(*args)
+        if profile is not None:
+            profile.disable()
         total = (time.perf_counter() - started) * 1000
+    if step:
+        LAST_SQL[step] = [
+            re.sub(r"^SELECT set_config\('pghistory.*?;\s*", "", query["sql"], flags=re.S)[:160]
+            for query in captured.captured_queries
+        ]
     return response, {"ms": total, "sql_ms": clock.seconds * 1000, "queries": clock.count}
 
 
 def _book_two(client: Client, path: str, query: str) -> tuple[list[dict], bool]:
     """The two requests of one booking from a slot link with its answers."""
-    check, opened = _timed(client.get, path + query)
+    check, opened = _timed(client.get, path + query, step="check GET")
     if check.status_code != 200 or b'name="answers"' not in check.content:
         raise CommandError(f"{path}{query}: the slot link did not open the check page")
     action, fields = _fields(check.content.decode())
-    sent, send = _timed(client.post, action, dict(_multi(fields)))
+    sent, send = _timed(client.post, action, dict(_multi(fields)), step="send POST")
     return [opened, send], sent.status_code == 302
 
 
 def _book_one(client: Client, path: str) -> tuple[list[dict], bool]:
     """The three requests of one booking: their timings, and whether it was booked."""
-    page, form = _timed(client.get, path)
+    page, form = _timed(client.get, path, step="form GET")
     if page.status_code != 200:
         raise CommandError(f"{path}: the form answered {page.status_code}")
     _action, fields = _fields(page.content.decode())
-    check, answered = _timed(client.post, path, dict(_multi(fields)))
+    check, answered = _timed(client.post, path, dict(_multi(fields)), step="form POST")
     if check.status_code != 200:
         raise CommandError(f"{path}: the form's POST answered {check.status_code}")
     action, fields = _fields(check.content.decode())
-    sent, send = _timed(client.post, action, dict(_multi(fields)))
+    sent, send = _timed(client.post, action, dict(_multi(fields)), step="send POST")
     return [form, answered, send], sent.status_code == 302
 
 
@@ -142,14 +163,27 @@ class Command(BaseCommand):
             help="two: the slot link with the plan's answers (check page, send)",
         )
         parser.add_argument("--json", action="store_true", dest="as_json")
+        parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="write a cProfile of each step to var/bench/profile-booking-<kind>-<flow>-<step>.txt",
+        )
+        parser.add_argument(
+            "--queries", action="store_true", help="print the last booking's statements by step"
+        )
 
-    def handle(self, *args, sessions, online, count, flow, as_json, **options):
+    def handle(
+        self, *args, sessions, online, count, flow, as_json, profile, queries, **options
+    ):
         with open(sessions) as handle:
             lines = [jsonlib.loads(line) for line in handle][:count]
         if not lines:
             raise CommandError("no sessions in the plan")
         names = STEPS_TWO if flow == "two" else STEPS
         steps = {step: [] for step in names}
+        PROFILES.clear()
+        if profile:
+            PROFILES.update({step: cProfile.Profile() for step in names})
         from accounts.models import User
         from booths.models import Booth
 
@@ -195,9 +229,13 @@ class Command(BaseCommand):
             "floor_ms": round(statistics.median(floors), 2),
             "lean_transaction_ms": round(statistics.median(leans), 2),
         }
+        self._write_profiles(summary["kind"], flow)
         if as_json:
             self.stdout.write(jsonlib.dumps(summary))
             return
+        if queries:
+            for step in names:
+                self.stdout.write(f"-- {step}: " + "\n    ".join(["", *LAST_SQL.get(step, [])]))
         for step in names:
             r = report[step]
             self.stdout.write(
@@ -211,6 +249,18 @@ class Command(BaseCommand):
             f"lean       {summary['lean_transaction_ms']:7.2f} ms (the booking's statements "
             "by hand, one transaction)"
         )
+
+
+    def _write_profiles(self, kind: str, flow: str) -> None:
+        for step, profile in PROFILES.items():
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+            stats.print_stats(80)
+            stats.sort_stats("tottime").print_stats(40)
+            path = f"var/bench/profile-booking-{kind}-{flow}-{step.replace(' ', '-')}.txt"
+            with open(path, "w") as handle:
+                handle.write(out.getvalue())
+            self.stderr.write(f"wrote {path}")
 
 
 def _multi(fields: list[tuple[str, str]]):
