@@ -1,9 +1,10 @@
 """The mail outbox: store every e-mail with the change that caused it, deliver it later.
 
 A request never talks to the mail server, so a dead SMTP server can neither block nor lose a
-booking (REQ NTF-2). `outbox_enqueue` stores the message and defers the `deliver_mail` task
-(`core.tasks`) in the same transaction: a rolled-back change leaves neither, a committed one
-is sent by the mail worker seconds later; the task's schedule sweeps up anything else due.
+booking (REQ NTF-2). `outbox_enqueue` stores the message, and the database defers the
+`deliver_mail` task (`core.tasks`) with it, once per transaction (a trigger: migration core
+0010): a rolled-back change leaves neither, a committed one is sent by the mail worker
+seconds later; the task's schedule sweeps up anything else due.
 
 A delivery batch claims one message at a time with a row lock that other runners skip (SKIP
 LOCKED), and a claim is a lease written to the row, so two runners never send the same
@@ -85,7 +86,6 @@ def outbox_enqueue(
         topic=topic,
         topic_kind=topic_kind,
     )
-    _defer_delivery()
     return stored
 
 
@@ -147,7 +147,6 @@ def outbox_enqueue_to_compose(
         topic_kind=topic_kind,
         composer=composer,
     )
-    _defer_delivery()
     return stored
 
 
@@ -155,7 +154,7 @@ def outbox_enqueue_many_to_compose(
     *, composer: str, messages: list[tuple[list[str], str, str]]
 ) -> int:
     """`outbox_enqueue_to_compose` for many messages at once, (to, topic, topic_kind) each: one
-    INSERT … SELECT over arrays and one delivery deferred, whatever their number: no model
+    INSERT … SELECT over arrays and one delivery deferred (by the trigger), whatever their number: no model
     instance is built (REQ NFR-4). Returns how many were stored."""
     if not messages:
         return 0
@@ -185,7 +184,6 @@ def outbox_enqueue_many_to_compose(
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, params)
         stored = cursor.rowcount
-    _defer_delivery()
     return stored
 
 
@@ -240,26 +238,12 @@ def outbox_drop_pending(
 _jobs_in_this_transaction = JobManager(connector=DjangoConnector())
 
 
-def _delivery_deferred() -> None:
-    """Marks, in the transaction's on-commit list, that it already deferred a delivery."""
-
-
 def _defer_delivery() -> None:
-    """Defer one `deliver_mail` run per transaction, however many messages it stores (an
-    announcement stores one per person; one batch sends them all)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        # Django drops a savepoint's entries when it rolls back, with the job row deferred
-        # inside it: the mark is there exactly while that job row is.
-        entry[1] is _delivery_deferred
-        for entry in connection.run_on_commit
-    ):
-        return
+    """Defer a `deliver_mail` run for messages the outbox did not just insert (the trigger
+    defers it for those): given-up ones queued again."""
     from .tasks import deliver_mail
 
     _jobs_in_this_transaction.defer_job(deliver_mail.configure().job)
-    if connection.in_atomic_block:
-        transaction.on_commit(_delivery_deferred)
 
 
 def outbox_requeue_failed(*, messages=None, now: datetime | None = None) -> int:

@@ -171,11 +171,35 @@ def test_one_delivery_is_deferred_per_transaction_and_a_rolled_back_savepoint_ta
     assert OutboxMessage.objects.count() == 3
 
 
+def test_the_database_defers_the_same_job_the_task_would_and_only_for_pending_mail():
+    # REQ NTF-2: the trigger (migration core 0010) defers what `deliver_mail` itself defers:
+    # its queue, name, lock and priority; a message stored already sent defers nothing.
+    expected = deliver_mail.configure().job
+    with transaction.atomic():
+        OutboxMessage.objects.create(
+            subject="s",
+            body="b",
+            to=["a@example.jp"],
+            status=OutboxStatus.SENT,
+            sent_at=timezone.now(),
+        )
+        assert _jobs("deliver_mail").count() == 0
+        OutboxMessage.objects.create(subject="s", body="b", to=["a@example.jp"])
+    (job,) = _jobs("deliver_mail")
+    assert (job.queue_name, job.task_name, job.lock, job.priority, job.args) == (
+        expected.queue,
+        expected.task_name,
+        expected.lock,
+        expected.priority,
+        expected.task_kwargs,
+    )
+    assert job.queueing_lock is None and expected.queueing_lock is None
+
+
 def test_the_sweep_sends_mail_that_no_task_was_deferred_for():
-    # REQ NTF-2: a message stored without a task (or whose task was lost) goes out on the
-    # schedule's next run.
+    # REQ NTF-2: a message whose task was lost goes out on the schedule's next run.
     OutboxMessage.objects.create(subject="迷子", body="b", to=["a@example.jp"])
-    assert _jobs("deliver_mail").count() == 0
+    _jobs("deliver_mail").delete()
     assert deliver_mail(timestamp=1) == "sent=1 retry=0 given_up=0"
     assert [m.subject for m in mail.outbox] == ["迷子"]
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT
