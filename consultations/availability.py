@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -60,7 +61,10 @@ def _grid(
     now,
     counselors: list,
     closures: frozenset | None = None,
+    holds: bool = True,
 ) -> _Grid:
+    """Who offers each slot of `first`…`last` and, with `holds`, who of them is still free
+    (without: everyone offering counts as free)."""
     if closures is None:
         closures = closures_for(office.pk, first, last)
     grid = _Grid(closures=closures)
@@ -78,11 +82,7 @@ def _grid(
         counselor_id__in=ids, starts_at__gte=start, starts_at__lt=end
     ).values_list("counselor_id", "starts_at", "kind"):
         (extra if kind == ExceptionKind.EXTRA else withdrawn).add((counselor_id, starts_at))
-    held = set(
-        CounselorHold.objects.filter(
-            counselor_id__in=ids, starts_at__gte=start, starts_at__lt=end
-        ).values_list("counselor_id", "starts_at")
-    )
+    held = _held(ids, start, end) if holds else set()
     day = first
     while day <= last:
         for moment in calendar.day_slots(
@@ -169,12 +169,55 @@ def free_slots_from(
     return free
 
 
+def _held(ids: list, start: datetime.datetime, end: datetime.datetime) -> set:
+    """(counselor id, start) of every hold of `ids` starting in [start, end)."""
+    return set(
+        CounselorHold.objects.filter(
+            counselor_id__in=ids, starts_at__gte=start, starts_at__lt=end
+        ).values_list("counselor_id", "starts_at")
+    )
+
+
 @dataclass(frozen=True)
 class SlotCounselors:
-    """Who publishes one slot and who of them is still free in it."""
+    """Who publishes one slot, and (read when first asked: one query) who of them is still
+    free in it. A named counselor's booking never asks: the holds' constraints decide."""
 
     offered: tuple
-    free: tuple
+    starts_at: datetime.datetime
+
+    @cached_property
+    def free(self) -> tuple:
+        if not self.offered:
+            return ()
+        held = _held([c.pk for c in self.offered], self.starts_at, self.starts_at + calendar.SLOT)
+        return tuple(c for c in self.offered if (c.pk, self.starts_at) not in held)
+
+
+def _published_day(office: Office, day: datetime.date, *, counselors: list, closures) -> dict:
+    """Per slot start of `day`: the ids of `counselors` who publish it (weekly patterns and
+    extra slots, not withdrawn ones), by name.
+
+    Kept in the grids cache under the office's places version, which the database raises with
+    any change of its closures, counselors' patterns and exceptions, video tools and their
+    defaults, and never with a booking (core.versioning, consultations 0017): what a booking
+    reads of the published times outlives the bookings made meanwhile (REQ NFR-4). `office`
+    must have been read in this request."""
+
+    def build() -> dict:
+        grid = _grid(
+            office, day, day, now=None, counselors=counselors, closures=closures, holds=False
+        )
+        return {moment: tuple(c.pk for c in offered) for moment, offered in grid.offered.items()}
+
+    ids = tuple(c.pk for c in counselors)
+    return office_cached(
+        "online-published",
+        (day, ids, office.opens_at, office.closes_at),
+        office=office,
+        build=build,
+        version="places_version",
+    )
 
 
 def _kept_day(office: Office, day: datetime.date, *, counselors: list) -> _Grid:
@@ -185,14 +228,17 @@ def _kept_day(office: Office, day: datetime.date, *, counselors: list) -> _Grid:
     and exceptions (core.versioning), and under the counselors' ids and the office's hours:
     the day page builds it, and the form, its check and the send that follow read it there,
     down to the choice of a free counselor (REQ NFR-4). `office` must have been read in this
-    request. Time plays no part: `_state` applies the rules of time to it."""
+    request. Time plays no part: `_state` applies the rules of time to it. Built from the
+    published times kept under the places version (`_published_day`) and the day's holds."""
     closures = kept_closures(office, day)
 
     def build() -> dict:
-        grid = _grid(office, day, day, now=None, counselors=counselors, closures=closures)
+        published = _published_day(office, day, counselors=counselors, closures=closures)
+        start, end = day_bounds(day, day)
+        held = _held(list(ids), start, end) if published else set()
         return {
-            moment: (tuple(c.pk for c in offered), tuple(c.pk for c in grid.free.get(moment, ())))
-            for moment, offered in grid.offered.items()
+            moment: (offered, tuple(pk for pk in offered if (pk, moment) not in held))
+            for moment, offered in published.items()
         }
 
     ids = tuple(c.pk for c in counselors)
@@ -211,12 +257,17 @@ def _kept_day(office: Office, day: datetime.date, *, counselors: list) -> _Grid:
 def counselors_at(
     office: Office, starts_at: datetime.datetime, *, counselor=None
 ) -> SlotCounselors:
-    """The office's counselors (or the one) who publish `starts_at`, and those still free in
-    it, by name: from the kept day grid (`_kept_day`)."""
+    """The office's counselors (or the one) who publish `starts_at`, by name, from the
+    published times kept under the places version (`_published_day`); those still free in it
+    are read when asked (`SlotCounselors.free`)."""
     counselors = [counselor] if counselor is not None else online_counselors(office)
-    grid = _kept_day(office, calendar.local(starts_at).date(), counselors=counselors)
+    day = calendar.local(starts_at).date()
+    published = _published_day(
+        office, day, counselors=counselors, closures=kept_closures(office, day)
+    )
+    by_id = {c.pk: c for c in counselors}
     return SlotCounselors(
-        offered=tuple(grid.offered.get(starts_at, ())), free=tuple(grid.free.get(starts_at, ()))
+        offered=tuple(by_id[pk] for pk in published.get(starts_at, ())), starts_at=starts_at
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import JobseekerNumberStatus, UserType
 from bookings.registry import BookingKind
 from bookings.services import SlotTakenError
+from core.versioning import office_cached
 
 from .availability import (
     SlotCounselors,
@@ -52,16 +53,30 @@ class OnlinePlace:
         )
 
 
-def default_join_url(counselor, video_tool: VideoTool | None) -> str:
-    """The counselor's default meeting link for the tool, if it passes the link rule (CON-2)."""
+def default_join_url(counselor, video_tool: VideoTool | None, *, office=None) -> str:
+    """The counselor's default meeting link for the tool, if it passes the link rule (CON-2).
+    With `office` (read in this request), kept under its places version, which a change of
+    the tool or of its defaults raises (consultations 0017; REQ NFR-4)."""
     if counselor is None or video_tool is None:
         return ""
-    default = CounselorVideoDefault.objects.filter(
-        counselor=counselor, video_tool=video_tool
-    ).first()
-    if default and join_url_problem(default.join_url, video_tool.host_list()) is None:
-        return default.join_url
-    return ""
+
+    def read() -> str:
+        default = CounselorVideoDefault.objects.filter(
+            counselor=counselor, video_tool=video_tool
+        ).first()
+        if default and join_url_problem(default.join_url, video_tool.host_list()) is None:
+            return default.join_url
+        return ""
+
+    if office is None or video_tool.office_id != office.pk:
+        return read()
+    return office_cached(
+        "video-default",
+        (counselor.pk, video_tool.pk),
+        office=office,
+        build=read,
+        version="places_version",
+    )
 
 
 class OnlineKind(BookingKind):
@@ -107,7 +122,7 @@ class OnlineKind(BookingKind):
             else place.counselors_at(starts_at).free
         )
         for counselor in counselors:
-            join_url = default_join_url(counselor, place.video_tool)
+            join_url = default_join_url(counselor, place.video_tool, office=place.office)
             yield {
                 "office": place.office,
                 "counselor": counselor,

@@ -13,6 +13,7 @@ from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,6 +41,7 @@ from bookings.pages import (
     slot_url,
     weeks,
 )
+from core.versioning import office_cached
 from terms.gate import consent_required
 
 from . import availability, eligibility, services
@@ -164,7 +166,7 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
     closed_reason, slots = availability.day_view(
         office, date, now=now, counselor_id=getattr(counselor, "pk", None)
     )
-    tools = [(tool.pk, tool.name) for tool in _video_tools(office)]
+    tools = [(tool.pk, tool.name) for tool in _kept_video_tools(office)]
     answers = slot_answers(request, ONLINE, extra=(("video_tool", _("Video tool"), tools),))
     return render(
         request,
@@ -186,6 +188,29 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
 
 def _video_tools(office):
     return VideoTool.objects.filter(office=office, is_active=True).order_by("name")
+
+
+def _kept_video_tools(office) -> list[VideoTool]:
+    """The office's active video tools by name, kept under its places version, which a
+    change of a tool raises (consultations 0017), with `office` as read for this request
+    (REQ NFR-4)."""
+    names = [field.attname for field in VideoTool._meta.concrete_fields]
+    rows = office_cached(
+        "video-tools",
+        (),
+        office=office,
+        build=lambda: list(_video_tools(office).values_list(*names)),
+        version="places_version",
+    )
+    return [VideoTool.from_db(DEFAULT_DB_ALIAS, names, row) for row in rows]
+
+
+def _video_tool(office, pk) -> VideoTool:
+    """One of the office's active video tools (the signed answers name it), or 404."""
+    for tool in _kept_video_tools(office):
+        if tool.pk == pk:
+            return tool
+    raise Http404
 
 
 @login_required
@@ -244,7 +269,7 @@ def send(request: HttpRequest) -> HttpResponse:
     counselor = _counselor(request, str(answers["counselor_id"] or ANY))
     starts_at = datetime.datetime.fromisoformat(answers["starts_at"])
     data = dict(answers["data"])
-    video_tool = get_object_or_404(_video_tools(_office(request)), pk=data.pop("video_tool"))
+    video_tool = _video_tool(_office(request), data.pop("video_tool"))
     return send_step(
         request,
         kind=ONLINE,

@@ -76,16 +76,26 @@ def test_a_booking_takes_its_counselor_out_of_the_kept_day(frozen, office, couns
 def test_any_counselor_skips_one_taken_since_the_read_and_leaves_no_hold_behind(
     frozen, office, counselor, zoom
 ):
-    # REQ BTH-2, CON-7, CON-10: the kept day still shows the first counselor free, but a hold
-    # taken since (here written directly, as a racing request would) refuses them; the next
-    # free one is booked, and the person holds exactly one slot
+    # REQ BTH-2, CON-7, CON-10: the send reads the first counselor free, but a hold taken
+    # right after that read (here written directly, as a racing request would) refuses them;
+    # the next free one is booked, and the person holds exactly one slot
     other = StaffFactory(office=office, username="counselor2", last_name="相談", first_name="二郎")
     weekly(other, datetime.time(9), datetime.time(17))
     seeker = UserFactory(office=office, username="s1")
     seeker.office = fresh(office)  # as the send reads it, with the person
     first, second = availability.counselors_at(seeker.office, SLOT_AT).free
-    CounselorHold.objects.create(counselor=first, starts_at=SLOT_AT, holder="test.race")
-    with CaptureQueriesContext(connection) as send:
+    raced = []
+
+    def race_after_the_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not raced and 'FROM "bookings_counselorhold"' in sql:
+            raced.append(sql)
+            CounselorHold.objects.create(counselor=first, starts_at=SLOT_AT, holder="test.race")
+        return result
+
+    with CaptureQueriesContext(connection) as send, connection.execute_wrapper(
+        race_after_the_read
+    ):
         consultation = services.consultation_request(
             user=seeker,
             starts_at=SLOT_AT,
@@ -100,6 +110,7 @@ def test_any_counselor_skips_one_taken_since_the_read_and_leaves_no_hold_behind(
         for q in send.captured_queries
         if q["sql"].startswith("INSERT INTO bookings_counselorhold")
     ]
+    assert raced, "the send read who is free"
     assert len(tried) == 2  # the first counselor refused by the constraint, then the second
     assert not any("ROLLBACK TO SAVEPOINT" in q["sql"] for q in send.captured_queries)
     assert consultation.counselor_id == second.pk

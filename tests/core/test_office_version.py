@@ -12,10 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Office, User
 from bookings.models import OfficeClosure
 from booths.models import Booth, Reservation
-from consultations.models import Consultation
+from consultations.models import (
+    AvailabilityException,
+    Consultation,
+    CounselorVideoDefault,
+    ExceptionKind,
+    VideoTool,
+)
 from tests.booths.factories import BoothFactory, ReservationFactory
-from tests.consultations.factories import ConsultationFactory
-from tests.factories import OfficeFactory, UserFactory
+from tests.consultations.conftest import weekly
+from tests.consultations.factories import ConsultationFactory, VideoToolFactory
+from tests.factories import OfficeFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +89,33 @@ def _places(office) -> int:
     return Office.objects.values_list("places_version", flat=True).get(pk=office.pk)
 
 
+def test_published_times_video_tools_and_their_defaults_raise_the_places_version():
+    # REQ NFR-4: what a booking reads of the counselors' published times, the video tools and
+    # the default links is kept under the places version (consultations 0017)
+    office = OfficeFactory()
+    counselor = StaffFactory(office=office)
+    changes = [
+        lambda: VideoToolFactory(office=office),
+        lambda: weekly(counselor, datetime.time(9), datetime.time(17)),
+        lambda: AvailabilityException.objects.create(
+            counselor=counselor,
+            office=office,
+            starts_at=datetime.datetime(2026, 12, 1, 1, tzinfo=datetime.UTC),
+            kind=ExceptionKind.WITHDRAWN,
+        ),
+        lambda: CounselorVideoDefault.objects.create(
+            counselor=counselor,
+            video_tool=VideoTool.objects.get(office=office),
+            join_url="https://zoom.us/j/1",
+        ),
+        lambda: CounselorVideoDefault.objects.all().delete(),
+    ]
+    for change in changes:
+        seen = _places(office)
+        change()
+        assert _places(office) > seen
+
+
 def test_booths_and_closures_raise_the_places_version_and_bookings_do_not():
     # REQ NFR-4: what is kept of an office's booths and closed days outlives its bookings
     office = OfficeFactory()
@@ -97,10 +131,14 @@ def test_booths_and_closures_raise_the_places_version_and_bookings_do_not():
     seen = _places(office)
     closure.delete()
     assert _places(office) > seen
+    tool = VideoToolFactory(office=office)
+    counselor = StaffFactory(office=office)
     seen, availability = _places(office), version(office)
     reservation = ReservationFactory(booth=booth, user=UserFactory(office=office))
     Reservation.objects.filter(pk=reservation.pk).update(phone="0184-99-0000")
-    ConsultationFactory(office=office, user=UserFactory(office=office))
+    ConsultationFactory(
+        office=office, user=UserFactory(office=office), video_tool=tool, counselor=counselor
+    )
     assert _places(office) == seen and version(office) > availability
     loaded = Office.objects.get(pk=office.pk)
     BoothFactory(office=office)
