@@ -9,11 +9,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from bookings import rules
 from bookings import services as bookings
-from bookings.models import OfficeClosure
+from bookings.models import OfficeClosure, PersonHold
 from booths import services
 from booths.models import Reservation, Status
 from core.outbox import outbox_deliver_due
@@ -118,6 +119,21 @@ def test_a_lost_race_says_just_taken_and_offers_free_slots(frozen, seeker, emplo
     assert taken.value.free_slots
     assert SLOT_AT not in [slot.starts_at for slot in taken.value.free_slots]
     assert Reservation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_race_takes_no_savepoint_and_leaves_no_hold_behind(frozen, seeker, employer, booth):
+    # REQ BTH-2, CON-10, NFR-4: in real transactions, the row refused by the slot's constraint
+    # (ON CONFLICT DO NOTHING: no error, no savepoint), and the person's hold taken just before
+    # released again; the person can book another slot at once
+    _request(employer, booth)
+    with CaptureQueriesContext(connection) as sent, pytest.raises(services.SlotTakenError):
+        _request(seeker, booth)
+    assert not [q["sql"] for q in sent.captured_queries if "SAVEPOINT" in q["sql"]]
+    assert not PersonHold.objects.filter(user=seeker).exists()
+    later = _request(seeker, booth, starts_at=SLOT_AT + datetime.timedelta(hours=1))
+    assert later.person_hold.user_id == seeker.pk
+    assert Reservation.objects.count() == 2
 
 
 def test_double_submit_of_one_form_makes_one_reservation(frozen, seeker, booth):
