@@ -6,6 +6,7 @@ Reads only: each function answers why something may not happen (a text for the u
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -257,9 +258,14 @@ def cap_reached_reason(model, office: Office, held: int) -> str | None:
     return None
 
 
+# The person's row lock, written once (the ORM's select_for_update builds it afresh a call).
+LOCK_USER_SQL = f"SELECT id FROM {User._meta.db_table} WHERE id = %s FOR UPDATE"
+
+
 def lock_user(user) -> None:
     """Serialise one person's bookings (the cap, double submits) on their user row."""
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_USER_SQL, [user.pk])
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,73 @@ def _sql(queryset) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def _facts_sql(user, model, office: Office, *, now, form_token) -> tuple[str, tuple]:
+    """The facts' one statement as the ORM writes it: the cap's count, the no-contact count
+    and the form token's booking."""
+    held_sql, held_params = _sql(
+        model.objects.for_user(user).active_future(now).order_by().values("pk")
+    )
+    no_contact_sql, no_contact_params = _sql(_no_contact_rows(user, office, now))
+    twin_sql, twin_params = _sql(
+        model.objects.filter(form_token=form_token, user=user).order_by().values("pk")[:1]
+    )
+    return (
+        f"SELECT (SELECT count(*) FROM ({held_sql}) AS held),"
+        f" (SELECT count(*) FROM ({no_contact_sql}) AS no_contact),"
+        f" ({twin_sql})",
+        held_params + no_contact_params + twin_params,
+    )
+
+
+# The facts' statement is built by the ORM once a process per model (and with or without a
+# form token, which changes its shape), from stand-ins whose places in the parameters are
+# then filled with each booking's values: building it is most of the statement's cost
+# (REQ NFR-4). `tests/bookings/test_rules.py` checks it against the ORM's.
+_STAND_IN_USER = -7_000_001
+_STAND_IN_NOW = datetime.datetime(2001, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+_STAND_IN_TOKEN = uuid.UUID(int=0x5EED)
+_kept_facts_sql: dict = {}
+
+
+def _stand_ins(now, since, user_pk, form_token) -> dict:
+    """Each value a facts statement takes from its inputs (and those derived from them)."""
+    return {
+        ("user", None): user_pk,
+        ("now", None): now,
+        ("now", "grace"): now - NO_SHOW_GRACE,
+        ("since", None): since,
+        ("token", None): form_token,
+    }
+
+
+def _kept_facts_statement(user, model, office: Office, *, now, form_token):
+    key = (model, form_token is None)
+    kept = _kept_facts_sql.get(key)
+    if kept is None:
+        stand_in = User(pk=_STAND_IN_USER)
+        since = calendar.months_before(calendar.local(_STAND_IN_NOW), office.noshow_window_months)
+        token = None if form_token is None else _STAND_IN_TOKEN
+        sql, params = _facts_sql(stand_in, model, office, now=_STAND_IN_NOW, form_token=token)
+        where = {
+            value: name
+            for name, value in _stand_ins(_STAND_IN_NOW, since, _STAND_IN_USER, token).items()
+            if value is not None
+        }
+        # A parameter that is one of the stand-ins is filled per booking; any other one is a
+        # constant of the statement (a status). `since` depends on the office's window, but
+        # its place is found the same way.
+        places = tuple(where.get(param, ("const", param)) for param in params)
+        for place in places:
+            if place[0] == "const" and isinstance(place[1], datetime.datetime | uuid.UUID | User):
+                raise RuntimeError(f"the facts statement takes an unknown input: {place[1]!r}")
+        kept = (sql, places)
+        _kept_facts_sql[key] = kept
+    sql, places = kept
+    since = calendar.months_before(calendar.local(now), office.noshow_window_months)
+    values = _stand_ins(now, since, user.pk, form_token)
+    return sql, tuple(place[1] if place[0] == "const" else values[place] for place in places)
+
+
 def locked_facts(
     user, model, office: Office, *, now: datetime.datetime, form_token=None
 ) -> LockedFacts:
@@ -285,21 +358,10 @@ def locked_facts(
     Two statements, not one: a subquery beside FOR UPDATE would be evaluated in the snapshot
     taken before the lock was granted, and could miss the booking that the request holding the
     lock just committed."""
-    lock_user(user)
-    held_sql, held_params = _sql(
-        model.objects.for_user(user).active_future(now).order_by().values("pk")
-    )
-    no_contact_sql, no_contact_params = _sql(_no_contact_rows(user, office, now))
-    twin_sql, twin_params = _sql(
-        model.objects.filter(form_token=form_token, user=user).order_by().values("pk")[:1]
-    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT count(*) FROM ({held_sql}) AS held),"
-            f" (SELECT count(*) FROM ({no_contact_sql}) AS no_contact),"
-            f" ({twin_sql})",
-            held_params + no_contact_params + twin_params,
-        )
+        cursor.execute(LOCK_USER_SQL, [user.pk])
+        sql, params = _kept_facts_statement(user, model, office, now=now, form_token=form_token)
+        cursor.execute(sql, params)
         held, no_contact, twin = cursor.fetchone()
     return LockedFacts(held=held, no_contact=no_contact, twin=twin if form_token else None)
 

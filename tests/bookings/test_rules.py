@@ -3,6 +3,7 @@ NFR-3, NTF-1)."""
 
 import datetime
 import threading
+import uuid
 
 import pytest
 from django.core import mail
@@ -263,3 +264,31 @@ def test_booking_posts_are_rate_limited_with_a_clear_message(
     assert Reservation.objects.count() == 1
     # A double submit of the booking already made still finds it, past the limit (BTH-2).
     assert checks[0].send(client)["Location"] == Reservation.objects.get().get_absolute_url()
+
+
+@pytest.mark.parametrize("with_token", [True, False], ids=["token", "no_token"])
+def test_the_kept_facts_statement_is_the_orms_for_every_person_and_moment(
+    frozen, seeker, employer, booth, with_token
+):
+    # REQ NFR-4, BTH-7, NFR-3: the statement built once a process, filled with another
+    # person's values at another moment, is the one the ORM builds for them, for both kinds,
+    # and counts what it should
+    from consultations.models import Consultation
+
+    ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
+    ReservationFactory(
+        booth=booth,
+        user=seeker,
+        starts_at=NOW - datetime.timedelta(days=3),
+        status=Status.NO_SHOW,
+        no_show_at=NOW - datetime.timedelta(days=3),
+    )
+    office = booth.office
+    rules._kept_facts_sql.clear()
+    for model in (Reservation, Consultation):
+        for user, now in ((employer, NOW - datetime.timedelta(days=40)), (seeker, NOW)):
+            token = uuid.uuid4() if with_token else None
+            kept = rules._kept_facts_statement(user, model, office, now=now, form_token=token)
+            assert kept == rules._facts_sql(user, model, office, now=now, form_token=token)
+    facts = rules.locked_facts(seeker, Reservation, office, now=NOW, form_token=None)
+    assert (facts.held, facts.no_contact, facts.twin) == (1, 1, None)

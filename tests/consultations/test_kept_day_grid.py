@@ -93,9 +93,7 @@ def test_any_counselor_skips_one_taken_since_the_read_and_leaves_no_hold_behind(
             CounselorHold.objects.create(counselor=first, starts_at=SLOT_AT, holder="test.race")
         return result
 
-    with CaptureQueriesContext(connection) as send, connection.execute_wrapper(
-        race_after_the_read
-    ):
+    with CaptureQueriesContext(connection) as send, connection.execute_wrapper(race_after_the_read):
         consultation = services.consultation_request(
             user=seeker,
             starts_at=SLOT_AT,

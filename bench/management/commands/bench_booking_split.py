@@ -172,9 +172,7 @@ class Command(BaseCommand):
             "--queries", action="store_true", help="print the last booking's statements by step"
         )
 
-    def handle(
-        self, *args, sessions, online, count, flow, as_json, profile, queries, **options
-    ):
+    def handle(self, *args, sessions, online, count, flow, as_json, profile, queries, **options):
         with open(sessions) as handle:
             lines = [jsonlib.loads(line) for line in handle][:count]
         if not lines:
@@ -249,7 +247,6 @@ class Command(BaseCommand):
             f"lean       {summary['lean_transaction_ms']:7.2f} ms (the booking's statements "
             "by hand, one transaction)"
         )
-
 
     def _write_profiles(self, kind: str, flow: str) -> None:
         for step, profile in PROFILES.items():
