@@ -5,8 +5,10 @@
   day grids and its staff pages show);
 - PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
   addresses (whether they may book, their no-contact cancellations);
-- PLACES, `Office.places_version`: an office's booths and closures, not its bookings (what
-  outlives a booking: a booth's row, the closed days);
+- PLACES, `Office.places_version`: an office's booths, closures, counselors' published times
+  (patterns, exceptions), video tools and their default links, not its bookings (what
+  outlives a booking: a booth's row, the closed days, who publishes a slot, the send's video
+  tool and default link);
 - GATE, `Office.gate_version`: the office's terms versions and the notices that reach its
   people, its own and national ones (what the consent and maintenance gates read).
 
