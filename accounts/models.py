@@ -219,6 +219,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
         "last_activity_at",
         "dormancy_warned_at",
         "booking_facts_version",
+        "rights_version",
     ],
     indexes=["office"],
 )
@@ -315,6 +316,10 @@ class User(AbstractUser):
     booking_facts_version = models.PositiveBigIntegerField(
         _("booking facts version"), default=0, editable=False
     )
+    # Raised by database triggers whenever the person's groups, own permissions, their groups'
+    # permissions or their second-factor authenticators change, and never lowered: what they
+    # may do is kept under it (accounts.rights).
+    rights_version = models.PositiveBigIntegerField(_("rights version"), default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

@@ -5,6 +5,8 @@
   day grids and its staff pages show);
 - PERSON, `User.booking_facts_version`: a person's bookings of either service and e-mail
   addresses (whether they may book, their no-contact cancellations);
+- RIGHTS, `User.rights_version`: a person's groups, own permissions, their groups' permissions
+  and their second-factor authenticators (what they may do, `accounts.rights`);
 - PLACES, `Office.places_version`: an office's booths and closures, not its bookings (what
   outlives a booking: a booth's row, the closed days);
 - GATE, `Office.gate_version`: the office's terms versions and the notices that reach its
@@ -22,3 +24,4 @@ OFFICE: Target = (Office._meta.db_table, "availability_version")
 PERSON: Target = (User._meta.db_table, "booking_facts_version")
 GATE: Target = (Office._meta.db_table, "gate_version")
 PLACES: Target = (Office._meta.db_table, "places_version")
+RIGHTS: Target = (User._meta.db_table, "rights_version")

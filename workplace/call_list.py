@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import CharField, Q, Value
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -22,6 +21,7 @@ from booths.models import Reservation
 from consultations.models import Consultation
 
 from .entries import Entry, PageEntries
+from .frame import render_page
 from .kept import kept_rows, with_csrf
 from .pages import (
     BOOTH,
@@ -223,9 +223,10 @@ def calls_view(site, request):
     def page_link(number: int) -> str:
         return page_url("admin:workplace_calls", office=office, superuser=superuser, page=number)
 
-    return TemplateResponse(
+    return render_page(
         request,
         "admin/workplace/calls.html",
+        "admin/workplace/_calls.html",
         page_context(
             site,
             request,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import OuterRef, Q, Subquery
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -31,6 +30,7 @@ from core.versioning import office_cached
 from terms.services import users_without_consent
 
 from .entries import Entry, Link, PageEntries
+from .frame import render_page
 from .kept import kept_rows, with_csrf
 from .pages import (
     BOOTH,
@@ -349,9 +349,10 @@ def day_view(site, request):
         }
     else:
         data = {name: sheet[name] for name in ("columns", "rows", "current_slot")}
-    return TemplateResponse(
+    return render_page(
         request,
         "admin/workplace/day.html",
+        "admin/workplace/_day.html",
         page_context(
             site,
             request,
