@@ -21,7 +21,9 @@ from core.dates import format_datetime
 from . import numbers
 
 
-@audit_track(exclude=["availability_version", "gate_version", "places_version"])  # REQ STF-2
+@audit_track(  # REQ STF-2
+    exclude=["availability_version", "gate_version", "places_version", "people_version"]
+)
 class Office(models.Model):
     """A Hello Work office with its own calendar, booths, counselors and terms (REQ OFF-1)."""
 
@@ -79,6 +81,12 @@ class Office(models.Model):
     # maintenance gates key what they keep by it (terms.gate, core.maintenance).
     gate_version = models.PositiveBigIntegerField(
         _("terms and notices version"), default=0, editable=False
+    )
+    # Raised by database triggers whenever a consent to the office's terms changes, or the name
+    # or standing (active, staff, superuser, office) of one of its people does; never lowered:
+    # the staff pages key the people they show by it (workplace.kept).
+    people_version = models.PositiveBigIntegerField(
+        _("consents and staff names version"), default=0, editable=False
     )
 
     class Meta:

@@ -9,6 +9,8 @@
   and their second-factor authenticators (what they may do, `accounts.rights`);
 - PLACES, `Office.places_version`: an office's booths and closures, not its bookings (what
   outlives a booking: a booth's row, the closed days);
+- PEOPLE, `Office.people_version`: consents to the office's terms, and the names and standing
+  of its people (what the day sheet shows of them beside their bookings);
 - GATE, `Office.gate_version`: the office's terms versions and the notices that reach its
   people, its own and national ones (what the consent and maintenance gates read).
 
@@ -23,5 +25,6 @@ from .models import Office, User
 OFFICE: Target = (Office._meta.db_table, "availability_version")
 PERSON: Target = (User._meta.db_table, "booking_facts_version")
 GATE: Target = (Office._meta.db_table, "gate_version")
+PEOPLE: Target = (Office._meta.db_table, "people_version")
 PLACES: Target = (Office._meta.db_table, "places_version")
 RIGHTS: Target = (User._meta.db_table, "rights_version")
