@@ -14,18 +14,14 @@ PEOPLE_WITH_PERMISSION = (
     " JOIN auth_group_permissions AS gp ON gp.permission_id = p.id"
     " JOIN accounts_user_groups AS ug ON ug.group_id = gp.group_id"
 )
+# Tables whose rows each name one person.
+BY_PERSON = ("accounts_user_groups", "accounts_user_user_permissions", "mfa_authenticator")
 WATCHED = [
-    versioning.Watched(
-        table="accounts_user_groups",
-        columns=("user_id",),
-        ids="SELECT user_id FROM {rows}",
-        target=RIGHTS,
-    ),
-    versioning.Watched(
-        table="accounts_user_user_permissions",
-        columns=("user_id",),
-        ids="SELECT user_id FROM {rows}",
-        target=RIGHTS,
+    *(
+        versioning.Watched(
+            table=table, columns=("user_id",), ids="SELECT user_id FROM {rows}", target=RIGHTS
+        )
+        for table in BY_PERSON
     ),
     versioning.Watched(
         table="auth_group_permissions",
@@ -42,17 +38,10 @@ WATCHED = [
         ids=PEOPLE_WITH_PERMISSION,
         target=RIGHTS,
     ),
-    versioning.Watched(
-        table="mfa_authenticator",
-        columns=("user_id",),
-        ids="SELECT user_id FROM {rows}",
-        target=RIGHTS,
-    ),
 ]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounts", "0015_office_places_version"),
         ("auth", "0012_alter_user_first_name_max_length"),
