@@ -21,7 +21,9 @@ from core.dates import format_datetime
 from . import numbers
 
 
-@audit_track(exclude=["availability_version", "gate_version", "places_version"])  # REQ STF-2
+@audit_track(  # REQ STF-2
+    exclude=["availability_version", "gate_version", "places_version", "people_version"]
+)
 class Office(models.Model):
     """A Hello Work office with its own calendar, booths, counselors and terms (REQ OFF-1)."""
 
@@ -79,6 +81,12 @@ class Office(models.Model):
     # maintenance gates key what they keep by it (terms.gate, core.maintenance).
     gate_version = models.PositiveBigIntegerField(
         _("terms and notices version"), default=0, editable=False
+    )
+    # Raised by database triggers whenever a consent to the office's terms changes, or the name
+    # or standing (active, staff, superuser, office) of one of its people does; never lowered:
+    # the staff pages key the people they show by it (workplace.kept).
+    people_version = models.PositiveBigIntegerField(
+        _("consents and staff names version"), default=0, editable=False
     )
 
     class Meta:
@@ -219,6 +227,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
         "last_activity_at",
         "dormancy_warned_at",
         "booking_facts_version",
+        "rights_version",
     ],
     indexes=["office"],
 )
@@ -315,6 +324,10 @@ class User(AbstractUser):
     booking_facts_version = models.PositiveBigIntegerField(
         _("booking facts version"), default=0, editable=False
     )
+    # Raised by database triggers whenever the person's groups, own permissions, their groups'
+    # permissions or their second-factor authenticators change, and never lowered: what they
+    # may do is kept under it (accounts.rights).
+    rights_version = models.PositiveBigIntegerField(_("rights version"), default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -579,12 +592,15 @@ class AccessRecord(AppendOnlyModel):
         blank=True,
         related_name="+",
     )
+    # Looked up by the (subject, at) index below: a second index on the subject alone was one
+    # more to write for each of the ~50 records a staff page leaves (REQ NFR-4).
     subject = models.ForeignKey(
         User,
         verbose_name=_("whose data"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
         related_name="+",
     )
     # The subject's office (the actor's for a page of several people); the index below

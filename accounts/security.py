@@ -14,14 +14,21 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import encrypt
 
+from . import rights
+
 SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 # {"user": "<pk>", "at": <unix time>, "type": "totp" | "webauthn"}; cleared with the session.
 SECOND_FACTOR_SESSION_KEY = "accounts_second_factor"
 
 
 def has_second_factor(user) -> bool:
-    """The user has enrolled an authenticator app (TOTP) or a passkey."""
-    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists()
+    """The user has enrolled an authenticator app (TOTP) or a passkey: read once per rights
+    version, which each change of their authenticators raises (`accounts.rights`)."""
+    return rights.kept_for(
+        user,
+        "second-factor",
+        lambda: Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists(),
+    )
 
 
 def session_used_second_factor(request) -> bool:

@@ -79,13 +79,16 @@ def browser_context_args(browser_context_args):
 def _fresh_cache():
     """Rate limits live in the cache; each test starts with none used up. The per-process
     cache of office data starts empty too: a test's rolled-back rows give the next test the
-    same ids and office versions again, which a real database never does for committed data."""
+    same ids and office versions again, which a real database never does for committed data.
+    So do the kept rights of people (accounts.rights)."""
     from django.core.cache import cache, caches
 
+    from accounts import rights
     from core.versioning import CACHE_ALIAS
 
     cache.clear()
     caches[CACHE_ALIAS].clear()
+    rights.forget_all()
     yield
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import OuterRef, Q, Subquery
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -28,9 +27,11 @@ from consultations.models import (
     ExceptionKind,
 )
 from core.versioning import office_cached
+from terms.gate import version_in_effect
 from terms.services import users_without_consent
 
 from .entries import Entry, Link, PageEntries
+from .frame import render_page
 from .kept import kept_rows, with_csrf
 from .pages import (
     BOOTH,
@@ -253,8 +254,7 @@ def build_day_sheet(office: Office, day: datetime.date, now, closures):
         # What the sheet was built from that no version counts (`KeptSheet`).
         "booked_counselors": booked_ids,
         "counselors": _labels(counselors),
-        "user_ids": user_ids,
-        "without_consent": without_consent,
+        "counselors_elsewhere": any(c.office_id != office.pk for c in counselors),
         "changes_at": min(changes_at, default=None),
     }
 
@@ -272,24 +272,24 @@ class KeptSheet:
     booth_labels: list[str]
     counselor_labels: list[str]
     people: list[int]
-    # Unversioned inputs, checked on each request (`_still_true`).
+    # What a counselor of another office booked here looks like is versioned by their office,
+    # not this one: with one shown, the counselors are read again on each request
+    # (`_still_true`).
     booked_counselors: set[int]
     counselors: list[tuple[int, str]]
-    user_ids: dict[str, set[int]]
-    without_consent: dict[str, set[int]]
+    counselors_elsewhere: bool
 
 
-def _still_true(office, day, now):
-    """Whether a kept sheet shows the counselors (names, staff or not) and the consents to the
-    terms in effect as they are now: two queries, against the two the sheet needed for its
-    bookings and the rest."""
+def _still_true(office, day):
+    """Whether a kept sheet names the counselors as they are now. Their names and standing, and
+    the consents, raise the office's people version, which keys the sheet; a counselor of
+    another office raises theirs, so only then are they read again (one query)."""
 
     def check(kept: KeptSheet) -> bool:
+        if not kept.counselors_elsewhere:
+            return True
         counselors, _offers = sheet_counselors(office, day, kept.booked_counselors)
-        if _labels(counselors) != kept.counselors:
-            return False
-        current = users_without_consent(office=office, user_ids=kept.user_ids, now=now)
-        return current == kept.without_consent
+        return _labels(counselors) == kept.counselors
 
     return check
 
@@ -309,18 +309,22 @@ def kept_sheet(office, day, now, closures, *, can_change: bool, fresh_sheet: dic
             people=sheet["people"],
             booked_counselors=sheet["booked_counselors"],
             counselors=sheet["counselors"],
-            user_ids=sheet["user_ids"],
-            without_consent=sheet["without_consent"],
+            counselors_elsewhere=sheet["counselors_elsewhere"],
         )
         return sheet["changes_at"], value
 
+    # The terms in effect by time alone (published ones raise the gate version).
+    in_effect = tuple(
+        version_in_effect(office, service, now)
+        for service in (Reservation.service, Consultation.service)
+    )
     value = kept_rows(
         "day-sheet",
-        (day, can_change),
+        (day, can_change, in_effect),
         office=office,
         now=now,
         build=build,
-        fresh=_still_true(office, day, now),
+        fresh=_still_true(office, day),
     )
     return value, built.get("sheet")
 
@@ -349,9 +353,10 @@ def day_view(site, request):
         }
     else:
         data = {name: sheet[name] for name in ("columns", "rows", "current_slot")}
-    return TemplateResponse(
+    return render_page(
         request,
         "admin/workplace/day.html",
+        "admin/workplace/_day.html",
         page_context(
             site,
             request,

@@ -3,13 +3,15 @@
 
 The rows of both pages are a function of the office's data (its bookings of both services, its
 booths, closures, availability and video tools: each raises the office's
-`availability_version` in the same transaction, core.versioning), of the terms in effect
-(`gate_version`), the office's hours, the page's own parameters, the language, what the viewer
-may do, and the time. The key carries all of them but the time; the kept value carries the first
-moment at which time alone changes what it shows (`PageEntries.changes_at`, the slots'
-boundaries) and is not used from then on. What the key cannot carry, because nothing versions
-it (the people's consents, the counselors' names), the page reads again on each request and
-compares with what the value was built from (`fresh`): a difference builds the rows anew.
+`availability_version` in the same transaction, core.versioning), of the terms published
+(`gate_version`) and those in effect (a page part), of the consents to them and the names and
+standing of the office's people (`people_version`), the office's hours, the page's own
+parameters, the language, what the viewer may do, and the time. The key carries all of them but
+the time; the kept value carries the first moment at which time alone changes what it shows
+(`PageEntries.changes_at`, the slots' boundaries) and is not used from then on. What the key
+cannot carry (the name of a counselor of another office booked here) the page reads again on
+each request and compares with what the value was built from (`fresh`): a difference builds
+the rows anew.
 
 The CSRF token differs per request: the kept HTML holds `CSRF_PLACEHOLDER` where each form's
 token goes, and `with_csrf` puts the request's own in.
@@ -62,6 +64,7 @@ def kept_rows(
                 office.pk,
                 office.availability_version,
                 office.gate_version,
+                office.people_version,
                 office.opens_at,
                 office.closes_at,
                 get_language(),

@@ -264,3 +264,35 @@ def test_every_watched_write_raises_its_versions_through_the_index_not_a_table_s
             write.__code__.co_firstlineno,
             [query["sql"][:200] for query in sent.captured_queries],
         )
+
+
+def _people_version(office) -> int:
+    return Office.objects.values_list("people_version", flat=True).get(pk=office.pk)
+
+
+def test_a_consent_and_a_persons_name_or_standing_raise_the_people_version_and_activity_not():
+    # REQ NFR-4, TRM-4, STF-1: the day sheet keys its consent marks and counselors' names by it;
+    # the writes every request makes (last activity, the facts version) must not raise it
+    from terms.models import ConsentMethod
+    from terms.services import consent_record
+    from tests.terms.factories import TermsVersionFactory
+
+    office, elsewhere = OfficeFactory(), OfficeFactory()
+    person = UserFactory(office=office)
+    terms = TermsVersionFactory(document__office=office)
+    start = _people_version(office)
+    consent_record(user=person, version=terms, method=ConsentMethod.ONLINE)
+    assert _people_version(office) == start + 1
+    User.objects.filter(pk=person.pk).update(
+        last_activity_at=datetime.datetime(2026, 11, 16, tzinfo=datetime.UTC)
+    )
+    User.objects.filter(pk=person.pk).update(booking_facts_version=99)
+    assert _people_version(office) == start + 1
+    person.last_name = "改名"
+    person.save()
+    assert _people_version(office) == start + 2
+    person.office = elsewhere
+    before_elsewhere = _people_version(elsewhere)
+    person.save(update_fields=["office"])
+    assert _people_version(office) == start + 3
+    assert _people_version(elsewhere) == before_elsewhere + 1

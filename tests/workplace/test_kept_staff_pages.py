@@ -25,6 +25,7 @@ from tests.consultations.conftest import weekly
 from tests.terms.factories import TermsDocumentFactory, TermsVersionFactory
 from workplace.kept import CSRF_PLACEHOLDER
 
+from .conftest import counselor
 from .test_workplace import CALLS, DAY, act, consultation
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_a_kept_day_sheet_offers_start_and_no_show_when_their_moment_comes(
 def test_a_kept_day_sheet_shows_a_consent_and_a_counselors_new_name_at_once(
     frozen, staff_client, office, booth, me, zoom
 ):
-    # REQ TRM-4, STF-1: neither raises the office's version; the page reads both again
+    # REQ TRM-4, STF-1: both raise the office's people version, which keys the kept sheet
     terms = TermsVersionFactory(
         document=TermsDocumentFactory(office=office, service=TermsService.BOOTH), number=1
     )
@@ -109,6 +110,44 @@ def test_a_kept_day_sheet_shows_a_consent_and_a_counselors_new_name_at_once(
     after, _ = load(staff_client, DAY, SHEET)
     assert "wp-terms" not in card(after, "丁")
     assert "窓口 一郎" in after and "相談 一郎" not in after
+
+
+def test_a_kept_day_sheet_reads_no_consent_and_marks_terms_that_take_effect_later_in_time(
+    frozen, staff_client, office, booth, me
+):
+    # REQ TRM-4, NFR-4: the consents are versioned, so a later load reads none; a version that
+    # takes effect by time alone (published before, no write at that moment) is marked from
+    # that moment
+    document = TermsDocumentFactory(office=office, service=TermsService.BOOTH)
+    first_terms = TermsVersionFactory(document=document, number=1)
+    TermsVersionFactory(document=document, number=2, effective_from=tokyo(2026, 11, 16, 10, 20))
+    person = ReservationFactory(
+        booth=booth, starts_at=tokyo(2026, 11, 16, 14, 0), confirmed=True, requester_name="丁"
+    ).user
+    consent_record(user=person, version=first_terms, method=ConsentMethod.STAFF, recorded_by=me)
+    load(staff_client, DAY, SHEET)
+    with CaptureQueriesContext(connection) as queries:
+        kept, _ = load(staff_client, DAY, SHEET)
+    assert "wp-terms" not in card(kept, "丁")
+    assert not [q for q in queries.captured_queries if "terms_consent" in q["sql"]]
+    frozen.move_to(tokyo(2026, 11, 16, 10, 20))
+    later, _ = load(staff_client, DAY, SHEET)
+    assert "wp-terms" in card(later, "丁")
+
+
+def test_a_counselor_of_another_office_booked_here_is_named_anew_at_once(
+    frozen, staff_client, office, other_office, me, zoom
+):
+    # REQ STF-1: their name raises their own office's people version, not this office's, so
+    # the kept sheet reads them again while one is shown
+    visiting = counselor(other_office, last_name="応援", first_name="花子")
+    consultation(office, visiting, zoom, starts_at=tokyo(2026, 11, 16, 14, 0))
+    first, _ = load(staff_client, DAY, SHEET)
+    assert "応援 花子" in first
+    visiting.last_name = "出張"
+    visiting.save(update_fields=["last_name"])
+    after, _ = load(staff_client, DAY, SHEET)
+    assert "出張 花子" in after and "応援 花子" not in after
 
 
 def test_a_kept_call_list_shows_a_call_made_and_a_renamed_video_tool_at_once(
