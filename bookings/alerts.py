@@ -35,14 +35,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,7 +58,7 @@ from terms.models import Consent, TermsVersion
 from . import calendar
 from .alert_models import MAX_LIVE_ALERTS, AlertEnd, AlertMail, AlertRound, EarlierSlotAlert
 from .availability import closures_for
-from .models import ACTIVE_STATUSES, NO_SHOW_GRACE, PersonHold, no_contact_q
+from .models import ACTIVE_STATUSES, NO_SHOW_GRACE, PersonHold
 from .registry import BookingKind, booking_kinds, kind_of
 from .rules import last_requestable_day, request_refusal_reason
 
@@ -441,6 +441,13 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
             first_day__lte=inputs["day"],
         )
         .filter(last_day__gte=inputs["day"])
+        .whose_facts_allow(
+            now=inputs["now"],
+            cap=inputs["cap"],
+            since=inputs["since"],
+            overdue_at=inputs["overdue_at"],
+            noshow_limit=inputs["noshow_limit"],
+        )
         .order_by("user_id", "first_day", "pk")
         .distinct("user_id")
         .values_list("pk", "user_id")
@@ -481,19 +488,13 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
 
 def _people_who_may_book(kind: BookingKind, inputs: dict):
     """The people of the office who may book the slot now, as a queryset of (user id, mails
-    today): every rule of booking (active, not suspended, a verified address, residence data,
-    the kind's own rule, under the office's cap of active bookings, not in need of its
-    approval, free at that time) and not yet mailed for the slot. Meant to be joined to the few people whose alerts match: each test
-    is one index lookup for each of them."""
-    now, since, starts_at = inputs["now"], inputs["since"], inputs["starts_at"]
+    today): the rules of booking read from the person's row (active, not suspended, residence
+    data, the kind's own rule), free at that time (CON-10) and not yet mailed for the slot.
+    The rest (a verified address, the cap of active bookings, the approval rule) the alerts'
+    kept facts answer before (`EarlierSlotAlertQuerySet.whose_facts_allow`). Meant to be
+    joined to the few people whose alerts match: each test is one index lookup for each."""
+    starts_at = inputs["starts_at"]
     user = OuterRef("pk")
-    no_contact = sum(
-        (
-            _count(other.model.objects.filter(no_contact_q(since, now), user=user))
-            for other in booking_kinds()
-        ),
-        Value(0),
-    )
     return (
         User.objects.filter(
             # The person of the outer query's alert (see `waiting_people`).
@@ -510,7 +511,6 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
             | Q(period_of_stay_until__gte=inputs["today"]) & ~Q(residence_status="")
         )
         .filter(kind.alert_people_q())
-        .filter(Exists(EmailAddress.objects.filter(user=user, verified=True)))
         .exclude(
             Exists(
                 AlertMail.objects.filter(
@@ -530,13 +530,6 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
                 )
             )
         )
-        .alias(
-            held=_count(
-                kind.model.objects.filter(user=user, status__in=ACTIVE_STATUSES, starts_at__gt=now)
-            ),
-            no_contact=no_contact,
-        )
-        .filter(held__lt=inputs["cap"], no_contact__lt=inputs["noshow_limit"])
         .annotate(mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=inputs["today"])))
         .order_by()
         .values_list("pk", "mailed_today")
@@ -711,6 +704,54 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
     )
     AlertRound.objects.filter(pk=round_id).delete()
     return len(mailed)
+
+
+# A round still here this long after it was kept has lost its store job (failed for good,
+# or never run): it is queued again. One kept this long, or whose slot has started, is dropped:
+# its news is stale, and its people stop counting as mailed.
+ROUND_RETRY_AFTER = datetime.timedelta(minutes=5)
+ROUND_GIVE_UP_AFTER = datetime.timedelta(hours=6)
+
+
+@transaction.atomic
+def recover_rounds(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """The periodic job's work (REQ ALR-1): each round older than ROUND_RETRY_AFTER with no
+    store job waiting or running gets one again; each round older than ROUND_GIVE_UP_AFTER, or
+    whose slot has started, goes unstored; returns (queued again, dropped). Idempotent, safe with
+    several workers: rounds are taken FOR UPDATE SKIP LOCKED (a store job running holds its
+    round), and a round with a job waiting is left alone; the periodic job's lock runs one
+    recovery at a time."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from .tasks import alerts_store_round
+
+    now = now or timezone.now()
+    pending = (
+        ProcrastinateJob.objects.filter(
+            task_name=alerts_store_round.name, status__in=["todo", "doing"]
+        )
+        .alias(round_id=Cast(KT("args__round_id"), BigIntegerField()))
+        .filter(round_id=OuterRef("pk"))
+    )
+    stale = list(
+        AlertRound.objects.select_for_update(skip_locked=True)
+        .filter(sent_at__lt=now - ROUND_RETRY_AFTER)
+        .exclude(Exists(pending))
+        .order_by("pk")
+        .values_list("pk", "sent_at", "starts_at")
+    )
+    dropped = [
+        pk
+        for pk, sent_at, starts_at in stale
+        if starts_at <= now or sent_at < now - ROUND_GIVE_UP_AFTER
+    ]
+    AlertRound.objects.filter(pk__in=dropped).delete()
+    queued = [pk for pk, _sent, _starts in stale if pk not in dropped]
+    for pk in queued:
+        _jobs_in_this_transaction.defer_job(
+            alerts_store_round.configure().make_new_job(round_id=pk)
+        )
+    return len(queued), len(dropped)
 
 
 def compose_alert_mail(message) -> EmailMessage | None:

@@ -1,0 +1,23 @@
+"""Each write of this app's bookings keeps its person's earlier-slot alert facts (REQ ALR-1,
+NFR-4): triggers on this table and on the alerts' table calling bookings' functions, whatever
+path writes the row; the live alerts made before get this table's facts at once."""
+
+from django.db import migrations
+
+from bookings.alerts_sql import DROP_FACTS_FROM_BOOKINGS, FACTS_FROM_BOOKINGS
+
+TABLE = "consultations_consultation"
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("consultations", "0016_video_tools_raise_office_version"),
+        ("bookings", "0006_alert_facts"),
+    ]
+
+    operations = [
+        migrations.RunSQL(
+            FACTS_FROM_BOOKINGS.format(table=TABLE, service="online"),
+            DROP_FACTS_FROM_BOOKINGS.format(table=TABLE),
+        ),
+    ]
