@@ -60,13 +60,10 @@ class EarlierSlotAlertQuerySet(models.QuerySet):
             [now],
             output_field=models.IntegerField(),
         )
-        # One scalar function, not a set-returning one: the planner prices a row at a few
-        # operations (a jsonb_each would make it expect thousands and compile the statement).
         no_contact = RawSQL(
-            "jsonb_array_length(jsonb_path_query_array(bookings_earlierslotalert.no_contact,"
-            " '$.*[*] ? (@[0] >= $since && (@[1] == true || @[0] <= $overdue))',"
-            " jsonb_build_object('since', extract(epoch FROM %s::timestamptz),"
-            " 'overdue', extract(epoch FROM %s::timestamptz))))",
+            "(SELECT count(*) FROM unnest(bookings_earlierslotalert.no_contact_starts,"
+            " bookings_earlierslotalert.no_contact_recorded) booking (start, recorded)"
+            " WHERE start >= %s AND (recorded OR start <= %s))",
             [since, overdue_at],
             output_field=models.IntegerField(),
         )
@@ -107,9 +104,12 @@ class EarlierSlotAlert(models.Model):
     # time are kept as the times they hang on, judged by the choice as of its moment.
     # The starts of the person's active bookings of the alert's service (past ones too).
     held_starts = ArrayField(models.DateTimeField(), default=list, editable=False)
-    # Per service, [start (epoch seconds), recorded as a no-show] of each of the person's bookings that is a
-    # no-show or may turn into one (confirmed, no contact yet: the 10-minute rule).
-    no_contact = models.JSONField(default=dict, editable=False)
+    # Each of the person's bookings of any service that is a no-show or may turn into one
+    # (confirmed, no contact yet: the 10-minute rule), as three lists of one length: its start,
+    # whether the no-show is recorded, its service (so each service's trigger replaces its own).
+    no_contact_starts = ArrayField(models.DateTimeField(), default=list, editable=False)
+    no_contact_recorded = ArrayField(models.BooleanField(), default=list, editable=False)
+    no_contact_services = ArrayField(models.CharField(max_length=10), default=list, editable=False)
     # The person has a verified address.
     address_verified = models.BooleanField(default=False, editable=False)
 

@@ -4,7 +4,7 @@ path writes the row; the live alerts made before get this table's facts at once.
 
 from django.db import migrations
 
-from bookings.alerts_sql import DROP_FACTS_FROM_BOOKINGS, FACTS_FROM_BOOKINGS
+from bookings.alerts_sql import drop_facts_from_bookings, facts_from_bookings
 
 TABLE = "booths_reservation"
 
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            FACTS_FROM_BOOKINGS.format(table=TABLE, service="booth"),
-            DROP_FACTS_FROM_BOOKINGS.format(table=TABLE),
+            facts_from_bookings(TABLE, "booth"),
+            drop_facts_from_bookings(TABLE),
         ),
     ]

@@ -76,10 +76,14 @@ def _expected(user) -> tuple:
 
 def _kept(alert) -> tuple:
     alert.refresh_from_db()
-    no_contact = {
-        service: [[float(start), flag] for start, flag in rows]
-        for service, rows in alert.no_contact.items()
-    }
+    no_contact = {"booth": [], "online": []}
+    for start, recorded, service in zip(
+        alert.no_contact_starts,
+        alert.no_contact_recorded,
+        alert.no_contact_services,
+        strict=True,
+    ):
+        no_contact[service].append([start.timestamp(), recorded])
     return sorted(alert.held_starts), no_contact, alert.address_verified
 
 
