@@ -10,11 +10,12 @@ published times). A withdrawn slot taken back calls `queue_slot_freed`; a closur
 `queue_day_opened` (each waiting person is mailed once, for the day's first free slot).
 
 The job chooses the matching, eligible people in one statement whatever their number (REQ
-NFR-4): live alerts of the office, service and place whose range holds the day, one a person;
-of those, people who may book now (active, not suspended, a verified address, the kind's own
-rule), under the office's cap of active bookings of the service, not in need of the office's
-approval (BTH-7), free at that time (CON-10), not yet mailed for this slot and under the
-office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
+NFR-4): live alerts of the office, service and place whose range holds the day, one a person,
+whose kept facts (`alerts_sql.py`: a verified address, the starts of active bookings and of
+no-contact ones) allow a booking now: under the office's cap of active bookings of the
+service, not in need of the office's approval (BTH-7); of those, people who may book now
+(active, not suspended, residence data, the kind's own rule), free at that time (CON-10), not
+yet mailed for this slot and under the office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
 `alerts_store_round`, which stores one `AlertMail` each (unique per person and slot) and one
 outbox row each, composed at delivery (`compose_alert_mail`), then deletes the round: so the
 freeing job's cost is the choice alone, and each mail is still an outbox message of its own,
@@ -22,7 +23,8 @@ delivered, retried and given up on its own. Until a round is stored, its people 
 mailed for its slot and for the day. People who have not accepted the terms in effect are
 mailed, and told to accept them first (the request page asks them to, TRM-4). The mail never
 names who freed the slot. Jobs of one office run one at a time (their procrastinate lock), so
-the day's cap holds.
+the day's cap holds. A round whose store job is gone is queued again, or dropped once stale
+(`recover_rounds`, every 5 minutes).
 
 The first to book gets the slot (the holds, BTH-2); the others meet "just taken" with the next
 free times and keep their alert. An alert ends when its person books inside its range (a
@@ -51,7 +53,7 @@ from procrastinate.manager import JobManager
 
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, User
-from core.outbox import outbox_enqueue_many_to_compose
+from core.outbox import outbox_enqueue_selected_to_compose
 from terms.gate import version_in_effect
 from terms.models import Consent, TermsVersion
 
@@ -668,8 +670,8 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
               AND version.number >= %s)"""
         terms_params = list(terms)
     table = AlertMail._meta.db_table
-    sql = f"""
-        WITH stored AS (
+    stored = f"""
+        stored AS (
             INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
                                  sent_at, sent_on, accept_terms_first)
             SELECT chosen.alert_id, chosen.user_id, %s, %s, %s, %s, %s, %s, {must_accept}
@@ -680,9 +682,6 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
             ON CONFLICT DO NOTHING
             RETURNING id, user_id
         )
-        SELECT stored.id, person.email
-        FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
-        ORDER BY stored.id
     """
     params = [
         chosen.office_id,
@@ -695,15 +694,19 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
         chosen.alert_ids,
         chosen.user_ids,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        mailed = cursor.fetchall()
-    outbox_enqueue_many_to_compose(
+    # The mails and their outbox rows in one statement: the people never leave the database.
+    mailed = outbox_enqueue_selected_to_compose(
         composer=COMPOSER,
-        messages=[([address], f"alert:{pk}", MAIL_KIND) for pk, address in mailed],
+        before=stored,
+        before_params=params,
+        rows=f"""
+            SELECT jsonb_build_array(person.email), 'alert:' || stored.id, %s
+            FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
+            ORDER BY stored.id""",
+        params=[MAIL_KIND],
     )
     AlertRound.objects.filter(pk=round_id).delete()
-    return len(mailed)
+    return mailed
 
 
 # A round still here this long after it was kept has lost its store job (failed for good,

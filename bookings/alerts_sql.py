@@ -78,14 +78,18 @@ DROP TRIGGER IF EXISTS {table}_ends_alerts_on_update ON {table};
 # onto each of their live alerts and kept true by triggers, whatever writes the rows:
 # - a new alert gets them from the tables (BEFORE INSERT: this app's trigger sets the address
 #   and clears the rest; each booking model's app adds its own table's facts);
-# - a booking inserted, changed (start, status, person, the contact times of the 10-minute
-#   rule) or deleted refreshes its person's facts from that booking table (each booking
-#   model's app installs `FACTS_FROM_BOOKINGS` on its table);
+# - each statement that inserts, updates or deletes bookings refreshes, in one UPDATE, that
+#   table's part of the facts of the people whose bookings it wrote (statement triggers each
+#   booking model's app installs with `facts_from_bookings`; row triggers on booking tables
+#   read no table, tests/bookings/test_write_plans.py);
 # - an address added, verified, unverified or deleted refreshes `address_verified`.
-# A refresh first takes the person's row FOR KEY SHARE (so it waits for an alert being made
-# under `AT_MOST_LIVE`'s FOR UPDATE, and sees it) and locks their live alerts, then reads the
-# facts afresh (each statement of a PL/pgSQL function reads what has committed by then): two
-# transactions refreshing one person run one after the other and the last sees both changes.
+# The refresh reads the bookings in a VOLATILE function: when two transactions write one
+# person's bookings at once, the second UPDATE waits for the first's lock on the alert, then
+# re-evaluates the row and the function reads what the first committed (checked by hand with
+# two sessions, the first sleeping before COMMIT). Not covered: a new alert and the same
+# person's booking written in two transactions at the very same moment (neither sees the
+# other's uncommitted row): that alert's facts miss the booking until the person's next
+# booking write; the booking itself is still judged by every rule when they book.
 # Facts that change with time are kept as times (the starts), judged by the choice as of its
 # moment; an ended alert's facts are no longer kept.
 BOOKING_FACTS_FUNCTIONS = """
