@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,33 @@ class EarlierSlotAlertQuerySet(models.QuerySet):
 
     def for_user(self, user) -> EarlierSlotAlertQuerySet:
         return self.filter(user=user)
+
+    def whose_facts_allow(
+        self, *, now, cap: int, since, overdue_at, noshow_limit: int
+    ) -> EarlierSlotAlertQuerySet:
+        """Live alerts whose person's kept facts allow a booking of the alert's service now: a
+        verified address, fewer than `cap` active bookings of the service ahead (starting
+        after `now`), fewer than `noshow_limit` no-contact cancellations since `since` (REQ
+        BTH-7: recorded no-shows, and confirmed bookings with no contact whose start is
+        `overdue_at` or earlier: `bookings.models.no_contact_q` over the kept starts)."""
+        held = RawSQL(
+            "(SELECT count(*) FROM unnest(bookings_earlierslotalert.held_starts) start"
+            " WHERE start > %s)",
+            [now],
+            output_field=models.IntegerField(),
+        )
+        no_contact = RawSQL(
+            "(SELECT count(*) FROM unnest(bookings_earlierslotalert.no_contact_starts,"
+            " bookings_earlierslotalert.no_contact_recorded) booking (start, recorded)"
+            " WHERE start >= %s AND (recorded OR start <= %s))",
+            [since, overdue_at],
+            output_field=models.IntegerField(),
+        )
+        return (
+            self.filter(address_verified=True)
+            .alias(held=held, no_contact_count=no_contact)
+            .filter(held__lt=cap, no_contact_count__lt=noshow_limit)
+        )
 
 
 class EarlierSlotAlert(models.Model):
@@ -70,6 +98,20 @@ class EarlierSlotAlert(models.Model):
     end_reason = models.CharField(
         _("why it ended"), max_length=20, choices=AlertEnd.choices, blank=True
     )
+    # The person's facts the freeing job's choice reads, kept by triggers while the alert is
+    # live (`alerts_sql.py`; whatever is written here is replaced): so the choice reads them
+    # with the alert, not by looking each person up in four tables. Facts that change with
+    # time are kept as the times they hang on, judged by the choice as of its moment.
+    # The starts of the person's active bookings of the alert's service (past ones too).
+    held_starts = ArrayField(models.DateTimeField(), default=list, editable=False)
+    # Each of the person's bookings of any service that is a no-show or may turn into one
+    # (confirmed, no contact yet: the 10-minute rule), as three lists of one length: its start,
+    # whether the no-show is recorded, its service (so each service's trigger replaces its own).
+    no_contact_starts = ArrayField(models.DateTimeField(), default=list, editable=False)
+    no_contact_recorded = ArrayField(models.BooleanField(), default=list, editable=False)
+    no_contact_services = ArrayField(models.CharField(max_length=10), default=list, editable=False)
+    # The person has a verified address.
+    address_verified = models.BooleanField(default=False, editable=False)
 
     objects = EarlierSlotAlertQuerySet.as_manager()
 

@@ -10,11 +10,12 @@ published times). A withdrawn slot taken back calls `queue_slot_freed`; a closur
 `queue_day_opened` (each waiting person is mailed once, for the day's first free slot).
 
 The job chooses the matching, eligible people in one statement whatever their number (REQ
-NFR-4): live alerts of the office, service and place whose range holds the day, one a person;
-of those, people who may book now (active, not suspended, a verified address, the kind's own
-rule), under the office's cap of active bookings of the service, not in need of the office's
-approval (BTH-7), free at that time (CON-10), not yet mailed for this slot and under the
-office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
+NFR-4): live alerts of the office, service and place whose range holds the day, one a person,
+whose kept facts (`alerts_sql.py`: a verified address, the starts of active bookings and of
+no-contact ones) allow a booking now: under the office's cap of active bookings of the
+service, not in need of the office's approval (BTH-7); of those, people who may book now
+(active, not suspended, residence data, the kind's own rule), free at that time (CON-10), not
+yet mailed for this slot and under the office's mails a day. It keeps them as one `AlertRound` row (two lists) and defers the job
 `alerts_store_round`, which stores one `AlertMail` each (unique per person and slot) and one
 outbox row each, composed at delivery (`compose_alert_mail`), then deletes the round: so the
 freeing job's cost is the choice alone, and each mail is still an outbox message of its own,
@@ -22,7 +23,8 @@ delivered, retried and given up on its own. Until a round is stored, its people 
 mailed for its slot and for the day. People who have not accepted the terms in effect are
 mailed, and told to accept them first (the request page asks them to, TRM-4). The mail never
 names who freed the slot. Jobs of one office run one at a time (their procrastinate lock), so
-the day's cap holds.
+the day's cap holds. A round whose store job is gone is queued again, or dropped once stale
+(`recover_rounds`, every 5 minutes).
 
 The first to book gets the slot (the holds, BTH-2); the others meet "just taken" with the next
 free times and keep their alert. An alert ends when its person books inside its range (a
@@ -35,14 +37,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -51,14 +53,14 @@ from procrastinate.manager import JobManager
 
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, User
-from core.outbox import outbox_enqueue_many_to_compose
+from core.outbox import outbox_enqueue_selected_to_compose
 from terms.gate import version_in_effect
 from terms.models import Consent, TermsVersion
 
 from . import calendar
 from .alert_models import MAX_LIVE_ALERTS, AlertEnd, AlertMail, AlertRound, EarlierSlotAlert
 from .availability import closures_for
-from .models import ACTIVE_STATUSES, NO_SHOW_GRACE, PersonHold, no_contact_q
+from .models import ACTIVE_STATUSES, NO_SHOW_GRACE, PersonHold
 from .registry import BookingKind, booking_kinds, kind_of
 from .rules import last_requestable_day, request_refusal_reason
 
@@ -441,6 +443,13 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
             first_day__lte=inputs["day"],
         )
         .filter(last_day__gte=inputs["day"])
+        .whose_facts_allow(
+            now=inputs["now"],
+            cap=inputs["cap"],
+            since=inputs["since"],
+            overdue_at=inputs["overdue_at"],
+            noshow_limit=inputs["noshow_limit"],
+        )
         .order_by("user_id", "first_day", "pk")
         .distinct("user_id")
         .values_list("pk", "user_id")
@@ -481,19 +490,13 @@ def _waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
 
 def _people_who_may_book(kind: BookingKind, inputs: dict):
     """The people of the office who may book the slot now, as a queryset of (user id, mails
-    today): every rule of booking (active, not suspended, a verified address, residence data,
-    the kind's own rule, under the office's cap of active bookings, not in need of its
-    approval, free at that time) and not yet mailed for the slot. Meant to be joined to the few people whose alerts match: each test
-    is one index lookup for each of them."""
-    now, since, starts_at = inputs["now"], inputs["since"], inputs["starts_at"]
+    today): the rules of booking read from the person's row (active, not suspended, residence
+    data, the kind's own rule), free at that time (CON-10) and not yet mailed for the slot.
+    The rest (a verified address, the cap of active bookings, the approval rule) the alerts'
+    kept facts answer before (`EarlierSlotAlertQuerySet.whose_facts_allow`). Meant to be
+    joined to the few people whose alerts match: each test is one index lookup for each."""
+    starts_at = inputs["starts_at"]
     user = OuterRef("pk")
-    no_contact = sum(
-        (
-            _count(other.model.objects.filter(no_contact_q(since, now), user=user))
-            for other in booking_kinds()
-        ),
-        Value(0),
-    )
     return (
         User.objects.filter(
             # The person of the outer query's alert (see `waiting_people`).
@@ -510,7 +513,6 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
             | Q(period_of_stay_until__gte=inputs["today"]) & ~Q(residence_status="")
         )
         .filter(kind.alert_people_q())
-        .filter(Exists(EmailAddress.objects.filter(user=user, verified=True)))
         .exclude(
             Exists(
                 AlertMail.objects.filter(
@@ -530,13 +532,6 @@ def _people_who_may_book(kind: BookingKind, inputs: dict):
                 )
             )
         )
-        .alias(
-            held=_count(
-                kind.model.objects.filter(user=user, status__in=ACTIVE_STATUSES, starts_at__gt=now)
-            ),
-            no_contact=no_contact,
-        )
-        .filter(held__lt=inputs["cap"], no_contact__lt=inputs["noshow_limit"])
         .annotate(mailed_today=_count(AlertMail.objects.filter(user=user, sent_on=inputs["today"])))
         .order_by()
         .values_list("pk", "mailed_today")
@@ -675,8 +670,8 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
               AND version.number >= %s)"""
         terms_params = list(terms)
     table = AlertMail._meta.db_table
-    sql = f"""
-        WITH stored AS (
+    stored = f"""
+        stored AS (
             INSERT INTO {table} (alert_id, user_id, office_id, service, place_id, starts_at,
                                  sent_at, sent_on, accept_terms_first)
             SELECT chosen.alert_id, chosen.user_id, %s, %s, %s, %s, %s, %s, {must_accept}
@@ -687,9 +682,6 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
             ON CONFLICT DO NOTHING
             RETURNING id, user_id
         )
-        SELECT stored.id, person.email
-        FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
-        ORDER BY stored.id
     """
     params = [
         chosen.office_id,
@@ -702,15 +694,67 @@ def store_round(round_id: int, *, now: datetime.datetime | None = None) -> int:
         chosen.alert_ids,
         chosen.user_ids,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        mailed = cursor.fetchall()
-    outbox_enqueue_many_to_compose(
+    # The mails and their outbox rows in one statement: the people never leave the database.
+    mailed = outbox_enqueue_selected_to_compose(
         composer=COMPOSER,
-        messages=[([address], f"alert:{pk}", MAIL_KIND) for pk, address in mailed],
+        before=stored,
+        before_params=params,
+        rows=f"""
+            SELECT jsonb_build_array(person.email), 'alert:' || stored.id, %s
+            FROM stored JOIN {User._meta.db_table} person ON person.id = stored.user_id
+            ORDER BY stored.id""",
+        params=[MAIL_KIND],
     )
     AlertRound.objects.filter(pk=round_id).delete()
-    return len(mailed)
+    return mailed
+
+
+# A round still here this long after it was kept has lost its store job (failed for good,
+# or never run): it is queued again. One kept this long, or whose slot has started, is dropped:
+# its news is stale, and its people stop counting as mailed.
+ROUND_RETRY_AFTER = datetime.timedelta(minutes=5)
+ROUND_GIVE_UP_AFTER = datetime.timedelta(hours=6)
+
+
+@transaction.atomic
+def recover_rounds(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """The periodic job's work (REQ ALR-1): each round older than ROUND_RETRY_AFTER with no
+    store job waiting or running gets one again; each round older than ROUND_GIVE_UP_AFTER, or
+    whose slot has started, goes unstored; returns (queued again, dropped). Idempotent, safe with
+    several workers: rounds are taken FOR UPDATE SKIP LOCKED (a store job running holds its
+    round), and a round with a job waiting is left alone; the periodic job's lock runs one
+    recovery at a time."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from .tasks import alerts_store_round
+
+    now = now or timezone.now()
+    pending = (
+        ProcrastinateJob.objects.filter(
+            task_name=alerts_store_round.name, status__in=["todo", "doing"]
+        )
+        .alias(round_id=Cast(KT("args__round_id"), BigIntegerField()))
+        .filter(round_id=OuterRef("pk"))
+    )
+    stale = list(
+        AlertRound.objects.select_for_update(skip_locked=True)
+        .filter(sent_at__lt=now - ROUND_RETRY_AFTER)
+        .exclude(Exists(pending))
+        .order_by("pk")
+        .values_list("pk", "sent_at", "starts_at")
+    )
+    dropped = [
+        pk
+        for pk, sent_at, starts_at in stale
+        if starts_at <= now or sent_at < now - ROUND_GIVE_UP_AFTER
+    ]
+    AlertRound.objects.filter(pk__in=dropped).delete()
+    queued = [pk for pk, _sent, _starts in stale if pk not in dropped]
+    for pk in queued:
+        _jobs_in_this_transaction.defer_job(
+            alerts_store_round.configure().make_new_job(round_id=pk)
+        )
+    return len(queued), len(dropped)
 
 
 def compose_alert_mail(message) -> EmailMessage | None:

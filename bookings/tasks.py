@@ -7,7 +7,13 @@ from procrastinate.contrib.django import app
 from core.audit import acting_as
 from core.tasks import JOBS_QUEUE, RETRY, periodic_job
 
-from .alerts import end_passed_alerts, mail_freed_slot, mail_opened_day, store_round
+from .alerts import (
+    end_passed_alerts,
+    mail_freed_slot,
+    mail_opened_day,
+    recover_rounds,
+    store_round,
+)
 from .services import record_overdue_no_shows, send_reminders
 
 
@@ -61,3 +67,11 @@ def alerts_store_round(*, round_id: int) -> str:
     with acting_as(label="job:alerts_store_round"):
         stored = store_round(round_id)
     return f"stored={stored}"
+
+
+@periodic_job(name="alerts_recover_rounds", cron="*/5 * * * *")
+def alerts_recover_rounds(now: datetime) -> str:
+    # REQ ALR-1: a round whose store job failed for good is queued again, or dropped once
+    # stale, so its people are mailed or stop counting as mailed.
+    queued, dropped = recover_rounds(now=now)
+    return f"queued={queued} dropped={dropped}"

@@ -32,7 +32,6 @@ not retried.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
 import smtplib
@@ -150,39 +149,31 @@ def outbox_enqueue_to_compose(
     return stored
 
 
-def outbox_enqueue_many_to_compose(
-    *, composer: str, messages: list[tuple[list[str], str, str]]
+def outbox_enqueue_selected_to_compose(
+    *, composer: str, rows: str, params: list, before: str = "", before_params=()
 ) -> int:
-    """`outbox_enqueue_to_compose` for many messages at once, (to, topic, topic_kind) each: one
-    INSERT … SELECT over arrays and one delivery deferred (by the trigger), whatever their number: no model
-    instance is built (REQ NFR-4). Returns how many were stored."""
-    if not messages:
-        return 0
-    if any(not topic for _to, topic, _kind in messages):
-        raise ValueError("a mail composed when delivered needs the topic it describes")
+    """`outbox_enqueue_to_compose` for each row of the SQL `rows` (recipients as a JSON list
+    of addresses, topic, topic kind; a topic never empty), in one statement: the rows never
+    leave the database (REQ NFR-4). `before`, with its parameters: common table expressions
+    `rows` may read (`name AS (…), …`), such as an INSERT … RETURNING of what the mails are
+    about. One delivery is deferred (by the outbox's trigger); returns how many messages were
+    stored."""
     now = timezone.now()
     table = OutboxMessage._meta.db_table
     sql = f"""
+        WITH {before + "," if before else ""}
+        src (recipients, topic, kind) AS ({rows})
         INSERT INTO {table} (created_at, subject, body, html_body, from_email, "to", cc, bcc,
                              reply_to, headers, attachments, status, attempts, next_attempt_at,
                              last_error, erase_when_done, drop_reason, topic, topic_kind,
                              composer)
         SELECT %s, '', '', '', %s, src.recipients::jsonb, '[]', '[]', '[]', '{{}}', '[]', %s,
                0, %s, '', false, '', src.topic, src.kind, %s
-        FROM unnest(%s::text[], %s::text[], %s::text[]) AS src(recipients, topic, kind)
+        FROM src
     """
-    params = [
-        now,
-        settings.DEFAULT_FROM_EMAIL,
-        OutboxStatus.PENDING,
-        now,
-        composer,
-        [json.dumps(list(to)) for to, _topic, _kind in messages],
-        [topic for _to, topic, _kind in messages],
-        [kind for _to, _topic, kind in messages],
-    ]
+    values = [now, settings.DEFAULT_FROM_EMAIL, OutboxStatus.PENDING, now, composer]
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*before_params, *params, *values])
         stored = cursor.rowcount
     return stored
 
