@@ -86,10 +86,10 @@ DROP TRIGGER IF EXISTS {table}_ends_alerts_on_update ON {table};
 # The refresh reads the bookings in a VOLATILE function: when two transactions write one
 # person's bookings at once, the second UPDATE waits for the first's lock on the alert, then
 # re-evaluates the row and the function reads what the first committed (checked by hand with
-# two sessions, the first sleeping before COMMIT). Not covered: a new alert and the same
-# person's booking written in two transactions at the very same moment (neither sees the
-# other's uncommitted row): that alert's facts miss the booking until the person's next
-# booking write; the booking itself is still judged by every rule when they book.
+# two sessions, the first sleeping before COMMIT). A new alert and the same person's bookings
+# written at once are ordered by the person's row: the alert locks it (FOR UPDATE) before it
+# reads the facts, each refresh locks it (FOR KEY SHARE) before it updates the alerts, so one
+# waits for the other's commit and then reads it (tests/bookings/test_alert_facts.py).
 # Facts that change with time are kept as times (the starts), judged by the choice as of its
 # moment; an ended alert's facts are no longer kept.
 BOOKING_FACTS_FUNCTIONS = """
@@ -259,6 +259,11 @@ def facts_from_bookings(table: str, service: str) -> str:
         statements.append(f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The people's rows, in one order: a new alert of theirs holds its person's row from before
+    -- it reads the facts until it commits (`AT_MOST_LIVE`), so either this waits for that alert
+    -- and the UPDATE below (a new statement) sees it, or the alert waits for this transaction
+    -- and reads its bookings.
+    PERFORM 1 FROM accounts_user WHERE id = ANY (ARRAY({people})) ORDER BY id FOR KEY SHARE;
     UPDATE bookings_earlierslotalert alert
        SET (held_starts, no_contact_starts, no_contact_recorded, no_contact_services) = (
            SELECT * FROM bookings_alert_facts_refreshed(
