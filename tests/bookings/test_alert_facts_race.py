@@ -14,6 +14,7 @@ from django.utils import timezone
 from bookings.alert_models import EarlierSlotAlert
 from bookings.models import CancelledVia, Status
 from booths.models import Reservation
+from tests.bookings.test_alerts import _alert
 from tests.booths.conftest import SLOT_AT, tokyo
 from tests.booths.factories import ReservationFactory
 
@@ -23,13 +24,7 @@ LATER = tokyo(2026, 11, 27, 10, 0)  # outside the alert's range: it would end th
 
 
 def _new_alert(user):
-    return EarlierSlotAlert.objects.create(
-        user=user,
-        office_id=user.office_id,
-        service="booth",
-        first_day=SLOT_AT.date(),
-        last_day=SLOT_AT.date(),
-    )
+    return _alert(user, last=SLOT_AT.date())
 
 
 def _book(booth, user):
