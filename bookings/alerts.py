@@ -54,6 +54,7 @@ from procrastinate.manager import JobManager
 from accounts.eligibility import booking_block_reason
 from accounts.models import Office, User
 from core.outbox import outbox_enqueue_selected_to_compose
+from core.statements import kept_statement
 from terms.gate import version_in_effect
 from terms.models import Consent, TermsVersion
 
@@ -320,8 +321,9 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
     that OFFSET 0 keeps the planner from turning into a read of the whole office's people);
     the people of the rounds not stored yet (`AlertRound`) count as mailed, joined by hash.
 
-    The statement is built by the ORM once a process for each kind (`_compiled`), then only
-    its parameters change: building it costs more than the database's work."""
+    The statement is built by the ORM once a process for each kind
+    (`core.statements.kept_statement`), then only its parameters change: building it costs
+    more than the database's work."""
     local_now = calendar.local(now)
     inputs = {
         "office_id": office.pk,
@@ -337,66 +339,17 @@ def waiting_people(kind: BookingKind, office: Office, slot: FreedSlot, *, now: d
         "noshow_limit": office.noshow_limit,
         "mails_a_day": office.max_alert_mails_per_day,
     }
-    key = kind.service
-    compiled = _compiled(kind)
-    if compiled is None:  # the ORM's statement has a value `_compiled` can't place
-        return _waiting_sql(kind, inputs)
-    sql, places = compiled
-    params = [
-        (wrap(inputs[name]) if wrap else inputs[name]) if name else wrap for name, wrap in places
-    ]
-    if key not in _checked:
-        # Once a process: the kept statement is the one the ORM builds for real inputs.
-        built_sql, built = _waiting_sql(kind, inputs)
-        if built_sql != sql or [_key(p) for p in built] != [_key(p) for p in params]:
-            _statements[key] = None
-            return built_sql, built
-        _checked.add(key)
-    return sql, params
+    return _kept_waiting_sql(kind, inputs)
 
 
-# The kind's service -> (SQL, [(input name, its wrapper or None) or ("", constant)]), or None.
-_statements: dict[str, tuple[str, list] | None] = {}
-_checked: set[str] = set()
-
-
-def _compiled(kind: BookingKind):
-    """`_waiting_sql` built once, with each parameter named by the input it comes from: built
-    twice from two sets of stand-in inputs, a parameter is an input's where both builds hold
-    that input's stand-in, a constant where both hold the same other value. Anything else (a
-    value worked out from an input that has no name here) leaves the statement unkept: None,
-    and it is built for each call."""
-    key = kind.service
-    if key not in _statements:
-        builds = [_stand_ins(n) for n in (1, 2)]
-        (sql_a, params_a), (sql_b, params_b) = (_waiting_sql(kind, b) for b in builds)
-        names = [
-            {_key(value): name for name, value in b.items() if value is not None} for b in builds
-        ]
-        places = []
-        for a, b in zip(params_a, params_b, strict=False):
-            name_a, name_b = names[0].get(_key(a)), names[1].get(_key(b))
-            if name_a is not None and name_a == name_b:
-                # As the ORM passed it: a bigint's value wrapped in psycopg's Int8, say.
-                wrap = type(a) if type(a) is not type(builds[0][name_a]) else None
-                places.append((name_a, wrap))
-            elif name_a is None and name_b is None and _key(a) == _key(b):
-                places.append(("", a))
-            else:
-                places = None
-                break
-        same = sql_a == sql_b and len(params_a) == len(params_b)
-        _statements[key] = (sql_a, places) if same and places is not None else None
-    return _statements[key]
-
-
-def _key(value):
-    """A parameter as a key: its kind and value (True is not 1; Int8(5) is 5)."""
-    if isinstance(value, list):
-        return (list, tuple(value))
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (int, int(value))
-    return (type(value), value)
+def _kept_waiting_sql(kind: BookingKind, inputs: dict) -> tuple[str, list]:
+    """`_waiting_sql(kind, inputs)`, from the statement kept for the kind."""
+    return kept_statement(
+        ("alerts.waiting_people", kind.service),
+        lambda given: _waiting_sql(kind, given),
+        inputs,
+        stand_ins=_stand_ins,
+    )
 
 
 def _worked_out(starts_at: datetime.datetime, now: datetime.datetime) -> dict:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Office, User, UserType
+from core.statements import kept_statement
 
 from . import calendar
 from .calendar import NO_SHOW_GRACE
@@ -301,52 +302,40 @@ def _facts_sql(user, model, office: Office, *, now, form_token) -> tuple[str, tu
 
 
 # The facts' statement is built by the ORM once a process per model (and with or without a
-# form token, which changes its shape), from stand-ins whose places in the parameters are
-# then filled with each booking's values: building it is most of the statement's cost
-# (REQ NFR-4). `tests/bookings/test_rules.py` checks it against the ORM's.
-_STAND_IN_USER = -7_000_001
+# form token, which changes its shape), then only given each booking's values: building it is
+# most of the statement's cost (REQ NFR-4; `core.statements`). `tests/bookings/test_rules.py`
+# checks it against the ORM's.
 _STAND_IN_NOW = datetime.datetime(2001, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
-_STAND_IN_TOKEN = uuid.UUID(int=0x5EED)
-_kept_facts_sql: dict = {}
 
 
-def _stand_ins(now, since, user_pk, form_token) -> dict:
-    """Each value a facts statement takes from its inputs (and those derived from them)."""
+def _facts_inputs(user_pk: int, office: Office, now, form_token) -> dict:
+    """Each value a facts statement takes, those worked out from the moment included."""
     return {
-        ("user", None): user_pk,
-        ("now", None): now,
-        ("now", "grace"): now - NO_SHOW_GRACE,
-        ("since", None): since,
-        ("token", None): form_token,
+        "user": user_pk,
+        "now": now,
+        "overdue_at": now - NO_SHOW_GRACE,
+        "since": calendar.months_before(calendar.local(now), office.noshow_window_months),
+        "token": form_token,
     }
 
 
 def _kept_facts_statement(user, model, office: Office, *, now, form_token):
-    key = (model, form_token is None)
-    kept = _kept_facts_sql.get(key)
-    if kept is None:
-        stand_in = User(pk=_STAND_IN_USER)
-        since = calendar.months_before(calendar.local(_STAND_IN_NOW), office.noshow_window_months)
-        token = None if form_token is None else _STAND_IN_TOKEN
-        sql, params = _facts_sql(stand_in, model, office, now=_STAND_IN_NOW, form_token=token)
-        where = {
-            value: name
-            for name, value in _stand_ins(_STAND_IN_NOW, since, _STAND_IN_USER, token).items()
-            if value is not None
-        }
-        # A parameter that is one of the stand-ins is filled per booking; any other one is a
-        # constant of the statement (a status). `since` depends on the office's window, but
-        # its place is found the same way.
-        places = tuple(where.get(param, ("const", param)) for param in params)
-        for place in places:
-            if place[0] == "const" and isinstance(place[1], datetime.datetime | uuid.UUID | User):
-                raise RuntimeError(f"the facts statement takes an unknown input: {place[1]!r}")
-        kept = (sql, places)
-        _kept_facts_sql[key] = kept
-    sql, places = kept
-    since = calendar.months_before(calendar.local(now), office.noshow_window_months)
-    values = _stand_ins(now, since, user.pk, form_token)
-    return sql, tuple(place[1] if place[0] == "const" else values[place] for place in places)
+    def build(given: dict) -> tuple[str, tuple]:
+        person = User(pk=given["user"])
+        return _facts_sql(person, model, office, now=given["now"], form_token=given["token"])
+
+    def stand_ins(n: int) -> dict:
+        token = None if form_token is None else uuid.UUID(int=0x5EED + n)
+        moment = _STAND_IN_NOW + datetime.timedelta(days=n, minutes=n)
+        return _facts_inputs(-7_000_000 - n, office, moment, token)
+
+    sql, params = kept_statement(
+        ("bookings.rules.locked_facts", model._meta.label, form_token is None),
+        build,
+        _facts_inputs(user.pk, office, now, form_token),
+        stand_ins=stand_ins,
+    )
+    return sql, tuple(params)
 
 
 def locked_facts(

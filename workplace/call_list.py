@@ -19,6 +19,7 @@ from bookings import calendar
 from bookings.models import Status
 from booths.models import Reservation
 from consultations.models import Consultation
+from core.statements import kept_statement
 
 from .entries import Entry, PageEntries
 from .frame import render_page
@@ -68,26 +69,21 @@ def _waiting_keys(office: Office | int, now):
     return booths.union(online, all=True)
 
 
-# Stand-ins for the office and the moment, with which `_waiting_keys` is compiled once.
-_ANY_OFFICE = -(2**62) + 21
-_ANY_MOMENT = datetime.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
-_COMPILED: list[tuple[str, tuple]] = []
-
-
 def _waiting_keys_sql(office: Office, now) -> tuple[str, list]:
     """`_waiting_keys(office, now)` as SQL and parameters. The ORM's building and compiling
     was ~1.6 ms of each call list (REQ NFR-4); the statement's text is the same for every
-    office and moment, so it is compiled once a process with stand-ins, and each request puts
-    its office and moment where the stand-ins were (tests/workplace/test_staff_page_cost.py
-    compares it with the ORM's)."""
-    if not _COMPILED:
-        sql, params = _waiting_keys(_ANY_OFFICE, _ANY_MOMENT).query.sql_with_params()
-        if params.count(_ANY_OFFICE) != 2 or _ANY_MOMENT not in params:
-            raise AssertionError("the call list's statement no longer has one office a table")
-        _COMPILED.append((sql, params))
-    sql, params = _COMPILED[0]
-    given = {_ANY_OFFICE: office.pk, _ANY_MOMENT: now}
-    return sql, [given.get(param, param) for param in params]
+    office and moment, so it is built once a process (`core.statements`) and each request puts
+    its office and moment in (tests/workplace/test_staff_page_cost.py compares it with the
+    ORM's)."""
+    return kept_statement(
+        "workplace.call_list.waiting_keys",
+        lambda given: _waiting_keys(given["office"], given["now"]).query.sql_with_params(),
+        {"office": office.pk, "now": now},
+        stand_ins=lambda n: {
+            "office": -(2**62) + 20 + n,
+            "now": datetime.datetime(1901, 2, 3, 4, 5, 6 + n, 789012, tzinfo=datetime.UTC),
+        },
+    )
 
 
 def _page_keys(office: Office, now, page: int, size: int) -> tuple[list[tuple], int, int]:

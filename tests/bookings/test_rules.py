@@ -18,6 +18,7 @@ from bookings import services as bookings
 from bookings.models import CancelledVia
 from booths import services
 from booths.models import Reservation, Status
+from core import statements
 from core.outbox import outbox_deliver_due
 from tests.auth import login_client
 from tests.booths.conftest import NOW, SLOT_AT, tokyo
@@ -284,11 +285,13 @@ def test_the_kept_facts_statement_is_the_orms_for_every_person_and_moment(
         no_show_at=NOW - datetime.timedelta(days=3),
     )
     office = booth.office
-    rules._kept_facts_sql.clear()
+    statements.forget()
     for model in (Reservation, Consultation):
         for user, now in ((employer, NOW - datetime.timedelta(days=40)), (seeker, NOW)):
             token = uuid.uuid4() if with_token else None
             kept = rules._kept_facts_statement(user, model, office, now=now, form_token=token)
             assert kept == rules._facts_sql(user, model, office, now=now, form_token=token)
+            key = ("bookings.rules.locked_facts", model._meta.label, token is None)
+            assert statements.kept(key) is not None
     facts = rules.locked_facts(seeker, Reservation, office, now=NOW, form_token=None)
     assert (facts.held, facts.no_contact, facts.twin) == (1, 1, None)
