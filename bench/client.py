@@ -86,6 +86,24 @@ def forms_of(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return parser.forms
 
 
+FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
+POSTS = re.compile(r"\bmethod\s*=\s*[\"']?post\b", re.IGNORECASE)
+
+
+def last_post_form(html: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """The page's last form that POSTs, as `forms_of` reads it, parsing that form alone.
+
+    The driver shares the servers' cores: parsing a whole check page in Python cost more CPU
+    than the rest of the driver's work for a booking, so only the form's own HTML is read."""
+    for tag in reversed(list(FORM_TAG.finditer(html))):
+        if POSTS.search(tag.group(0)):
+            end = html.find("</form>", tag.end())
+            forms = forms_of(html[tag.start() : len(html) if end < 0 else end + len("</form>")])
+            if forms:
+                return forms[-1]
+    return None
+
+
 @dataclass
 class Response:
     status: int
@@ -176,10 +194,10 @@ class Browser:
 
     def submit(self, path: str, page: Response, overrides: dict[str, str] | None = None):
         """POST the last POST form of `page` (the page's own form, not the header's sign-out)."""
-        forms = forms_of(page.text)
-        if not forms:
+        form = last_post_form(page.text)
+        if form is None:
             raise RuntimeError(f"no form on {path} (HTTP {page.status})")
-        action, fields = forms[-1]
+        action, fields = form
         fields = [(k, (overrides or {}).get(k, v)) for k, v in fields]
         return self.request("POST", urlsplit(action).path or path, fields)
 

@@ -266,11 +266,18 @@ def booking(
         f"{args.booking_seconds} s",
         flush=True,
     )
+    # The load driver runs on the same cores as the servers: its own CPU time is reported
+    # beside the bookings, so a run shows how much of the machine the measuring took.
+    driver_cpu = time.process_time()
     report = client.booking_load(
         plan, [port], clients=args.connections, seconds=args.booking_seconds, flow=flow
     )
+    driver_cpu = time.process_time() - driver_cpu
     summary = report.summary()
     summary["flow"] = flow
+    summary["driver_cpu_s"] = round(driver_cpu, 2)
+    attempts = summary["attempts"] or 1
+    summary["driver_cpu_ms_per_booking"] = round(driver_cpu * 1000 / attempts, 2)
     summary["rss_mb"] = max(server.worker_rss_mb() or [0.0])
     print(f"[{label}] {mode} {json.dumps(summary)}", flush=True)
     return summary
@@ -466,7 +473,8 @@ def markdown(results: dict[str, dict], args, command: str) -> str:
                 f"distinct users over {b['seconds']} s with {args.connections} clients: "
                 f"**{b['booked_per_s']} successful bookings/s**, flow p50 {b['flow_p50_ms']} ms, "
                 f"p95 {b['flow_p95_ms']} ms, p99 {b['flow_p99_ms']} ms; outcomes {b['results']}; "
-                f"worker RSS {b['rss_mb']} MB.",
+                f"worker RSS {b['rss_mb']} MB; the load driver's own CPU "
+                f"{b.get('driver_cpu_ms_per_booking', '?')} ms a booking.",
             ]
         out.append("")
     out += writes_markdown(results)

@@ -96,6 +96,8 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
     assert "## Writes" in text and "Online booking flow" in text
     assert result["booking"]["results"].get("booked", 0) > 0
     assert set(result["booking"]["results"]) <= {"booked", "taken"}
+    # The driver's own CPU is reported beside the bookings (it shares the servers' cores).
+    assert result["booking"]["driver_cpu_ms_per_booking"] > 0
 
     # The races of the faults harness, with few people: for a booth slot and for a counselor's
     # slot, one booked, the others told "taken" (REQ BTH-2, CON-7).
