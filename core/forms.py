@@ -8,8 +8,11 @@ after `super().__init__()` carries it too.
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.core.validators import MaxLengthValidator
+from django.forms.fields import JSONString
 from django.utils.translation import gettext as _
 
 from .text import normalise_jis_text, validate_jis_text
@@ -56,13 +59,23 @@ LINE_MAX_LENGTH = 1000
 TEXTAREA_MAX_LENGTH = 100_000
 
 
+class TextLengthValidator(MaxLengthValidator):
+    """The length of what was typed: a JSON field's value is counted as its JSON text (its
+    `to_python` has already read `0` as a number, which has no length)."""
+
+    def clean(self, x):
+        if isinstance(x, str) and not isinstance(x, JSONString):
+            return len(x)
+        return len(json.dumps(x, ensure_ascii=False))
+
+
 def apply_length_bound(field: forms.Field) -> None:
     """Give a text field without a maximum length the project's default (idempotent)."""
     if not isinstance(field, forms.CharField) or field.max_length is not None:
         return
     limit = TEXTAREA_MAX_LENGTH if isinstance(field.widget, forms.Textarea) else LINE_MAX_LENGTH
     field.max_length = limit
-    field.validators = [*field.validators, MaxLengthValidator(limit)]
+    field.validators = [*field.validators, TextLengthValidator(limit)]
 
 
 def apply_choice_message(field: forms.Field) -> None:

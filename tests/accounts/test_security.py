@@ -204,6 +204,22 @@ def test_every_text_field_of_every_form_has_a_maximum_length():
     assert AccountLoginForm().fields["login"].max_length == 254
 
 
+def test_a_json_field_is_bounded_by_its_text_and_a_bare_number_is_no_error():
+    # REQ NFR-3: the admin's JSON fields (an authenticator's data) read "0" as a number, which
+    # the length check met as 500.
+    from django import forms
+
+    from core.forms import Form
+
+    class Data(Form):
+        data = forms.JSONField()
+
+    assert Data({"data": "0"}).is_valid()
+    assert Data({"data": '{"key": "値"}'}).is_valid()
+    too_long = Data({"data": '"' + "a" * 100_000 + '"'})  # a textarea's bound
+    assert not too_long.is_valid() and set(too_long.errors) == {"data"}
+
+
 # --- Admin --------------------------------------------------------------------------------
 
 
