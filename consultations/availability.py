@@ -43,6 +43,22 @@ def online_counselors(office: Office, counselor_id: int | None = None):
     return list(counselors.order_by("last_name", "first_name", "pk"))
 
 
+def kept_online_counselors(office: Office) -> list:
+    """`online_counselors(office)`, kept in the grids cache under the office's people version
+    (raised by a change of its people's names or standing: staff, active, superuser, office)
+    and its places version (raised by their published times, so by who publishes any): the
+    send of "any counselor" and its check page read no user rows (REQ NFR-4). A counselor
+    added since has no published times yet, and publishing raises the places version.
+    `office` must have been read in this request."""
+    return office_cached(
+        "online-counselors",
+        (office.places_version,),
+        office=office,
+        build=lambda: online_counselors(office),
+        version="people_version",
+    )
+
+
 @dataclass
 class _Grid:
     """Per slot start: the counselors who offer it and those of them still free."""
@@ -260,7 +276,7 @@ def counselors_at(
     """The office's counselors (or the one) who publish `starts_at`, by name, from the
     published times kept under the places version (`_published_day`); those still free in it
     are read when asked (`SlotCounselors.free`)."""
-    counselors = [counselor] if counselor is not None else online_counselors(office)
+    counselors = [counselor] if counselor is not None else kept_online_counselors(office)
     day = calendar.local(starts_at).date()
     published = _published_day(
         office, day, counselors=counselors, closures=kept_closures(office, day)
