@@ -272,6 +272,7 @@ class Command(BaseCommand):
             path = f"var/bench/profile-booking-{kind}-{flow}-{step.replace(' ', '-')}.txt"
             with open(path, "w") as handle:
                 handle.write(out.getvalue())
+            profile.dump_stats(path.removesuffix(".txt") + ".prof")  # for pstats' callees
             self.stderr.write(f"wrote {path}")
 
 
