@@ -35,7 +35,6 @@ def _load(row):
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         _loader.update(
-            compiler=compiler,
             converters=compiler.get_converters([column[0] for column in select]),
             span=(start, end),
             names=[column[0].target.attname for column in select[start:end]],
@@ -44,7 +43,11 @@ def _load(row):
         )
     loader = _loader
     if loader["converters"]:
-        row = next(iter(loader["compiler"].apply_converters([row], loader["converters"])))
+        # As the compiler's apply_converters, with this thread's connection.
+        connection, row = connections[DEFAULT_DB_ALIAS], list(row)
+        for position, (converters, expression) in loader["converters"].items():
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
     start, end = loader["span"]
     user = loader["model"].from_db(DEFAULT_DB_ALIAS, loader["names"], row[start:end])
     for populator in loader["related"]:
