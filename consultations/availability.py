@@ -49,8 +49,9 @@ def online_counselors(office: Office, counselor_id: int | None = None):
 def kept_online_counselors(office: Office, counselor_id: int | None = None) -> list:
     """`online_counselors(office)`, kept in the grids cache under the office's people version
     (raised by a change of its people's names or standing: staff, active, superuser, office)
-    and its places version (raised by their published times, so by who publishes any): the
-    send of "any counselor" and its check page read no user rows (REQ NFR-4). A counselor
+    and its places version (raised by their published times, so by who publishes any): a
+    slot link's named counselor, "any counselor", the month and day pages, the check page
+    and the send read no user rows while neither moves (REQ NFR-4). A counselor
     added since has no published times yet, and publishing raises the places version.
     `office` must have been read in this request. With `counselor_id`, that one (or none),
     as `online_counselors` says."""
