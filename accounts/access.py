@@ -76,7 +76,8 @@ def access_record(
     subject_id = getattr(subject, "pk", subject)
     if office_id is None:
         office_id = getattr(subject, "office_id", None) or getattr(actor, "office_id", None)
-    return AccessRecord.objects.create(
+    record = AccessRecord(
+        at=timezone.now(),
         actor=actor,
         subject_id=subject_id,
         office_id=office_id,
@@ -86,6 +87,29 @@ def access_record(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+    # One hand-written INSERT, not `save()`: every booking, cancellation and join writes one,
+    # and the ORM's insert machinery cost more than the statement (REQ LOG-1, NFR-4).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AccessRecord._meta.db_table} (at, actor_id, subject_id, office_id, "
+            "kind, object_repr, path, ip_address, user_agent, search_hash) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, '') RETURNING id",
+            [
+                record.at,
+                record.actor_id,
+                record.subject_id,
+                record.office_id,
+                record.kind,
+                record.object_repr,
+                record.path,
+                record.ip_address,
+                record.user_agent,
+            ],
+        )
+        record.pk = cursor.fetchone()[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return record
 
 
 def access_record_page(request, kind: str, subjects: Iterable) -> int:

@@ -3,90 +3,74 @@
 Every signed-in page shows the user's office (the header, the footer's contact, the booking
 rules), so the user is read with it (REQ NFR-4). Their permissions are kept under the user's
 rights version (`accounts.rights`), read in the same query, instead of being read twice a
-request. Authentication itself is Django's and allauth's, unchanged.
-
-That one query is every signed-in request's, so its statement is built once a process
-(`core.statements.kept_statement`, checked against the ORM's on the first call) and its row is
-made into the user and office as the ORM's `select_related` would: building and compiling the
-sixty-column join cost more than PostgreSQL's work for the row (REQ NFR-4).
+request. The query is built by the ORM once a process (`core.statements`): every request of a
+signed-in person reads it, and building it cost more than PostgreSQL's work. Authentication
+itself is Django's and allauth's, unchanged.
 """
-
-import functools
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
-from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.query import get_related_populators
 
 from core.statements import kept_statement
 
 from . import rights
 
 
-def _with_office(model, user_id):
-    return model._default_manager.select_related("office").filter(pk=user_id)
+def _with_office(user_id):
+    return get_user_model()._default_manager.select_related("office").filter(pk=user_id)
 
 
-@functools.cache
-def _layout(model, db: str):
-    """Where the user's and the office's columns sit in the statement's row, read off the ORM's
-    own compiler once, and the setter `select_related` caches the office with; None when a
-    column needs a converter (then the ORM reads each row)."""
-    compiler = _with_office(model, 0).query.get_compiler(using=db)
-    compiler.setup_query()
-    expressions = [expression for expression, _sql, _alias in compiler.select]
-    if compiler.get_converters(expressions):
-        return None
-    names = [expression.target.attname for expression in expressions]
-    office = compiler.klass_info["related_klass_infos"][0]
-    office_pk = office["model"]._meta.pk.attname
+# How a row of that query becomes the user and their office: worked out from the ORM's own
+# compiler once a process, as its model iterable does for each query.
+_loader: dict = {}
 
-    def picked(info):
-        return [(index, names[index]) for index in info["select_fields"]]
 
-    return (
-        picked(compiler.klass_info),
-        office["model"],
-        picked(office),
-        office_pk,
-        office["local_setter"],
-    )
+def _load(row):
+    if not _loader:
+        compiler = _with_office(0).query.get_compiler(DEFAULT_DB_ALIAS)
+        compiler.pre_sql_setup()
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        _loader.update(
+            converters=compiler.get_converters([column[0] for column in select]),
+            span=(start, end),
+            names=[column[0].target.attname for column in select[start:end]],
+            related=get_related_populators(klass_info, select, DEFAULT_DB_ALIAS),
+            model=klass_info["model"],
+        )
+    loader = _loader
+    if loader["converters"]:
+        # As the compiler's apply_converters, with this thread's connection.
+        connection, row = connections[DEFAULT_DB_ALIAS], list(row)
+        for position, (converters, expression) in loader["converters"].items():
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
+    start, end = loader["span"]
+    user = loader["model"].from_db(DEFAULT_DB_ALIAS, loader["names"], row[start:end])
+    for populator in loader["related"]:
+        populator.populate(row, user)
+    return user
 
 
 def user_with_office(user_id):
-    """The user `user_id` with their office, as `select_related("office")` reads them; None when
-    there is no such user."""
-    model = get_user_model()
+    """The user `user_id` with their office (one query), or None."""
     try:
-        user_id = model._meta.pk.to_python(user_id)
-    except ValidationError:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
         return None
-    db = router.db_for_read(model)
-    layout = _layout(model, db)
-    if layout is None:
-        return next(iter(_with_office(model, user_id)), None)
     sql, params = kept_statement(
-        ("accounts.user_with_office", model, db),
-        lambda inputs: _with_office(model, inputs["pk"]).query.sql_with_params(),
-        {"pk": user_id},
-        stand_ins=lambda n: {"pk": -1000 - n},
+        "accounts.backends.user_with_office",
+        lambda given: _with_office(given["user"]).query.sql_with_params(),
+        {"user": user_id},
+        stand_ins=lambda n: {"user": -7_000_000 - n},
     )
-    with connections[db].cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    user_columns, office_model, office_columns, office_pk, set_office = layout
-    user = model.from_db(
-        db, [name for _i, name in user_columns], [row[i] for i, _n in user_columns]
-    )
-    values = dict((name, row[i]) for i, name in office_columns)
-    office = None
-    if values[office_pk] is not None:
-        office = office_model.from_db(db, list(values), list(values.values()))
-    set_office(user, office)
-    return user
+    return None if row is None else _load(row)
 
 
 class _UserWithOffice:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Office, User
@@ -35,12 +36,35 @@ from .models import AvailabilityException, AvailabilityPattern, ExceptionKind
 
 def online_counselors(office: Office, counselor_id: int | None = None):
     """The office's counselors who publish availability (CON-1), by name."""
-    counselors = (
-        User.objects.counselors(office.pk).filter(availability_patterns__isnull=False).distinct()
+    # EXISTS, not a join made DISTINCT over every column of the user's row: a third of the
+    # database's time for the same people.
+    counselors = User.objects.counselors(office.pk).filter(
+        Exists(AvailabilityPattern.objects.filter(counselor=OuterRef("pk")))
     )
     if counselor_id is not None:
         counselors = counselors.filter(pk=counselor_id)
     return list(counselors.order_by("last_name", "first_name", "pk"))
+
+
+def kept_online_counselors(office: Office, counselor_id: int | None = None) -> list:
+    """`online_counselors(office)`, kept in the grids cache under the office's people version
+    (raised by a change of its people's names or standing: staff, active, superuser, office)
+    and its places version (raised by their published times, so by who publishes any): a
+    slot link's named counselor, "any counselor", the month and day pages, the check page
+    and the send read no user rows while neither moves (REQ NFR-4). A counselor
+    added since has no published times yet, and publishing raises the places version.
+    `office` must have been read in this request. With `counselor_id`, that one (or none),
+    as `online_counselors` says."""
+    counselors = office_cached(
+        "online-counselors",
+        (office.places_version,),
+        office=office,
+        build=lambda: online_counselors(office),
+        version="people_version",
+    )
+    if counselor_id is not None:
+        return [c for c in counselors if c.pk == counselor_id]
+    return counselors
 
 
 @dataclass
@@ -119,7 +143,7 @@ def month_view(
     """Every day of the month with its number of slots a counselor (or the one) is free in."""
     now = now or timezone.now()
     days = calendar.month_days(year, month)
-    counselors = online_counselors(office, counselor_id)
+    counselors = kept_online_counselors(office, counselor_id)
     grid = _grid(office, days[0], days[-1], now=now, counselors=counselors)
     today = calendar.local(now).date()
     summaries = []
@@ -138,7 +162,7 @@ def day_view(
 ) -> tuple[str | None, list[Slot]]:
     """The closed reason (or None) and every offered slot of `day` with its free counselors."""
     now = now or timezone.now()
-    counselors = online_counselors(office, counselor_id)
+    counselors = kept_online_counselors(office, counselor_id)
     grid = _kept_day(office, day, counselors=counselors)
     reason = calendar.closed_reason(day, closures=grid.closures)
     if reason:
@@ -259,15 +283,26 @@ def counselors_at(
 ) -> SlotCounselors:
     """The office's counselors (or the one) who publish `starts_at`, by name, from the
     published times kept under the places version (`_published_day`); those still free in it
-    are read when asked (`SlotCounselors.free`)."""
-    counselors = [counselor] if counselor is not None else online_counselors(office)
+    are read when asked (`SlotCounselors.free`).
+
+    A named counselor's slot is looked up in the published day of all the office's online
+    counselors, the one "any counselor" reads too: one kept entry an office and day, not one
+    a counselor (REQ NFR-4). A counselor who is not one of them (staff naming someone who
+    publishes nothing) is read alone, as before."""
+    everyone = kept_online_counselors(office)
+    counselors = everyone
+    if counselor is not None:
+        counselors = [counselor]
+        if not any(c.pk == counselor.pk for c in everyone):
+            everyone = counselors
     day = calendar.local(starts_at).date()
     published = _published_day(
-        office, day, counselors=counselors, closures=kept_closures(office, day)
+        office, day, counselors=everyone, closures=kept_closures(office, day)
     )
     by_id = {c.pk: c for c in counselors}
     return SlotCounselors(
-        offered=tuple(by_id[pk] for pk in published.get(starts_at, ())), starts_at=starts_at
+        offered=tuple(by_id[pk] for pk in published.get(starts_at, ()) if pk in by_id),
+        starts_at=starts_at,
     )
 
 

@@ -38,8 +38,7 @@ def test_the_kept_read_gives_the_orms_user_and_office_with_the_office_already_re
             assert _fields(kept.office) == _fields(orm.office)
         assert len(queries) == 0
         assert kept._state.adding is False and kept._state.db == "default"
-    key = ("accounts.user_with_office", User, "default")
-    assert statements.kept(key) is not None
+    assert statements.kept("accounts.backends.user_with_office") is not None
 
 
 def test_a_user_without_an_office_has_none_and_reading_it_costs_nothing():

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DB = "django.contrib.sessions.backends.db"
 CACHED_DB = "django.contrib.sessions.backends.cached_db"
 BOOTH_CEILINGS = {DB: (17, 14), CACHED_DB: (14, 11)}
-ONLINE_CEILINGS = {DB: (22, 19), CACHED_DB: (19, 16)}
+ONLINE_CEILINGS = {DB: (21, 18), CACHED_DB: (18, 15)}
 engines = pytest.mark.parametrize("engine", [DB, CACHED_DB], ids=["db", "cached_db"])
 PGHISTORY_CONTEXT = re.compile(r"^SELECT set_config\('pghistory.*?;\s*", re.S)
 

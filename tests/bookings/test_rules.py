@@ -16,6 +16,7 @@ from accounts.services import account_delete
 from bookings import calendar, rules
 from bookings import services as bookings
 from bookings.models import CancelledVia
+from bookings.registry import booking_kinds
 from booths import services
 from booths.models import Reservation, Status
 from core import statements
@@ -295,3 +296,30 @@ def test_the_kept_facts_statement_is_the_orms_for_every_person_and_moment(
             assert statements.kept(key) is not None
     facts = rules.locked_facts(seeker, Reservation, office, now=NOW, form_token=None)
     assert (facts.held, facts.no_contact, facts.twin) == (1, 1, None)
+
+
+def test_the_kept_booking_facts_statement_is_the_orms_for_every_person_and_window(
+    frozen, seeker, employer, booth
+):
+    # REQ NFR-4, BTH-7, NFR-3: the person's facts read by the statement built once a process,
+    # filled with another person's values and window, are those the ORM's union reads
+    ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
+    ReservationFactory(
+        booth=booth,
+        user=seeker,
+        starts_at=NOW - datetime.timedelta(days=3),
+        status=Status.NO_SHOW,
+        no_show_at=NOW - datetime.timedelta(days=3),
+    )
+    office = booth.office
+    kinds = booking_kinds()
+    statements.forget()
+    for user, since in ((employer, NOW - datetime.timedelta(days=40)), (seeker, NOW)):
+        sql, params = rules._kept_rows_statement(kinds, user.pk, since)
+        built_sql, built = rules._rows_sql(kinds, user.pk, since)
+        assert (sql, tuple(params)) == (built_sql, built)
+    key = ("bookings.rules.booking_facts", tuple(kind.model._meta.label for kind in kinds))
+    assert statements.kept(key) is not None
+    facts = rules.booking_facts(seeker, office, now=NOW)
+    assert (facts.no_contact, facts.held) == (1, {"booth": 1, "online": 0})
+    assert rules.booking_facts(employer, office, now=NOW).held == {"booth": 0, "online": 0}

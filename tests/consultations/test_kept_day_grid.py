@@ -114,3 +114,34 @@ def test_any_counselor_skips_one_taken_since_the_read_and_leaves_no_hold_behind(
     assert consultation.counselor_id == second.pk
     assert PersonHold.objects.filter(user=seeker).count() == 1
     assert consultation.person_hold.starts_at == SLOT_AT
+
+
+def _kept_names(office) -> list[str]:
+    return [c.display_name for c in availability.kept_online_counselors(fresh(office))]
+
+
+def test_the_kept_counselors_follow_their_names_standing_and_published_times(
+    frozen, office, counselor
+):
+    # REQ CON-1, NFR-4: "any counselor" and a named one read the office's counselors from the
+    # cache, kept under its people version (names, standing, office) and places version (who
+    # publishes times): each change shows on the next read, and nothing else reads them again
+    assert _kept_names(office) == [counselor.display_name]
+    read_office = fresh(office)
+    with CaptureQueriesContext(connection) as read:
+        assert [c.pk for c in availability.kept_online_counselors(read_office)] == [counselor.pk]
+    assert len(read) == 0
+    User = type(counselor)
+    User.objects.filter(pk=counselor.pk).update(last_name="改名")
+    assert _kept_names(office) == [User.objects.get(pk=counselor.pk).display_name]
+    other = StaffFactory(office=office, username="counselor2", last_name="青木")
+    assert len(_kept_names(office)) == 1  # no published times yet: not an online counselor
+    weekly(other, datetime.time(9), datetime.time(12))
+    assert {c.pk for c in availability.kept_online_counselors(fresh(office))} == {
+        other.pk,
+        counselor.pk,
+    }
+    User.objects.filter(pk=other.pk).update(is_active=False)
+    elsewhere = Office.objects.create(code="elsewhere", name="他所")
+    User.objects.filter(pk=counselor.pk).update(office=elsewhere)
+    assert _kept_names(office) == []
