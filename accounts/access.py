@@ -7,6 +7,15 @@ identification (IP address and browser) from the one client-IP lookup of the pro
 (`accounts.terminal.client_details`). The model is `accounts.models.AccessRecord`, with real
 foreign keys to the people and the office.
 
+A use or view of one person's data (a booking, a join, an admin change view) is one record
+naming them in `subject`. A staff page of several people (the day sheet, the call list, a
+caller search: `access_record_page`) is one record per page shown naming everyone it showed
+in `subjects`, an array of user ids in the order shown, `subject` empty; a page showing people
+of other offices leaves one record per office, so each office's auditors see what they saw
+before. `AccessRecord.objects.about(person)` finds both kinds (the array through a GIN index),
+and so does the access records' admin search by a person's login ID. The ids are not foreign
+keys: a trigger refuses to delete a user a page record names, as PROTECT does for `subject`.
+
 Admin lists and searches of people's data (change lists, the admin's autocomplete) leave one
 record per page shown (`access_record_list`): who, when, which list, and the search terms as
 a keyed hash (`search_hash`), never in the clear. An auditor who types the same terms into
@@ -113,8 +122,11 @@ def access_record(
 
 
 def access_record_page(request, kind: str, subjects: Iterable) -> int:
-    """Record that a staff page (day sheet, call list, export) showed these people's data:
-    one record per person shown (users or user ids; None and repeats are skipped)."""
+    """Record that a staff page (day sheet, call list, a caller search) showed these people's
+    data: one record per page naming everyone shown in `subjects` (users or user ids; None and
+    repeats are skipped), and the number of people named. Records are kept by office, so
+    people of another office shown here go in a second record under theirs, which their own
+    auditors see, as they saw the record of each person before."""
     ip_address, user_agent = client_details(request)
     actor = _actor_of(request)
     seen: dict[int, int | None] = {}
@@ -125,16 +137,18 @@ def access_record_page(request, kind: str, subjects: Iterable) -> int:
         seen[subject_id] = getattr(subject, "office_id", None)
     if not seen:
         return 0
-    # One statement for the page's people (REQ LOG-1, NFR-4): the rows differ only in whose
-    # data it was, so they are built in the database, not as a model instance each.
+    # One statement, one row per office of the people shown (one, but for a person of another
+    # office booked here): REQ LOG-1, NFR-4. A person's office, when the caller did not pass
+    # users, is the page's (the actor's), as it was for the records of one person each.
     actor_office = getattr(actor, "office_id", None)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {AccessRecord._meta.db_table} (at, actor_id, subject_id, office_id, "
-            "kind, object_repr, path, ip_address, user_agent, search_hash) "
-            "SELECT %s::timestamptz, %s::bigint, subject, COALESCE(office, %s::bigint), %s, '', %s, "
-            "%s::inet, %s, '' "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS page (subject, office)",
+            f"INSERT INTO {AccessRecord._meta.db_table} (at, actor_id, subject_id, subjects, "
+            "office_id, kind, object_repr, path, ip_address, user_agent, search_hash) "
+            "SELECT %s::timestamptz, %s::bigint, NULL, array_agg(subject ORDER BY n), "
+            "COALESCE(office, %s::bigint), %s, '', %s, %s::inet, %s, '' "
+            "FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS page (subject, office, n) "
+            "GROUP BY COALESCE(office, %s::bigint)",
             [
                 timezone.now(),
                 getattr(actor, "pk", None),
@@ -145,6 +159,7 @@ def access_record_page(request, kind: str, subjects: Iterable) -> int:
                 user_agent,
                 list(seen),
                 list(seen.values()),
+                actor_office,
             ],
         )
     return len(seen)
@@ -193,13 +208,15 @@ def access_records_purge(*, before: datetime.datetime, batch: int = 5000) -> int
 
 def access_records_erase_person(*, user_id: int, names: Iterable[str], anonymous_name: str) -> int:
     """A deleted account (REQ REG-5): its own terminal identification is erased and its names
-    leave the object labels; who looked at its data, and when, stays."""
+    leave the object labels; who looked at its data, and when, stays: a page record keeps
+    naming the account by id in `subjects`, as a record of one person keeps `subject`."""
     records = models.QuerySet(AccessRecord)
     with AccessRecord.protection_lifted():
         changed = records.filter(actor_id=user_id).update(ip_address=None, user_agent="")
         for name in names:
             if name:
                 changed += records.filter(
-                    Q(actor_id=user_id) | Q(subject_id=user_id), object_repr__contains=name
+                    Q(actor_id=user_id) | Q(subject_id=user_id) | Q(subjects__contains=[user_id]),
+                    object_repr__contains=name,
                 ).update(object_repr=Replace("object_repr", Value(name), Value(anonymous_name)))
     return changed

@@ -7,6 +7,8 @@ import unicodedata
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Replace
@@ -572,9 +574,16 @@ class AccessRecordQuerySet(AppendOnlyQuerySet):
             return self.none()
         return self.filter(office_id=user.office_id)
 
+    def about(self, person):
+        """The records of `person`'s data: their own (`subject`) and the pages of several
+        people that named them (`subjects`, found through its GIN index)."""
+        person_id = getattr(person, "pk", person)
+        return self.filter(Q(subject_id=person_id) | Q(subjects__contains=[person_id]))
+
 
 class AccessRecord(AppendOnlyModel):
-    """One use or view of one person's data (REQ LOG-1), written by `accounts.access`.
+    """One use or view of one person's data (`subject`), or one staff page showing several
+    people's (`subjects`): REQ LOG-1, written by `accounts.access`.
 
     Append-only: a trigger refuses UPDATE and DELETE, raw SQL included, except under
     `pgtrigger.ignore` in the retention purge and the erasure of a deleted account. The
@@ -614,6 +623,17 @@ class AccessRecord(AppendOnlyModel):
         db_index=False,
         related_name="+",
     )
+    # A staff page of several people (day sheet, call list, a caller search) leaves one record
+    # naming everyone it showed here, with `subject` empty: one row, one index entry each and
+    # two foreign-key checks a page instead of ~50 rows with three checks each (REQ LOG-1,
+    # NFR-4). Ids, not foreign keys: the trigger `accounts_user_named_by_access_record`
+    # refuses to delete a person a page record names, as PROTECT does for `subject`.
+    subjects = ArrayField(
+        models.BigIntegerField(),
+        verbose_name=_("whose data (a page of several people)"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("what"), max_length=20, choices=AccessKind.choices)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     path = models.CharField(_("page"), max_length=200, blank=True)
@@ -633,6 +653,15 @@ class AccessRecord(AppendOnlyModel):
         indexes = [
             models.Index(fields=["office", "at"], name="accounts_access_office_idx"),
             models.Index(fields=["subject", "at"], name="accounts_access_subject_idx"),
+            # Who was named by a page: `subjects @> ARRAY[id]`, only the page records (a strict
+            # operator implies the IS NOT NULL, so the planner uses the partial index). Fast
+            # update: an insert goes to the pending list, merged by vacuum.
+            GinIndex(
+                fields=["subjects"],
+                condition=Q(subjects__isnull=False),
+                fastupdate=True,
+                name="accounts_access_subjects_idx",
+            ),
             # Only searches: an auditor looks up who searched for given terms.
             models.Index(
                 fields=["search_hash"],

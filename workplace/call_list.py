@@ -53,14 +53,14 @@ class CallListPage:
 
 
 def _waiting_keys(office: Office | int, now):
-    """(requested at, kind, pk) of the requests to phone, both services, in one UNION ALL (the
-    office or its id)."""
+    """(requested at, kind, pk, start) of the requests to phone, both services, in one UNION
+    ALL (the office or its id)."""
     booths, online = (
         model.objects.awaiting_phone_call(now)
         .filter(**where)
         .order_by()
         .annotate(kind=Value(kind, output_field=CharField()))
-        .values_list("created_at", "kind", "pk")
+        .values_list("created_at", "kind", "pk", "starts_at")
         for model, kind, where in (
             (Reservation, BOOTH, {"booth__office": office}),
             (Consultation, ONLINE, {"office": office}),
@@ -86,21 +86,27 @@ def _waiting_keys_sql(office: Office, now) -> tuple[str, list]:
     )
 
 
-def _page_keys(office: Office, now, page: int, size: int) -> tuple[list[tuple], int, int]:
-    """(keys of `page`, the total, the page shown): one query, the total counted by a window
-    over the same UNION ALL. A page past the last reads again and shows the last."""
+def _page_keys(
+    office: Office, now, page: int, size: int
+) -> tuple[list[tuple], int, int, datetime.datetime | None]:
+    """(keys of `page`, the total, the page shown, the first start among all the office's
+    requests to phone): one query, the total and the first start taken by windows over the
+    same UNION ALL. A page past the last reads again and shows the last.
+
+    The first start is when time alone first changes the list: a request leaves it when its
+    start comes (`not_confirmed_q`), and nothing else about it depends on the time."""
     sql, params = _waiting_keys_sql(office, now)
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT created_at, kind, pk, COUNT(*) OVER () FROM ({sql}) AS waiting"
-                " ORDER BY created_at, kind, pk LIMIT %s OFFSET %s",
+                f"SELECT created_at, kind, pk, COUNT(*) OVER (), MIN(starts_at) OVER ()"
+                f" FROM ({sql}) AS waiting ORDER BY created_at, kind, pk LIMIT %s OFFSET %s",
                 [*params, size, (page - 1) * size],
             )
             rows = cursor.fetchall()
         if rows or page == 1:
-            total = rows[0][3] if rows else 0
-            return [row[:3] for row in rows], total, page
+            total, first_start = rows[0][3:5] if rows else (0, None)
+            return [row[:3] for row in rows], total, page, first_start
         # Past the last page: the count of the office's requests tells which page is last.
         page = max(1, -(-_waiting_keys(office, now).count() // size))
 
@@ -122,7 +128,7 @@ def call_list(
     then, as `CallListPage.soon`, by start time.
     """
     size = size or CALL_LIST_PAGE_SIZE
-    shown, total, page = _page_keys(office, now, max(page, 1), size)
+    shown, total, page, _first_start = _page_keys(office, now, max(page, 1), size)
     pages = max(1, -(-total // size))
     offset = (page - 1) * size
     listed, soon_entries = _page_rows(office, now, shown, soon, entries or PageEntries(now))
@@ -178,12 +184,16 @@ def _page_rows(office: Office, now, shown: list[tuple], soon, entries: PageEntri
 
 @dataclass(frozen=True)
 class KeptCalls:
-    """The call list's two tables as HTML (the CSRF token left out, `kept.with_csrf`) and the
-    people they show, kept under the office's versions and the page's keys."""
+    """The call list's two tables as HTML (the CSRF token left out, `kept.with_csrf`), the
+    people they show and the page's keys (`_page_keys`), kept under the office's versions and
+    the page asked for until time alone changes them."""
 
     waiting_html: str
     soon_html: str
     people: list[int]
+    shown: list[tuple]
+    total: int
+    page: int
 
 
 def call_list_count(office: Office, now) -> int:
@@ -200,13 +210,12 @@ def calls_view(site, request):
     today = calendar.local(now).date()
     soon = day_bounds(today, today + datetime.timedelta(days=1))
     size = CALL_LIST_PAGE_SIZE
-    shown, total, page = _page_keys(office, now, max(form.cleaned_data["page"] or 1, 1), size)
-    pages = max(1, -(-total // size))
-    offset = (page - 1) * size
+    asked = max(form.cleaned_data["page"] or 1, 1)
     can_change = may_change(request.user)
     built = {}
 
     def build():
+        shown, total, page, first_start = _page_keys(office, now, asked, size)
         entries = PageEntries(now)
         listed, soon_entries = built["rows"] = _page_rows(office, now, shown, soon, entries)
         writer = RowWriter(can_change=can_change, action_url=reverse("admin:workplace_action"))
@@ -214,15 +223,24 @@ def calls_view(site, request):
             waiting_html=writer.call_rows(listed),
             soon_html=writer.call_rows(soon_entries),
             people=[e.booking.user_id for e in (*listed, *soon_entries)],
+            shown=shown,
+            total=total,
+            page=page,
         )
-        # Time alone changes an entry, or the requests that start today and tomorrow.
-        return min(filter(None, (entries.changes_at, soon[1]))), value
+        # Time alone changes an entry, the requests that start today and tomorrow, or the
+        # list itself when its first request's start comes.
+        return min(filter(None, (entries.changes_at, soon[1], first_start))), value
 
-    # REQ NFR-4: the rows kept while the office's bookings, the page's keys and the time
-    # leave them as they are (workplace.kept).
+    # REQ NFR-4: the page's keys and rows kept while the office's bookings and the time leave
+    # them as they are (workplace.kept): every booking of either service of the office raises
+    # its data version in the same transaction, so a request made, confirmed or cancelled
+    # shows on the next load.
     kept = kept_rows(
-        "call-list", (tuple(shown), soon, can_change), office=office, now=now, build=build
+        "call-list", (asked, size, soon, can_change), office=office, now=now, build=build
     )
+    shown, total, page = kept.shown, kept.total, kept.page
+    pages = max(1, -(-total // size))
+    offset = (page - 1) * size
     # LOG-1: the list shows these people's names and phone numbers.
     access_record_page(request, AccessKind.CALL_LIST, kept.people)
     rows = built.get("rows") or SimpleLazyObject(

@@ -165,14 +165,76 @@ def test_every_admin_change_view_of_a_persons_data_is_recorded(frozen, client, o
         assert record.office_id == office.pk
 
 
-def test_a_staff_page_of_several_people_records_each_once(office):
-    # REQ LOG-1: the day sheet, the call list and exports call this
+def test_a_staff_page_of_several_people_leaves_one_record_naming_each_once(office):
+    # REQ LOG-1: the day sheet, the call list and a caller search call this; one record per
+    # page shown, everyone in the order shown, with the staff member's IP and browser
     staff = counselor(office)
     people = [UserFactory(office=office) for _ in range(3)]
     request = person_request(staff, path="/admin/booths/day/")
-    assert access_record_page(request, AccessKind.DAY_SHEET, [*people, people[0], None]) == 3
-    assert AccessRecord.objects.filter(kind=AccessKind.DAY_SHEET, actor=staff).count() == 3
-    assert set(AccessRecord.objects.values_list("subject_id", flat=True)) == {p.pk for p in people}
+    with CaptureQueriesContext(connection) as queries:
+        shown = access_record_page(request, AccessKind.DAY_SHEET, [*people, people[0], None])
+    assert shown == 3 and len(queries) == 1
+    record = AccessRecord.objects.get()
+    assert record.kind == AccessKind.DAY_SHEET and record.actor == staff
+    assert record.subject is None and record.subjects == [p.pk for p in people]
+    assert (record.office_id, record.path) == (office.pk, "/admin/booths/day/")
+    assert (record.ip_address, record.user_agent) == (IP, BROWSER)
+    assert access_record_page(request, AccessKind.DAY_SHEET, [None]) == 0
+    assert AccessRecord.objects.count() == 1
+
+
+def test_people_of_another_office_on_a_page_are_recorded_under_theirs(office):
+    # REQ LOG-1: who may see a record is unchanged: each office's auditors see the pages that
+    # showed their people, as they saw a record per person before
+    staff = counselor(office)
+    other = OfficeFactory(code="other")
+    mine = [UserFactory(office=office) for _ in range(2)]
+    theirs = UserFactory(office=other)
+    request = person_request(staff, path="/admin/booths/calls/")
+    assert access_record_page(request, AccessKind.CALL_LIST, [mine[0], theirs, mine[1]]) == 3
+    records = {r.office_id: r.subjects for r in AccessRecord.objects.all()}
+    assert records == {office.pk: [mine[0].pk, mine[1].pk], other.pk: [theirs.pk]}
+    # Ids alone (no office known) are the page's office's.
+    assert access_record_page(request, AccessKind.CALL_LIST, [theirs.pk, mine[0].pk]) == 2
+    latest = AccessRecord.objects.order_by("-pk").first()
+    assert latest.office_id == office.pk and latest.subjects == [theirs.pk, mine[0].pk]
+
+
+def test_an_auditor_finds_every_page_that_showed_a_person(client, office):
+    # REQ LOG-1: by the query set and by the admin's search for the person's login ID; the
+    # record lists everyone it named
+    staff = counselor(office)
+    wanted = UserFactory(office=office, username="wanted1", last_name="探索", first_name="一郎")
+    others = [UserFactory(office=office, username=f"other{n}") for n in range(2)]
+    request = person_request(staff, path="/admin/booths/calls/")
+    access_record_page(request, AccessKind.CALL_LIST, [others[0], wanted])
+    access_record_page(request, AccessKind.DAY_SHEET, others)
+    own = access_record(kind=AccessKind.BOOKING, subject=wanted, request=person_request(wanted))
+    pages = AccessRecord.objects.filter(kind=AccessKind.CALL_LIST)
+    assert set(AccessRecord.objects.about(wanted)) == {own, *pages}
+    assert set(AccessRecord.objects.about(others[1].pk)) == set(
+        AccessRecord.objects.filter(kind=AccessKind.DAY_SHEET)
+    )
+    auditor = counselor(office, access_records=True)
+    login_client(client, auditor)
+    found = _search(client, reverse("admin:accounts_accessrecord_changelist"), "WANTED1")
+    assert set(found.context["cl"].result_list) == {own, *pages}
+    record = pages.get()
+    page = client.get(reverse("admin:accounts_accessrecord_change", args=[record.pk]))
+    assert html.escape(str(wanted)) in page.content.decode()
+    assert html.escape(str(others[0])) in page.content.decode()
+
+
+def test_the_lookup_of_a_person_in_page_records_uses_their_index(office):
+    # REQ LOG-1, NFR-4: an auditor's lookup stays an index scan as the records grow
+    staff = counselor(office)
+    person = UserFactory(office=office)
+    access_record_page(person_request(staff), AccessKind.CALL_LIST, [person])
+    query = AccessRecord.objects.filter(subjects__contains=[person.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+    assert "accounts_access_subjects_idx" in plan
 
 
 def test_only_staff_with_the_permission_see_access_records_of_their_office(client, office):
@@ -426,6 +488,38 @@ def test_people_and_offices_with_access_records_are_kept(office):
     assert "subject1" not in record.object_repr and record.ip_address == IP  # the staff's own
     account_delete(user=staff)
     assert AccessRecord.objects.get(pk=record.pk).ip_address is None
+
+
+def test_a_page_record_is_append_only_kept_through_erasure_and_purged(settings, office):
+    # REQ LOG-1, REG-5: nobody changes a page record, raw SQL included; erasing a person
+    # named on it keeps that the page showed them; a person it names is not deleted; the
+    # retention purge deletes it like any record
+    settings.ACCESS_RECORD_RETENTION_DAYS = 30
+    staff = staff_with_mfa(office=office)
+    named = UserFactory(office=office, username="named1")
+    other = UserFactory(office=office)
+    now = timezone.now()
+    with time_machine.travel(now - datetime.timedelta(days=31), tick=False):
+        access_record_page(person_request(staff), AccessKind.CALL_LIST, [named, other])
+    old = AccessRecord.objects.get()
+    for sql in (
+        "UPDATE accounts_accessrecord SET subjects = '{}' WHERE id = %s",
+        "DELETE FROM accounts_accessrecord WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [old.pk])
+    with pytest.raises(ValidationError):
+        AccessRecord.objects.filter(pk=old.pk).update(subjects=[other.pk])
+    with pytest.raises(IntegrityError, match="named by an access record"), transaction.atomic():
+        models.QuerySet(type(named)).filter(pk=named.pk).delete()
+    account_delete(user=named)
+    assert AccessRecord.objects.get(pk=old.pk).subjects == [named.pk, other.pk]
+    assert list(AccessRecord.objects.about(named)) == [old]
+    access_record_page(person_request(staff), AccessKind.DAY_SHEET, [other])
+    assert purge_access_records() == "deleted=1"
+    assert list(AccessRecord.objects.values_list("kind", "subjects")) == [
+        (AccessKind.DAY_SHEET, [other.pk])
+    ]
 
 
 # --- LOG-2: admin searches stay out of URLs ---------------------------------------------------

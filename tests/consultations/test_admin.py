@@ -710,7 +710,7 @@ def test_the_caller_search_is_posted_and_leaves_an_access_record(
     assert listed(response) == {hanako.pk}
     assert f"{hanako.last_name} {hanako.first_name}" in response.content.decode()
     record = AccessRecord.objects.get(kind=AccessKind.CALLER_SEARCH)
-    assert record.subject_id == hanako.pk and "山田" not in record.path
+    assert record.subjects == [hanako.pk] and "山田" not in record.path
     # The search keeps what was filled in, and shows no error for what was not yet.
     assert response.context["form"]["date"].value() == "2026-11-17"
     assert 'class="errorlist' not in response.content.decode()

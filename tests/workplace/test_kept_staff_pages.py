@@ -177,10 +177,52 @@ def test_a_kept_call_list_shows_a_call_made_and_a_renamed_video_tool_at_once(
     assert ">Teams 会議</td>" in after
 
 
+def _reads_the_keys(client, query=None) -> tuple[str, bool]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CALLS, query or {})
+    assert response.status_code == 200
+    return response.content.decode(), any("COUNT(*) OVER ()" in q["sql"] for q in queries)
+
+
+def test_a_kept_call_list_reads_no_keys_until_a_booking_or_a_start_changes_them(
+    frozen, staff_client, office, booth
+):
+    # REQ STF-1, NFR-4: the page's keys are kept with its rows under the office's data
+    # version; a new request (another page's, by time order) and one whose start comes
+    # change the list on the next load, nothing to invalidate
+    first = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 25, 10, 0))
+    later = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 16, 10, 30))
+    staff_client.get(DAY)  # warm-up: session activity
+    html, read = _reads_the_keys(staff_client)
+    assert read and f'value="{first.pk}"' in html and f'value="{later.pk}"' in html
+    html, read = _reads_the_keys(staff_client)
+    assert not read and f'value="{first.pk}"' in html
+    added = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 26, 10, 0))
+    html, read = _reads_the_keys(staff_client)
+    assert read and f'value="{added.pk}"' in html
+    assert not _reads_the_keys(staff_client, {"page": "1"})[1]  # the same page
+    assert _reads_the_keys(staff_client, {"page": "2"})[1]  # another page: its own keys
+    frozen.move_to(tokyo(2026, 11, 16, 10, 15))
+    html, _read = _reads_the_keys(staff_client)  # within the idle timeout
+    assert f'value="{later.pk}"' in html
+    frozen.move_to(tokyo(2026, 11, 16, 10, 30))
+    html, read = _reads_the_keys(staff_client)
+    assert read and f'value="{later.pk}"' not in html and f'value="{first.pk}"' in html
+
+
+def test_a_kept_call_list_page_past_the_last_shows_the_last(frozen, staff_client, office, booth):
+    # REQ STF-1: the page asked for is the key; the page shown is the last there is
+    waiting = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 25, 10, 0))
+    for _load in range(2):
+        response = staff_client.get(CALLS, {"page": "7"})
+        assert response.context["calls"].page == 1
+        assert f'value="{waiting.pk}"' in response.content.decode()
+
+
 def test_a_kept_page_still_records_whose_data_it_showed_each_time(
     frozen, staff_client, office, booth, me
 ):
-    # REQ LOG-1: one record per person shown, on every load, kept rows or not
+    # REQ LOG-1: one record per page shown naming everyone on it, on every load, kept rows or not
     people = [
         ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 18, 9 + n, 0)).user
         for n in range(3)
@@ -188,10 +230,10 @@ def test_a_kept_page_still_records_whose_data_it_showed_each_time(
     for _load in range(2):
         staff_client.get(CALLS)
     records = AccessRecord.objects.filter(kind=AccessKind.CALL_LIST)
-    assert sorted(records.values_list("subject_id", flat=True)) == sorted(
-        [p.pk for p in people] * 2
-    )
-    assert {(r.actor_id, r.office_id, r.path) for r in records} == {(me.pk, office.pk, CALLS)}
+    assert [sorted(r.subjects) for r in records] == [sorted(p.pk for p in people)] * 2
+    assert {(r.actor_id, r.subject_id, r.office_id, r.path) for r in records} == {
+        (me.pk, None, office.pk, CALLS)
+    }
 
 
 def test_a_kept_pages_forms_carry_each_requests_own_csrf_token(frozen, office, booth, me):

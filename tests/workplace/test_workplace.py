@@ -639,17 +639,23 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
 
 
 def test_the_day_sheet_and_call_list_record_whose_data_staff_saw(frozen, office, staff_client):
-    # REQ LOG-1: the pages showing people's names and phones leave access records
+    # REQ LOG-1: the pages showing people's names and phones leave access records: one a
+    # page load, naming everyone it showed, found by looking up any of them
     from accounts.access import AccessKind, AccessRecord
 
     booth = BoothFactory(office=office)
-    reservation = ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 18, 10))
+    reservations = [
+        ReservationFactory(booth=booth, starts_at=tokyo(2026, 11, 18, hour)) for hour in (10, 11)
+    ]
+    people = {r.user_id for r in reservations}
     staff_client.get(DAY, {"date": "2026-11-18"})
     staff_client.get(CALLS)
-    kinds = set(
-        AccessRecord.objects.filter(subject_id=reservation.user_id).values_list("kind", flat=True)
-    )
-    assert {AccessKind.DAY_SHEET, AccessKind.CALL_LIST} <= kinds
+    records = {r.kind: r for r in AccessRecord.objects.filter(subject=None, subjects__isnull=False)}
+    assert set(records) == {AccessKind.DAY_SHEET, AccessKind.CALL_LIST}
+    assert all(set(r.subjects) == people and r.office_id == office.pk for r in records.values())
+    for person in people:
+        kinds = set(AccessRecord.objects.about(person).values_list("kind", flat=True))
+        assert {AccessKind.DAY_SHEET, AccessKind.CALL_LIST} <= kinds
 
 
 @pytest.mark.parametrize(
