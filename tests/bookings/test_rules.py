@@ -268,6 +268,18 @@ def test_booking_posts_are_rate_limited_with_a_clear_message(
     assert checks[0].send(client)["Location"] == Reservation.objects.get().get_absolute_url()
 
 
+def _one_held_one_no_show(booth, person):
+    """An active booking ahead and a no-show three days ago: facts that count."""
+    ReservationFactory(booth=booth, user=person, starts_at=SLOT_AT)
+    ReservationFactory(
+        booth=booth,
+        user=person,
+        starts_at=NOW - datetime.timedelta(days=3),
+        status=Status.NO_SHOW,
+        no_show_at=NOW - datetime.timedelta(days=3),
+    )
+
+
 @pytest.mark.parametrize("with_token", [True, False], ids=["token", "no_token"])
 def test_the_kept_facts_statement_is_the_orms_for_every_person_and_moment(
     frozen, seeker, employer, booth, with_token
@@ -277,14 +289,7 @@ def test_the_kept_facts_statement_is_the_orms_for_every_person_and_moment(
     # and counts what it should
     from consultations.models import Consultation
 
-    ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
-    ReservationFactory(
-        booth=booth,
-        user=seeker,
-        starts_at=NOW - datetime.timedelta(days=3),
-        status=Status.NO_SHOW,
-        no_show_at=NOW - datetime.timedelta(days=3),
-    )
+    _one_held_one_no_show(booth, seeker)
     office = booth.office
     statements.forget()
     for model in (Reservation, Consultation):
@@ -303,14 +308,7 @@ def test_the_kept_booking_facts_statement_is_the_orms_for_every_person_and_windo
 ):
     # REQ NFR-4, BTH-7, NFR-3: the person's facts read by the statement built once a process,
     # filled with another person's values and window, are those the ORM's union reads
-    ReservationFactory(booth=booth, user=seeker, starts_at=SLOT_AT)
-    ReservationFactory(
-        booth=booth,
-        user=seeker,
-        starts_at=NOW - datetime.timedelta(days=3),
-        status=Status.NO_SHOW,
-        no_show_at=NOW - datetime.timedelta(days=3),
-    )
+    _one_held_one_no_show(booth, seeker)
     office = booth.office
     kinds = booking_kinds()
     statements.forget()
