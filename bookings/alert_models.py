@@ -38,9 +38,11 @@ class AlertEnd(models.TextChoices):
 
 
 class EarlierSlotAlertQuerySet(models.QuerySet):
-    def live(self, now=None) -> EarlierSlotAlertQuerySet:
-        """Not ended, and the range not passed yet (Tokyo days)."""
-        today = calendar.local(now or timezone.now()).date()
+    def live(self, now=None, *, today=None) -> EarlierSlotAlertQuerySet:
+        """Not ended, and the range not passed yet (Tokyo days): as of `now`, or of the Tokyo
+        day `today`."""
+        if today is None:
+            today = calendar.local(now or timezone.now()).date()
         return self.filter(ended_at__isnull=True, last_day__gte=today)
 
     def for_user(self, user) -> EarlierSlotAlertQuerySet:

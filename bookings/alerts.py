@@ -743,16 +743,43 @@ def _list_url() -> str:
 # --- Staff pages and statistics -----------------------------------------------------------
 
 
+def _waiting_rows_sql(given: dict) -> tuple[str, tuple]:
+    return (
+        EarlierSlotAlert.objects.live(today=given["today"])
+        .filter(
+            office_id=given["office"], first_day__lte=given["last"], last_day__gte=given["first"]
+        )
+        .values_list("service", "first_day", "last_day", "user_id")
+        .query.sql_with_params()
+    )
+
+
+def _waiting_stand_ins(n: int) -> dict:
+    return {
+        "office": -1000 - n,
+        "today": datetime.date(1901, 1, n),
+        "first": datetime.date(1902, 1, n),
+        "last": datetime.date(1903, 1, n),
+    }
+
+
 def waiting_by_day(office_id: int, days: list[datetime.date], *, now) -> dict:
-    """How many people's live alerts cover each day, per service (the day sheet): one query."""
+    """How many people's live alerts cover each day, per service (the day sheet): one query,
+    its statement built once a process (`core.statements`: every load of the sheet reads it)."""
     if not days:
         return {}
-    first, last = min(days), max(days)
-    rows = (
-        EarlierSlotAlert.objects.live(now)
-        .filter(office_id=office_id, first_day__lte=last, last_day__gte=first)
-        .values_list("service", "first_day", "last_day", "user_id")
+    inputs = {
+        "office": office_id,
+        "today": calendar.local(now).date(),
+        "first": min(days),
+        "last": max(days),
+    }
+    sql, params = kept_statement(
+        "bookings.alerts.waiting_by_day", _waiting_rows_sql, inputs, stand_ins=_waiting_stand_ins
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     counts: dict = {day: {} for day in days}
     seen: set = set()
     for service, start, end, user_id in rows:

@@ -123,3 +123,30 @@ def test_the_statistics_page_and_csv_show_the_alert_figures(frozen, client, offi
         reverse("admin:workplace_statistics"), {"month": "2026-11", "format": "csv"}
     ).content.decode("utf-8-sig")
     assert "空き枠のお知らせメール送信数,6,6,12" in csv
+
+
+def test_the_waiting_counts_come_from_a_kept_statement_filled_for_each_office_and_day(
+    frozen, office
+):
+    # REQ ALR-1, NFR-4: built once a process, checked against the ORM's on its first call,
+    # then filled with each office's and days' values
+    from bookings import alerts
+    from core import statements
+
+    statements.forget()
+    other = OfficeFactory(code="other")
+    later = DAY + datetime.timedelta(days=2)
+    _alert(office, "a")
+    _alert(other, "b", first=DAY, last=later)
+    _alert(other, "c", service="online", first=later, last=later)
+    assert alerts.waiting_by_day(office.pk, [DAY], now=NOW) == {DAY: {"booth": 1}}
+    assert statements.kept("bookings.alerts.waiting_by_day") is not None
+    assert alerts.waiting_by_day(other.pk, [DAY, later], now=NOW) == {
+        DAY: {"booth": 1},
+        later: {"booth": 1, "online": 1},
+    }
+    # As of a later day, a range already passed is no longer live.
+    assert alerts.waiting_by_day(other.pk, [later], now=NOW + datetime.timedelta(days=10)) == {
+        later: {}
+    }
+    statements.forget()
