@@ -43,7 +43,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,50 +131,20 @@ def register_composer(name: str, compose: Composer) -> None:
     _composers[name] = compose
 
 
-def outbox_enqueue_to_compose(
-    *, composer: str, to: list[str], topic: str, topic_kind: str
-) -> OutboxMessage:
+def outbox_enqueue_to_compose(*, composer: str, to: list[str], topic: str, topic_kind: str) -> int:
     """Store a mail that the registered `composer` writes when it is delivered: a small row
-    naming the topic and the kind, in the transaction of the change (REQ NTF-2, NFR-4)."""
+    naming the topic and the kind, in the transaction of the change (REQ NTF-2, NFR-4).
+    Returns the stored row's id.
+
+    The statement `outbox_enqueue_selected_to_compose` sends for many, given one row: not
+    `save()`, as every booking writes one and the ORM's insert machinery cost more than the
+    statement. The delivery is deferred by the table's trigger as for any other row."""
     if not topic:
         raise ValueError("a mail composed when delivered needs the topic it describes")
-    now = timezone.now()
-    stored = OutboxMessage(
-        created_at=now,
-        subject="",
-        body="",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(to),
-        next_attempt_at=now,
-        topic=topic,
-        topic_kind=topic_kind,
-        composer=composer,
-    )
-    # One hand-written INSERT, not `save()`: every booking writes one, and the ORM's insert
-    # machinery cost more than the statement (REQ NFR-4). The delivery is deferred by the
-    # table's trigger as for any other row.
+    sql, values = _insert_to_compose(composer, rows="SELECT %s, %s, %s")
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {OutboxMessage._meta.db_table} (created_at, subject, body, html_body, "
-            'from_email, "to", cc, bcc, reply_to, headers, attachments, status, attempts, '
-            "next_attempt_at, last_error, erase_when_done, drop_reason, topic, topic_kind, "
-            "composer) VALUES (%s, '', '', '', %s, %s::jsonb, '[]', '[]', '[]', '{}', '[]', "
-            "%s, 0, %s, '', false, '', %s, %s, %s) RETURNING id",
-            [
-                now,
-                stored.from_email,
-                json.dumps(stored.to),
-                stored.status,
-                now,
-                topic,
-                topic_kind,
-                composer,
-            ],
-        )
-        stored.pk = cursor.fetchone()[0]
-    stored._state.adding = False
-    stored._state.db = DEFAULT_DB_ALIAS
-    return stored
+        cursor.execute(sql + " RETURNING id", [json.dumps(list(to)), topic, topic_kind, *values])
+        return cursor.fetchone()[0]
 
 
 def outbox_enqueue_selected_to_compose(
@@ -186,6 +156,16 @@ def outbox_enqueue_selected_to_compose(
     `rows` may read (`name AS (…), …`), such as an INSERT … RETURNING of what the mails are
     about. One delivery is deferred (by the outbox's trigger); returns how many messages were
     stored."""
+    sql, values = _insert_to_compose(composer, rows=rows, before=before)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [*before_params, *params, *values])
+        stored = cursor.rowcount
+    return stored
+
+
+def _insert_to_compose(composer: str, *, rows: str, before: str = "") -> tuple[str, list]:
+    """The INSERT … SELECT of one outbox row to compose for each row of `rows` (recipients,
+    topic, kind), and the parameters it takes after those of `before` and `rows`."""
     now = timezone.now()
     table = OutboxMessage._meta.db_table
     sql = f"""
@@ -199,11 +179,7 @@ def outbox_enqueue_selected_to_compose(
                0, %s, '', false, '', src.topic, src.kind, %s
         FROM src
     """
-    values = [now, settings.DEFAULT_FROM_EMAIL, OutboxStatus.PENDING, now, composer]
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(sql, [*before_params, *params, *values])
-        stored = cursor.rowcount
-    return stored
+    return sql, [now, settings.DEFAULT_FROM_EMAIL, OutboxStatus.PENDING, now, composer]
 
 
 def _compose_stored(message: OutboxMessage, moment: datetime) -> bool:
