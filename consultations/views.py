@@ -64,11 +64,10 @@ def _counselor(request: HttpRequest, who: str):
         raise Http404
     # From the office's counselors kept under its people and places versions: the slot link,
     # its check page and the send read no user rows (REQ NFR-4).
-    wanted = int(who)
-    for counselor in availability.kept_online_counselors(_office(request)):
-        if counselor.pk == wanted:
-            return counselor
-    raise Http404
+    counselors = availability.kept_online_counselors(_office(request), int(who))
+    if not counselors:
+        raise Http404
+    return counselors[0]
 
 
 def _refused_page(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
