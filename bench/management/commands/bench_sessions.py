@@ -34,6 +34,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -174,7 +175,7 @@ class Command(BaseCommand):
                     "user": user.pk,
                     "month": f"/booths/{booth}/{month}/",
                     "day": f"/booths/{booth}/{day.isoformat()}/",
-                    "mine": "/booths/reservations/",
+                    "mine": reverse("workplace:my_reservations"),
                     "top": "/",
                     "terms": f"/terms/{user.office.code}/booth/",
                     "floor": f"/bench/floor/{booth}/{month}/",
