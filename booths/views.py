@@ -41,6 +41,7 @@ from bookings.pages import (
     slot_url,
     weeks,
 )
+from core.kept_pages import render_kept
 from core.versioning import office_cached
 from terms.gate import consent_required
 
@@ -127,7 +128,7 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
         **navigation,
         **_banners(request, booth, now),
     }
-    return render(request, "booths/month.html", context)
+    return render_kept(request, "booths/month.html", context, pieces=("grid",))
 
 
 @login_required
@@ -153,18 +154,15 @@ def day(request: HttpRequest, booth_id: int, day: str) -> HttpResponse:
     grid = availability.day_grid(
         booth, date, now=now, extra=(may_request, answers["query"]), render=render_grid
     )
-    return render(
-        request,
-        "booths/day.html",
-        {
-            "booth": booth,
-            "office": booth.office,
-            "date": date,
-            "grid": grid,
-            "slot_answers": answers,
-            **banners,
-        },
-    )
+    context = {
+        "booth": booth,
+        "office": booth.office,
+        "date": date,
+        "grid": grid,
+        "slot_answers": answers,
+        **banners,
+    }
+    return render_kept(request, "booths/day.html", context, pieces=("grid",))
 
 
 def _banners(request: HttpRequest, booth: Booth, now) -> dict:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +42,7 @@ from bookings.pages import (
     slot_url,
     weeks,
 )
+from core.kept_pages import render_kept
 from core.versioning import office_cached
 from terms.gate import consent_required
 
@@ -137,23 +139,38 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
     if not rules.is_shown_month(year, month, now):
         raise Http404
     office = _office(request)
-    days = availability.month_view(
-        office, year, month, now=now, counselor_id=getattr(counselor, "pk", None)
-    )
-    return render(
-        request,
-        "consultations/month.html",
-        {
-            "office": office,
-            "counselor": counselor,
-            "who": who,
+    navigation = month_navigation(year, month, now)
+
+    def render_grid(days):
+        context = {
             "weeks": weeks(days),
-            **month_navigation(year, month, now),
-            "refusal": reason,
-            "approval": approval,
-            "cap": _cap(request, office, now),
-        },
+            "day_url": "consultations:day",
+            "place": who,
+            "slots": False,
+            **navigation,
+        }
+        return render_to_string("bookings/_month_table.html", context)
+
+    grid = availability.month_grid(
+        office,
+        year,
+        month,
+        now=now,
+        counselor_id=getattr(counselor, "pk", None),
+        extra=(who,),
+        render=render_grid,
     )
+    context = {
+        "office": office,
+        "counselor": counselor,
+        "who": who,
+        "grid": grid,
+        **navigation,
+        "refusal": reason,
+        "approval": approval,
+        "cap": _cap(request, office, now),
+    }
+    return render_kept(request, "consultations/month.html", context, pieces=("grid",))
 
 
 @login_required
@@ -165,27 +182,43 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
     now = timezone.now()
     date = parse_day(day, now)
     office = _office(request)
-    closed_reason, slots = availability.day_view(
-        office, date, now=now, counselor_id=getattr(counselor, "pk", None)
-    )
+    cap = _cap(request, office, now)
     tools = [(tool.pk, tool.name) for tool in _kept_video_tools(office)]
     answers = slot_answers(request, ONLINE, extra=(("video_tool", _("Video tool"), tools),))
-    return render(
-        request,
-        "consultations/day.html",
-        {
-            "office": office,
-            "counselor": counselor,
+    may_request = not reason and not cap
+
+    def render_grid(closed_reason, slots):
+        context = {
             "who": who,
             "date": date,
             "closed_reason": closed_reason,
             "slots": slots,
-            "slot_answers": answers,
-            "refusal": reason,
-            "approval": approval,
-            "cap": _cap(request, office, now),
-        },
+            "may_request": may_request,
+            "slot_query": answers["query"],
+        }
+        return render_to_string("consultations/_day_grid.html", context)
+
+    has_slots, grid = availability.day_grid(
+        office,
+        date,
+        now=now,
+        counselor_id=getattr(counselor, "pk", None),
+        extra=(who, may_request, answers["query"]),
+        render=render_grid,
     )
+    context = {
+        "office": office,
+        "counselor": counselor,
+        "who": who,
+        "date": date,
+        "has_slots": has_slots,
+        "grid": grid,
+        "slot_answers": answers,
+        "refusal": reason,
+        "approval": approval,
+        "cap": cap,
+    }
+    return render_kept(request, "consultations/day.html", context, pieces=("grid",))
 
 
 def _video_tools(office):

@@ -80,15 +80,17 @@ def _fresh_cache():
     """Rate limits live in the cache; each test starts with none used up. The per-process
     cache of office data starts empty too: a test's rolled-back rows give the next test the
     same ids and office versions again, which a real database never does for committed data.
-    So do the kept rights of people (accounts.rights)."""
+    So do the kept rights of people (accounts.rights) and the kept pages (core.kept_pages)."""
     from django.core.cache import cache, caches
 
     from accounts import rights
+    from core import kept_pages
     from core.versioning import CACHE_ALIAS
 
     cache.clear()
     caches[CACHE_ALIAS].clear()
     rights.forget_all()
+    kept_pages.forget_all()
     yield
 
 

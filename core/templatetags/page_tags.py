@@ -17,7 +17,8 @@ HEADER_NAV = "includes/header_nav.html"
 OFFICE_CONTACT = "includes/office_contact.html"
 
 # What differs between people and pages, rendered as markers and put in afterwards, escaped.
-_NAME, _NEXT, _TOKEN = "\x00hw-name\x00", "\x00hw-next\x00", "\x00hw-csrf\x00"
+NAME, NEXT, TOKEN = "hw-name", "hw-next", "hw-csrf"
+_NAME, _NEXT, _TOKEN = (f"\x00{mark}\x00" for mark in (NAME, NEXT, TOKEN))
 # The rendered frame parts of this process, by everything else they show: a few per language.
 _frames: dict[tuple, str] = {}
 
@@ -44,6 +45,27 @@ def _frame(engine, key: tuple, name: str, context: dict) -> str:
     return html
 
 
+def viewer_stand_ins(user) -> dict:
+    """Context entries that stand in for the person and the request when a whole page is kept
+    (core.kept_pages): the header's links then keep their marks, which `viewer_values` fill."""
+    return {
+        "user": _Viewer(bool(user.is_authenticated), bool(user.is_authenticated and user.is_staff)),
+        "request": _Page(),
+        "csrf_token": _TOKEN,
+    }
+
+
+def viewer_values(request) -> dict[str, str]:
+    """What goes in at the marks for this request (the person's name, the page's path, the CSRF
+    token), each escaped."""
+    user = request.user
+    return {
+        NAME: conditional_escape(user.display_name) if user.is_authenticated else "",
+        NEXT: conditional_escape(request.get_full_path()),
+        TOKEN: conditional_escape(get_token(request)),
+    }
+
+
 @register.simple_tag(takes_context=True)
 def header_nav(context) -> str:
     """The header's links (REQ NFR-4): rendered once a process for each language and kind of
@@ -54,7 +76,8 @@ def header_nav(context) -> str:
     if done is not None:
         return done
     user, request = context["user"], context["request"]
-    viewer = _Viewer(bool(user.is_authenticated), bool(user.is_authenticated and user.is_staff))
+    kept = isinstance(user, _Viewer)  # a kept page (core.kept_pages): its marks stay
+    viewer = user if kept else viewer_stand_ins(user)["user"]
     language = get_language()
     frame = _frame(
         context.template.engine,
@@ -62,13 +85,12 @@ def header_nav(context) -> str:
         HEADER_NAV,
         {"user": viewer, "request": _Page(), "csrf_token": _TOKEN, "LANGUAGE_CODE": language},
     )
-    html = mark_safe(  # the frame is our template's output; what goes in is escaped
-        frame.replace(
-            _NAME, conditional_escape(user.display_name) if viewer.is_authenticated else ""
-        )
-        .replace(_NEXT, conditional_escape(request.get_full_path()))
-        .replace(_TOKEN, conditional_escape(get_token(request)))
-    )
+    html = frame
+    if not kept:
+        for mark, value in viewer_values(request).items():
+            html = html.replace(f"\x00{mark}\x00", value)
+    # The frame is our template's output; what goes in is escaped.
+    html = mark_safe(html)
     context.render_context[HEADER_NAV] = html
     return html
 
