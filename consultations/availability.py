@@ -184,42 +184,12 @@ def month_grid(
     )
 
 
-def day_grid(
-    office: Office,
-    day: datetime.date,
-    *,
-    now: datetime.datetime,
-    counselor_id: int | None,
-    extra: tuple,
-    render: Callable[[str | None, list[Slot]], str],
-) -> tuple[bool, SafeString]:
-    """(Whether `day` offers any slot, its grid as `render(closed_reason, slots)` makes it),
-    the grid from the grids cache while nothing it shows has changed (bookings.gridcache;
-    REQ NFR-4). `extra` names what else the rendering depends on (who, whether the person may
-    book, the chosen answers)."""
-    counselors = kept_online_counselors(office, counselor_id)
-    closed_reason, slots = _day_slots(office, day, now=now, counselors=counselors)
-    ids = tuple(c.pk for c in counselors)
-    grid = gridcache.grid(
-        "online-day-grid",
-        (ids, day, *extra),
-        office=office,
-        now=now,
-        build=lambda: render(closed_reason, slots),
-    )
-    return bool(slots), grid
-
-
 def day_view(
     office: Office, day: datetime.date, *, now=None, counselor_id: int | None = None
 ) -> tuple[str | None, list[Slot]]:
     """The closed reason (or None) and every offered slot of `day` with its free counselors."""
     now = now or timezone.now()
     counselors = kept_online_counselors(office, counselor_id)
-    return _day_slots(office, day, now=now, counselors=counselors)
-
-
-def _day_slots(office: Office, day: datetime.date, *, now, counselors: list):
     grid = _kept_day(office, day, counselors=counselors)
     reason = calendar.closed_reason(day, closures=grid.closures)
     if reason:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.maintenance import paused_during_maintenance
 from bookings import calendar, rules
 from bookings import services as bookings
+from bookings.availability import Slot
 from bookings.pagefacts import person_facts
 from bookings.pages import (
     booking_rate_limited,
@@ -182,43 +183,26 @@ def day(request: HttpRequest, who: str, day: str) -> HttpResponse:
     now = timezone.now()
     date = parse_day(day, now)
     office = _office(request)
-    cap = _cap(request, office, now)
+    closed_reason, slots = availability.day_view(
+        office, date, now=now, counselor_id=getattr(counselor, "pk", None)
+    )
     tools = [(tool.pk, tool.name) for tool in _kept_video_tools(office)]
     answers = slot_answers(request, ONLINE, extra=(("video_tool", _("Video tool"), tools),))
-    may_request = not reason and not cap
-
-    def render_grid(closed_reason, slots):
-        context = {
-            "who": who,
-            "date": date,
-            "closed_reason": closed_reason,
-            "slots": slots,
-            "may_request": may_request,
-            "slot_query": answers["query"],
-        }
-        return render_to_string("consultations/_day_grid.html", context)
-
-    has_slots, grid = availability.day_grid(
-        office,
-        date,
-        now=now,
-        counselor_id=getattr(counselor, "pk", None),
-        extra=(who, may_request, answers["query"]),
-        render=render_grid,
-    )
     context = {
         "office": office,
         "counselor": counselor,
         "who": who,
         "date": date,
-        "has_slots": has_slots,
-        "grid": grid,
+        "closed_reason": closed_reason,
+        # What the page shows of each slot: its time and state (who is free in it is not
+        # shown, and would make the kept page's key a list of people).
+        "slots": [Slot(slot.starts_at, slot.state) for slot in slots],
         "slot_answers": answers,
         "refusal": reason,
         "approval": approval,
-        "cap": cap,
+        "cap": _cap(request, office, now),
     }
-    return render_kept(request, "consultations/day.html", context, pieces=("grid",))
+    return render_kept(request, "consultations/day.html", context)
 
 
 def _video_tools(office):

@@ -17,7 +17,7 @@ template reads of them renders empty, and the tests comparing the kept page with
 render would show it. Messages waiting, or no office for the footer: the whole template.
 
 Kept in each process's memory, the least recently used dropped past `_PAGES_KEPT` entries of
-a few kB (the page without its grid).
+~10 kB (the page without its grid, and its key): ~10 MB at most.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from django.utils.translation import get_language
 from core.templatetags.page_tags import NAME, NEXT, TOKEN, viewer_stand_ins, viewer_values
 
 _PAGES: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
-_PAGES_KEPT = 2_000
+_PAGES_KEPT = 1_000
 _SCALARS = (
     int,
     float,

@@ -1,5 +1,5 @@
-"""The online month and day pages come from their grids and HTML kept once a process
-(bookings.gridcache, core.kept_pages), the same bytes as the whole template's render, and
+"""The online month and day pages come from HTML kept once a process (the month's grid too:
+bookings.gridcache; core.kept_pages), the same bytes as the whole template's render, and
 every input they show changes them (REQ NFR-4, CON-1, NFR-3)."""
 
 import datetime
