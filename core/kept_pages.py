@@ -17,7 +17,10 @@ template reads of them renders empty, and the tests comparing the kept page with
 render would show it. Messages waiting, or no office for the footer: the whole template.
 
 Kept in each process's memory, the least recently used dropped past `_PAGES_KEPT` entries of
-~10 kB (the page without its grid, and its key): ~10 MB at most.
+~9 kB (the page without its grid as UTF-8, ~4 kB, and its key): under 30 MB, as the admin's
+frames (workplace/frame.py). The benchmark's 2,000
+people see ~1,100 booth months and ~1,900 days; a bound below what a process cycles through
+would keep none of them.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ from django.utils.translation import get_language
 
 from core.templatetags.page_tags import NAME, NEXT, TOKEN, viewer_stand_ins, viewer_values
 
-_PAGES: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
-_PAGES_KEPT = 1_000
+_PAGES: OrderedDict[tuple, tuple] = OrderedDict()
+_PAGES_KEPT = 3_000
 _SCALARS = (
     int,
     float,
@@ -66,7 +69,7 @@ def _piece_mark(name: str) -> str:
     return f"hw-piece-{name}"
 
 
-def fingerprint(value):
+def fingerprint(value, _rows: dict | None = None):
     """A hashable value equal for two inputs exactly when a template shows them alike (the
     language and time zone aside, which the key holds). Raises TypeError for a type it can't
     vouch for."""
@@ -83,31 +86,36 @@ def fingerprint(value):
         return (kind, value.value)
     if isinstance(value, _SCALARS):
         return (kind, value)
+    rows = {} if _rows is None else _rows
     if isinstance(value, list | tuple):
-        return (kind, *(fingerprint(item) for item in value))
+        return (kind, *(fingerprint(item, rows) for item in value))
     if isinstance(value, dict):
-        return (kind, *((key, fingerprint(item)) for key, item in value.items()))
+        return (kind, *((key, fingerprint(item, rows)) for key, item in value.items()))
     if isinstance(value, Model):
-        return _instance(value)
+        return _instance(value, rows)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (
-            kind,
-            *(fingerprint(getattr(value, field.name)) for field in dataclasses.fields(value)),
-        )
+        fields = dataclasses.fields(value)
+        return (kind, *(fingerprint(getattr(value, field.name), rows) for field in fields))
     raise TypeError(f"kept pages can't vouch for a {kind.__qualname__} in their key")
 
 
-def _instance(instance: Model, seen: frozenset = frozenset()) -> tuple:
+def _instance(instance: Model, rows: dict) -> tuple:
     """A row by its model, its loaded columns (a deferred one is not shown without a query,
-    and these pages make none) and the related rows it carries (`booth.office`)."""
+    and these pages make none) and the related rows it carries (`booth.office`). A row met
+    before in the same key (the office: the page's, the booth's, the footer's) is named by
+    its place in the key: the same object shows the same."""
+    seen = rows.get(id(instance))
+    if seen is not None:
+        return ("row", seen)
+    rows[id(instance)] = len(rows)
     values = instance.__dict__
     opts = instance._meta
-    columns = tuple(
-        values.get(field.attname) for field in opts.concrete_fields if field.attname in values
-    )
-    seen = seen | {id(instance)}
+    loaded = [field.attname for field in opts.concrete_fields if field.attname in values]
+    columns = tuple(values[name] for name in loaded)
+    if len(loaded) < len(opts.concrete_fields):
+        columns = (tuple(loaded), *columns)
     related = tuple(
-        (name, None if other is None or id(other) in seen else _instance(other, seen))
+        (name, None if other is None else _instance(other, rows))
         for name, other in instance._state.fields_cache.items()
     )
     return (opts.label, columns, related)
@@ -132,9 +140,9 @@ def render_kept(
         timezone.get_current_timezone_name(),
         get_script_prefix(),
         bool(user.is_staff),
-        _instance(office),  # the footer's contact (accounts.context_processors.site)
-        fingerprint(frame),
         pieces,
+        # The footer's contact (accounts.context_processors.site), and the context.
+        fingerprint((office, frame)),
     )
     parts = _PAGES.get(key)
     if parts is None:
@@ -151,12 +159,16 @@ def render_kept(
     given = viewer_values(request)
     for name, html in values.items():
         given[_piece_mark(name)] = html
-    html = "".join(part if index % 2 == 0 else given[part] for index, part in enumerate(parts))
-    return HttpResponse(mark_safe(html))
+    # Kept as UTF-8: the response's bytes without encoding the whole page again.
+    return HttpResponse(
+        b"".join(
+            part if index % 2 == 0 else given[part].encode() for index, part in enumerate(parts)
+        )
+    )
 
 
-def _kept(request: HttpRequest, template: str, context: dict, pieces: tuple) -> tuple[str, ...]:
-    """The page rendered with marks, split at them: text, mark name, text, …"""
+def _kept(request: HttpRequest, template: str, context: dict, pieces: tuple) -> tuple:
+    """The page rendered with marks, split at them: its text as UTF-8, mark name, text, …"""
     marks = (NAME, NEXT, TOKEN, *(_piece_mark(name) for name in pieces))
     html = render_to_string(
         template,
@@ -170,4 +182,5 @@ def _kept(request: HttpRequest, template: str, context: dict, pieces: tuple) -> 
         request,
     )
     pattern = "\x00(" + "|".join(re.escape(mark) for mark in marks) + ")\x00"
-    return tuple(re.split(pattern, html))
+    parts = re.split(pattern, html)
+    return tuple(part if index % 2 else part.encode() for index, part in enumerate(parts))

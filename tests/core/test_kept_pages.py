@@ -50,6 +50,17 @@ def test_a_row_is_keyed_by_its_loaded_columns_and_the_rows_it_carries():
     carried = fingerprint(booth)
     office.name = "別名"
     assert fingerprint(booth) != carried
+    # A row met twice is named by its first place; another row in its place is not the same.
+    other = OfficeFactory()
+    assert fingerprint((office, booth)) != fingerprint(
+        (office, Booth(pk=1, office=other, name="A"))
+    )
+    # Rows with other columns loaded are told apart even when the values are the same.
+    twin = OfficeFactory(code="same", name="same")
+    offices = type(twin).objects
+    assert fingerprint(offices.only("name").get(pk=twin.pk)) != fingerprint(
+        offices.only("code").get(pk=twin.pk)
+    )
 
 
 def test_a_value_it_cannot_vouch_for_is_refused():
