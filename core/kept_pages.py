@@ -18,9 +18,8 @@ render would show it. Messages waiting, or no office for the footer: the whole t
 
 Kept in each process's memory, the least recently used dropped past `_PAGES_KEPT` entries of
 ~9 kB (the page without its grid as UTF-8, ~4 kB, and its key): under 30 MB, as the admin's
-frames (workplace/frame.py). The benchmark's 2,000
-people see ~1,100 booth months and ~1,900 days; a bound below what a process cycles through
-would keep none of them.
+frames (workplace/frame.py). The benchmark's 2,000 people see ~1,100 booth months and ~1,900
+days; a bound below what a process cycles through would keep none of them.
 """
 
 from __future__ import annotations
