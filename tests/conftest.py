@@ -81,13 +81,13 @@ def _fresh_cache():
     cache of office data starts empty too: a test's rolled-back rows give the next test the
     same ids and office versions again, which a real database never does for committed data.
     So do the kept rights of people (accounts.rights)."""
-    from django.core.cache import cache, caches
+    from django.core.cache import cache
 
     from accounts import rights
-    from core.versioning import CACHE_ALIAS
+    from core.versioning import forget_kept
 
     cache.clear()
-    caches[CACHE_ALIAS].clear()
+    forget_kept()
     rights.forget_all()
     yield
 
