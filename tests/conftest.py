@@ -124,3 +124,13 @@ def office(db):
 @pytest.fixture
 def user(db, office):
     return UserFactory(office=office)
+
+
+@pytest.fixture
+def fresh_statements():
+    """The statements kept once a process (core.statements) built afresh for the test."""
+    from core import statements
+
+    statements.forget()
+    yield
+    statements.forget()

@@ -34,8 +34,9 @@ def shared_grids(tmp_path, settings):
     with (
         override_settings(CACHES=caches),
         mock.patch.object(versioning, "_copies", None),
-        mock.patch.object(FileBasedCache, "get", autospec=True, side_effect=FileBasedCache.get)
-        as reads,
+        mock.patch.object(
+            FileBasedCache, "get", autospec=True, side_effect=FileBasedCache.get
+        ) as reads,
     ):
         yield reads
 
