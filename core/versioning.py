@@ -253,21 +253,33 @@ def office_cached(
         repr((kind, office.pk, getattr(office, version), until, *parts)).encode(),
         digest_size=20,
     ).hexdigest()
-    copies = process_copies()
-    if copies is not None:
-        found = copies.get(key, now)
-        if found is not None:
-            return found
-    cache = caches[CACHE_ALIAS]
-    found = cache.get(key)
+    found = cached_get(key, now, until=until)
     if found is None:
         found = build()
         if found is not None:
-            # Without `until`, the alias's own timeout: a new version makes a new key anyway.
-            timeout = (
-                {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
-            )
-            cache.set(key, found, **timeout)
-    if found is not None and copies is not None:
-        copies.put(key, found, until)
+            cached_set(key, found, until=until, now=now)
     return found
+
+
+def cached_get(key: str, now: datetime.datetime | None, *, until: datetime.datetime | None = None):
+    """The grids cache's entry `key` (this process's copy first, which ends at `until`), or
+    None."""
+    copies = process_copies()
+    found = copies.get(key, now) if copies is not None else None
+    if found is None:
+        found = caches[CACHE_ALIAS].get(key)
+        if found is not None and copies is not None:
+            copies.put(key, found, until)
+    return found
+
+
+def cached_set(
+    key: str, value, *, until: datetime.datetime | None, now: datetime.datetime | None
+) -> None:
+    """Keep `value` under `key` in the grids cache (and this process's copies) until `until`
+    (by `now`'s clock), or for the cache's own timeout: a new version makes a new key anyway."""
+    timeout = {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
+    caches[CACHE_ALIAS].set(key, value, **timeout)
+    copies = process_copies()
+    if copies is not None:
+        copies.put(key, value, until)

@@ -113,3 +113,22 @@ def test_the_month_view_asks_the_shared_cache_nothing_between_changes(shared_gri
         ReservationFactory(booth=booth, starts_at=NOW.replace(month=12, day=1, hour=9))
         html = client.get(url).content.decode()
         assert re.search(rf'href="{day_1}">空き15<', html)  # the booking shows at once
+
+
+def test_the_staff_pages_rows_are_copied_too_and_end_when_time_changes_them(shared_grids):
+    # REQ NFR-4, STF-1: the day sheet's and call list's kept rows (workplace.kept)
+    from workplace.kept import kept_rows
+
+    office = OfficeFactory()
+    now = datetime.datetime(2026, 11, 16, 1, 0, tzinfo=datetime.UTC)
+    until = now + datetime.timedelta(minutes=10)
+    build = mock.Mock(return_value=(until, ["row"]))
+    with time_machine.travel(now, tick=False):
+        assert kept_rows("sheet", (1,), office=office, now=now, build=build) == ["row"]
+        shared_grids.reset_mock()
+        assert kept_rows("sheet", (1,), office=office, now=now, build=build) == ["row"]
+        assert shared_grids.call_count == 0 and build.call_count == 1
+    later = until + datetime.timedelta(seconds=1)
+    build.return_value = (None, ["new row"])
+    with time_machine.travel(later, tick=False):
+        assert kept_rows("sheet", (1,), office=office, now=later, build=build) == ["new row"]
