@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.dates import format_date
+from core.statements import kept_rows
 
 
 def _office_contact(user) -> str:
@@ -19,7 +20,20 @@ def _office_contact(user) -> str:
 
 
 def has_verified_email(user) -> bool:
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
+    """Whether the person has a verified address (the statement kept once a process: every
+    first booking page of a visit asks it, REQ NFR-4)."""
+    return bool(
+        kept_rows(
+            "accounts.eligibility.has_verified_email",
+            lambda given: (
+                EmailAddress.objects.filter(user=given["user"], verified=True)
+                .order_by()
+                .values_list("pk")[:1]
+            ),
+            {"user": user.pk},
+            stand_ins=lambda n: {"user": -7_000_000 - n},
+        )
+    )
 
 
 def booking_block_reason(user, *, verified: bool | None = None) -> str | None:

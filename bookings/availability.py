@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from core.statements import kept_rows
 from core.versioning import office_cached
 
 from . import calendar
@@ -50,8 +51,24 @@ class DaySummary:
 
 def closures_for(office_id: int, start: datetime.date, end: datetime.date) -> frozenset:
     since = start - LOOKBACK if start > datetime.date.min + LOOKBACK else datetime.date.min
-    # No ordering: the model's default order would join the office for nothing.
-    return OfficeClosure.objects.for_office(office_id).order_by().dates_between(since, end)
+    # No ordering: the model's default order would join the office for nothing. The
+    # statement is kept once a process (a cold office's first page builds it otherwise).
+    rows = kept_rows(
+        "bookings.availability.closures_for",
+        lambda given: (
+            OfficeClosure.objects.for_office(given["office"])
+            .order_by()
+            .between(given["since"], given["end"])
+            .values_list("date")
+        ),
+        {"office": office_id, "since": since, "end": end},
+        stand_ins=lambda n: {
+            "office": -7_000_000 - n,
+            "since": datetime.date(1901, 1, n),
+            "end": datetime.date(1902, 2, n + 2),
+        },
+    )
+    return frozenset(day for (day,) in rows)
 
 
 def kept_closures(office, day: datetime.date) -> frozenset:

@@ -50,9 +50,13 @@ class OfficeClosureQuerySet(models.QuerySet):
     def for_office(self, office: Office) -> OfficeClosureQuerySet:
         return self.filter(office=office)
 
+    def between(self, start: datetime.date, end: datetime.date) -> OfficeClosureQuerySet:
+        """The closures from `start` to `end` (both included)."""
+        return self.filter(date__gte=start, date__lte=end)
+
     def dates_between(self, start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
         """The closed dates from `start` to `end` (both included), ready for the calendar."""
-        return frozenset(self.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+        return frozenset(self.between(start, end).values_list("date", flat=True))
 
 
 @audit_track(indexes=["office"])  # REQ STF-2

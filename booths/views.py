@@ -42,6 +42,7 @@ from bookings.pages import (
     weeks,
 )
 from core.kept_pages import render_kept
+from core.statements import kept_rows
 from core.versioning import office_cached
 from terms.gate import consent_required
 
@@ -51,10 +52,9 @@ from .kind import BOOTHS
 from .models import Booth, Reservation
 
 
-def _booths_for(user):
-    return Booth.objects.filter(
-        office_id=user.office_id, office__offers_booths=True, is_active=True
-    ).select_related("office")
+def _booths_for(office_id):
+    """The open booths of the office, if it offers booths."""
+    return Booth.objects.filter(office_id=office_id, office__offers_booths=True, is_active=True)
 
 
 def _booth_for(user, booth_id: int) -> Booth:
@@ -65,12 +65,25 @@ def _booth_for(user, booth_id: int) -> Booth:
     if office is None or not office.offers_booths:
         raise Http404
     names = [field.attname for field in Booth._meta.concrete_fields]
+
+    def build():
+        rows = kept_rows(
+            "booths.views.booth_row",
+            lambda given: (
+                Booth.objects.filter(
+                    pk=given["booth"], office_id=given["office"], office__offers_booths=True
+                )
+                .filter(is_active=True)
+                .order_by()
+                .values_list(*names)
+            ),
+            {"booth": booth_id, "office": office.pk},
+            stand_ins=lambda n: {"booth": -7_000_000 - n, "office": -8_000_000 - n},
+        )
+        return rows[0] if rows else None
+
     row = office_cached(
-        "booth-row",
-        (booth_id,),
-        office=office,
-        build=lambda: _booths_for(user).filter(pk=booth_id).values_list(*names).first(),
-        version="places_version",
+        "booth-row", (booth_id,), office=office, build=build, version="places_version"
     )
     if row is None:
         raise Http404
@@ -90,7 +103,7 @@ def _refused(request: HttpRequest, booth: Booth, reason: str, status: int = 403)
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    booths = list(_booths_for(request.user))
+    booths = list(_booths_for(request.user.office_id).select_related("office"))
     now = timezone.now()
     office = request.user.office
     cap = None
@@ -311,7 +324,7 @@ def adhoc(request: HttpRequest) -> HttpResponse:
     """Use a booth now (BTH-8): the booths free in the current slot of the user's office, each
     with the time the use must end, told before it starts."""
     now = timezone.now()
-    booths = list(_booths_for(request.user))
+    booths = list(_booths_for(request.user.office_id).select_related("office"))
     slot, uses = availability.adhoc_uses_now(booths, now, user=request.user)
     error = None
     if request.method == "POST" and slot is not None and booking_rate_limited(request):

@@ -12,17 +12,41 @@ from core.forms import Form
 from .models import ConsultationPurpose
 
 
+class VideoToolField(forms.ChoiceField):
+    """One of the office's active video tools, chosen by its id from the tools the page read
+    already (kept by the office's places version): checking the answer asks the database
+    nothing (REQ NFR-4). The cleaned value is the tool."""
+
+    def set_tools(self, tools) -> None:
+        self.tools = {str(tool.pk): tool for tool in tools}
+        self.choices = [(tool.pk, str(tool)) for tool in tools]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        tool = self.tools.get(value)
+        if tool is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return tool
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # required; the choice was checked by to_python
+
+
 class ConsultationRequestForm(BookingDetailsForm):
     """The online consultation request (CON-4, CON-8): also the video tool the user can use."""
 
-    video_tool = forms.ModelChoiceField(
-        label=_("Video tool you can use"), queryset=None, widget=forms.RadioSelect, empty_label=None
-    )
+    video_tool = VideoToolField(label=_("Video tool you can use"), widget=forms.RadioSelect)
     field_order = ["purpose", "video_tool", "requester_name", "client_number", "phone"]
 
     def __init__(self, *args, video_tools, **kwargs):
         super().__init__(*args, purposes=list(ConsultationPurpose), **kwargs)
-        self.fields["video_tool"].queryset = video_tools
+        self.fields["video_tool"].set_tools(video_tools)
         self.fields["companions"].help_text = _(
             "Consultations are held in a private room. Tell the office in advance about "
             "anyone who will be with you (family, a supporter from another agency, an "

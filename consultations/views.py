@@ -44,6 +44,7 @@ from bookings.pages import (
     weeks,
 )
 from core.kept_pages import render_kept
+from core.statements import kept_rows
 from core.versioning import office_cached
 from terms.gate import consent_required
 
@@ -218,7 +219,12 @@ def _kept_video_tools(office) -> list[VideoTool]:
         "video-tools",
         (),
         office=office,
-        build=lambda: list(_video_tools(office).values_list(*names)),
+        build=lambda: kept_rows(
+            "consultations.views.video_tools",
+            lambda given: _video_tools(given["office"]).values_list(*names),
+            {"office": office.pk},
+            stand_ins=lambda n: {"office": -7_000_000 - n},
+        ),
         version="places_version",
     )
     return [VideoTool.from_db(DEFAULT_DB_ALIAS, names, row) for row in rows]
@@ -242,7 +248,7 @@ def request_slot(request: HttpRequest, who: str, day: str, hhmm: str) -> HttpRes
     counselor = _counselor(request, who)
     office = _office(request)
     starts_at = parse_slot(day, hhmm, timezone.now())
-    tools = _video_tools(office)
+    tools = _kept_video_tools(office)
 
     def check(answers, cleaned):
         tool = cleaned["video_tool"]

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 
+from django.db import DEFAULT_DB_ALIAS, connections
+
 # What `build(inputs)` returns: the SQL and its parameters, as `query.sql_with_params()` does.
 Build = Callable[[dict], tuple[str, Sequence]]
 
 # key -> (SQL, [(input name, its wrapper or None) or ("", the constant)]), or None: not kept.
 _kept: dict[Hashable, tuple[str, list] | None] = {}
 _checked: set[Hashable] = set()
+# key -> whether `kept_rows`' rows come as the database gives them (no field converts them).
+_plain: dict[Hashable, bool] = {}
 
 
 def kept_statement(
@@ -50,6 +54,31 @@ def kept_statement(
     return sql, params
 
 
+def kept_rows(
+    key: Hashable, queryset: Callable[[dict], object], inputs: dict, *, stand_ins: Callable
+) -> list[tuple]:
+    """The rows of `queryset(inputs)` (a `values_list()` whose fields need no conversion from
+    the database's values: ids, numbers, text, dates, moments) by the statement kept under
+    `key` (`kept_statement`). For a value a page derives once per office or person and keeps:
+    the first page after a change pays the ORM's building otherwise. Rows whose fields the
+    ORM converts are read through the ORM on every call."""
+    if key not in _plain:
+        compiler = queryset(inputs).query.get_compiler(DEFAULT_DB_ALIAS)
+        compiler.pre_sql_setup()
+        _plain[key] = not compiler.get_converters([column[0] for column in compiler.select])
+    if not _plain[key]:
+        return [tuple(row) for row in queryset(inputs)]
+    sql, params = kept_statement(
+        key,
+        lambda given: queryset(given).query.sql_with_params(),
+        inputs,
+        stand_ins=stand_ins,
+    )
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def kept(key: Hashable) -> tuple[str, list] | None:
     """What is kept under `key`: None when nothing is, or the statement could not be kept."""
     return _kept.get(key)
@@ -59,6 +88,7 @@ def forget() -> None:
     """Build every statement afresh (tests)."""
     _kept.clear()
     _checked.clear()
+    _plain.clear()
 
 
 def _compiled(build: Build, stand_ins: Callable[[int], dict]) -> tuple[str, list] | None:

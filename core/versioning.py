@@ -24,12 +24,20 @@ install them (`install` / `uninstall` in a RunPython).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import math
+import pickle
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TLRUCache
+from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 # Where pages keep what they derive from an office's data: settings CACHES["grids"] (each
 # process's local memory, or a Redis all servers share).
@@ -158,6 +166,69 @@ def operations(watched: list[Watched], *, guards=()):
     return migrations.RunPython(install, uninstall)
 
 
+class ProcessCopies:
+    """Each process's copies of what it read from a shared grids cache (a Redis all servers
+    share): a page then asks the network once an entry, not each time (REQ NFR-4).
+
+    An entry's key already names the data version it was built from, so a copy can never be
+    older than the shared entry: a change makes a new key in every process at once, and
+    nothing has to be invalidated here either. A copy is dropped at its entry's `until` (a
+    moment by the wall clock, as the shared entry's timeout is), or least recently used first
+    when the copies pass `max_bytes`. Text is kept as it is (it cannot be changed in place);
+    anything else as its pickle, so each read gets objects of its own, as from the shared
+    cache.
+    """
+
+    def __init__(self, max_bytes: int):
+        self._lock = threading.Lock()  # the development server runs a thread a request
+        self._entries = TLRUCache(
+            maxsize=max_bytes,
+            ttu=lambda _key, entry, _now: entry[0],
+            timer=time.time,
+            getsizeof=lambda entry: len(entry[1]) + 100,
+        )
+
+    def get(self, key: str, now: datetime.datetime | None):
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or (now is not None and now.timestamp() >= entry[0]):
+            return None
+        payload = entry[1]
+        return payload if isinstance(payload, str) else pickle.loads(payload)
+
+    def put(self, key: str, value, until: datetime.datetime | None) -> None:
+        payload = value if isinstance(value, str) else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        deadline = until.timestamp() if until is not None else math.inf
+        # One larger than all the copies may be is read from the shared cache each time.
+        with self._lock, contextlib.suppress(ValueError):
+            self._entries[key] = (deadline, payload)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_copies: ProcessCopies | None = None
+
+
+def process_copies() -> ProcessCopies | None:
+    """This process's copies of the grids cache's entries, or None when that cache is each
+    process's own memory already (settings CACHES["grids"])."""
+    global _copies
+    if isinstance(caches[CACHE_ALIAS], LocMemCache):
+        return None
+    if _copies is None:
+        _copies = ProcessCopies(settings.GRID_PROCESS_COPY_BYTES)
+    return _copies
+
+
+def forget_kept() -> None:
+    """Empty the grids cache and this process's copies of it (tests; a first visit timed)."""
+    caches[CACHE_ALIAS].clear()
+    if _copies is not None:
+        _copies.clear()
+
+
 def office_cached(
     kind: str,
     parts: tuple,
@@ -175,20 +246,40 @@ def office_cached(
 
     `office` must have been read in this request, so its `availability_version` is the one
     committed now; `parts` names everything else the value depends on. A `None` from `build()`
-    is not kept.
+    is not kept. With a shared grids cache, the process keeps a copy of what it read
+    (`ProcessCopies`).
     """
     key = hashlib.blake2b(
         repr((kind, office.pk, getattr(office, version), until, *parts)).encode(),
         digest_size=20,
     ).hexdigest()
-    cache = caches[CACHE_ALIAS]
-    found = cache.get(key)
+    found = cached_get(key, now, until=until)
     if found is None:
         found = build()
         if found is not None:
-            # Without `until`, the alias's own timeout: a new version makes a new key anyway.
-            timeout = (
-                {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
-            )
-            cache.set(key, found, **timeout)
+            cached_set(key, found, until=until, now=now)
     return found
+
+
+def cached_get(key: str, now: datetime.datetime | None, *, until: datetime.datetime | None = None):
+    """The grids cache's entry `key` (this process's copy first, which ends at `until`), or
+    None."""
+    copies = process_copies()
+    found = copies.get(key, now) if copies is not None else None
+    if found is None:
+        found = caches[CACHE_ALIAS].get(key)
+        if found is not None and copies is not None:
+            copies.put(key, found, until)
+    return found
+
+
+def cached_set(
+    key: str, value, *, until: datetime.datetime | None, now: datetime.datetime | None
+) -> None:
+    """Keep `value` under `key` in the grids cache (and this process's copies) until `until`
+    (by `now`'s clock), or for the cache's own timeout: a new version makes a new key anyway."""
+    timeout = {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
+    caches[CACHE_ALIAS].set(key, value, **timeout)
+    copies = process_copies()
+    if copies is not None:
+        copies.put(key, value, until)

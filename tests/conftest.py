@@ -81,14 +81,14 @@ def _fresh_cache():
     cache of office data starts empty too: a test's rolled-back rows give the next test the
     same ids and office versions again, which a real database never does for committed data.
     So do the kept rights of people (accounts.rights) and the kept pages (core.kept_pages)."""
-    from django.core.cache import cache, caches
+    from django.core.cache import cache
 
     from accounts import rights
     from core import kept_pages
-    from core.versioning import CACHE_ALIAS
+    from core.versioning import forget_kept
 
     cache.clear()
-    caches[CACHE_ALIAS].clear()
+    forget_kept()
     rights.forget_all()
     kept_pages.forget_all()
     yield
@@ -126,3 +126,13 @@ def office(db):
 @pytest.fixture
 def user(db, office):
     return UserFactory(office=office)
+
+
+@pytest.fixture
+def fresh_statements():
+    """The statements kept once a process (core.statements) built afresh for the test."""
+    from core import statements
+
+    statements.forget()
+    yield
+    statements.forget()

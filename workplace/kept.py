@@ -23,13 +23,12 @@ import datetime
 import hashlib
 from collections.abc import Callable
 
-from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from core.versioning import CACHE_ALIAS
+from core.versioning import cached_get, cached_set
 
 # Never produced by escaping a value (it holds no character `escape` changes, and `\x00` is
 # not in any value the pages show).
@@ -73,13 +72,11 @@ def kept_rows(
         ).encode(),
         digest_size=20,
     ).hexdigest()
-    cache = caches[CACHE_ALIAS]
-    found = cache.get(key)
+    found = cached_get(key, now)
     if found is not None:
         until, value = found
         if (until is None or now < until) and fresh(value):
             return value
     until, value = build()
-    timeout = {} if until is None else {"timeout": max((until - now).total_seconds(), 0.001)}
-    cache.set(key, (until, value), **timeout)
+    cached_set(key, (until, value), until=until, now=now)
     return value

@@ -159,6 +159,9 @@ CACHES["grids"] = {
 # worker builds serves all of them. Every entry there expires (a day at most).
 if env("GRID_CACHE_URL", default=""):
     CACHES["grids"] = {**env.cache("GRID_CACHE_URL"), "TIMEOUT": 86400}
+# With a shared one, each process also keeps copies of the entries it read, up to this many
+# bytes, so a page asks the network once an entry (core.versioning.ProcessCopies).
+GRID_PROCESS_COPY_BYTES = env.int("GRID_PROCESS_COPY_BYTES", default=16 * 1024 * 1024)
 # Entries are of one database (a shared Redis may serve several installations), and a release
 # that changes what they hold or how they look never reads an older one.
 _DATABASE = env.db_url_config(DATABASE_URL) if DATABASE_URL else {"NAME": "embedded"}

@@ -13,14 +13,7 @@ from accounts.models import User
 from core import statements
 from tests.factories import OfficeFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    statements.forget()
-    yield
-    statements.forget()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_statements")]
 
 
 def _fields(obj) -> dict:

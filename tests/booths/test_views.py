@@ -4,13 +4,12 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
 from booths.models import Reservation, Status
 from core.outbox import outbox_deliver_due
-from core.versioning import CACHE_ALIAS
+from core.versioning import forget_kept
 from tests.booths.conftest import SLOT_AT, tokyo
 from tests.booths.factories import BoothFactory, ReservationFactory
 from tests.checkpage import CheckPage, fill_and_check
@@ -402,7 +401,7 @@ def test_month_and_day_views_cost_the_same_queries_with_many_reservations(
     day_url = reverse("booths:day", args=[booth.pk, "2026-12-01"])
 
     def cold(url):
-        caches[CACHE_ALIAS].clear()
+        forget_kept()
         return client.get(url)
 
     cold(month_url)

@@ -503,3 +503,25 @@ def test_a_direct_get_of_the_join_address_leads_to_the_consultation_page(booked,
     assert not ConsultationJoin.objects.exists()
     client.force_login(UserFactory(office=seeker.office))
     assert client.get(reverse("consultations:join", args=[booked.pk])).status_code == 404
+
+
+def test_a_video_tool_not_offered_by_the_office_is_refused_next_to_the_choices(
+    frozen, client, seeker, counselor, online_data, other_office
+):
+    # REQ CON-4, NFR-4: the answer is checked against the office's active tools the page read
+    # already (no query of its own); another office's tool or a withdrawn one is an error
+    # shown at the field, and nothing is booked
+    from tests.consultations.factories import VideoToolFactory
+
+    client.force_login(seeker)
+    elsewhere = VideoToolFactory(office=other_office)
+    withdrawn = VideoToolFactory(office=seeker.office, is_active=False)
+    for tool in (elsewhere, withdrawn):
+        response = client.post(REQUEST_URL, {**online_data, "video_tool": tool.pk})
+        assert response.status_code == 200
+        field = response.context["form"]["video_tool"]
+        assert field.errors and str(tool.pk) in field.errors[0]
+        assert tool.name not in response.content.decode()
+    response = client.post(REQUEST_URL, online_data)  # the office's own: the check page
+    assert response.context["video_tool"].pk == online_data["video_tool"]
+    assert not Consultation.objects.exists()

@@ -19,14 +19,13 @@ import time
 from importlib import import_module
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bookings.pagefacts import SESSION_KEY
-from core.versioning import CACHE_ALIAS
+from core.versioning import forget_kept
 
 PAGES = ["month", "day", "mine", "top", "terms", "floor"]
 STAFF_PAGES = ["admin_day", "admin_calls"]
@@ -35,7 +34,7 @@ STAFF_PAGES = ["admin_day", "admin_calls"]
 def _forget(session_key: str) -> None:
     """As on a person's first visit: the per-process cache empty, no booking facts kept in
     the session (consultations.pagefacts)."""
-    caches[CACHE_ALIAS].clear()
+    forget_kept()
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
     if store.pop(SESSION_KEY, None) is not None:
         store.save()

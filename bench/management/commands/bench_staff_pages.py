@@ -30,13 +30,12 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 
 from bench.client import ip_for
-from core.versioning import CACHE_ALIAS
+from core.versioning import forget_kept
 
 from .bench_booking_split import _SqlClock
 
@@ -69,7 +68,7 @@ def _backend_cpu() -> float:
 
 def _measure(client: Client, path: str, profiler=None, cold: bool = False) -> dict:
     if cold:
-        caches[CACHE_ALIAS].clear()
+        forget_kept()
     clock = _SqlClock()
     backend = _backend_cpu()
     with connection.execute_wrapper(clock):

@@ -17,7 +17,6 @@ import re
 import statistics
 import time
 
-from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Office, UserType
 from bookings import calendar
 from booths.models import Booth, Purpose, Reservation, Status
-from core.versioning import CACHE_ALIAS
+from core.versioning import forget_kept
 from workplace.statistics import month_statistics
 
 
@@ -103,7 +102,7 @@ class Command(BaseCommand):
             timings, counts = [], []
             for _n in range(repeat):
                 if cold:
-                    caches[CACHE_ALIAS].clear()
+                    forget_kept()
                 with CaptureQueriesContext(connection) as queries:
                     began = time.perf_counter()
                     stats = month_statistics(office=office, year=year, month=month)
