@@ -42,6 +42,7 @@ def shared_grids(tmp_path, settings):
 
 
 def test_a_value_is_read_from_the_shared_cache_once_a_process(shared_grids):
+    # REQ NFR-4
     office = OfficeFactory()
     build = mock.Mock(return_value=["row", 1])
     first = office_cached("thing", (1,), office=office, build=build)
@@ -52,6 +53,7 @@ def test_a_value_is_read_from_the_shared_cache_once_a_process(shared_grids):
 
 
 def test_each_read_gets_objects_of_its_own(shared_grids):
+    # REQ NFR-4
     office = OfficeFactory()
     first = office_cached("thing", (), office=office, build=lambda: {"ids": [1, 2]})
     first["ids"].append(3)  # a caller changing what it got changes nothing kept
@@ -59,6 +61,7 @@ def test_each_read_gets_objects_of_its_own(shared_grids):
 
 
 def test_a_change_of_the_office_data_is_read_on_the_next_load(shared_grids):
+    # REQ NFR-4, BTH-2
     office = OfficeFactory()
     office_cached("booths", (), office=office, build=lambda: ["A"])
     BoothFactory(office=office)  # the database raises the office's version
@@ -69,6 +72,7 @@ def test_a_change_of_the_office_data_is_read_on_the_next_load(shared_grids):
 
 
 def test_a_copy_ends_when_time_alone_changes_the_value(shared_grids):
+    # REQ NFR-4, BTH-6
     office = OfficeFactory()
     now = datetime.datetime(2026, 11, 16, 1, 0, tzinfo=datetime.UTC)
     until = now + datetime.timedelta(minutes=30)
@@ -83,6 +87,7 @@ def test_a_copy_ends_when_time_alone_changes_the_value(shared_grids):
 
 
 def test_copies_stay_within_their_bytes():
+    # REQ NFR-4
     copies = ProcessCopies(max_bytes=2_000)
     for number in range(20):
         copies.put(f"key-{number}", "x" * 300, None)
@@ -94,10 +99,12 @@ def test_copies_stay_within_their_bytes():
 
 
 def test_no_copies_when_the_grids_cache_is_the_process_own_memory():
+    # REQ NFR-4
     assert process_copies() is None  # the default: CACHES["grids"] is local memory already
 
 
 def test_the_month_view_asks_the_shared_cache_nothing_between_changes(shared_grids, client):
+    # REQ NFR-4, BTH-2
     with time_machine.travel(NOW, tick=False):
         office = OfficeFactory()
         booth = BoothFactory(office=office)
