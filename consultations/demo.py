@@ -152,5 +152,6 @@ def _open_consultation() -> str:
     )
     return (
         f"Online consultations: 'seeker' has one at {starts_at.astimezone(calendar.TOKYO):%H:%M} "
-        "(join button open now; /booths/reservations/ lists it). Run the demo again for a new one."
+        "(join button open now; 'My reservations' at /reservations/ lists it). "
+        "Run the demo again for a new one."
     )
