@@ -628,9 +628,11 @@ def test_counselor_works_the_call_list_and_sheet_by_keyboard_and_prints_the_shee
         waiting.refresh_from_db()
         assert waiting.status == Status.CHECKED_IN
 
+        # The check-in's page may still be loading its style sheets after its message shows.
+        page.wait_for_load_state("load")
         page.emulate_media(media="print")
-        assert page.locator(".wp-actions").first.is_hidden()
-        assert page.locator("#header").is_hidden()
+        expect(page.locator(".wp-actions").first).to_be_hidden()
+        expect(page.locator("#header")).to_be_hidden()
         fits = page.eval_on_selector(
             "table.wp-sheet", "t => t.getBoundingClientRect().right <= window.innerWidth"
         )
