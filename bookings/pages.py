@@ -111,6 +111,21 @@ def slot_answers(request: HttpRequest, kind: BookingKind, *, extra: tuple = ()) 
     return {"groups": groups, "query": f"?{urlencode(chosen)}" if chosen else ""}
 
 
+def month_table(days, *, day_url: str, place, slots: bool, navigation: dict) -> str:
+    """The month's table of either service (`bookings/_month_table.html`): the days as weeks,
+    each linking to `day_url` of `place`, with free-slot counts when `slots`."""
+    from django.template.loader import render_to_string
+
+    context = {
+        "weeks": weeks(days),
+        "day_url": day_url,
+        "place": place,
+        "slots": slots,
+        **navigation,
+    }
+    return render_to_string("bookings/_month_table.html", context)
+
+
 def month_navigation(year: int, month: int, now: datetime.datetime) -> dict:
     """The label and the previous/next months users may look at, as (year, month - 1)."""
     index = year * 12 + month - 1

@@ -30,6 +30,7 @@ from bookings.pages import (
     cancel_page,
     check_page,
     month_navigation,
+    month_table,
     parse_day,
     parse_slot,
     rate_limited_message,
@@ -39,7 +40,6 @@ from bookings.pages import (
     sign_answers,
     slot_answers,
     slot_url,
-    weeks,
 )
 from core.kept_pages import render_kept
 from core.statements import kept_rows
@@ -125,14 +125,9 @@ def month(request: HttpRequest, booth_id: int, year: int, month: int) -> HttpRes
     navigation = month_navigation(year, month, now)
 
     def render_grid(days):
-        context = {
-            "weeks": weeks(days),
-            "day_url": "booths:day",
-            "place": booth.pk,
-            "slots": True,
-            **navigation,
-        }
-        return render_to_string("bookings/_month_table.html", context)
+        return month_table(
+            days, day_url="booths:day", place=booth.pk, slots=True, navigation=navigation
+        )
 
     context = {
         "booth": booth,

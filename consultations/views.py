@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from bookings.pages import (
     cancel_page,
     check_page,
     month_navigation,
+    month_table,
     parse_day,
     parse_slot,
     rate_limited_message,
@@ -144,14 +144,9 @@ def month(request: HttpRequest, who: str, year: str, month: str) -> HttpResponse
     navigation = month_navigation(year, month, now)
 
     def render_grid(days):
-        context = {
-            "weeks": weeks(days),
-            "day_url": "consultations:day",
-            "place": who,
-            "slots": False,
-            **navigation,
-        }
-        return render_to_string("bookings/_month_table.html", context)
+        return month_table(
+            days, day_url="consultations:day", place=who, slots=False, navigation=navigation
+        )
 
     grid = availability.month_grid(
         office,
