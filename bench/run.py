@@ -1,10 +1,13 @@
 """`python -m bench.run`: load the pages through real servers and report against the targets.
 
-For each database given (--db LABEL=URL, e.g. 1m=postgres://…/hw_bench_1m), it starts gunicorn
-with config.settings.bench, makes signed-in sessions for many distinct users, drives every page
-with wrk (16 connections by default), counts each page's queries in-process, runs the booking
-flow (booth and online) as many distinct users, records the workers' memory, then times every
-write of the booking life in-process (`manage.py bench_writes`). Results go to var/bench/*.json and
+For each database given (--db LABEL=URL, e.g. 1m=postgres://…/hw_bench_1m), it vacuums and
+analyzes it (as autovacuum would have after the run before), starts gunicorn with
+config.settings.bench, makes signed-in sessions for many distinct users, drives every page with
+wrk (16 connections by default), counts each page's queries in-process, runs the booking flow
+(booth and online) as many distinct users and records the workers' memory. Then it times every
+write of the booking life in-process (`manage.py bench_writes`) on each database in turns (1M,
+10k, 10k, 1M), half the calls a turn, so that the 1M/10k ratio compares like with like on a
+machine whose speed drifts. Results go to var/bench/*.json and
 the table to --out (bench/RESULTS.md by default). A missed target is printed as MISSED and the
 exit status is 1.
 """
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -157,6 +161,8 @@ def _measure(label: str, url: str, args) -> dict:
         "port": urlsplit(url).port or 5432,
         **database_size(url),
     }
+    print(f"[{label}] VACUUM (ANALYZE)", flush=True)
+    result["vacuum_s"] = vacuum(url)
     sessions = VAR / f"pages-{label}.jsonl"
     print(f"[{label}] sessions for {args.sessions} users", flush=True)
     staff = VAR / f"staff-{label}.jsonl"
@@ -230,15 +236,83 @@ def _measure(label: str, url: str, args) -> dict:
                 )
     finally:
         server.stop()
-    if args.writes:
-        print(f"[{label}] every write in-process (bench_writes --count {args.writes})", flush=True)
-        result["writes"] = json.loads(
-            manage(url, "bench_writes", "--count", str(args.writes), "--json")
-            .strip()
-            .splitlines()[-1]
-        )
-    (VAR / f"results-{label}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def vacuum(url: str) -> float:
+    """`VACUUM (ANALYZE)` of the whole database, as autovacuum would have done after the run
+    before (a cluster may run without it: this machine's does). Without it, a freshly loaded
+    database is read with its hint bits unset and no visibility map, and one measured before
+    carries the dead row versions of every booking and write of that run. Seconds taken."""
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    return round(time.monotonic() - started, 1)
+
+
+def turns(labels: list[str]) -> list[str]:
+    """The order of the writes' turns: every database, then every one again backwards (1M,
+    10k, 10k, 1M), so a drift of the machine's speed over the run weighs on each alike."""
+    return [*labels, *reversed(labels)]
+
+
+def pool_writes(runs: list[dict]) -> dict:
+    """One database's writes over its turns (`bench_writes --json` objects): the calls'
+    samples pooled, each write's figures computed over all of them."""
+    pooled: dict[str, dict] = {}
+    for run in runs:
+        for write, figures in run.items():
+            into = pooled.setdefault(write, {"samples": [], "handled": 0, "errors": {}})
+            into["samples"] += figures.get("samples", [])
+            into["handled"] += figures.get("handled", 0)
+            for code, n in figures.get("errors", {}).items():
+                into["errors"][code] = into["errors"].get(code, 0) + n
+            for key in ("mails", "mails_max"):
+                if key in figures:
+                    combine = max if key == "mails_max" else sum
+                    into[key] = combine([into.get(key, 0), figures[key]])
+    out = {}
+    for write, into in pooled.items():
+        samples = into.pop("samples")
+        if not samples:
+            out[write] = {"n": 0, **into}
+            continue
+        ms = [m for m, _q in samples]
+        queries = [q for _m, q in samples]
+        out[write] = {
+            "n": len(samples),
+            "p50_ms": round(statistics.median(ms), 2),
+            "p95_ms": round(quantile(ms, 95), 2),
+            "queries": round(statistics.median(queries)),
+            "queries_max": max(queries),
+            **into,
+        }
+    return out
+
+
+def quantile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def measure_writes(databases: dict[str, str], args) -> dict[str, dict]:
+    """Every write in-process (`manage.py bench_writes`) on each database, in turns (see
+    `turns`), half of `--writes` calls a turn."""
+    count = max(1, -(-args.writes // 2))
+    runs: dict[str, list[dict]] = {label: [] for label in databases}
+    for label in turns(list(databases)):
+        url = databases[label]
+        print(f"[{label}] every write in-process (bench_writes --count {count})", flush=True)
+        with DatabasePriority(url, args.nice):
+            runs[label].append(
+                json.loads(
+                    manage(url, "bench_writes", "--count", str(count), "--json")
+                    .strip()
+                    .splitlines()[-1]
+                )
+            )
+    return {label: pool_writes(label_runs) for label, label_runs in runs.items()}
 
 
 def booking(
@@ -374,6 +448,10 @@ def writes_markdown(results: dict[str, dict]) -> list[str]:
     head += ["p95 1M / 10k"] if ratios else []
     out = [
         "## Writes (in-process, `manage.py bench_writes`, each call its own transaction)",
+        "",
+        "Each database's writes run in two turns, half the calls each, in the order "
+        + ", ".join(turns([label for label, _r in sized]))
+        + "; the figures are over both turns' calls.",
         "",
         "| " + " | ".join(head) + " |",
         "| --- |" + " ---: |" * (len(head) - 1),
@@ -520,7 +598,10 @@ def main(argv: list[str] | None = None) -> int:
         "request form first",
     )
     parser.add_argument(
-        "--writes", type=int, default=60, help="calls of each write in bench_writes; 0: none"
+        "--writes",
+        type=int,
+        default=60,
+        help="calls of each write in bench_writes on each database, in two turns; 0: none",
     )
     parser.add_argument(
         "--pages", default=",".join(PAGES), type=lambda v: [p for p in v.split(",") if p]
@@ -561,6 +642,11 @@ def main(argv: list[str] | None = None) -> int:
     databases = dict(item.split("=", 1) for item in args.db)
     manage(next(iter(databases.values())), "collectstatic", "--noinput", "-v0")
     results = {label: measure(label, url, args) for label, url in databases.items()}
+    if args.writes:
+        for label, writes in measure_writes(databases, args).items():
+            results[label]["writes"] = writes
+    for label, result in results.items():
+        (VAR / f"results-{label}.json").write_text(json.dumps(result, indent=2))
     shown = []
     for arg in argv if argv is not None else sys.argv[1:]:
         shown.append(re.sub(r"=postgres://\S+", "=…", arg) if "://" in arg else arg)

@@ -39,7 +39,8 @@ process keeps for every later call. `--count` calls are counted.
 The writes commit: each run confirms, cancels, moves and starts about 5 × --count bookings of
 the data and adds --count of each kind of booking and --overdue × --sweeps no-shows. The 10k
 data holds about a thousand awaiting bookings; after a few runs, `make bench-data` again.
-Prints a table, or with --json one JSON object (the last line). With --profile FILE, a cProfile
+Prints a table, or with --json one JSON object (the last line; each write's figures with its
+calls' samples, which `bench.run` pools when it runs a database's writes in two turns). With --profile FILE, a cProfile
 report of each write's calls is appended to FILE (times under the profiler are ~1.5× longer).
 """
 
@@ -163,6 +164,8 @@ class Timings:
             "queries": round(statistics.median(self.queries)),
             "queries_max": max(self.queries),
             "errors": self.errors,
+            # Each counted call's (ms, queries): `bench.run` pools the turns of one database.
+            "samples": [[round(ms, 3), q] for ms, q in zip(self.ms, self.queries, strict=True)],
         }
 
 
@@ -265,7 +268,8 @@ class Command(BaseCommand):
             if profile and timings.ms:
                 self._report(profile, write, timings)
             if not as_json:
-                self.stdout.write(f"{write:<20} {jsonlib.dumps(results[write])}")
+                shown = {k: v for k, v in results[write].items() if k != "samples"}
+                self.stdout.write(f"{write:<20} {jsonlib.dumps(shown)}")
         if as_json:
             self.stdout.write(jsonlib.dumps(results))
 
