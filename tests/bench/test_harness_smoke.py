@@ -100,6 +100,23 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
     # The driver's own CPU is reported beside the bookings (it shares the servers' cores).
     assert result["booking"]["driver_cpu_ms_per_booking"] > 0
 
+    # The month and day views by turns on two servers (here both of the one database), as
+    # `make bench` measures their 1M/10k ratio (issue 21).
+    import argparse
+    import shutil
+
+    shutil.copy(run.VAR / "pages-smoke.jsonl", run.VAR / "pages-again.jsonl")
+    scale = run.measure_scale(
+        {"smoke": bench_database, "again": bench_database},
+        argparse.Namespace(
+            port=0, workers=1, nice=0, connections=2, driver="python", warmup=0.2, seconds=1
+        ),
+    )
+    for label in ("smoke", "again"):
+        for page in run.SCALE_PAGES:
+            assert len(scale[label][page]["turns"]) == 2, (label, page, scale)
+            assert scale[label][page]["p95_ms"] > 0, (label, page, scale)
+
     # The races of the faults harness, with few people: for a booth slot and for a counselor's
     # slot, one booked, the others told "taken" (REQ BTH-2, CON-7).
     checks = faults.Run(bench_database)

@@ -58,3 +58,34 @@ def test_a_databases_turns_are_pooled_call_by_call_not_averaged():
     results = {"1m": {"writes": pooled}, "10k": {"writes": pooled}}
     assert run.write_ratios(results)["confirm"] == 1.0
     assert "1m, 10k, 10k, 1m" in "\n".join(run.writes_markdown(results))
+
+
+def test_the_page_ratio_is_read_from_the_turns_when_they_were_run():
+    # REQ NFR-4: month and day p95 at 1M over 10k, each the mean of its turns
+    results = {
+        "1m": {
+            "pages": {"month": {"p95_ms": 30.0}, "day": {"p95_ms": 30.0}},
+            "scale": {
+                "month": {"p95_ms": 21.0, "turns": [20.0, 22.0]},
+                "day": {"p95_ms": 22.0, "turns": [21.0, 23.0]},
+            },
+        },
+        "10k": {
+            "pages": {"month": {"p95_ms": 20.0}, "day": {"p95_ms": 20.0}},
+            "scale": {
+                "month": {"p95_ms": 20.0, "turns": [19.0, 21.0]},
+                "day": {"p95_ms": 20.0, "turns": [20.0, 20.0]},
+            },
+        },
+    }
+    assert run.scale_ratios(results) == {"month": 21.0 / 20.0, "day": 22.0 / 20.0}
+    rows = {name: (value, ok) for name, value, ok in run.targets(results)}
+    assert rows["month p95 1M / 10k ≤ 1.1× (by turns)"] == ("1.05×", True)
+    assert "21.0 (20.0 / 22.0)" in "\n".join(run.scale_markdown(results))
+    # Without turns, each database's own page run is read.
+    for label in results:
+        del results[label]["scale"]
+    assert run.scale_ratios(results)["day"] == 1.5
+    rows = {name: (value, ok) for name, value, ok in run.targets(results)}
+    assert rows["day p95 1M / 10k ≤ 1.1×"] == ("1.50×", False)
+    assert run.scale_markdown(results) == []

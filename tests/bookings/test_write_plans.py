@@ -2,7 +2,9 @@
 
 Each write of the booking life (a booth and an online booking, staff confirm, the person's
 online cancel, staff cancel by phone, staff move, check-in, the no-show sweep, the reminder
-job, an office's statistics) runs once, as its page or job calls it, inside
+job, an office's statistics) runs once, among 3,000 analysed bookings of other people (the
+`crowd`: on a handful of rows the planner's choice between two indexes turned on what earlier
+tests had left in the tables), as its page or job calls it, inside
 `CaptureQueriesContext`, with the planner left as it is. Then every statement it sent is
 EXPLAINed with its parameters, and so is every statement of the database triggers its writes
 fired (the data-version triggers: their transition tables stood in for by temporary tables of
@@ -124,6 +126,32 @@ def seq_scans(sql: str) -> set[str]:
     return found
 
 
+def index_conditions(sql: str, table: str) -> list[str]:
+    """The index conditions by which a statement's plan, with sequential scans priced out,
+    reads `table`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    found = []
+
+    def walk(node: dict) -> None:
+        if node.get("Node Type", "").endswith("Index Scan") and (
+            leading_column(node["Index Name"])[0] == table
+        ):
+            found.append(f"{node['Index Name']}: {node.get('Index Cond', '')}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return found
+
+
 def trigger_functions(table: str, *, statement_level: bool) -> list[tuple[str, str]]:
     """(name, body) of the user-defined triggers' functions on `table`."""
     with connection.cursor() as cursor:
@@ -233,8 +261,13 @@ def bounded(what: str) -> bool:
     return any(read in what for read in BOUNDED_READS)
 
 
-def test_no_write_reads_a_user_office_or_booking_table_whole(world, booth, staff, counselor, zoom):
-    # REQ NFR-4
+def test_no_write_reads_a_user_office_or_booking_table_whole(
+    world, crowd, booth, staff, counselor, zoom
+):
+    # REQ NFR-4: among the crowd's analysed bookings (below), so the planner weighs the indexes
+    # by rows as it does at scale: on the world's few rows alone, which index it took turned on
+    # what the tests before this one had left behind (their rolled-back rows), and in one order
+    # of the suite it read an index of the slot's whole for a person's count
     seeker, other_seeker = UserFactory(office=booth.office), UserFactory(office=booth.office)
     details = {"requester_name": "山田 太郎", "phone": "0173-11-2222"}
     writes = {
@@ -403,12 +436,21 @@ def test_the_checks_find_a_lookup_with_no_index(crowd, booth):
         )
     read = read_by(booking_by(crowd[0], booth))
     assert read["booths_reservation"] > 1000, read
-    # The plans show it too: an index of the slot's read whole for want of its first column
-    # (which one the planner takes depends on its statistics).
-    found = scans_of(booking_by(crowd[1], booth, hours=5))
-    assert any(
-        "of booths_reservation without booth_id" in scan for scan in set().union(*found.values())
-    ), found
+    # The plans show it too: the person's count finds their bookings by no index of theirs,
+    # with an index of the slot's read whole for want of its first column, or with the
+    # awaiting bookings' index by start read over every future booking (which one the planner
+    # takes depends on its statistics, so on the tests run before this one).
+    with CaptureQueriesContext(connection) as captured:
+        booking_by(crowd[1], booth, hours=5)()
+    counts = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "count(*)" in q["sql"] and '"booths_reservation"."user_id" =' in q["sql"]
+    ]
+    assert counts, "the booking counted no bookings of the person"
+    for sql in counts:
+        assert index_conditions(sql, "booths_reservation"), sql
+        assert not any("user_id" in c for c in index_conditions(sql, "booths_reservation")), sql
 
 
 def test_the_check_finds_the_old_trigger_that_read_every_user(world, staff):
