@@ -686,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--writes",
         type=int,
-        default=60,
+        default=120,
         help="calls of each write in bench_writes on each database, in two turns; 0: none",
     )
     parser.add_argument(
