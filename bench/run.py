@@ -320,7 +320,8 @@ SCALE_PAGES = ("month", "day")
 
 def measure_scale(databases: dict[str, str], args) -> dict[str, dict]:
     """The month and day views' p95 on every database in turns (see `turns`), each database's
-    server up at once and loaded one at a time, half of `--seconds` a turn after the warm-up:
+    server up at once and loaded one at a time, every user having loaded the page once on each
+    (`--no-visit-each` skips it), half of `--seconds` a turn after the warm-up:
     the 1M/10k ratio of a page's p95 compares loads made under the same drift of the machine
     (measured once each, minutes apart, even the floor, which reads no data, gave a 1M/10k
     p95 ratio of 1.29 in one run). A database's figure is the mean of its turns' p95."""
@@ -339,6 +340,13 @@ def measure_scale(databases: dict[str, str], args) -> dict[str, dict]:
         found: dict[str, dict] = {label: {} for label in databases}
         load = {"connections": args.connections, "driver": args.driver, "nice": args.nice}
         for page in SCALE_PAGES:
+            if args.visit_each:
+                # New workers: every user loads the page once, as before the page's own run
+                # (a warm-up alone left the first turn at several times the later ones' p95).
+                for label in databases:
+                    lines = client.read_plan(str(VAR / f"pages-{label}.jsonl"))
+                    port = servers[label].port
+                    client.visit_each(lines, page, port, clients=args.connections, seconds=120)
             for label in turns(list(databases)):
                 sessions = VAR / f"pages-{label}.jsonl"
                 port = servers[label].port

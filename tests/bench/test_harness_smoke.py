@@ -109,7 +109,14 @@ def test_the_harness_loads_every_page_books_and_writes_its_report(bench_database
     scale = run.measure_scale(
         {"smoke": bench_database, "again": bench_database},
         argparse.Namespace(
-            port=0, workers=1, nice=0, connections=2, driver="python", warmup=0.2, seconds=1
+            port=0,
+            workers=1,
+            nice=0,
+            connections=2,
+            driver="python",
+            warmup=0.2,
+            seconds=1,
+            visit_each=True,
         ),
     )
     for label in ("smoke", "again"):
