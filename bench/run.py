@@ -7,9 +7,9 @@ wrk (16 connections by default), counts each page's queries in-process, runs the
 (booth and online) as many distinct users and records the workers' memory. Then it times every
 write of the booking life in-process (`manage.py bench_writes`) on each database in turns (1M,
 10k, 10k, 1M), half the calls a turn, and loads the month and day views once more in the same
-turns, so that the 1M/10k ratios compare like with like on a machine whose speed drifts. Results go to var/bench/*.json and
-the table to --out (bench/RESULTS.md by default). A missed target is printed as MISSED and the
-exit status is 1.
+turns, so that the 1M/10k ratios compare like with like on a machine whose speed drifts.
+Results go to var/bench/*.json and the table to --out (bench/RESULTS.md by default). A missed
+target is printed as MISSED and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from . import client
+from .figures import quantile
 from .servers import (
     ROOT,
     DatabasePriority,
@@ -267,10 +268,9 @@ def pool_writes(runs: list[dict]) -> dict:
             into["handled"] += figures.get("handled", 0)
             for code, n in figures.get("errors", {}).items():
                 into["errors"][code] = into["errors"].get(code, 0) + n
-            for key in ("mails", "mails_max"):
-                if key in figures:
-                    combine = max if key == "mails_max" else sum
-                    into[key] = combine([into.get(key, 0), figures[key]])
+            if "mails" in figures:  # the alerts' jobs: mails over the turns, the most in a run
+                into["mails"] = into.get("mails", 0) + figures["mails"]
+                into["mails_max"] = max(into.get("mails_max", 0), figures["mails_max"])
     out = {}
     for write, into in pooled.items():
         samples = into.pop("samples")
@@ -288,12 +288,6 @@ def pool_writes(runs: list[dict]) -> dict:
             **into,
         }
     return out
-
-
-def quantile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def measure_writes(databases: dict[str, str], args) -> dict[str, dict]:

@@ -21,6 +21,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.eligibility import residence_block_reason
@@ -114,8 +115,6 @@ def slot_answers(request: HttpRequest, kind: BookingKind, *, extra: tuple = ()) 
 def month_table(days, *, day_url: str, place, slots: bool, navigation: dict) -> str:
     """The month's table of either service (`bookings/_month_table.html`): the days as weeks,
     each linking to `day_url` of `place`, with free-slot counts when `slots`."""
-    from django.template.loader import render_to_string
-
     context = {
         "weeks": weeks(days),
         "day_url": day_url,

@@ -41,8 +41,9 @@ The writes commit: each run confirms, cancels, moves and starts about 5 × --cou
 the data and adds --count of each kind of booking and --overdue × --sweeps no-shows. The 10k
 data holds about a thousand awaiting bookings; after a few runs, `make bench-data` again.
 Prints a table, or with --json one JSON object (the last line; each write's figures with its
-calls' samples, which `bench.run` pools when it runs a database's writes in two turns). With --profile FILE, a cProfile
-report of each write's calls is appended to FILE (times under the profiler are ~1.5× longer).
+calls' samples, which `bench.run` pools when it runs a database's writes in two turns). With
+--profile FILE, a cProfile report of each write's calls is appended to FILE (times under the
+profiler are ~1.5× longer).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from bench.figures import quantile
 from bookings import calendar, flows, services
 from bookings.models import AWAITING_STATUSES, Status
 from bookings.rules import profile_fields
@@ -89,12 +91,6 @@ WRITES = [
     "statistics_national",
 ]
 PER_BOOKING = {"no_show_sweep", "reminders"}
-
-
-def quantile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 class QueryCount:
